@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "textoperation.h"
+#include "selection.h"
+
+#include <QString>
+
+#include <optional>
+#include <vector>
+
+namespace collab {
+
+// Client: the three-state OT client of ot.js's client.js, pure (no I/O). Each call returns the effects the
+// caller must carry out: operations to send to the server and operations to apply to the local editor.
+//
+//   Synchronized --local edit--> AwaitingAck --local edit--> AwaitingAckWithBuffer
+//        ^                         |    ^                          |
+//        +-------- ack ------------+    +---------- ack -----------+ (buffer is sent)
+//
+// Every operation sent carries the client id and a sequence number (1, 2, 3, ...) so a resend after a lost
+// acknowledgement is recognised by the server and never applied twice.
+//
+// Reconnect: call disconnected() when the link drops (local edits keep composing into the buffer); when the
+// link is back, the caller requests the operations since revision(), feeds them through serverOperation()
+// (an operation whose author is this client with the outstanding sequence counts as the acknowledgement),
+// then calls resumed(), which resends the outstanding operation rebased on everything seen meanwhile.
+//
+// Invariants: a buffer only exists beside an outstanding operation (except briefly after restorePending);
+// the outstanding operation is always kept transformed to apply to the server's revision(), and its
+// Outgoing::revision says so, so a resend is simply the stored Outgoing. Sequence numbers are handed out
+// when an edit becomes the outstanding operation, never to the buffer, so they reach the server without gaps.
+// While offline nothing is sent: the first edit becomes an (unsent) outstanding, later ones the buffer.
+// Operations that change nothing are not sent.
+class Client
+{
+public:
+    enum class State { Synchronized, AwaitingAck, AwaitingAckWithBuffer };
+
+    struct Outgoing
+    {
+        int revision = 0;        // base revision the operation applies to
+        qint64 sequence = 0;     // per-client sequence number
+        TextOperation operation;
+    };
+
+    struct Effects
+    {
+        std::optional<Outgoing> send;         // send this to the server
+        std::optional<TextOperation> apply;   // apply this to the local document
+    };
+
+    explicit Client(QString clientId, int revision = 0, qint64 lastSequence = 0);
+
+    const QString &clientId() const { return m_clientId; }
+    int revision() const { return m_revision; }
+    State state() const;
+    bool isOnline() const { return m_online; }
+
+    // The operation in flight (sent, not yet acknowledged) and the buffer (not yet sent), if any.
+    const std::optional<Outgoing> &outstanding() const { return m_outstanding; }
+    const std::optional<TextOperation> &buffer() const { return m_buffer; }
+    qint64 lastSequence() const { return m_lastSequence; }
+
+    // The user edited the local document. Returns what to send (if anything: while offline or awaiting an
+    // acknowledgement, the edit goes into the buffer).
+    Expected<Effects> applyClient(const TextOperation &op);
+
+    // The server broadcast an operation at revision `revision` (the revision it produced). Returns the
+    // transformed operation to apply locally. An operation already seen (revision <= revision()) is ignored;
+    // one from this client matching the outstanding sequence is treated as the acknowledgement.
+    Expected<Effects> applyServer(int revision, const TextOperation &op, const QString &authorId,
+                                  qint64 authorSequence);
+
+    // The server acknowledged our outstanding operation as revision `revision`. Returns the buffer to send
+    // next, if any. Duplicate or stale acknowledgements are ignored.
+    Expected<Effects> serverAck(int revision, qint64 sequence);
+
+    void disconnected();
+    // The link is back and the missed operations have been applied: resend what is pending.
+    Effects resumed();
+
+    // A selection another participant has at the server's revision(), moved through our outstanding and
+    // buffered operations into the coordinates of our local document (ot.js's transformSelection).
+    Selection transformSelection(const Selection &selection) const;
+
+    // Restore from a persisted state (local store): the outstanding and buffer operations survive a crash.
+    void restorePending(std::optional<Outgoing> outstanding, std::optional<TextOperation> buffer);
+
+private:
+    // Our outstanding operation landed as `revision`: the buffer (if any) becomes the new outstanding.
+    Effects acknowledge(int revision);
+    // The buffer becomes the outstanding operation with the next sequence number (sent only when online).
+    void promoteBuffer();
+
+    QString m_clientId;
+    int m_revision = 0;
+    qint64 m_lastSequence = 0;
+    bool m_online = true;
+    std::optional<Outgoing> m_outstanding;
+    std::optional<TextOperation> m_buffer;
+};
+
+} // namespace collab

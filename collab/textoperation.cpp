@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: MIT
+#include "textoperation.h"
+
+#include <QJsonDocument>
+#include <QJsonParseError>
+
+#include <cmath>
+#include <limits>
+
+namespace collab {
+
+namespace {
+
+using Kind = TextOperation::Kind;
+using Component = TextOperation::Component;
+
+constexpr qsizetype kMaxCount = std::numeric_limits<qint32>::max(); // 2^31 - 1
+
+bool isHigh(QChar c) { return c.isHighSurrogate(); }
+bool isLow(QChar c) { return c.isLowSurrogate(); }
+
+// True when position `pos` of doc falls between the two halves of a surrogate pair.
+bool splitsPair(const QString &doc, qsizetype pos)
+{
+    return pos > 0 && pos < doc.size() && isHigh(doc.at(pos - 1)) && isLow(doc.at(pos));
+}
+
+Error mismatch(const char *what, qsizetype expected, qsizetype actual)
+{
+    return Error{ErrorCode::BaseLengthMismatch,
+                 QStringLiteral("%1: the operation expects a length of %2 but got %3")
+                     .arg(QLatin1String(what))
+                     .arg(expected)
+                     .arg(actual)};
+}
+
+// Walks an operation's components, handing out pieces of a requested size. Splitting a component keeps
+// the rest for the next call, as ot.js does with its local `op1`/`op2` variables.
+class Cursor
+{
+public:
+    explicit Cursor(const std::vector<Component> &c) : m_components(c) {}
+
+    bool atEnd() const { return m_index >= m_components.size(); }
+    Kind kind() const { return m_components[m_index].kind; }
+    qsizetype remaining() const { return m_components[m_index].length - m_offset; }
+
+    // The insert text left in the current component.
+    QString text() const { return m_components[m_index].text.mid(m_offset); }
+    QString text(qsizetype n) const { return m_components[m_index].text.mid(m_offset, n); }
+
+    void advance(qsizetype n)
+    {
+        m_offset += n;
+        if (m_offset >= m_components[m_index].length) {
+            ++m_index;
+            m_offset = 0;
+        }
+    }
+    void skip() { advance(remaining()); }
+
+private:
+    const std::vector<Component> &m_components;
+    std::size_t m_index = 0;
+    qsizetype m_offset = 0;
+};
+
+} // namespace
+
+TextOperation &TextOperation::retain(qsizetype n)
+{
+    if (n <= 0)
+        return *this;
+    m_baseLength += n;
+    m_targetLength += n;
+    if (!m_components.empty() && m_components.back().kind == Kind::Retain)
+        m_components.back().length += n;
+    else
+        m_components.push_back({Kind::Retain, n, {}});
+    return *this;
+}
+
+TextOperation &TextOperation::insert(const QString &text)
+{
+    if (text.isEmpty())
+        return *this;
+    m_targetLength += text.size();
+    const std::size_t count = m_components.size();
+    if (count > 0 && m_components.back().kind == Kind::Insert) {
+        Component &last = m_components.back();
+        last.text += text;
+        last.length = last.text.size();
+    } else if (count > 0 && m_components.back().kind == Kind::Delete) {
+        // Keep inserts before deletes: "insert then delete" and "delete then insert" are the same edit.
+        if (count > 1 && m_components[count - 2].kind == Kind::Insert) {
+            Component &ins = m_components[count - 2];
+            ins.text += text;
+            ins.length = ins.text.size();
+        } else {
+            m_components.insert(m_components.end() - 1, Component{Kind::Insert, text.size(), text});
+        }
+    } else {
+        m_components.push_back({Kind::Insert, text.size(), text});
+    }
+    return *this;
+}
+
+TextOperation &TextOperation::remove(qsizetype n)
+{
+    if (n <= 0)
+        return *this;
+    m_baseLength += n;
+    if (!m_components.empty() && m_components.back().kind == Kind::Delete)
+        m_components.back().length += n;
+    else
+        m_components.push_back({Kind::Delete, n, {}});
+    return *this;
+}
+
+bool TextOperation::isNoop() const
+{
+    return m_components.empty() || (m_components.size() == 1 && m_components[0].kind == Kind::Retain);
+}
+
+std::optional<Error> TextOperation::checkSurrogates(const QString &doc) const
+{
+    qsizetype pos = 0;
+    for (const Component &c : m_components) {
+        if (c.kind == Kind::Insert) {
+            if (splitsPair(doc, pos))
+                return Error{ErrorCode::SplitsSurrogatePair,
+                             QStringLiteral("insert at %1 splits a surrogate pair").arg(pos)};
+            continue;
+        }
+        if (splitsPair(doc, pos) || splitsPair(doc, pos + c.length))
+            return Error{ErrorCode::SplitsSurrogatePair,
+                         QStringLiteral("%1 of %2 at %3 splits a surrogate pair")
+                             .arg(c.kind == Kind::Retain ? QLatin1String("retain") : QLatin1String("delete"))
+                             .arg(c.length)
+                             .arg(pos)};
+        pos += c.length;
+    }
+    return std::nullopt;
+}
+
+Expected<QString> TextOperation::apply(const QString &doc) const
+{
+    if (doc.size() != m_baseLength)
+        return mismatch("apply", m_baseLength, doc.size());
+    if (auto error = checkSurrogates(doc))
+        return *error;
+    QString result;
+    result.reserve(m_targetLength);
+    qsizetype pos = 0;
+    for (const Component &c : m_components) {
+        switch (c.kind) {
+        case Kind::Retain:
+            result.append(QStringView(doc).mid(pos, c.length));
+            pos += c.length;
+            break;
+        case Kind::Insert:
+            result.append(c.text);
+            break;
+        case Kind::Delete:
+            pos += c.length;
+            break;
+        }
+    }
+    return result;
+}
+
+Expected<TextOperation> TextOperation::compose(const TextOperation &next) const
+{
+    if (m_targetLength != next.m_baseLength)
+        return mismatch("compose", m_targetLength, next.m_baseLength);
+
+    TextOperation result;
+    Cursor a(m_components);
+    Cursor b(next.m_components);
+    while (!a.atEnd() || !b.atEnd()) {
+        // Deletes of the first and inserts of the second happen regardless of the other side.
+        if (!a.atEnd() && a.kind() == Kind::Delete) {
+            result.remove(a.remaining());
+            a.skip();
+            continue;
+        }
+        if (!b.atEnd() && b.kind() == Kind::Insert) {
+            result.insert(b.text());
+            b.skip();
+            continue;
+        }
+        // Lengths match, so both sides run out together; anything else is a bug in the invariants.
+        if (a.atEnd() || b.atEnd())
+            return Error{ErrorCode::MalformedOperation, QStringLiteral("compose: operations out of step")};
+
+        const qsizetype n = std::min(a.remaining(), b.remaining());
+        if (a.kind() == Kind::Retain && b.kind() == Kind::Retain) {
+            result.retain(n);
+        } else if (a.kind() == Kind::Insert && b.kind() == Kind::Retain) {
+            result.insert(a.text(n));
+        } else if (a.kind() == Kind::Insert && b.kind() == Kind::Delete) {
+            // Inserted, then deleted: nothing.
+        } else { // a retain, b delete
+            result.remove(n);
+        }
+        a.advance(n);
+        b.advance(n);
+    }
+    return result;
+}
+
+Expected<std::pair<TextOperation, TextOperation>> TextOperation::transform(const TextOperation &a,
+                                                                             const TextOperation &b)
+{
+    if (a.m_baseLength != b.m_baseLength)
+        return mismatch("transform", a.m_baseLength, b.m_baseLength);
+
+    TextOperation aPrime;
+    TextOperation bPrime;
+    Cursor x(a.m_components);
+    Cursor y(b.m_components);
+    while (!x.atEnd() || !y.atEnd()) {
+        // Inserts go first; on a tie, a's insert precedes b's (ot.js).
+        if (!x.atEnd() && x.kind() == Kind::Insert) {
+            const qsizetype n = x.remaining();
+            aPrime.insert(x.text());
+            bPrime.retain(n);
+            x.skip();
+            continue;
+        }
+        if (!y.atEnd() && y.kind() == Kind::Insert) {
+            const qsizetype n = y.remaining();
+            aPrime.retain(n);
+            bPrime.insert(y.text());
+            y.skip();
+            continue;
+        }
+        if (x.atEnd() || y.atEnd())
+            return Error{ErrorCode::MalformedOperation, QStringLiteral("transform: operations out of step")};
+
+        const qsizetype n = std::min(x.remaining(), y.remaining());
+        const Kind kx = x.kind();
+        const Kind ky = y.kind();
+        if (kx == Kind::Retain && ky == Kind::Retain) {
+            aPrime.retain(n);
+            bPrime.retain(n);
+        } else if (kx == Kind::Delete && ky == Kind::Retain) {
+            aPrime.remove(n);
+        } else if (kx == Kind::Retain && ky == Kind::Delete) {
+            bPrime.remove(n);
+        }
+        // Both delete the same text: neither prime needs to.
+        x.advance(n);
+        y.advance(n);
+    }
+    return std::make_pair(std::move(aPrime), std::move(bPrime));
+}
+
+TextOperation TextOperation::invert(const QString &doc) const
+{
+    TextOperation inverse;
+    qsizetype pos = 0;
+    for (const Component &c : m_components) {
+        switch (c.kind) {
+        case Kind::Retain:
+            inverse.retain(c.length);
+            pos += c.length;
+            break;
+        case Kind::Insert:
+            inverse.remove(c.length);
+            break;
+        case Kind::Delete:
+            inverse.insert(doc.mid(pos, c.length));
+            pos += c.length;
+            break;
+        }
+    }
+    return inverse;
+}
+
+namespace {
+
+// ot.js's getSimpleOp: the single non-retain component of an operation of the form
+// [retain] (insert|delete) [retain], or nullptr.
+const Component *simpleComponent(const std::vector<Component> &c)
+{
+    switch (c.size()) {
+    case 1:
+        return &c[0];
+    case 2:
+        if (c[0].kind == Kind::Retain)
+            return &c[1];
+        if (c[1].kind == Kind::Retain)
+            return &c[0];
+        return nullptr;
+    case 3:
+        if (c[0].kind == Kind::Retain && c[2].kind == Kind::Retain)
+            return &c[1];
+        return nullptr;
+    default:
+        return nullptr;
+    }
+}
+
+qsizetype startIndex(const std::vector<Component> &c)
+{
+    return (!c.empty() && c[0].kind == Kind::Retain) ? c[0].length : 0;
+}
+
+} // namespace
+
+bool TextOperation::shouldBeComposedWith(const TextOperation &next) const
+{
+    if (isNoop() || next.isNoop())
+        return true;
+    const qsizetype startA = startIndex(m_components);
+    const qsizetype startB = startIndex(next.m_components);
+    const Component *a = simpleComponent(m_components);
+    const Component *b = simpleComponent(next.m_components);
+    if (!a || !b)
+        return false;
+    if (a->kind == Kind::Insert && b->kind == Kind::Insert)
+        return startA + a->length == startB;
+    if (a->kind == Kind::Delete && b->kind == Kind::Delete)
+        return (startB + b->length == startA) || startA == startB;
+    return false;
+}
+
+bool TextOperation::shouldBeComposedWithInverted(const TextOperation &next) const
+{
+    if (isNoop() || next.isNoop())
+        return true;
+    const qsizetype startA = startIndex(m_components);
+    const qsizetype startB = startIndex(next.m_components);
+    const Component *a = simpleComponent(m_components);
+    const Component *b = simpleComponent(next.m_components);
+    if (!a || !b)
+        return false;
+    if (a->kind == Kind::Insert && b->kind == Kind::Insert)
+        return startA + a->length == startB || startA == startB;
+    if (a->kind == Kind::Delete && b->kind == Kind::Delete)
+        return startB + b->length == startA;
+    return false;
+}
+
+QJsonArray TextOperation::toJson() const
+{
+    QJsonArray array;
+    for (const Component &c : m_components) {
+        switch (c.kind) {
+        case Kind::Retain:
+            array.append(qint64(c.length));
+            break;
+        case Kind::Insert:
+            array.append(c.text);
+            break;
+        case Kind::Delete:
+            array.append(-qint64(c.length));
+            break;
+        }
+    }
+    return array;
+}
+
+QByteArray TextOperation::toJsonBytes() const
+{
+    return QJsonDocument(toJson()).toJson(QJsonDocument::Compact);
+}
+
+Expected<TextOperation> TextOperation::fromJson(const QJsonValue &json)
+{
+    if (!json.isArray())
+        return Error{ErrorCode::MalformedOperation, QStringLiteral("operation must be a JSON array")};
+    const QJsonArray array = json.toArray();
+    TextOperation op;
+    for (qsizetype i = 0; i < array.size(); ++i) {
+        const QJsonValue v = array.at(i);
+        if (v.isString()) {
+            const QString text = v.toString();
+            if (text.isEmpty())
+                return Error{ErrorCode::MalformedOperation,
+                             QStringLiteral("element %1: empty insert string").arg(i)};
+            if (op.m_targetLength + text.size() > kMaxCount)
+                return Error{ErrorCode::MalformedOperation,
+                             QStringLiteral("element %1: target length exceeds 2^31-1").arg(i)};
+            op.insert(text);
+        } else if (v.isDouble()) {
+            const double d = v.toDouble();
+            if (!std::isfinite(d) || d != std::floor(d))
+                return Error{ErrorCode::MalformedOperation,
+                             QStringLiteral("element %1: count %2 is not an integer").arg(i).arg(d)};
+            if (d == 0)
+                return Error{ErrorCode::MalformedOperation, QStringLiteral("element %1: zero count").arg(i)};
+            if (std::fabs(d) > double(kMaxCount))
+                return Error{ErrorCode::MalformedOperation,
+                             QStringLiteral("element %1: count %2 exceeds 2^31-1").arg(i).arg(d, 0, 'f', 0)};
+            const qsizetype n = qsizetype(std::fabs(d));
+            if (op.m_baseLength + n > kMaxCount || (d > 0 && op.m_targetLength + n > kMaxCount))
+                return Error{ErrorCode::MalformedOperation,
+                             QStringLiteral("element %1: operation length exceeds 2^31-1").arg(i)};
+            if (d > 0)
+                op.retain(n);
+            else
+                op.remove(n);
+        } else {
+            const char *type = v.isArray() ? "an array" : v.isObject() ? "an object" : v.isBool() ? "a boolean"
+                                                       : v.isNull()  ? "null"
+                                                                     : "of an unknown type";
+            return Error{ErrorCode::MalformedOperation,
+                         QStringLiteral("element %1 is %2; expected an integer or a string")
+                             .arg(i)
+                             .arg(QLatin1String(type))};
+        }
+    }
+    return op;
+}
+
+Expected<TextOperation> TextOperation::fromJsonBytes(const QByteArray &json)
+{
+    QJsonParseError parseError;
+    const QJsonDocument document = QJsonDocument::fromJson(json, &parseError);
+    if (parseError.error != QJsonParseError::NoError)
+        return Error{ErrorCode::MalformedOperation,
+                     QStringLiteral("operation is not valid JSON: %1 at offset %2")
+                         .arg(parseError.errorString())
+                         .arg(parseError.offset)};
+    if (!document.isArray())
+        return Error{ErrorCode::MalformedOperation, QStringLiteral("operation must be a JSON array")};
+    return fromJson(document.array());
+}
+
+TextOperation TextOperation::makeInsert(qsizetype docLength, qsizetype position, const QString &text)
+{
+    return makeReplace(docLength, position, 0, text);
+}
+
+TextOperation TextOperation::makeDelete(qsizetype docLength, qsizetype position, qsizetype length)
+{
+    return makeReplace(docLength, position, length, QString());
+}
+
+TextOperation TextOperation::makeReplace(qsizetype docLength, qsizetype position, qsizetype removed,
+                                         const QString &inserted)
+{
+    TextOperation op;
+    op.retain(position).insert(inserted).remove(removed).retain(docLength - position - removed);
+    return op;
+}
+
+QString TextOperation::toDebugString() const
+{
+    return QString::fromUtf8(toJsonBytes());
+}
+
+} // namespace collab

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "expected.h"
+
+#include <QJsonArray>
+#include <QJsonValue>
+#include <QString>
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace collab {
+
+// TextOperation: an edit of a whole document, as a sequence of components that walk over it from start to end:
+//   retain(n)  keep the next n code units,
+//   insert(s)  insert s at the current position,
+//   remove(n)  delete the next n code units ("delete" in ot.js; a keyword here).
+// Lengths count UTF-16 code units, the units of QString indices.
+//
+// Invariants (kept by the builder methods, so every TextOperation is normalized):
+//   - no empty component; adjacent components of the same kind are merged;
+//   - an insert directly next to a delete is placed before it (insert-then-delete), so two operations
+//     with the same effect have the same components (ot.js's rule, which makes JSON equal byte for byte);
+//   - baseLength()  = sum of retains and deletes: the length of the document it applies to;
+//     targetLength() = sum of retains and inserts: the length of the result.
+// The JSON form is ot.js's: [5, "abc", -2] = retain 5, insert "abc", delete 2.
+class TextOperation
+{
+public:
+    enum class Kind { Retain, Insert, Delete };
+    struct Component
+    {
+        Kind kind;
+        qsizetype length; // for inserts, text.size()
+        QString text;     // inserts only
+        bool operator==(const Component &) const = default;
+    };
+
+    TextOperation() = default;
+
+    TextOperation &retain(qsizetype n);
+    TextOperation &insert(const QString &text);
+    TextOperation &remove(qsizetype n);
+
+    const std::vector<Component> &components() const { return m_components; }
+    qsizetype baseLength() const { return m_baseLength; }
+    qsizetype targetLength() const { return m_targetLength; }
+
+    // True when applying it changes nothing (only retains, or empty).
+    bool isNoop() const;
+
+    // The document after this operation. Fails if the base length differs from doc.size() or a component
+    // boundary would split a surrogate pair of doc.
+    Expected<QString> apply(const QString &doc) const;
+
+    // An error if some boundary of this operation (a position where a retain, insert or delete starts or
+    // ends) falls between the high and low half of a surrogate pair of doc; std::nullopt if it is safe.
+    // Inserted text itself is not checked here (a lone surrogate in an insert is the sender's business).
+    std::optional<Error> checkSurrogates(const QString &doc) const;
+
+    // compose(a, b): one operation with the effect of a then b. Requires a.targetLength() == b.baseLength().
+    Expected<TextOperation> compose(const TextOperation &next) const;
+
+    // transform(a, b) for concurrent a and b on the same document returns (a', b') with
+    //   apply(apply(S, a), b') == apply(apply(S, b), a').
+    //
+    //            S
+    //       a  /   \  b
+    //         v     v
+    //        Sa     Sb
+    //      b' \     / a'
+    //          v   v
+    //           S'
+    //
+    // When both insert at the same position, a's insert goes first (ot.js's tie-break).
+    static Expected<std::pair<TextOperation, TextOperation>> transform(const TextOperation &a,
+                                                                       const TextOperation &b);
+
+    // The operation that undoes this one; doc is the document this operation was applied to.
+    TextOperation invert(const QString &doc) const;
+
+    // ot.js's heuristics for grouping consecutive edits into one undo step.
+    bool shouldBeComposedWith(const TextOperation &next) const;
+    bool shouldBeComposedWithInverted(const TextOperation &next) const;
+
+    QJsonArray toJson() const;
+    // Compact JSON text of toJson(), e.g. [5,"abc",-2].
+    QByteArray toJsonBytes() const;
+    // Strict: every element an integer (|n| in [1, 2^31-1]) or a non-empty string; errors name the element.
+    static Expected<TextOperation> fromJson(const QJsonValue &json);
+    static Expected<TextOperation> fromJsonBytes(const QByteArray &json);
+
+    bool operator==(const TextOperation &other) const { return m_components == other.m_components; }
+
+    // Convenience constructors for the common single-edit cases (used by bindings and tests).
+    static TextOperation makeInsert(qsizetype docLength, qsizetype position, const QString &text);
+    static TextOperation makeDelete(qsizetype docLength, qsizetype position, qsizetype length);
+    static TextOperation makeReplace(qsizetype docLength, qsizetype position, qsizetype removed,
+                                     const QString &inserted);
+
+    QString toDebugString() const;
+
+private:
+    std::vector<Component> m_components;
+    qsizetype m_baseLength = 0;
+    qsizetype m_targetLength = 0;
+};
+
+} // namespace collab
