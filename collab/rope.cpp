@@ -185,20 +185,17 @@ void removeAt(Node &node, qsizetype position, qsizetype n)
             ++i;
             continue;
         }
+        // Removed text shifts what follows to the left, so position stays put while offset walks on.
         const qsizetype from = position - offset;
         const qsizetype count = std::min(n, len - from);
         if (from == 0 && count == len) {
-            children.erase(children.begin() + qsizetype(i)); // whole subtree gone
+            children.erase(children.begin() + qsizetype(i)); // the whole subtree goes
         } else {
             removeAt(*children[i], from, count);
             offset += len - count;
             ++i;
         }
-        position += count;
-        offset += 0;
         n -= count;
-        // Positions after the removed part shift left by count; keep offset in the shrunken coordinates.
-        position -= count;
     }
     normalizeChildren(node);
 }

@@ -419,11 +419,17 @@ Expected<TextOperation> TextOperation::fromJsonBytes(const QByteArray &json)
 {
     QJsonParseError parseError;
     const QJsonDocument document = QJsonDocument::fromJson(json, &parseError);
-    if (parseError.error != QJsonParseError::NoError)
+    if (parseError.error != QJsonParseError::NoError) {
+        // QJsonDocument parses only arrays and objects at the top level: a lone "abc", 5 or true is valid JSON,
+        // just not an operation, so say that rather than "not valid JSON".
+        const QJsonDocument wrapped = QJsonDocument::fromJson('[' + json + ']');
+        if (wrapped.isArray() && wrapped.array().size() == 1)
+            return Error{ErrorCode::MalformedOperation, QStringLiteral("operation must be a JSON array")};
         return Error{ErrorCode::MalformedOperation,
                      QStringLiteral("operation is not valid JSON: %1 at offset %2")
                          .arg(parseError.errorString())
                          .arg(parseError.offset)};
+    }
     if (!document.isArray())
         return Error{ErrorCode::MalformedOperation, QStringLiteral("operation must be a JSON array")};
     return fromJson(document.array());

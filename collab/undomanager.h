@@ -28,6 +28,8 @@ public:
     explicit UndoManager(int maxItems = 500, qint64 groupIntervalMs = 1000);
 
     // A local edit was applied; doc is the text before it (to compute the inverse). timestampMs groups typing.
+    // Operations that change nothing are ignored; one whose base length differs from docBefore clears the
+    // history (it could not be undone correctly). Any new edit clears the redo stack.
     void addLocal(const TextOperation &op, const QString &docBefore, qint64 timestampMs);
     // Same, with the inverse already known (e.g. from a Rope).
     void addInverse(const TextOperation &inverse, qint64 timestampMs, bool compose);
@@ -40,7 +42,8 @@ public:
 
     // The operation to apply (and send as a normal local edit) to undo / redo one step. The caller applies
     // it and must NOT call addLocal for it: these calls move the inverse to the other stack themselves.
-    // docNow is the current text, needed to invert.
+    // docNow is the current text, needed to invert. std::nullopt when there is nothing to undo / redo or
+    // docNow's length does not fit the step (a caller bug; the stacks are left untouched).
     std::optional<TextOperation> undo(const QString &docNow);
     std::optional<TextOperation> redo(const QString &docNow);
 

@@ -46,3 +46,8 @@ if [ -f "$here/tests/interop/package-lock.json" ]; then
     (cd "$here/tests/interop" && npm ci --no-audit --no-fund --silent)
   fi
 fi
+if [ -f "$here/bench/node/package-lock.json" ]; then
+  if [ ! -d "$here/bench/node/node_modules/sharedb" ]; then
+    (cd "$here/bench/node" && npm ci --no-audit --no-fund --silent)
+  fi
+fi

@@ -6,8 +6,10 @@
 //   genText()              text in UTF-16 code units: ASCII, whitespace, emoji (astral: surrogate pairs, skin
 //                          tones, ZWJ sequences, flags), combining marks, CJK (BMP and astral); sometimes empty.
 //                          Never contains a lone surrogate.
+//   genNonEmptyText()      the same, never empty.
 //   genOperation(doc)      a TextOperation whose base is doc (baseLength() == doc.size()); every component
-//                          boundary falls outside doc's surrogate pairs; inserted text comes from genText().
+//                          boundary falls outside doc's surrogate pairs; inserted text comes from genText()
+//                          at a fifth of the size.
 //   splitsPair(s, pos)     true when pos sits between the high and the low half of a surrogate pair of s.
 //   rc::Arbitrary<QString> genText(), so `[](const QString &s) { ... }` properties get interesting text.
 //
@@ -114,6 +116,18 @@ inline rc::Gen<QString> genTextAtom()
 
 } // namespace generators_detail
 
+namespace generators_detail {
+
+inline QString join(const std::vector<QString> &atoms)
+{
+    QString s;
+    for (const QString &a : atoms)
+        s += a;
+    return s;
+}
+
+} // namespace generators_detail
+
 // Text for documents and inserts: usually a few dozen code units, sometimes empty, rich in surrogate pairs
 // and combining marks. Shrinks towards fewer and simpler characters.
 inline rc::Gen<QString> genText()
@@ -122,13 +136,16 @@ inline rc::Gen<QString> genText()
     return gen::weightedOneOf<QString>({
         {1, gen::just(QString())},
         {9, gen::map(gen::container<std::vector<QString>>(generators_detail::genTextAtom()),
-                     [](const std::vector<QString> &atoms) {
-                         QString s;
-                         for (const QString &a : atoms)
-                             s += a;
-                         return s;
-                     })},
+                     generators_detail::join)},
     });
+}
+
+// Like genText(), never empty (rc::gen::nonEmpty does not work on QString: it calls .empty()).
+inline rc::Gen<QString> genNonEmptyText()
+{
+    using namespace rc;
+    return gen::map(gen::nonEmpty(gen::container<std::vector<QString>>(generators_detail::genTextAtom())),
+                    generators_detail::join);
 }
 
 // A random operation over doc. It walks doc with a list of actions (retain / delete / insert), then retains
@@ -144,8 +161,9 @@ inline rc::Gen<collab::TextOperation> genOperation(const QString &doc)
         {3, gen::inRange(1, 5)},
         {1, gen::inRange(1, std::max(2, docSize + 1))},
     });
+    // Inserts are scaled down so an operation with many actions stays a few hundred units, not thousands.
     const Gen<Action> action = gen::tuple(gen::weightedElement<int>({{3, Retain}, {2, Delete}, {2, Insert}}),
-                                          length, genText());
+                                          length, gen::scale(0.2, genText()));
     return gen::map(gen::pair(gen::container<std::vector<Action>>(action), gen::arbitrary<bool>()),
                     [doc](const std::pair<std::vector<Action>, bool> &input) {
                         collab::TextOperation op;
