@@ -1,0 +1,935 @@
+// SPDX-License-Identifier: MIT
+#include "message.h"
+
+#include <QJsonArray>
+#include <QJsonParseError>
+
+#include <cmath>
+
+namespace collab {
+
+namespace {
+
+constexpr qint64 MaxSequence = qint64(1) << 53;
+constexpr qsizetype MaxIdLength = 128;
+
+struct CodeName
+{
+    ProtocolErrorCode code;
+    const char *name;
+};
+
+constexpr CodeName codeNames[] = {
+    {ProtocolErrorCode::MalformedJson, "malformed-json"},
+    {ProtocolErrorCode::InvalidMessage, "invalid-message"},
+    {ProtocolErrorCode::UnknownType, "unknown-type"},
+    {ProtocolErrorCode::BinaryFrame, "binary-frame"},
+    {ProtocolErrorCode::NotAuthenticated, "not-authenticated"},
+    {ProtocolErrorCode::Forbidden, "forbidden"},
+    {ProtocolErrorCode::ReadOnly, "read-only"},
+    {ProtocolErrorCode::ProtocolVersion, "protocol-version"},
+    {ProtocolErrorCode::InvalidDocumentId, "invalid-document-id"},
+    {ProtocolErrorCode::NoSuchDocument, "no-such-document"},
+    {ProtocolErrorCode::DocumentExists, "document-exists"},
+    {ProtocolErrorCode::NotOpen, "not-open"},
+    {ProtocolErrorCode::AlreadyOpen, "already-open"},
+    {ProtocolErrorCode::InvalidOperation, "invalid-operation"},
+    {ProtocolErrorCode::BaseLengthMismatch, "base-length-mismatch"},
+    {ProtocolErrorCode::SplitsSurrogatePair, "splits-surrogate-pair"},
+    {ProtocolErrorCode::RevisionFromFuture, "revision-from-future"},
+    {ProtocolErrorCode::OutOfOrderSequence, "out-of-order-sequence"},
+    {ProtocolErrorCode::MessageTooLarge, "message-too-large"},
+    {ProtocolErrorCode::DocumentTooLarge, "document-too-large"},
+    {ProtocolErrorCode::RateLimited, "rate-limited"},
+    {ProtocolErrorCode::TooManyConnections, "too-many-connections"},
+    {ProtocolErrorCode::ServerError, "server-error"},
+};
+
+// Reads fields of one JSON object, remembering the first problem. Each accessor returns a default value
+// after an error, so decoders read straight through and check ok() once at the end.
+class Reader
+{
+public:
+    Reader(const QJsonObject &object, QString context) : m_object(object), m_context(std::move(context)) {}
+
+    bool ok() const { return !m_error.has_value(); }
+    ProtocolError error() const { return *m_error; }
+    void fail(ProtocolErrorCode code, const QString &message)
+    {
+        if (!m_error)
+            m_error = ProtocolError{code, m_context + QStringLiteral(": ") + message, {}, {}};
+    }
+
+    bool has(const char *key) const
+    {
+        const QJsonValue v = m_object.value(QLatin1StringView(key));
+        return !v.isUndefined() && !v.isNull();
+    }
+
+    QString string(const char *key, bool required = true, qsizetype maxLength = -1)
+    {
+        const QJsonValue v = m_object.value(QLatin1StringView(key));
+        if (v.isUndefined() || v.isNull()) {
+            if (required)
+                fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("missing field \"%1\"").arg(QLatin1StringView(key)));
+            return {};
+        }
+        if (!v.isString()) {
+            fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"%1\" must be a string").arg(QLatin1StringView(key)));
+            return {};
+        }
+        QString s = v.toString();
+        if (maxLength >= 0 && s.size() > maxLength) {
+            fail(ProtocolErrorCode::InvalidMessage,
+                 QStringLiteral("field \"%1\" is longer than %2 characters").arg(QLatin1StringView(key)).arg(maxLength));
+            return {};
+        }
+        return s;
+    }
+
+    std::optional<qint64> integer(const char *key, qint64 min, qint64 max, bool required = true)
+    {
+        const QJsonValue v = m_object.value(QLatin1StringView(key));
+        if (v.isUndefined() || v.isNull()) {
+            if (required)
+                fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("missing field \"%1\"").arg(QLatin1StringView(key)));
+            return std::nullopt;
+        }
+        const double d = v.toDouble(std::nan(""));
+        if (!v.isDouble() || !std::isfinite(d) || d != std::floor(d) || d < double(min) || d > double(max)) {
+            fail(ProtocolErrorCode::InvalidMessage,
+                 QStringLiteral("field \"%1\" must be an integer in [%2, %3]").arg(QLatin1StringView(key)).arg(min).arg(max));
+            return std::nullopt;
+        }
+        return qint64(d);
+    }
+
+    bool boolean(const char *key, bool required = true, bool fallback = false)
+    {
+        const QJsonValue v = m_object.value(QLatin1StringView(key));
+        if (v.isUndefined() || v.isNull()) {
+            if (required)
+                fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("missing field \"%1\"").arg(QLatin1StringView(key)));
+            return fallback;
+        }
+        if (!v.isBool()) {
+            fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"%1\" must be a boolean").arg(QLatin1StringView(key)));
+            return fallback;
+        }
+        return v.toBool();
+    }
+
+    QString docId(const char *key = "doc", bool required = true)
+    {
+        const QString id = string(key, required, 1024);
+        if (ok() && (required || !id.isNull()) && !isValidDocumentId(id))
+            fail(ProtocolErrorCode::InvalidDocumentId,
+                 QStringLiteral("field \"%1\" is not a valid document id (allowed: [A-Za-z0-9._-]{1,64}, no leading dot)")
+                     .arg(QLatin1StringView(key)));
+        return id;
+    }
+
+    TextOperation operation(const char *key)
+    {
+        const QJsonValue v = m_object.value(QLatin1StringView(key));
+        if (v.isUndefined() || v.isNull()) {
+            fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("missing field \"%1\"").arg(QLatin1StringView(key)));
+            return {};
+        }
+        if (!v.isArray()) {
+            fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"%1\" must be an array").arg(QLatin1StringView(key)));
+            return {};
+        }
+        Expected<TextOperation> op = TextOperation::fromJson(v);
+        if (!op) {
+            fail(ProtocolErrorCode::InvalidOperation,
+                 QStringLiteral("field \"%1\": %2").arg(QLatin1StringView(key), op.error().message));
+            return {};
+        }
+        return std::move(op).value();
+    }
+
+    std::optional<Selection> selection(const char *key, bool required)
+    {
+        const QJsonValue v = m_object.value(QLatin1StringView(key));
+        if (v.isUndefined() || v.isNull()) {
+            if (required)
+                fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("missing field \"%1\"").arg(QLatin1StringView(key)));
+            return std::nullopt;
+        }
+        Expected<Selection> s = Selection::fromJson(v);
+        if (!s) {
+            fail(ProtocolErrorCode::InvalidMessage,
+                 QStringLiteral("field \"%1\": %2").arg(QLatin1StringView(key), s.error().message));
+            return std::nullopt;
+        }
+        return std::move(s).value();
+    }
+
+    QJsonValue value(const char *key) const { return m_object.value(QLatin1StringView(key)); }
+
+private:
+    const QJsonObject &m_object;
+    QString m_context;
+    std::optional<ProtocolError> m_error;
+};
+
+bool isColor(const QString &s)
+{
+    if (s.size() != 7 || s.at(0) != u'#')
+        return false;
+    for (qsizetype i = 1; i < 7; ++i) {
+        const char16_t c = s.at(i).unicode();
+        if (!((c >= u'0' && c <= u'9') || (c >= u'a' && c <= u'f') || (c >= u'A' && c <= u'F')))
+            return false;
+    }
+    return true;
+}
+
+QJsonObject header(const char *type)
+{
+    QJsonObject o;
+    o.insert(QStringLiteral("type"), QLatin1StringView(type));
+    return o;
+}
+
+void insertIfNotEmpty(QJsonObject &o, const char *key, const QString &value)
+{
+    if (!value.isEmpty())
+        o.insert(QLatin1StringView(key), value);
+}
+
+int toRevision(std::optional<qint64> v) { return v ? int(*v) : 0; }
+
+} // namespace
+
+QString protocolErrorName(ProtocolErrorCode code)
+{
+    for (const CodeName &c : codeNames)
+        if (c.code == code)
+            return QLatin1StringView(c.name);
+    return QStringLiteral("server-error");
+}
+
+std::optional<ProtocolErrorCode> protocolErrorFromName(QStringView name)
+{
+    for (const CodeName &c : codeNames)
+        if (name == QLatin1StringView(c.name))
+            return c.code;
+    return std::nullopt;
+}
+
+QString roleName(Role role)
+{
+    switch (role) {
+    case Role::Read: return QStringLiteral("read");
+    case Role::Write: return QStringLiteral("write");
+    case Role::Admin: return QStringLiteral("admin");
+    }
+    return QStringLiteral("read");
+}
+
+std::optional<Role> roleFromName(QStringView name)
+{
+    if (name == u"read")
+        return Role::Read;
+    if (name == u"write")
+        return Role::Write;
+    if (name == u"admin")
+        return Role::Admin;
+    return std::nullopt;
+}
+
+bool isValidDocumentId(QStringView id)
+{
+    if (id.isEmpty() || id.size() > 64 || id.front() == u'.')
+        return false;
+    for (QChar ch : id) {
+        const char16_t c = ch.unicode();
+        const bool ok = (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9') || c == u'.'
+                        || c == u'_' || c == u'-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+// ---- shared value types ----------------------------------------------------------------------------------
+
+QJsonObject Participant::toJson() const
+{
+    return QJsonObject{{QStringLiteral("connectionId"), connectionId},
+                       {QStringLiteral("clientId"), clientId},
+                       {QStringLiteral("user"), user},
+                       {QStringLiteral("name"), name},
+                       {QStringLiteral("color"), color},
+                       {QStringLiteral("selection"), selection.toJson()},
+                       {QStringLiteral("idle"), idle},
+                       {QStringLiteral("readOnly"), readOnly}};
+}
+
+ProtocolResult<Participant> Participant::fromJson(const QJsonValue &json)
+{
+    if (!json.isObject())
+        return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("participant must be an object"), {}, {}};
+    const QJsonObject o = json.toObject();
+    Reader r(o, QStringLiteral("participant"));
+    Participant p;
+    p.connectionId = r.string("connectionId");
+    p.clientId = r.string("clientId");
+    p.user = r.string("user", false);
+    p.name = r.string("name", false);
+    p.color = r.string("color", false);
+    p.selection = r.selection("selection", false).value_or(Selection());
+    p.idle = r.boolean("idle", false);
+    p.readOnly = r.boolean("readOnly", false);
+    if (!r.ok())
+        return r.error();
+    return p;
+}
+
+QJsonObject DocumentInfo::toJson() const
+{
+    QJsonObject o{{QStringLiteral("id"), id},
+                       {QStringLiteral("name"), name},
+                       {QStringLiteral("revision"), revision},
+                       {QStringLiteral("participants"), participants}};
+    if (length >= 0)
+        o.insert(QStringLiteral("length"), double(length));
+    return o;
+}
+
+ProtocolResult<DocumentInfo> DocumentInfo::fromJson(const QJsonValue &json)
+{
+    if (!json.isObject())
+        return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("document entry must be an object"), {}, {}};
+    const QJsonObject o = json.toObject();
+    Reader r(o, QStringLiteral("documents"));
+    DocumentInfo d;
+    d.id = r.string("id");
+    d.name = r.string("name", false);
+    d.revision = toRevision(r.integer("revision", 0, INT_MAX));
+    d.participants = int(r.integer("participants", 0, INT_MAX, false).value_or(0));
+    d.length = r.integer("length", 0, MaxSequence, false).value_or(-1);
+    if (!r.ok())
+        return r.error();
+    return d;
+}
+
+QJsonObject CommittedOperation::toJson() const
+{
+    return QJsonObject{{QStringLiteral("rev"), revision},
+                       {QStringLiteral("op"), operation.toJson()},
+                       {QStringLiteral("author"), author},
+                       {QStringLiteral("seq"), double(sequence)}};
+}
+
+ProtocolResult<CommittedOperation> CommittedOperation::fromJson(const QJsonValue &json)
+{
+    if (!json.isObject())
+        return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("ops entry must be an object"), {}, {}};
+    const QJsonObject o = json.toObject();
+    Reader r(o, QStringLiteral("ops"));
+    CommittedOperation c;
+    c.revision = toRevision(r.integer("rev", 1, INT_MAX));
+    c.operation = r.operation("op");
+    c.author = r.string("author", false);
+    c.sequence = r.integer("seq", 0, MaxSequence, false).value_or(0);
+    if (!r.ok())
+        return r.error();
+    return c;
+}
+
+// ---- encoders ------------------------------------------------------------------------------------------
+
+QJsonObject Message::Hello::toJson() const
+{
+    QJsonObject o = header(type);
+    o.insert(QStringLiteral("protocol"), protocol);
+    o.insert(QStringLiteral("clientId"), clientId);
+    o.insert(QStringLiteral("name"), name);
+    o.insert(QStringLiteral("color"), color);
+    if (token)
+        o.insert(QStringLiteral("token"), *token);
+    return o;
+}
+
+QJsonObject Message::List::toJson() const
+{
+    QJsonObject o = header(type);
+    insertIfNotEmpty(o, "id", id);
+    return o;
+}
+
+QJsonObject Message::Create::toJson() const
+{
+    QJsonObject o = header(type);
+    insertIfNotEmpty(o, "id", id);
+    insertIfNotEmpty(o, "doc", doc);
+    insertIfNotEmpty(o, "name", name);
+    return o;
+}
+
+QJsonObject Message::Rename::toJson() const
+{
+    QJsonObject o = header(type);
+    insertIfNotEmpty(o, "id", id);
+    o.insert(QStringLiteral("doc"), doc);
+    o.insert(QStringLiteral("name"), name);
+    return o;
+}
+
+QJsonObject Message::Delete::toJson() const
+{
+    QJsonObject o = header(type);
+    insertIfNotEmpty(o, "id", id);
+    o.insert(QStringLiteral("doc"), doc);
+    return o;
+}
+
+QJsonObject Message::Open::toJson() const
+{
+    QJsonObject o = header(type);
+    insertIfNotEmpty(o, "id", id);
+    o.insert(QStringLiteral("doc"), doc);
+    if (revision)
+        o.insert(QStringLiteral("revision"), *revision);
+    if (create)
+        o.insert(QStringLiteral("create"), true);
+    return o;
+}
+
+QJsonObject Message::Close::toJson() const
+{
+    QJsonObject o = header(type);
+    insertIfNotEmpty(o, "id", id);
+    o.insert(QStringLiteral("doc"), doc);
+    return o;
+}
+
+QJsonObject Message::Op::toJson() const
+{
+    QJsonObject o = header(type);
+    o.insert(QStringLiteral("doc"), doc);
+    o.insert(QStringLiteral("rev"), revision);
+    o.insert(QStringLiteral("seq"), double(sequence));
+    o.insert(QStringLiteral("op"), operation.toJson());
+    if (selection)
+        o.insert(QStringLiteral("selection"), selection->toJson());
+    return o;
+}
+
+QJsonObject Message::SetSelection::toJson() const
+{
+    QJsonObject o = header(type);
+    o.insert(QStringLiteral("doc"), doc);
+    o.insert(QStringLiteral("rev"), revision);
+    o.insert(QStringLiteral("selection"), selection.toJson());
+    return o;
+}
+
+QJsonObject Message::SetIdle::toJson() const
+{
+    QJsonObject o = header(type);
+    o.insert(QStringLiteral("doc"), doc);
+    o.insert(QStringLiteral("idle"), idle);
+    return o;
+}
+
+QJsonObject Message::Welcome::toJson() const
+{
+    QJsonObject o = header(type);
+    o.insert(QStringLiteral("protocol"), protocol);
+    o.insert(QStringLiteral("server"), server);
+    o.insert(QStringLiteral("user"), user);
+    o.insert(QStringLiteral("connectionId"), connectionId);
+    QJsonObject limits;
+    if (maxMessageBytes > 0)
+        limits.insert(QStringLiteral("maxMessageBytes"), double(maxMessageBytes));
+    if (maxDocumentBytes > 0)
+        limits.insert(QStringLiteral("maxDocumentBytes"), double(maxDocumentBytes));
+    if (opsPerSecond > 0)
+        limits.insert(QStringLiteral("opsPerSecond"), opsPerSecond);
+    if (!limits.isEmpty())
+        o.insert(QStringLiteral("limits"), limits);
+    if (heartbeatSeconds > 0)
+        o.insert(QStringLiteral("heartbeatSeconds"), heartbeatSeconds);
+    return o;
+}
+
+QJsonObject Message::Documents::toJson() const
+{
+    QJsonObject o = header(type);
+    insertIfNotEmpty(o, "ref", ref);
+    QJsonArray list;
+    for (const DocumentInfo &d : documents)
+        list.append(d.toJson());
+    o.insert(QStringLiteral("documents"), list);
+    return o;
+}
+
+QJsonObject Message::Created::toJson() const
+{
+    QJsonObject o = header(type);
+    insertIfNotEmpty(o, "ref", ref);
+    o.insert(QStringLiteral("doc"), doc);
+    o.insert(QStringLiteral("name"), name);
+    return o;
+}
+
+QJsonObject Message::Renamed::toJson() const
+{
+    QJsonObject o = header(type);
+    insertIfNotEmpty(o, "ref", ref);
+    o.insert(QStringLiteral("doc"), doc);
+    o.insert(QStringLiteral("name"), name);
+    return o;
+}
+
+QJsonObject Message::Deleted::toJson() const
+{
+    QJsonObject o = header(type);
+    insertIfNotEmpty(o, "ref", ref);
+    o.insert(QStringLiteral("doc"), doc);
+    return o;
+}
+
+QJsonObject Message::Opened::toJson() const
+{
+    QJsonObject o = header(type);
+    insertIfNotEmpty(o, "ref", ref);
+    o.insert(QStringLiteral("doc"), doc);
+    o.insert(QStringLiteral("name"), name);
+    o.insert(QStringLiteral("revision"), revision);
+    o.insert(QStringLiteral("role"), roleName(role));
+    if (snapshot)
+        o.insert(QStringLiteral("snapshot"), *snapshot);
+    if (ops) {
+        QJsonArray list;
+        for (const CommittedOperation &c : *ops)
+            list.append(c.toJson());
+        o.insert(QStringLiteral("ops"), list);
+    }
+    QJsonArray people;
+    for (const Participant &p : participants)
+        people.append(p.toJson());
+    o.insert(QStringLiteral("participants"), people);
+    return o;
+}
+
+QJsonObject Message::Closed::toJson() const
+{
+    QJsonObject o = header(type);
+    insertIfNotEmpty(o, "ref", ref);
+    o.insert(QStringLiteral("doc"), doc);
+    return o;
+}
+
+QJsonObject Message::Join::toJson() const
+{
+    QJsonObject o = header(type);
+    o.insert(QStringLiteral("doc"), doc);
+    o.insert(QStringLiteral("participant"), participant.toJson());
+    return o;
+}
+
+QJsonObject Message::Leave::toJson() const
+{
+    QJsonObject o = header(type);
+    o.insert(QStringLiteral("doc"), doc);
+    o.insert(QStringLiteral("connectionId"), connectionId);
+    return o;
+}
+
+QJsonObject Message::Ack::toJson() const
+{
+    QJsonObject o = header(type);
+    o.insert(QStringLiteral("doc"), doc);
+    o.insert(QStringLiteral("rev"), revision);
+    o.insert(QStringLiteral("seq"), double(sequence));
+    return o;
+}
+
+QJsonObject Message::RemoteOp::toJson() const
+{
+    QJsonObject o = header(type);
+    o.insert(QStringLiteral("doc"), doc);
+    o.insert(QStringLiteral("rev"), revision);
+    o.insert(QStringLiteral("op"), operation.toJson());
+    o.insert(QStringLiteral("author"), author);
+    o.insert(QStringLiteral("seq"), double(sequence));
+    o.insert(QStringLiteral("connectionId"), connectionId);
+    if (selection)
+        o.insert(QStringLiteral("selection"), selection->toJson());
+    return o;
+}
+
+QJsonObject Message::SelectionChanged::toJson() const
+{
+    QJsonObject o = header(type);
+    o.insert(QStringLiteral("doc"), doc);
+    o.insert(QStringLiteral("connectionId"), connectionId);
+    o.insert(QStringLiteral("rev"), revision);
+    o.insert(QStringLiteral("selection"), selection.toJson());
+    return o;
+}
+
+QJsonObject Message::IdleChanged::toJson() const
+{
+    QJsonObject o = header(type);
+    o.insert(QStringLiteral("doc"), doc);
+    o.insert(QStringLiteral("connectionId"), connectionId);
+    o.insert(QStringLiteral("idle"), idle);
+    return o;
+}
+
+QJsonObject Message::Error::toJson() const
+{
+    QJsonObject o = header(type);
+    o.insert(QStringLiteral("code"), code);
+    o.insert(QStringLiteral("message"), message);
+    insertIfNotEmpty(o, "ref", ref);
+    insertIfNotEmpty(o, "doc", doc);
+    if (retryAfterMs)
+        o.insert(QStringLiteral("retryAfterMs"), *retryAfterMs);
+    return o;
+}
+
+Message::Error Message::Error::from(const ProtocolError &e)
+{
+    return Error{protocolErrorName(e.code), e.message, e.ref, e.doc, std::nullopt};
+}
+
+QByteArray Message::encode(const Client &message)
+{
+    return std::visit([](const auto &m) { return Message::encode(m); }, message);
+}
+
+QByteArray Message::encode(const Server &message)
+{
+    return std::visit([](const auto &m) { return Message::encode(m); }, message);
+}
+
+// ---- decoders ------------------------------------------------------------------------------------------
+
+namespace {
+
+struct Envelope
+{
+    QJsonObject object;
+    QString type;
+    QString ref;
+    QString doc;
+};
+
+ProtocolResult<Envelope> parseEnvelope(const QByteArray &frame, bool readRequestId)
+{
+    QJsonParseError parseError;
+    const QJsonDocument json = QJsonDocument::fromJson(frame, &parseError);
+    if (parseError.error != QJsonParseError::NoError)
+        return ProtocolError{ProtocolErrorCode::MalformedJson,
+                             QStringLiteral("not valid JSON at offset %1: %2")
+                                 .arg(parseError.offset)
+                                 .arg(parseError.errorString()),
+                             {}, {}};
+    if (!json.isObject())
+        return ProtocolError{ProtocolErrorCode::MalformedJson, QStringLiteral("a message must be a JSON object"), {}, {}};
+    Envelope e;
+    e.object = json.object();
+    // Best effort: the request id and document, so even a rejected message's error can be correlated.
+    if (readRequestId) {
+        const QJsonValue id = e.object.value(QStringLiteral("id"));
+        if (id.isString() && id.toString().size() <= MaxIdLength)
+            e.ref = id.toString();
+    } else {
+        const QJsonValue ref = e.object.value(QStringLiteral("ref"));
+        if (ref.isString())
+            e.ref = ref.toString();
+    }
+    const QJsonValue doc = e.object.value(QStringLiteral("doc"));
+    if (doc.isString() && isValidDocumentId(doc.toString()))
+        e.doc = doc.toString();
+    const QJsonValue type = e.object.value(QStringLiteral("type"));
+    if (type.isUndefined())
+        return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("missing field \"type\""), e.ref, e.doc};
+    if (!type.isString())
+        return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"type\" must be a string"), e.ref,
+                             e.doc};
+    e.type = type.toString();
+    return e;
+}
+
+template<typename M, typename Variant>
+ProtocolResult<Variant> wrap(Reader &r, const Envelope &e, M &&m)
+{
+    if (!r.ok()) {
+        ProtocolError err = r.error();
+        err.ref = e.ref;
+        err.doc = e.doc;
+        return err;
+    }
+    return Variant(std::forward<M>(m));
+}
+
+} // namespace
+
+ProtocolResult<Message::Client> Message::decodeClient(const QByteArray &frame)
+{
+    ProtocolResult<Envelope> parsed = parseEnvelope(frame, true);
+    if (!parsed)
+        return parsed.error();
+    const Envelope &e = *parsed;
+    Reader r(e.object, e.type);
+    // Every request may carry an id; a non-string one is an error rather than silently dropped.
+    const QString id = r.string("id", false, MaxIdLength);
+    using V = Client;
+
+    if (e.type == u"hello") {
+        Hello m;
+        m.protocol = int(r.integer("protocol", 0, INT_MAX).value_or(0));
+        m.clientId = r.string("clientId", true, MaxIdLength);
+        if (r.ok() && m.clientId.isEmpty())
+            r.fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"clientId\" must not be empty"));
+        m.name = r.string("name", false, 128);
+        m.color = r.string("color", false, 7);
+        if (r.ok() && !m.color.isEmpty() && !isColor(m.color))
+            r.fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"color\" must look like #rrggbb"));
+        if (r.has("token"))
+            m.token = r.string("token", false, 4096);
+        return wrap<Hello, V>(r, e, std::move(m));
+    }
+    if (e.type == u"list") {
+        List m;
+        m.id = id;
+        return wrap<List, V>(r, e, std::move(m));
+    }
+    if (e.type == u"create") {
+        Create m;
+        m.id = id;
+        if (r.has("doc"))
+            m.doc = r.docId("doc");
+        m.name = r.string("name", false, 256);
+        return wrap<Create, V>(r, e, std::move(m));
+    }
+    if (e.type == u"rename") {
+        Rename m;
+        m.id = id;
+        m.doc = r.docId();
+        m.name = r.string("name", true, 256);
+        return wrap<Rename, V>(r, e, std::move(m));
+    }
+    if (e.type == u"delete") {
+        Delete m;
+        m.id = id;
+        m.doc = r.docId();
+        return wrap<Delete, V>(r, e, std::move(m));
+    }
+    if (e.type == u"open") {
+        Open m;
+        m.id = id;
+        m.doc = r.docId();
+        if (std::optional<qint64> rev = r.integer("revision", 0, INT_MAX, false))
+            m.revision = int(*rev);
+        m.create = r.boolean("create", false, false);
+        return wrap<Open, V>(r, e, std::move(m));
+    }
+    if (e.type == u"close") {
+        Close m;
+        m.id = id;
+        m.doc = r.docId();
+        return wrap<Close, V>(r, e, std::move(m));
+    }
+    if (e.type == u"op") {
+        Op m;
+        m.doc = r.docId();
+        m.revision = toRevision(r.integer("rev", 0, INT_MAX));
+        m.sequence = r.integer("seq", 1, MaxSequence).value_or(0);
+        m.operation = r.operation("op");
+        m.selection = r.selection("selection", false);
+        return wrap<Op, V>(r, e, std::move(m));
+    }
+    if (e.type == u"selection") {
+        SetSelection m;
+        m.doc = r.docId();
+        m.revision = toRevision(r.integer("rev", 0, INT_MAX));
+        m.selection = r.selection("selection", true).value_or(Selection());
+        return wrap<SetSelection, V>(r, e, std::move(m));
+    }
+    if (e.type == u"idle") {
+        SetIdle m;
+        m.doc = r.docId();
+        m.idle = r.boolean("idle");
+        return wrap<SetIdle, V>(r, e, std::move(m));
+    }
+    return ProtocolError{ProtocolErrorCode::UnknownType,
+                         QStringLiteral("unknown message type \"%1\"").arg(e.type.left(64)), e.ref, e.doc};
+}
+
+ProtocolResult<Message::Server> Message::decodeServer(const QByteArray &frame)
+{
+    ProtocolResult<Envelope> parsed = parseEnvelope(frame, false);
+    if (!parsed)
+        return parsed.error();
+    const Envelope &e = *parsed;
+    Reader r(e.object, e.type);
+    using V = Server;
+    const QString ref = r.string("ref", false);
+
+    if (e.type == u"welcome") {
+        Welcome m;
+        m.protocol = int(r.integer("protocol", 0, INT_MAX).value_or(0));
+        m.server = r.string("server", false);
+        m.user = r.string("user", false);
+        m.connectionId = r.string("connectionId");
+        const QJsonObject limits = e.object.value(QStringLiteral("limits")).toObject();
+        Reader lr(limits, QStringLiteral("welcome.limits"));
+        m.maxMessageBytes = lr.integer("maxMessageBytes", 0, MaxSequence, false).value_or(0);
+        m.maxDocumentBytes = lr.integer("maxDocumentBytes", 0, MaxSequence, false).value_or(0);
+        m.opsPerSecond = int(lr.integer("opsPerSecond", 0, INT_MAX, false).value_or(0));
+        m.heartbeatSeconds = int(r.integer("heartbeatSeconds", 0, INT_MAX, false).value_or(0));
+        return wrap<Welcome, V>(r, e, std::move(m));
+    }
+    if (e.type == u"documents") {
+        Documents m;
+        m.ref = ref;
+        const QJsonValue list = r.value("documents");
+        if (!list.isArray()) {
+            r.fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"documents\" must be an array"));
+        } else {
+            for (const QJsonValue &v : list.toArray()) {
+                ProtocolResult<DocumentInfo> d = DocumentInfo::fromJson(v);
+                if (!d) {
+                    r.fail(d.error().code, d.error().message);
+                    break;
+                }
+                m.documents.append(*d);
+            }
+        }
+        return wrap<Documents, V>(r, e, std::move(m));
+    }
+    if (e.type == u"created" || e.type == u"renamed") {
+        const QString doc = r.string("doc");
+        const QString name = r.string("name", false);
+        if (e.type == u"created")
+            return wrap<Created, V>(r, e, Created{ref, doc, name});
+        return wrap<Renamed, V>(r, e, Renamed{ref, doc, name});
+    }
+    if (e.type == u"deleted") {
+        const QString doc = r.string("doc");
+        return wrap<Deleted, V>(r, e, Deleted{ref, doc});
+    }
+    if (e.type == u"closed") {
+        const QString doc = r.string("doc");
+        return wrap<Closed, V>(r, e, Closed{ref, doc});
+    }
+    if (e.type == u"opened") {
+        Opened m;
+        m.ref = ref;
+        m.doc = r.string("doc");
+        m.name = r.string("name", false);
+        m.revision = toRevision(r.integer("revision", 0, INT_MAX));
+        const QString role = r.string("role");
+        if (r.ok()) {
+            if (std::optional<Role> parsedRole = roleFromName(role))
+                m.role = *parsedRole;
+            else
+                r.fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"role\" must be read, write or admin"));
+        }
+        if (r.has("snapshot"))
+            m.snapshot = r.string("snapshot");
+        if (r.has("ops")) {
+            const QJsonValue ops = r.value("ops");
+            if (!ops.isArray()) {
+                r.fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"ops\" must be an array"));
+            } else {
+                QList<CommittedOperation> list;
+                for (const QJsonValue &v : ops.toArray()) {
+                    ProtocolResult<CommittedOperation> c = CommittedOperation::fromJson(v);
+                    if (!c) {
+                        r.fail(c.error().code, c.error().message);
+                        break;
+                    }
+                    list.append(*c);
+                }
+                m.ops = std::move(list);
+            }
+        }
+        const QJsonValue people = r.value("participants");
+        if (people.isArray()) {
+            for (const QJsonValue &v : people.toArray()) {
+                ProtocolResult<Participant> p = Participant::fromJson(v);
+                if (!p) {
+                    r.fail(p.error().code, p.error().message);
+                    break;
+                }
+                m.participants.append(*p);
+            }
+        } else if (!people.isUndefined()) {
+            r.fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"participants\" must be an array"));
+        }
+        return wrap<Opened, V>(r, e, std::move(m));
+    }
+    if (e.type == u"join") {
+        Join m;
+        m.doc = r.string("doc");
+        ProtocolResult<Participant> p = Participant::fromJson(r.value("participant"));
+        if (!p)
+            r.fail(p.error().code, p.error().message);
+        else
+            m.participant = *p;
+        return wrap<Join, V>(r, e, std::move(m));
+    }
+    if (e.type == u"leave") {
+        Leave m;
+        m.doc = r.string("doc");
+        m.connectionId = r.string("connectionId");
+        return wrap<Leave, V>(r, e, std::move(m));
+    }
+    if (e.type == u"ack") {
+        Ack m;
+        m.doc = r.string("doc");
+        m.revision = toRevision(r.integer("rev", 1, INT_MAX));
+        m.sequence = r.integer("seq", 0, MaxSequence).value_or(0);
+        return wrap<Ack, V>(r, e, std::move(m));
+    }
+    if (e.type == u"op") {
+        RemoteOp m;
+        m.doc = r.string("doc");
+        m.revision = toRevision(r.integer("rev", 1, INT_MAX));
+        m.operation = r.operation("op");
+        m.author = r.string("author", false);
+        m.sequence = r.integer("seq", 0, MaxSequence, false).value_or(0);
+        m.connectionId = r.string("connectionId", false);
+        m.selection = r.selection("selection", false);
+        return wrap<RemoteOp, V>(r, e, std::move(m));
+    }
+    if (e.type == u"selection") {
+        SelectionChanged m;
+        m.doc = r.string("doc");
+        m.connectionId = r.string("connectionId");
+        m.revision = toRevision(r.integer("rev", 0, INT_MAX, false));
+        m.selection = r.selection("selection", true).value_or(Selection());
+        return wrap<SelectionChanged, V>(r, e, std::move(m));
+    }
+    if (e.type == u"idle") {
+        IdleChanged m;
+        m.doc = r.string("doc");
+        m.connectionId = r.string("connectionId");
+        m.idle = r.boolean("idle");
+        return wrap<IdleChanged, V>(r, e, std::move(m));
+    }
+    if (e.type == u"error") {
+        Error m;
+        m.code = r.string("code");
+        m.message = r.string("message", false);
+        m.ref = ref;
+        m.doc = r.string("doc", false);
+        if (std::optional<qint64> retry = r.integer("retryAfterMs", 0, INT_MAX, false))
+            m.retryAfterMs = int(*retry);
+        return wrap<Error, V>(r, e, std::move(m));
+    }
+    return ProtocolError{ProtocolErrorCode::UnknownType,
+                         QStringLiteral("unknown message type \"%1\"").arg(e.type.left(64)), e.ref, e.doc};
+}
+
+} // namespace collab

@@ -1,0 +1,753 @@
+// SPDX-License-Identifier: MIT
+#include "documenthub.h"
+
+#include "connection.h"
+#include "peerrelays.h"
+#include "storage.h"
+
+#include <QElapsedTimer>
+#include <functional>
+#include <QLoggingCategory>
+#include <QUuid>
+
+Q_DECLARE_LOGGING_CATEGORY(lcHub)
+Q_LOGGING_CATEGORY(lcHub, "coscribe.relay.documents")
+
+using namespace collab;
+
+namespace relay {
+
+namespace {
+
+bool allows(std::optional<Role> role, Role needed) { return role && int(*role) >= int(needed); }
+
+ProtocolErrorCode protocolCode(ErrorCode code)
+{
+    switch (code) {
+    case ErrorCode::BaseLengthMismatch: return ProtocolErrorCode::BaseLengthMismatch;
+    case ErrorCode::SplitsSurrogatePair: return ProtocolErrorCode::SplitsSurrogatePair;
+    case ErrorCode::RevisionFromFuture: return ProtocolErrorCode::RevisionFromFuture;
+    case ErrorCode::OutOfOrderSequence: return ProtocolErrorCode::OutOfOrderSequence;
+    case ErrorCode::MalformedOperation:
+    case ErrorCode::InvalidState:
+    case ErrorCode::RevisionTooOld:
+    case ErrorCode::DuplicateOperation: return ProtocolErrorCode::InvalidOperation;
+    }
+    return ProtocolErrorCode::InvalidOperation;
+}
+
+qsizetype insertedLength(const TextOperation &op)
+{
+    qsizetype n = 0;
+    for (const TextOperation::Component &c : op.components())
+        if (c.kind == TextOperation::Kind::Insert)
+            n += c.length;
+    return n;
+}
+
+} // namespace
+
+DocumentHub::DocumentHub(Storage &storage, Limits limits, QObject *parent)
+    : QObject(parent), m_storage(storage), m_limits(limits)
+{
+}
+
+DocumentHub::~DocumentHub() = default;
+
+DocumentHub::Live *DocumentHub::find(const QString &id) const
+{
+    const auto it = m_documents.constFind(id);
+    return it == m_documents.cend() ? nullptr : it->get();
+}
+
+DocumentHub::Member *DocumentHub::member(Live &live, const Connection &c)
+{
+    for (Member &m : live.members)
+        if (m.connection == &c)
+            return &m;
+    return nullptr;
+}
+
+std::optional<std::vector<ServerDocument::LogEntry>> DocumentHub::storedOperations(const QString &id, int after,
+                                                                                 int upTo)
+{
+    const auto records = m_storage.operations(id, after, upTo);
+    if (!records)
+        return std::nullopt;
+    std::vector<ServerDocument::LogEntry> entries;
+    entries.reserve(records->size());
+    int expected = after + 1;
+    for (const Storage::OperationRecord &r : *records) {
+        Expected<TextOperation> op = TextOperation::fromJsonBytes(r.operation);
+        if (!op || r.revision != expected) {
+            qCCritical(lcHub).noquote() << "stored operation" << r.revision << "of" << id << "is unreadable or out of order";
+            return std::nullopt;
+        }
+        entries.push_back({std::move(op).value(), r.clientId, r.sequence});
+        ++expected;
+    }
+    if (upTo != INT_MAX && expected != upTo + 1) {
+        qCCritical(lcHub).noquote() << "stored operations of" << id << "end at" << expected - 1 << "not" << upTo;
+        return std::nullopt;
+    }
+    return entries;
+}
+
+// Load = latest snapshot + replay of every later operation. Snapshots are only a shortcut: a document with
+// none is replayed from an empty text.
+static std::optional<ServerDocument> loadDocument(Storage &storage, const QString &id,
+                                                  const std::function<std::optional<std::vector<ServerDocument::LogEntry>>(int)> &opsAfter)
+{
+    std::optional<Storage::Snapshot> snapshot = storage.latestSnapshot(id);
+    if (!snapshot && !storage.lastError().isEmpty())
+        return std::nullopt;
+    ServerDocument document = snapshot ? ServerDocument(snapshot->text, snapshot->revision) : ServerDocument();
+    const auto entries = opsAfter(document.revision());
+    if (!entries)
+        return std::nullopt;
+    for (const ServerDocument::LogEntry &entry : *entries) {
+        if (auto error = document.replay(entry)) {
+            qCCritical(lcHub).noquote() << "replaying" << id << "at revision" << document.revision() << ":" << error->message;
+            return std::nullopt;
+        }
+    }
+    return document;
+}
+
+DocumentHub::Live *DocumentHub::load(const QString &id, ProtocolError &error)
+{
+    if (Live *live = find(id))
+        return live;
+    const std::optional<Storage::DocumentRecord> record = m_storage.document(id);
+    if (!record) {
+        error = m_storage.lastError().isEmpty()
+                ? ProtocolError{ProtocolErrorCode::NoSuchDocument, QStringLiteral("no document \"%1\"").arg(id), {}, id}
+                : ProtocolError{ProtocolErrorCode::ServerError, QStringLiteral("storage error"), {}, id};
+        return nullptr;
+    }
+    QElapsedTimer timer;
+    timer.start();
+    std::optional<ServerDocument> document = loadDocument(
+            m_storage, id, [&](int after) { return storedOperations(id, after, INT_MAX); });
+    if (!document) {
+        error = ProtocolError{ProtocolErrorCode::ServerError, QStringLiteral("document could not be loaded"), {}, id};
+        return nullptr;
+    }
+    auto live = std::make_shared<Live>();
+    live->id = id;
+    live->name = record->name;
+    live->document = std::move(*document);
+    qCInfo(lcHub).noquote() << "loaded" << id << "at revision" << live->document.revision() << "in"
+                            << timer.elapsed() << "ms";
+    m_documents.insert(id, live);
+    Q_EMIT documentsChanged(int(m_documents.size()));
+    return live.get();
+}
+
+bool DocumentHub::reload(Live &live)
+{
+    std::optional<ServerDocument> document = loadDocument(
+            m_storage, live.id, [&](int after) { return storedOperations(live.id, after, INT_MAX); });
+    if (!document)
+        return false;
+    live.document = std::move(*document);
+    for (Member &m : live.members)
+        m.presence.selection = m.presence.selection.clamped(live.document.length());
+    return true;
+}
+
+void DocumentHub::unloadIfUnused(const QString &id)
+{
+    Live *live = find(id);
+    if (live && live->members.empty()) {
+        m_documents.remove(id);
+        Q_EMIT documentsChanged(int(m_documents.size()));
+    }
+}
+
+void DocumentHub::broadcast(Live &live, const QString &payload, const Connection *except)
+{
+    for (const Member &m : live.members)
+        if (m.connection != except)
+            m.connection->send(payload);
+}
+
+// ---- catalogue ---------------------------------------------------------------------------------------------
+
+void DocumentHub::handle(Connection &c, const Message::List &m)
+{
+    const auto records = m_storage.documents();
+    if (!records) {
+        c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), m.id);
+        return;
+    }
+    Message::Documents reply;
+    reply.ref = m.id;
+    for (const Storage::DocumentRecord &r : *records) {
+        if (!c.roleFor(r.id))
+            continue;
+        DocumentInfo info{r.id, r.name, r.revision, 0, -1};
+        if (const Live *live = find(r.id)) {
+            info.name = live->name;
+            info.revision = live->document.revision();
+            info.participants = int(live->members.size());
+            info.length = live->document.length();
+        }
+        reply.documents.append(info);
+    }
+    c.sendMessage(reply);
+}
+
+void DocumentHub::handle(Connection &c, const Message::Create &m)
+{
+    const QString id = m.doc.isEmpty() ? QUuid::createUuid().toString(QUuid::WithoutBraces) : m.doc;
+    if (!allows(c.roleFor(id), Role::Write)) {
+        c.sendError(ProtocolErrorCode::Forbidden, QStringLiteral("you may not create \"%1\"").arg(id), m.id, id);
+        return;
+    }
+    const auto existing = m_storage.document(id);
+    if (existing || !m_storage.lastError().isEmpty()) {
+        c.sendError(existing ? ProtocolErrorCode::DocumentExists : ProtocolErrorCode::ServerError,
+                    existing ? QStringLiteral("document \"%1\" already exists").arg(id) : QStringLiteral("storage error"),
+                    m.id, id);
+        return;
+    }
+    const QString name = m.name.isEmpty() ? id : m.name;
+    if (!m_storage.createDocument(id, name)) {
+        // Lost a race with another relay on the same database, or storage failed.
+        const bool exists = m_storage.document(id).has_value();
+        c.sendError(exists ? ProtocolErrorCode::DocumentExists : ProtocolErrorCode::ServerError,
+                    exists ? QStringLiteral("document \"%1\" already exists").arg(id) : QStringLiteral("storage error"),
+                    m.id, id);
+        return;
+    }
+    qCInfo(lcHub).noquote() << c.id() << c.user() << "created" << id;
+    c.sendMessage(Message::Created{m.id, id, name});
+}
+
+void DocumentHub::handle(Connection &c, const Message::Rename &m)
+{
+    if (!allows(c.roleFor(m.doc), Role::Admin)) {
+        c.sendError(ProtocolErrorCode::Forbidden, QStringLiteral("renaming needs the admin role"), m.id, m.doc);
+        return;
+    }
+    if (!m_storage.document(m.doc)) {
+        c.sendError(m_storage.lastError().isEmpty() ? ProtocolErrorCode::NoSuchDocument : ProtocolErrorCode::ServerError,
+                    QStringLiteral("no document \"%1\"").arg(m.doc), m.id, m.doc);
+        return;
+    }
+    const QString name = m.name.isEmpty() ? m.doc : m.name;
+    if (!m_storage.renameDocument(m.doc, name)) {
+        c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), m.id, m.doc);
+        return;
+    }
+    c.sendMessage(Message::Renamed{m.id, m.doc, name});
+    if (Live *live = find(m.doc)) {
+        live->name = name;
+        broadcast(*live, QString::fromUtf8(Message::encode(Message::Renamed{{}, m.doc, name})), &c);
+    }
+}
+
+void DocumentHub::handle(Connection &c, const Message::Delete &m)
+{
+    if (!allows(c.roleFor(m.doc), Role::Admin)) {
+        c.sendError(ProtocolErrorCode::Forbidden, QStringLiteral("deleting needs the admin role"), m.id, m.doc);
+        return;
+    }
+    if (!m_storage.document(m.doc)) {
+        c.sendError(m_storage.lastError().isEmpty() ? ProtocolErrorCode::NoSuchDocument : ProtocolErrorCode::ServerError,
+                    QStringLiteral("no document \"%1\"").arg(m.doc), m.id, m.doc);
+        return;
+    }
+    if (!m_storage.deleteDocument(m.doc)) {
+        c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), m.id, m.doc);
+        return;
+    }
+    qCInfo(lcHub).noquote() << c.id() << c.user() << "deleted" << m.doc;
+    c.sendMessage(Message::Deleted{m.id, m.doc});
+    if (Live *live = find(m.doc)) {
+        const QString payload = QString::fromUtf8(Message::encode(Message::Deleted{{}, m.doc}));
+        for (const Member &member : live->members) {
+            member.connection->openDocuments().remove(m.doc);
+            if (member.connection != &c)
+                member.connection->send(payload);
+        }
+        live->members.clear();
+        unloadIfUnused(m.doc);
+    }
+}
+
+// ---- sessions -----------------------------------------------------------------------------------------------
+
+void DocumentHub::sendOpened(Connection &c, Live &live, std::optional<int> since, const QString &ref)
+{
+    Message::Opened reply;
+    reply.ref = ref;
+    reply.doc = live.id;
+    reply.name = live.name;
+    reply.revision = live.document.revision();
+    reply.role = c.roleFor(live.id).value_or(Role::Read);
+    for (const Member &m : live.members)
+        if (m.connection != &c)
+            reply.participants.append(m.presence);
+    if (m_peers) {
+        // Participants on other relays, their selections moved from where they were published to now.
+        for (auto &[participant, revision] : m_peers->participants(live.id)) {
+            if (const auto since = live.document.operationsSince(std::min(revision, reply.revision)))
+                for (const ServerDocument::LogEntry &e : *since)
+                    participant.selection = participant.selection.transform(e.operation, false);
+            participant.selection = participant.selection.clamped(live.document.length());
+            reply.participants.append(participant);
+        }
+    }
+
+    // Catch up by operations when that is cheaper than the text; otherwise (or when the client claims a
+    // revision we never had) the snapshot replaces its text.
+    if (since && *since <= reply.revision && reply.revision - *since <= m_limits.maxCatchUpOps) {
+        auto entries = live.document.operationsSince(*since);
+        if (!entries)
+            entries = storedOperations(live.id, *since, reply.revision);
+        if (entries) {
+            QList<CommittedOperation> ops;
+            qsizetype cost = 0;
+            int revision = *since;
+            for (ServerDocument::LogEntry &e : *entries) {
+                cost += e.operation.components().size() * 4 + insertedLength(e.operation) + 32;
+                ops.append(CommittedOperation{++revision, std::move(e.operation), e.clientId, e.sequence});
+            }
+            if (cost <= live.document.length() + 64 * 1024)
+                reply.ops = std::move(ops);
+        }
+    }
+    if (!reply.ops)
+        reply.snapshot = live.document.text().toString();
+    c.sendMessage(reply);
+}
+
+void DocumentHub::handle(Connection &c, const Message::Open &m)
+{
+    const std::optional<Role> role = c.roleFor(m.doc);
+    if (!role) {
+        c.sendError(ProtocolErrorCode::Forbidden, QStringLiteral("no access to \"%1\"").arg(m.doc), m.id, m.doc);
+        return;
+    }
+    if (m_peers)
+        catchUp(m.doc); // the client may come from a relay that is ahead of this one
+    ProtocolError error;
+    Live *live = load(m.doc, error);
+    if (!live && error.code == ProtocolErrorCode::NoSuchDocument && m.create) {
+        if (!allows(role, Role::Write)) {
+            c.sendError(ProtocolErrorCode::Forbidden, QStringLiteral("you may not create \"%1\"").arg(m.doc), m.id, m.doc);
+            return;
+        }
+        if (!m_storage.createDocument(m.doc, m.doc) && !m_storage.document(m.doc)) {
+            c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), m.id, m.doc);
+            return;
+        }
+        live = load(m.doc, error);
+    }
+    if (!live) {
+        error.ref = m.id;
+        c.sendError(error);
+        return;
+    }
+    if (member(*live, c)) {  // already open here: a resync request
+        sendOpened(c, *live, m.revision, m.id);
+        return;
+    }
+    Member joined{&c, Participant{c.id(), c.clientId(), c.user(), c.displayName(), c.color(),
+                                  Selection(), false, *role == Role::Read}};
+    live->members.push_back(joined);
+    c.openDocuments().insert(m.doc);
+    sendOpened(c, *live, m.revision, m.id);
+    const QByteArray join = Message::encode(Message::Join{m.doc, joined.presence});
+    broadcast(*live, QString::fromUtf8(join), &c);
+    if (m_peers)
+        m_peers->publishPresence(m.doc, joined.presence, live->document.revision(), join);
+    qCDebug(lcHub).noquote() << c.id() << "opened" << m.doc;
+}
+
+void DocumentHub::leave(Live &live, Connection &c, bool notifySelf, const QString &ref)
+{
+    const auto it = std::find_if(live.members.begin(), live.members.end(),
+                                 [&](const Member &m) { return m.connection == &c; });
+    if (it == live.members.end())
+        return;
+    live.members.erase(it);
+    c.openDocuments().remove(live.id);
+    if (notifySelf)
+        c.sendMessage(Message::Closed{ref, live.id});
+    broadcast(live, QString::fromUtf8(Message::encode(Message::Leave{live.id, c.id()})), &c);
+    if (m_peers)
+        m_peers->publishLeave(live.id, c.id());
+    unloadIfUnused(live.id);
+}
+
+void DocumentHub::handle(Connection &c, const Message::Close &m)
+{
+    Live *live = find(m.doc);
+    if (!live || !member(*live, c)) {
+        c.sendError(ProtocolErrorCode::NotOpen, QStringLiteral("\"%1\" is not open").arg(m.doc), m.id, m.doc);
+        return;
+    }
+    leave(*live, c, true, m.id);
+}
+
+void DocumentHub::connectionClosed(Connection &c)
+{
+    const QSet<QString> open = c.openDocuments();
+    for (const QString &id : open)
+        if (Live *live = find(id))
+            leave(*live, c, false, {});
+}
+
+// ---- editing ------------------------------------------------------------------------------------------------
+
+bool DocumentHub::documentTooLarge(const Live &live, const TextOperation &op) const
+{
+    // UTF-8 needs at least one and at most three bytes per UTF-16 code unit, so only the band in between
+    // needs the exact (linear) count.
+    const qsizetype inserted = insertedLength(op);
+    const qint64 upperUnits = qint64(live.document.length()) + inserted;
+    if (upperUnits * 3 <= m_limits.maxDocumentBytes)
+        return false;
+    if (upperUnits > m_limits.maxDocumentBytes && inserted > 0) {
+        // Even at one byte per unit it would be too large (deletions by concurrent edits are ignored:
+        // the check is conservative by at most one operation's worth of text).
+        qint64 bytes = live.document.text().toString().toUtf8().size();
+        for (const TextOperation::Component &c : op.components())
+            if (c.kind == TextOperation::Kind::Insert)
+                bytes += c.text.toUtf8().size();
+        return bytes > m_limits.maxDocumentBytes;
+    }
+    if (inserted == 0)
+        return false;
+    qint64 bytes = live.document.text().toString().toUtf8().size();
+    for (const TextOperation::Component &c : op.components())
+        if (c.kind == TextOperation::Kind::Insert)
+            bytes += c.text.toUtf8().size();
+    return bytes > m_limits.maxDocumentBytes;
+}
+
+void DocumentHub::handle(Connection &c, const Message::Op &m)
+{
+    handleOp(c, m, 1);
+}
+
+void DocumentHub::handleOp(Connection &c, const Message::Op &m, int attempt)
+{
+    Live *live = find(m.doc);
+    if (!live || !member(*live, c)) {
+        c.sendError(ProtocolErrorCode::NotOpen, QStringLiteral("\"%1\" is not open").arg(m.doc), {}, m.doc);
+        return;
+    }
+    if (!allows(c.roleFor(m.doc), Role::Write)) {
+        c.sendError(ProtocolErrorCode::ReadOnly, QStringLiteral("you have read-only access to \"%1\"").arg(m.doc), {},
+                    m.doc);
+        return;
+    }
+    if (m_peers && m.revision > live->document.revision())
+        catchUp(m.doc); // based on a revision another relay committed that this one has not read yet
+    ServerDocument &document = live->document;
+
+    // A client the in-memory log does not know (its operations predate the snapshot this document was loaded
+    // from) may be resending something already stored: ask storage before letting the engine apply it.
+    if (!document.lastApplied(c.clientId())) {
+        const std::optional<Storage::Applied> stored = m_storage.lastApplied(m.doc, c.clientId());
+        if (!stored && !m_storage.lastError().isEmpty()) {
+            c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), {}, m.doc);
+            return;
+        }
+        if (stored && m.sequence <= stored->sequence) {
+            const std::optional<int> revision = m.sequence == stored->sequence
+                    ? std::optional<int>(stored->revision)
+                    : m_storage.revisionOf(m.doc, c.clientId(), m.sequence);
+            if (revision)
+                c.sendMessage(Message::Ack{m.doc, *revision, m.sequence});
+            else
+                c.sendError(ProtocolErrorCode::OutOfOrderSequence,
+                            QStringLiteral("sequence %1 was never applied and is below the last applied %2")
+                                    .arg(m.sequence).arg(stored->sequence), {}, m.doc);
+            return;
+        }
+        if (stored && m.sequence > stored->sequence + 1) {
+            c.sendError(ProtocolErrorCode::OutOfOrderSequence,
+                        QStringLiteral("sent sequence %1, expected %2").arg(m.sequence).arg(stored->sequence + 1), {},
+                        m.doc);
+            return;
+        }
+    }
+
+    if (documentTooLarge(*live, m.operation)) {
+        c.sendError(ProtocolErrorCode::DocumentTooLarge,
+                    QStringLiteral("the document would exceed %1 bytes").arg(m_limits.maxDocumentBytes), {}, m.doc);
+        return;
+    }
+
+    Expected<ServerDocument::Receipt> result = document.receive(m.revision, m.operation, c.clientId(), m.sequence);
+    if (!result && result.error().code == ErrorCode::RevisionTooOld) {
+        // Never a dead end: fetch the older history from storage and try again.
+        auto older = storedOperations(m.doc, m.revision, document.historyStart());
+        if (!older) {
+            c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), {}, m.doc);
+            return;
+        }
+        document.prependHistory(std::move(*older));
+        result = document.receive(m.revision, m.operation, c.clientId(), m.sequence);
+    }
+    if (!result) {
+        const Error &e = result.error();
+        if (e.code == ErrorCode::DuplicateOperation) {
+            const std::optional<ServerDocument::Applied> last = document.lastApplied(c.clientId());
+            std::optional<int> revision;
+            if (last && last->sequence == m.sequence)
+                revision = last->revision;
+            else
+                revision = m_storage.revisionOf(m.doc, c.clientId(), m.sequence);
+            if (revision) {
+                c.sendMessage(Message::Ack{m.doc, *revision, m.sequence});
+                return;
+            }
+        }
+        c.sendError(protocolCode(e.code), e.message, {}, m.doc);
+        return;
+    }
+    ServerDocument::Receipt &receipt = *result;
+
+    // Commit before anyone hears of it.
+    QElapsedTimer commitTimer;
+    commitTimer.start();
+    const bool committed = m_storage.appendOperation(
+            m.doc, Storage::OperationRecord{receipt.revision, receipt.operation.toJsonBytes(), c.clientId(), m.sequence});
+    const std::chrono::nanoseconds commitLatency(commitTimer.nsecsElapsed());
+    if (!committed && recoverFromLostRace(*live, receipt.revision)) {
+        // Another relay on the same database committed this revision first; what it committed has been
+        // reloaded and forwarded. Transform over it and try again (the resend check above also runs again,
+        // so an operation that reached the log through another relay is acknowledged, not applied twice).
+        if (attempt < maxCommitAttempts) {
+            handleOp(c, m, attempt + 1);
+        } else {
+            qCWarning(lcHub).noquote() << "commit of" << m.doc << "lost" << attempt << "races; client asked to resend";
+            c.send(QString::fromUtf8(Message::encode(Message::Error{
+                    QStringLiteral("conflict-retry"),
+                    QStringLiteral("the document is too busy right now; nothing was applied, resend the operation"),
+                    {}, m.doc, 100})));
+        }
+        return;
+    }
+    if (!committed) {
+        qCCritical(lcHub).noquote() << "commit of" << m.doc << "revision" << receipt.revision << "failed; reloading";
+        c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("the operation could not be stored; nothing was applied"),
+                    {}, m.doc);
+        if (!reload(*live)) {
+            // Storage is unusable: close the document for everyone rather than serve unstored text.
+            const QString payload = QString::fromUtf8(Message::encode(
+                    Message::Error{protocolErrorName(ProtocolErrorCode::ServerError),
+                                   QStringLiteral("document closed: storage failure"), {}, m.doc, std::nullopt}));
+            for (const Member &member : live->members) {
+                member.connection->openDocuments().remove(m.doc);
+                member.connection->send(payload);
+            }
+            live->members.clear();
+            unloadIfUnused(m.doc);
+        }
+        return;
+    }
+    Q_EMIT operationCommitted(commitLatency);
+    if (m_peers)
+        m_peers->publishCommitted(m.doc, receipt.revision);
+
+    // The sender's selection came in its own coordinates (after its op, before the concurrent ops the relay
+    // transformed it over): move it through those too.
+    //
+    //    base ──concurrent──► revision-1
+    //     │                       │
+    //     op (sender)             op' (receipt)
+    //     ▼                       ▼
+    //    mine ──concurrent'──► revision
+    std::optional<Selection> senderSelection = m.selection;
+    if (senderSelection && receipt.revision - 1 > m.revision) {
+        if (auto since = document.operationsSince(m.revision)) {
+            since->pop_back(); // the operation just applied
+            std::optional<TextOperation> concurrent;
+            for (const ServerDocument::LogEntry &e : *since) {
+                if (!concurrent) {
+                    concurrent = e.operation;
+                } else if (auto composed = concurrent->compose(e.operation)) {
+                    concurrent = std::move(composed).value();
+                } else {
+                    concurrent.reset();
+                    break;
+                }
+            }
+            if (concurrent) {
+                if (auto pair = TextOperation::transform(m.operation, *concurrent))
+                    senderSelection = senderSelection->transform(pair->second, false);
+            }
+        }
+    }
+    if (senderSelection)
+        senderSelection = senderSelection->clamped(document.length());
+
+    c.sendMessage(Message::Ack{m.doc, receipt.revision, m.sequence});
+    broadcast(*live,
+              QString::fromUtf8(Message::encode(Message::RemoteOp{m.doc, receipt.revision, receipt.operation,
+                                                                  c.clientId(), m.sequence, c.id(), senderSelection})),
+              &c);
+    // Other relays read the operation from the log; the author's cursor is not in it.
+    if (m_peers && senderSelection)
+        m_peers->publishTransient(m.doc, Message::encode(Message::SelectionChanged{m.doc, c.id(), receipt.revision,
+                                                                                   *senderSelection}));
+
+    for (Member &member : live->members) {
+        if (member.connection == &c && senderSelection)
+            member.presence.selection = *senderSelection;
+        else if (!member.presence.selection.isEmpty())
+            member.presence.selection = member.presence.selection.transform(receipt.operation, member.connection == &c);
+    }
+
+    if (m_limits.snapshotInterval > 0 && receipt.revision % m_limits.snapshotInterval == 0) {
+        if (!m_storage.saveSnapshot(m.doc, receipt.revision, document.text().toString()))
+            qCWarning(lcHub).noquote() << "snapshot of" << m.doc << "at" << receipt.revision << "failed (history still complete)";
+    }
+    if (int(document.history().size()) > m_limits.historyInMemory + m_limits.snapshotInterval)
+        document.trimHistory(document.revision() - m_limits.historyInMemory);
+}
+
+void DocumentHub::handle(Connection &c, const Message::SetSelection &m)
+{
+    Live *live = find(m.doc);
+    Member *me = live ? member(*live, c) : nullptr;
+    if (!me) {
+        c.sendError(ProtocolErrorCode::NotOpen, QStringLiteral("\"%1\" is not open").arg(m.doc), {}, m.doc);
+        return;
+    }
+    if (m_peers && m.revision > live->document.revision())
+        catchUp(m.doc);
+    const ServerDocument &document = live->document;
+    if (m.revision > document.revision()) {
+        c.sendError(ProtocolErrorCode::RevisionFromFuture,
+                    QStringLiteral("selection revision %1 is ahead of %2").arg(m.revision).arg(document.revision()), {},
+                    m.doc);
+        return;
+    }
+    Selection selection = m.selection;
+    if (m.revision < document.revision()) {
+        if (const auto since = document.operationsSince(m.revision)) {
+            for (const ServerDocument::LogEntry &e : *since)
+                selection = selection.transform(e.operation, e.clientId == c.clientId());
+        }
+    }
+    selection = selection.clamped(document.length());
+    me->presence.selection = selection;
+    const QByteArray changed = Message::encode(Message::SelectionChanged{m.doc, c.id(), document.revision(), selection});
+    broadcast(*live, QString::fromUtf8(changed), &c);
+    if (m_peers)
+        m_peers->publishPresence(m.doc, me->presence, document.revision(), changed);
+}
+
+void DocumentHub::handle(Connection &c, const Message::SetIdle &m)
+{
+    Live *live = find(m.doc);
+    Member *me = live ? member(*live, c) : nullptr;
+    if (!me) {
+        c.sendError(ProtocolErrorCode::NotOpen, QStringLiteral("\"%1\" is not open").arg(m.doc), {}, m.doc);
+        return;
+    }
+    if (me->presence.idle == m.idle)
+        return;
+    me->presence.idle = m.idle;
+    const QByteArray changed = Message::encode(Message::IdleChanged{m.doc, c.id(), m.idle});
+    broadcast(*live, QString::fromUtf8(changed), &c);
+    if (m_peers)
+        m_peers->publishPresence(m.doc, me->presence, live->document.revision(), changed);
+}
+
+// ---- several relays over one database -----------------------------------------------------------------------
+
+// Forward operations committed by another relay (already in live.document, revisions after + 1, ...) to every
+// local participant, and move their selections through them.
+void DocumentHub::forwardCommitted(Live &live, int after, const std::vector<ServerDocument::LogEntry> &entries)
+{
+    int revision = after;
+    for (const ServerDocument::LogEntry &e : entries) {
+        ++revision;
+        broadcast(live,
+                  QString::fromUtf8(Message::encode(Message::RemoteOp{live.id, revision, e.operation, e.clientId,
+                                                                      e.sequence, QString(), std::nullopt})),
+                  nullptr);
+        for (Member &member : live.members)
+            if (!member.presence.selection.isEmpty())
+                member.presence.selection = member.presence.selection.transform(e.operation, false);
+    }
+    if (int(live.document.history().size()) > m_limits.historyInMemory + m_limits.snapshotInterval)
+        live.document.trimHistory(live.document.revision() - m_limits.historyInMemory);
+}
+
+void DocumentHub::catchUp(const QString &id, int knownRevision)
+{
+    Live *live = find(id);
+    if (!live || (knownRevision >= 0 && knownRevision <= live->document.revision()))
+        return;
+    const int after = live->document.revision();
+    auto entries = storedOperations(id, after, INT_MAX);
+    if (!entries || entries->empty())
+        return;
+    for (const ServerDocument::LogEntry &e : *entries) {
+        if (auto error = live->document.replay(e)) {
+            // Cannot happen with a consistent log; rebuild from storage rather than serve a diverged text.
+            qCCritical(lcHub).noquote() << "replaying" << id << "from another relay:" << error->message;
+            const int before = live->document.revision();
+            if (reload(*live) && live->document.revision() > before)
+                forwardCommitted(*live, before, storedOperations(id, before, live->document.revision())
+                                                        .value_or(std::vector<ServerDocument::LogEntry>{}));
+            return;
+        }
+    }
+    forwardCommitted(*live, after, *entries);
+}
+
+void DocumentHub::catchUpAll()
+{
+    const QStringList ids = m_documents.keys();
+    for (const QString &id : ids)
+        catchUp(id);
+}
+
+void DocumentHub::forwardPresence(const QString &doc, const QByteArray &message)
+{
+    if (Live *live = find(doc))
+        broadcast(*live, QString::fromUtf8(message), nullptr);
+}
+
+// The commit of `revision` failed. If another relay committed that revision first (a lost race, not a
+// storage failure), the in-memory document — which already applied the losing operation — is rebuilt from
+// the log, and what the winner committed is forwarded to local participants. Selections are kept in the
+// coordinates of `revision - 1` across the reload, then moved through the forwarded operations.
+bool DocumentHub::recoverFromLostRace(Live &live, int revision)
+{
+    const std::optional<Storage::DocumentRecord> record = m_storage.document(live.id);
+    if (!record || record->revision < revision)
+        return false;
+    ++m_lostCommitRaces;
+    qCDebug(lcHub).noquote() << "lost the race for" << live.id << "revision" << revision << "to another relay";
+    const int before = revision - 1;
+    std::vector<Selection> selections;
+    for (const Member &member : live.members)
+        selections.push_back(member.presence.selection);
+    if (!reload(live))
+        return false;
+    for (std::size_t i = 0; i < live.members.size(); ++i)
+        live.members[i].presence.selection = selections[i];
+    auto missed = live.document.operationsSince(before);
+    if (!missed)
+        missed = storedOperations(live.id, before, live.document.revision());
+    if (!missed)
+        return false;
+    forwardCommitted(live, before, *missed);
+    for (Member &member : live.members)
+        member.presence.selection = member.presence.selection.clamped(live.document.length());
+    return true;
+}
+
+} // namespace relay

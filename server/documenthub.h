@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "message.h"
+#include "serverdocument.h"
+
+#include <QHash>
+#include <QObject>
+#include <QString>
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+namespace relay {
+
+class Connection;
+class PeerRelays;
+class Storage;
+
+// DocumentHub: every document request of every connection (list, create, rename, delete, open, close, op,
+// selection, idle), and the documents that are open right now.
+//
+// A document is loaded lazily on its first open (latest snapshot + replay of later operations) and unloaded
+// when its last participant leaves. For each loaded document the hub keeps the engine's ServerDocument and
+// its participants with their presence; stored selections are moved through every later operation, so a
+// late joiner sees them where they belong.
+//
+// The one rule of the edit path: receive → commit to storage → acknowledge → broadcast. When the commit
+// fails, the in-memory document already applied the operation, so it is discarded and reloaded from
+// storage: nothing was sent, so no client saw the operation that did not persist.
+//
+// Broadcasts are encoded once and the same payload goes to every recipient.
+class DocumentHub : public QObject
+{
+    Q_OBJECT
+public:
+    struct Limits
+    {
+        qint64 maxDocumentBytes = 16 * 1024 * 1024; // UTF-8 size of a document's text
+        int snapshotInterval = 500;                 // operations between snapshots
+        int historyInMemory = 1000;                 // operations kept in memory beyond the snapshot
+        int maxCatchUpOps = 2000;                   // more than this: send a snapshot instead
+    };
+
+    DocumentHub(Storage &storage, Limits limits, QObject *parent = nullptr);
+    ~DocumentHub() override;
+
+    void handle(Connection &c, const collab::Message::List &m);
+    void handle(Connection &c, const collab::Message::Create &m);
+    void handle(Connection &c, const collab::Message::Rename &m);
+    void handle(Connection &c, const collab::Message::Delete &m);
+    void handle(Connection &c, const collab::Message::Open &m);
+    void handle(Connection &c, const collab::Message::Close &m);
+    void handle(Connection &c, const collab::Message::Op &m);
+    void handle(Connection &c, const collab::Message::SetSelection &m);
+    void handle(Connection &c, const collab::Message::SetIdle &m);
+
+    // The connection is gone: it leaves every document it had open.
+    void connectionClosed(Connection &c);
+
+    int loadedDocuments() const { return int(m_documents.size()); }
+
+    // Several relays over one database (see ClusterBus). Null, the default: this relay is alone. The log
+    // stays the single point of order either way: a commit that loses the race for its revision reloads
+    // what the other relay committed, forwards it, transforms and retries (at most maxCommitAttempts, then
+    // the client gets "conflict-retry" and resends later).
+    static constexpr int maxCommitAttempts = 10;
+    void setPeers(PeerRelays *peers) { m_peers = peers; }
+    // Bring a loaded document up to the log: replay the operations committed elsewhere and forward them to
+    // local participants in revision order. `knownRevision`: a revision named by a notification (nothing to
+    // read when already there); -1: look.
+    void catchUp(const QString &id, int knownRevision = -1);
+    void catchUpAll();
+    // A presence message (join, leave, selection, idle) from another relay, for local participants.
+    void forwardPresence(const QString &doc, const QByteArray &message);
+    // Commits that lost the race for their revision to another relay (and were transformed and retried).
+    int lostCommitRaces() const { return m_lostCommitRaces; }
+
+Q_SIGNALS:
+    // An operation was committed (for metrics): how long the storage commit took.
+    void operationCommitted(std::chrono::nanoseconds commitLatency);
+    void documentsChanged(int loaded);
+
+private:
+    struct Member
+    {
+        Connection *connection = nullptr;
+        collab::Participant presence;
+    };
+    struct Live
+    {
+        QString id;
+        QString name;
+        collab::ServerDocument document;
+        std::vector<Member> members;
+        QSet<QString> clientsChecked; // clients whose last stored sequence was looked up
+    };
+
+    Live *find(const QString &id) const;
+    Live *load(const QString &id, collab::ProtocolError &error);
+    bool reload(Live &live);
+    void unloadIfUnused(const QString &id);
+    Member *member(Live &live, const Connection &c);
+    void leave(Live &live, Connection &c, bool notifySelf, const QString &ref);
+    void broadcast(Live &live, const QString &payload, const Connection *except);
+    bool documentTooLarge(const Live &live, const collab::TextOperation &op) const;
+    std::optional<std::vector<collab::ServerDocument::LogEntry>> storedOperations(const QString &id, int after, int upTo);
+    void sendOpened(Connection &c, Live &live, std::optional<int> since, const QString &ref);
+
+    void handleOp(Connection &c, const collab::Message::Op &m, int attempt);
+    bool recoverFromLostRace(Live &live, int revision);
+    void forwardCommitted(Live &live, int after, const std::vector<collab::ServerDocument::LogEntry> &entries);
+
+    Storage &m_storage;
+    PeerRelays *m_peers = nullptr;
+    int m_lostCommitRaces = 0;
+    Limits m_limits;
+    QHash<QString, std::shared_ptr<Live>> m_documents;
+};
+
+} // namespace relay

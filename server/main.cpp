@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+// coscribe-relay: parse the configuration, open storage, run RelayServer until SIGTERM/SIGINT.
+#include "clusterbus.h"
+#include "config.h"
+#include "httpendpoints.h"
+#include "metrics.h"
+#include "relayserver.h"
+#include "sqlstorage.h"
+#include "tlsconfig.h"
+#include "tokenstore.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QLoggingCategory>
+#include <QSocketNotifier>
+
+#include <csignal>
+#include <memory>
+#include <cstdio>
+#include <cstdlib>
+#include <sys/socket.h>
+#include <unistd.h>
+
+Q_DECLARE_LOGGING_CATEGORY(lcRelay)
+
+namespace {
+
+int signalPipe[2] = {-1, -1};
+
+// Async-signal-safe: just wake the event loop; the real work happens in the QSocketNotifier slot.
+void onSignal(int signal)
+{
+    const char byte = char(signal);
+    [[maybe_unused]] const ssize_t written = ::write(signalPipe[0], &byte, 1);
+}
+
+void print(FILE *stream, const QString &text)
+{
+    const QByteArray bytes = text.toUtf8();
+    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stream);
+    if (!text.endsWith(u'\n'))
+        std::fputc('\n', stream);
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    // A headless relay gains nothing from glib's event dispatcher and loses ~30 % CPU to it under load
+    // (RELAY-PERFORMANCE.md): use Qt's own Unix dispatcher. Must happen before QCoreApplication exists.
+    qputenv("QT_NO_GLIB", "1");
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("coscribe-relay"));
+    QCoreApplication::setApplicationVersion(QStringLiteral("0.1"));
+
+    const relay::Config::Result parsed = relay::Config::parse(app.arguments(), QProcessEnvironment::systemEnvironment());
+    if (const auto *exit = std::get_if<relay::Config::Exit>(&parsed)) {
+        print(exit->code == 0 ? stdout : stderr, exit->message);
+        return exit->code;
+    }
+    const relay::Config &config = std::get<relay::Config>(parsed);
+    QLoggingCategory::setFilterRules(config.loggingRules());
+    for (const QString &warning : config.warnings())
+        qCWarning(lcRelay).noquote() << warning;
+    qCInfo(lcRelay).noquote() << config.summary();
+
+    relay::RelayServer::Settings settings = relay::RelayServer::Settings::fromConfig(config);
+    if (config.hasTokens()) {
+        auto tokens = relay::TokenStore::load(config.tokensFile());
+        if (const auto *error = std::get_if<QString>(&tokens)) {
+            print(stderr, *error);
+            return 2;
+        }
+        settings.tokens = std::get<relay::TokenStore>(std::move(tokens));
+    }
+    if (config.hasTls()) {
+        auto tls = relay::TlsConfig::load(config.tlsCertificate(), config.tlsKey());
+        if (const auto *error = std::get_if<QString>(&tls)) {
+            print(stderr, *error);
+            return 2;
+        }
+        settings.tls = std::get<QSslConfiguration>(std::move(tls));
+    }
+
+    const relay::Config::Database db = config.database();
+    relay::SqlStorage::Options storageOptions;
+    if (db.kind == relay::Config::Database::Kind::Sqlite) {
+        if (!QDir().mkpath(config.dataDir())) {
+            print(stderr, QStringLiteral("cannot create data directory %1").arg(config.dataDir()));
+            return 1;
+        }
+        storageOptions.databaseName = db.path;
+    } else {
+        storageOptions.driver = QStringLiteral("QPSQL");
+        storageOptions.databaseName = db.name;
+        storageOptions.host = db.host;
+        storageOptions.port = db.port;
+        storageOptions.user = db.user;
+        storageOptions.password = db.password;
+    }
+    relay::SqlStorage storage(storageOptions);
+    if (!storage.open()) {
+        print(stderr, QStringLiteral("cannot open storage: %1").arg(storage.lastError()));
+        return 1;
+    }
+
+    // On PostgreSQL this relay may be one of several over the same database: join the others through
+    // LISTEN/NOTIFY (declared before the server, which publishes leaves into it while shutting down).
+    std::unique_ptr<relay::ClusterBus> cluster;
+    if (storageOptions.driver == u"QPSQL") {
+        cluster = std::make_unique<relay::ClusterBus>(storageOptions, relay::ClusterBus::newRelayId(),
+                                                      relay::ClusterBus::Settings{});
+        if (!cluster->start()) {
+            print(stderr, cluster->errorString());
+            return 1;
+        }
+        settings.connectionIdPrefix = cluster->relayId() + QStringLiteral("-c");
+    }
+
+    relay::Metrics metrics;
+    relay::RelayServer server(storage, settings, &metrics);
+    if (cluster)
+        cluster->attach(server.hub());
+    if (config.metricsPort() != 0) {
+        server.http().setRelayPortRoutes(relay::HttpEndpoints::Routes::RelayPortHealthOnly);
+        if (!server.http().listen(config.listenAddress(), config.metricsPort())) {
+            print(stderr, server.http().errorString());
+            return 1;
+        }
+    }
+    if (!server.listen()) {
+        print(stderr, server.errorString());
+        return 1;
+    }
+    // The chosen port on one line of stdout, so scripts and tests using --port 0 can find it.
+    print(stdout, QStringLiteral("listening %1").arg(server.port()));
+    std::fflush(stdout);
+
+    // SIGTERM / SIGINT -> a byte on a socketpair -> QSocketNotifier -> graceful shutdown (close 1001).
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, signalPipe) != 0) {
+        print(stderr, QStringLiteral("socketpair failed"));
+        return 1;
+    }
+    QSocketNotifier notifier(signalPipe[1], QSocketNotifier::Read);
+    QObject::connect(&notifier, &QSocketNotifier::activated, &app, [&] {
+        char byte = 0;
+        [[maybe_unused]] const ssize_t n = ::read(signalPipe[1], &byte, 1);
+        notifier.setEnabled(false);
+        qCInfo(lcRelay).noquote() << "signal" << int(byte) << "received";
+        server.shutdown();
+    });
+    QObject::connect(&server, &relay::RelayServer::shutdownFinished, &app, [] { QCoreApplication::exit(0); });
+    struct sigaction action = {};
+    action.sa_handler = onSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &action, nullptr);
+    sigaction(SIGINT, &action, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    return app.exec();
+}

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: MIT
+#include "relayserver.h"
+
+#include "config.h"
+#include "connection.h"
+#include "httpendpoints.h"
+#include "metrics.h"
+#include "storage.h"
+
+#include <QJsonObject>
+#include <QLoggingCategory>
+#include <QSslServer>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QWebSocket>
+#include <QWebSocketCorsAuthenticator>
+#include <QWebSocketServer>
+
+Q_LOGGING_CATEGORY(lcRelay, "coscribe.relay")
+
+using namespace collab;
+
+namespace relay {
+
+RelayServer::Settings RelayServer::Settings::fromConfig(const Config &config)
+{
+    Settings s;
+    s.address = config.listenAddress();
+    s.port = config.port();
+    s.allowedOrigins = config.allowedOrigins();
+    s.maxMessageBytes = config.maxMessageBytes();
+    s.opsPerSecond = config.opsPerSecond();
+    s.burst = config.burst();
+    s.maxConnectionsPerAddress = config.maxConnectionsPerAddress();
+    s.maxConnections = config.maxConnections();
+    s.helloTimeout = config.helloTimeout();
+    s.pingInterval = config.pingInterval();
+    s.pingTimeout = config.pingTimeout();
+    s.documents.maxDocumentBytes = config.maxDocumentBytes();
+    s.documents.snapshotInterval = config.snapshotInterval();
+    return s;
+}
+
+RelayServer::RelayServer(Storage &storage, Settings settings, Metrics *metrics, QObject *parent)
+    : QObject(parent), m_storage(storage), m_settings(std::move(settings)), m_metrics(metrics)
+{
+    if (!m_metrics) {
+        m_ownMetrics = std::make_unique<Metrics>();
+        m_metrics = m_ownMetrics.get();
+    }
+    m_hub = new DocumentHub(m_storage, m_settings.documents, this);
+    connect(m_hub, &DocumentHub::operationCommitted, this,
+            [this](std::chrono::nanoseconds latency) { m_metrics->operationApplied(latency); });
+    connect(m_hub, &DocumentHub::documentsChanged, this, [this](int n) { m_metrics->setDocumentsOpen(n); });
+
+    m_http = new HttpEndpoints(m_metrics, this);
+    m_http->setVersion(m_settings.serverName);
+    m_http->setHealthProvider([this] {
+        return QJsonObject{{QStringLiteral("status"), m_shuttingDown ? QStringLiteral("stopping") : QStringLiteral("ok")},
+                           {QStringLiteral("connections"), connectionCount()},
+                           {QStringLiteral("documentsOpen"), m_hub->loadedDocuments()}};
+    });
+
+    m_ws = new QWebSocketServer(m_settings.serverName, QWebSocketServer::NonSecureMode, this);
+    m_ws->setHandshakeTimeout(int(m_settings.helloTimeout.count()));
+    connect(m_ws, &QWebSocketServer::newConnection, this, &RelayServer::onWebSocketConnection);
+    connect(m_ws, &QWebSocketServer::originAuthenticationRequired, this, &RelayServer::onOriginCheck);
+
+    m_heartbeat.setInterval(m_settings.pingInterval);
+    connect(&m_heartbeat, &QTimer::timeout, this, &RelayServer::onHeartbeat);
+}
+
+RelayServer::~RelayServer()
+{
+    // Connections reference the hub; take them down first, without notifying anyone.
+    const auto connections = m_connections.keys();
+    for (Connection *c : connections) {
+        disconnect(c, nullptr, this, nullptr);
+        delete c;
+    }
+    m_connections.clear();
+}
+
+bool RelayServer::listen()
+{
+    if (m_settings.tls) {
+        auto *ssl = new QSslServer(this);
+        ssl->setSslConfiguration(*m_settings.tls);
+        ssl->setHandshakeTimeout(int(m_settings.helloTimeout.count()));
+        m_tcp = ssl;
+    } else {
+        m_tcp = new QTcpServer(this);
+    }
+    connect(m_tcp, &QTcpServer::pendingConnectionAvailable, this, &RelayServer::onTcpConnection);
+    if (!m_tcp->listen(m_settings.address, m_settings.port)) {
+        m_errorString = QStringLiteral("cannot listen on %1:%2: %3")
+                                .arg(m_settings.address.toString())
+                                .arg(m_settings.port)
+                                .arg(m_tcp->errorString());
+        return false;
+    }
+    m_heartbeat.start();
+    qCInfo(lcRelay).noquote() << "listening on" << url().toString();
+    return true;
+}
+
+quint16 RelayServer::port() const
+{
+    return m_tcp ? m_tcp->serverPort() : 0;
+}
+
+QUrl RelayServer::url() const
+{
+    QUrl url;
+    url.setScheme(m_settings.tls ? QStringLiteral("wss") : QStringLiteral("ws"));
+    url.setHost(m_settings.address.toString());
+    url.setPort(port());
+    url.setPath(QStringLiteral("/"));
+    return url;
+}
+
+void RelayServer::onTcpConnection()
+{
+    while (QTcpSocket *socket = m_tcp->nextPendingConnection()) {
+        // Nagle would hold every small frame for the delayed-ACK timer.
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        if (m_shuttingDown) {
+            socket->abort();
+            socket->deleteLater();
+            continue;
+        }
+        m_http->route(socket, [this](QTcpSocket *s) { m_ws->handleConnection(s); });
+    }
+}
+
+void RelayServer::onOriginCheck(QWebSocketCorsAuthenticator *authenticator)
+{
+    // Browsers always send Origin; native clients usually do not. A cross-site page must not be able to
+    // drive a user's relay session (WebSocket hijacking), so a present Origin has to be allow-listed.
+    const QString origin = authenticator->origin();
+    if (m_settings.allowedOrigins.isEmpty() || origin.isEmpty()) {
+        authenticator->setAllowed(true);
+        return;
+    }
+    const bool allowed = m_settings.allowedOrigins.contains(origin, Qt::CaseInsensitive)
+                         || m_settings.allowedOrigins.contains(QStringLiteral("*"));
+    authenticator->setAllowed(allowed);
+    if (!allowed) {
+        qCWarning(lcRelay).noquote() << "refused origin" << origin;
+        m_metrics->connectionRejected(QStringLiteral("origin"));
+    }
+}
+
+void RelayServer::onWebSocketConnection()
+{
+    while (QWebSocket *socket = m_ws->nextPendingConnection()) {
+        const QHostAddress peer = socket->peerAddress();
+        const QString id = m_settings.connectionIdPrefix + QString::number(m_nextConnectionId++);
+        // Qt closes with 1009 above this; between maxMessageBytes and it, the client gets a readable error.
+        const qint64 hardLimit = std::max<qint64>(m_settings.maxMessageBytes * 4, m_settings.maxMessageBytes + 65536);
+        socket->setMaxAllowedIncomingMessageSize(quint64(hardLimit));
+        socket->setMaxAllowedIncomingFrameSize(quint64(hardLimit));
+        auto *c = new Connection(socket, id, peer, this);
+        c->setRateLimit(m_settings.opsPerSecond, m_settings.burst);
+        m_connections.insert(c, peer);
+        ++m_perAddress[peer];
+        m_metrics->connectionOpened();
+        connect(c, &Connection::textReceived, this, [this, c](const QString &text) { onText(*c, text); });
+        connect(c, &Connection::binaryReceived, this, [this, c] { onBinary(*c); });
+        connect(c, &Connection::closed, this, [this, c] { onClosed(*c); });
+        connect(c, &Connection::errorSent, this, [this](const QString &code) { m_metrics->errorSent(code); });
+
+        if (m_shuttingDown) {
+            c->closeWith(CloseCode::GoingAway, QStringLiteral("server shutting down"));
+            continue;
+        }
+        const bool tooManyTotal = m_connections.size() > m_settings.maxConnections;
+        const bool tooManyHere = m_perAddress.value(peer) > m_settings.maxConnectionsPerAddress;
+        if (tooManyTotal || tooManyHere) {
+            m_metrics->connectionRejected(tooManyTotal ? QStringLiteral("total-limit") : QStringLiteral("address-limit"));
+            qCWarning(lcRelay).noquote() << id << "refused:" << (tooManyTotal ? "total" : "per-address")
+                                         << "connection limit reached for" << peer.toString();
+            c->sendError(ProtocolErrorCode::TooManyConnections,
+                         tooManyTotal ? QStringLiteral("the relay has reached its connection limit")
+                                      : QStringLiteral("too many connections from your address"));
+            c->closeWith(CloseCode::PolicyViolation, QStringLiteral("too many connections"));
+            continue;
+        }
+        connect(&c->helloTimer(), &QTimer::timeout, c, [c] {
+            c->closeWith(CloseCode::HelloTimeout, QStringLiteral("no hello"));
+        });
+        c->helloTimer().start(m_settings.helloTimeout);
+        qCDebug(lcRelay).noquote() << id << "connected from" << peer.toString();
+    }
+}
+
+void RelayServer::onClosed(Connection &c)
+{
+    qCDebug(lcRelay).noquote() << c.id() << "disconnected";
+    m_hub->connectionClosed(c);
+    const auto it = m_connections.find(&c);
+    if (it != m_connections.end()) {
+        if (--m_perAddress[it.value()] <= 0)
+            m_perAddress.remove(it.value());
+        m_connections.erase(it);
+        m_metrics->connectionClosed();
+    }
+    c.deleteLater();
+    if (m_shuttingDown && m_connections.isEmpty())
+        finishShutdown();
+}
+
+void RelayServer::finishShutdown()
+{
+    if (m_shutdownFinished)
+        return;
+    m_shutdownFinished = true;
+    Q_EMIT shutdownFinished();
+}
+
+void RelayServer::sendError(Connection &c, const ProtocolError &error)
+{
+    c.sendError(error);
+}
+
+bool RelayServer::admitRateLimited(Connection &c)
+{
+    const int waitMs = c.takeToken();
+    if (waitMs == 0)
+        return true;
+    // A client that keeps sending into an empty bucket for a whole burst's worth is flooding, not typing.
+    if (c.consecutiveRejections() > std::max(m_settings.burst, 10)) {
+        qCWarning(lcRelay).noquote() << c.id() << c.user() << "closed for flooding";
+        m_metrics->connectionRejected(QStringLiteral("flood"));
+        c.closeWith(CloseCode::Flood, QStringLiteral("rate limit exceeded"));
+        return false;
+    }
+    c.sendError(ProtocolErrorCode::RateLimited,
+                QStringLiteral("more than %1 messages per second; message dropped").arg(m_settings.opsPerSecond), {}, {},
+                waitMs);
+    return false;
+}
+
+void RelayServer::onBinary(Connection &c)
+{
+    m_metrics->messageReceived();
+    if (!admitRateLimited(c))
+        return;
+    sendError(c, ProtocolError{ProtocolErrorCode::BinaryFrame, QStringLiteral("binary frames are not supported; send JSON text"),
+                               {}, {}});
+}
+
+void RelayServer::onText(Connection &c, const QString &text)
+{
+    m_metrics->messageReceived();
+    if (!admitRateLimited(c))
+        return;
+    // UTF-8 takes at least one byte per UTF-16 unit: only convert what might fit.
+    if (text.size() > m_settings.maxMessageBytes) {
+        sendError(c, ProtocolError{ProtocolErrorCode::MessageTooLarge,
+                                   QStringLiteral("message larger than %1 bytes").arg(m_settings.maxMessageBytes), {}, {}});
+        return;
+    }
+    const QByteArray bytes = text.toUtf8();
+    if (bytes.size() > m_settings.maxMessageBytes) {
+        sendError(c, ProtocolError{ProtocolErrorCode::MessageTooLarge,
+                                   QStringLiteral("message larger than %1 bytes").arg(m_settings.maxMessageBytes), {}, {}});
+        return;
+    }
+    ProtocolResult<Message::Client> decoded = Message::decodeClient(bytes);
+    if (!decoded) {
+        sendError(c, decoded.error());
+        return;
+    }
+    if (const auto *hello = std::get_if<Message::Hello>(&*decoded)) {
+        handleHello(c, *hello);
+        return;
+    }
+    if (!c.isAuthenticated()) {
+        const auto [ref, doc] = std::visit(
+                [](const auto &m) {
+                    std::pair<QString, QString> r;
+                    if constexpr (requires { m.id; })
+                        r.first = m.id;
+                    if constexpr (requires { m.doc; })
+                        r.second = m.doc;
+                    return r;
+                },
+                *decoded);
+        sendError(c, ProtocolError{ProtocolErrorCode::NotAuthenticated, QStringLiteral("send hello first"), ref, doc});
+        return;
+    }
+    std::visit(
+            [this, &c](const auto &m) {
+                using M = std::decay_t<decltype(m)>;
+                if constexpr (!std::is_same_v<M, Message::Hello>)
+                    m_hub->handle(c, m);
+            },
+            *decoded);
+}
+
+void RelayServer::handleHello(Connection &c, const Message::Hello &hello)
+{
+    if (c.isAuthenticated()) {
+        sendError(c, ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("hello: already received"), {}, {}});
+        return;
+    }
+    if (hello.protocol != ProtocolVersion) {
+        sendError(c, ProtocolError{ProtocolErrorCode::ProtocolVersion,
+                                   QStringLiteral("protocol %1 is not supported; this relay speaks protocol %2")
+                                           .arg(hello.protocol)
+                                           .arg(ProtocolVersion),
+                                   {}, {}});
+        c.closeWith(CloseCode::ProtocolVersion, QStringLiteral("unsupported protocol version"));
+        return;
+    }
+    std::optional<TokenStore::Account> account;
+    if (m_settings.tokens) {
+        if (hello.token)
+            account = m_settings.tokens->authenticate(*hello.token);
+        if (!account) {
+            // Never log the token itself: its redacted digest prefix is enough to correlate.
+            qCWarning(lcRelay).noquote() << c.id() << "from" << c.peerAddress().toString() << "refused:"
+                                         << (hello.token ? TokenStore::redact(*hello.token) : QStringLiteral("no token"));
+            m_metrics->connectionRejected(QStringLiteral("auth"));
+            sendError(c, ProtocolError{ProtocolErrorCode::Forbidden, QStringLiteral("a valid token is required"), {}, {}});
+            c.closeWith(CloseCode::PolicyViolation, QStringLiteral("authentication failed"));
+            return;
+        }
+    }
+    c.authenticate(std::move(account), hello);
+    qCInfo(lcRelay).noquote() << c.id() << "hello from" << c.user() << "client" << c.clientId() << "at"
+                              << c.peerAddress().toString();
+    Message::Welcome welcome;
+    welcome.server = m_settings.serverName;
+    welcome.user = c.user();
+    welcome.connectionId = c.id();
+    welcome.maxMessageBytes = m_settings.maxMessageBytes;
+    welcome.maxDocumentBytes = m_settings.documents.maxDocumentBytes;
+    welcome.opsPerSecond = m_settings.opsPerSecond;
+    welcome.heartbeatSeconds = int(std::max<qint64>(1, m_settings.pingInterval.count() / 1000));
+    c.sendMessage(welcome);
+}
+
+void RelayServer::onHeartbeat()
+{
+    const qint64 bound = m_settings.pingInterval.count() + m_settings.pingTimeout.count();
+    const auto connections = m_connections.keys();
+    for (Connection *c : connections) {
+        if (c->isClosing())
+            continue;
+        if (c->msSinceLastSeen() > bound) {
+            qCInfo(lcRelay).noquote() << c->id() << "heartbeat timeout after" << c->msSinceLastSeen() << "ms";
+            m_metrics->connectionRejected(QStringLiteral("heartbeat"));
+            // A silent peer will not complete a closing handshake either: drop it now.
+            c->closeWith(CloseCode::PongTimeout, QStringLiteral("heartbeat timeout"));
+            c->socket()->abort();
+            continue;
+        }
+        c->ping();
+    }
+}
+
+void RelayServer::shutdown()
+{
+    if (m_shuttingDown)
+        return;
+    m_shuttingDown = true;
+    m_heartbeat.stop();
+    if (m_tcp)
+        m_tcp->close();
+    qCInfo(lcRelay).noquote() << "shutting down;" << m_connections.size() << "connections";
+    const auto connections = m_connections.keys();
+    for (Connection *c : connections)
+        c->closeWith(CloseCode::GoingAway, QStringLiteral("server shutting down"));
+    // Give peers up to two seconds to complete the closing handshake (Connection aborts after one).
+    QTimer::singleShot(m_connections.isEmpty() ? 0 : 2000, this, &RelayServer::finishShutdown);
+}
+
+} // namespace relay

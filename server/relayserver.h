@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "documenthub.h"
+#include "tokenstore.h"
+
+#include <QHash>
+#include <QHostAddress>
+#include <QObject>
+#include <QSslConfiguration>
+#include <QStringList>
+#include <QTimer>
+#include <QUrl>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+QT_BEGIN_NAMESPACE
+class QTcpServer;
+class QWebSocketServer;
+class QWebSocketCorsAuthenticator;
+QT_END_NAMESPACE
+
+namespace relay {
+
+class Config;
+class Connection;
+class HttpEndpoints;
+class Metrics;
+class Storage;
+
+// RelayServer: the WebSocket front of coscribe-relay. It accepts TCP (or TLS) connections itself so it can
+// set TCP_NODELAY on each socket (QWebSocketServer does not, and Nagle adds ~40 ms to every remote
+// keystroke; see RELAY-PERFORMANCE.md), lets HttpEndpoints answer /healthz and /metrics on the same port, and
+// hands WebSocket upgrades to a QWebSocketServer via handleConnection().
+//
+// Per connection it enforces, in this order: origin allow-list (at the handshake), connection limits, the
+// hello within helloTimeout, message size, rate limit, then decodes and routes: hello here, document
+// requests to DocumentHub. A heartbeat pings every pingInterval and drops peers silent for longer than
+// pingInterval + pingTimeout. shutdown() closes everyone with 1001 and emits shutdownFinished.
+//
+// Single-threaded: everything runs on the thread that owns the RelayServer.
+class RelayServer : public QObject
+{
+    Q_OBJECT
+public:
+    struct Settings
+    {
+        QHostAddress address = QHostAddress(QHostAddress::LocalHost);
+        quint16 port = 0;
+        QStringList allowedOrigins;              // empty: any origin
+        qint64 maxMessageBytes = 1024 * 1024;
+        int opsPerSecond = 100;
+        int burst = 200;
+        int maxConnectionsPerAddress = 64;
+        int maxConnections = 2000;
+        std::chrono::milliseconds helloTimeout{5000};
+        std::chrono::milliseconds pingInterval{20000};
+        std::chrono::milliseconds pingTimeout{10000};
+        DocumentHub::Limits documents;
+        std::optional<TokenStore> tokens;        // nullopt: anonymous (only sensible on loopback)
+        std::optional<QSslConfiguration> tls;
+        QString serverName = QStringLiteral("coscribe-relay/0.1");
+        // Connection ids are "<prefix><n>"; relays sharing a database need distinct prefixes (ClusterBus's
+        // relay id) so participant ids stay unique across them.
+        QString connectionIdPrefix = QStringLiteral("c");
+
+        static Settings fromConfig(const Config &config);
+    };
+
+    RelayServer(Storage &storage, Settings settings, Metrics *metrics = nullptr, QObject *parent = nullptr);
+    ~RelayServer() override;
+
+    bool listen();
+    QString errorString() const { return m_errorString; }
+    quint16 port() const;
+    QUrl url() const;
+
+    int connectionCount() const { return int(m_connections.size()); }
+    DocumentHub &hub() { return *m_hub; }
+    HttpEndpoints &http() { return *m_http; }
+
+    // Close every connection with 1001 and stop accepting; shutdownFinished follows once all are gone (at
+    // most ~2 s later).
+    void shutdown();
+
+Q_SIGNALS:
+    void shutdownFinished();
+
+private:
+    void onTcpConnection();
+    void onWebSocketConnection();
+    void onOriginCheck(QWebSocketCorsAuthenticator *authenticator);
+    void onText(Connection &c, const QString &text);
+    void onBinary(Connection &c);
+    void onClosed(Connection &c);
+    void onHeartbeat();
+    bool admitRateLimited(Connection &c);
+    void handleHello(Connection &c, const collab::Message::Hello &hello);
+    void sendError(Connection &c, const collab::ProtocolError &error);
+    void finishShutdown();
+
+    Storage &m_storage;
+    Settings m_settings;
+    Metrics *m_metrics;
+    std::unique_ptr<Metrics> m_ownMetrics;
+    QTcpServer *m_tcp = nullptr;
+    QWebSocketServer *m_ws = nullptr;
+    HttpEndpoints *m_http = nullptr;
+    DocumentHub *m_hub = nullptr;
+    QHash<Connection *, QHostAddress> m_connections;
+    QHash<QHostAddress, int> m_perAddress;
+    QTimer m_heartbeat;
+    quint64 m_nextConnectionId = 1;
+    bool m_shuttingDown = false;
+    bool m_shutdownFinished = false;
+    QString m_errorString;
+};
+
+} // namespace relay

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QString>
+
+#include <optional>
+#include <vector>
+
+namespace relay {
+
+// Storage: where the relay keeps documents durably. A small interface so SQLite (the default) and PostgreSQL
+// share one code path (SqlStorage) and tests can inject failures.
+//
+// Invariants an implementation keeps:
+//   - appendOperation() returns true only once the row is durable (committed): the relay acknowledges and
+//     broadcasts an operation only after that;
+//   - operations of a document have consecutive revisions 1, 2, 3, ...; (doc, revision) is unique, so two
+//     relays racing on one database cannot both commit the same revision;
+//   - a snapshot at revision r is the text after operations 1..r; loading = latest snapshot + later operations.
+// Every method reports failure (false / nullopt) and leaves lastError() set; none throws or asserts.
+class Storage
+{
+public:
+    struct DocumentRecord
+    {
+        QString id;
+        QString name;
+        qint64 created = 0;   // ms since the epoch
+        int revision = 0;     // revision of the last committed operation
+    };
+
+    struct OperationRecord
+    {
+        int revision = 0;     // the revision this operation produced
+        QByteArray operation; // ot.js JSON array text
+        QString clientId;
+        qint64 sequence = 0;
+    };
+
+    struct Snapshot
+    {
+        int revision = 0;
+        QString text;
+    };
+
+    struct Applied
+    {
+        qint64 sequence = 0;
+        int revision = 0;
+    };
+
+    virtual ~Storage() = default;
+
+    virtual bool open() = 0;
+    virtual QString lastError() const = 0;
+
+    virtual std::optional<std::vector<DocumentRecord>> documents() = 0;
+    virtual std::optional<DocumentRecord> document(const QString &id) = 0; // nullopt + empty lastError: absent
+    virtual bool createDocument(const QString &id, const QString &name) = 0;
+    virtual bool renameDocument(const QString &id, const QString &name) = 0;
+    virtual bool deleteDocument(const QString &id) = 0;
+
+    virtual bool appendOperation(const QString &doc, const OperationRecord &op) = 0;
+    // Operations with revision in (after, upTo], oldest first.
+    virtual std::optional<std::vector<OperationRecord>> operations(const QString &doc, int after, int upTo) = 0;
+    // The last operation of one client, and the revision of a given sequence (for deduplicating resends of
+    // operations that are older than what is in memory).
+    virtual std::optional<Applied> lastApplied(const QString &doc, const QString &clientId) = 0;
+    virtual std::optional<int> revisionOf(const QString &doc, const QString &clientId, qint64 sequence) = 0;
+
+    virtual bool saveSnapshot(const QString &doc, int revision, const QString &text) = 0;
+    // The latest snapshot at or before `atOrBefore` (-1: the latest); nullopt + empty lastError: none.
+    virtual std::optional<Snapshot> latestSnapshot(const QString &doc, int atOrBefore = -1) = 0;
+};
+
+} // namespace relay

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+// The protocol codec shared by the editor and the relay: round trips and strict decoding.
+#include "message.h"
+
+#include <QTest>
+
+using namespace collab;
+
+class tst_Message : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void clientRoundTrip();
+    void serverRoundTrip();
+    void badClientFrames_data();
+    void badClientFrames();
+    void documentIds_data();
+    void documentIds();
+    void errorNames();
+};
+
+void tst_Message::clientRoundTrip()
+{
+    Message::Op op{QStringLiteral("doc"), 41, 7, TextOperation::makeReplace(10, 5, 2, QStringLiteral("abc")),
+                   Selection::cursor(8)};
+    const QByteArray bytes = Message::encode(op);
+    QCOMPARE(bytes, QByteArray(R"({"doc":"doc","op":[5,"abc",-2,3],"rev":41,"selection":{"ranges":[{"anchor":8,"head":8}]},"seq":7,"type":"op"})"));
+    auto decoded = Message::decodeClient(bytes);
+    QVERIFY(decoded);
+    const auto *back = std::get_if<Message::Op>(&*decoded);
+    QVERIFY(back);
+    QCOMPARE(back->operation, op.operation);
+    QCOMPARE(back->revision, 41);
+    QCOMPARE(back->sequence, 7);
+    QCOMPARE(*back->selection, Selection::cursor(8));
+
+    auto hello = Message::decodeClient(Message::encode(
+            Message::Hello{1, QStringLiteral("id-1"), QStringLiteral("Ada"), QStringLiteral("#a0b0c0"), QStringLiteral("t")}));
+    QVERIFY(hello);
+    QCOMPARE(*std::get<Message::Hello>(*hello).token, QStringLiteral("t"));
+
+    auto open = Message::decodeClient(R"({"type":"open","id":"5","doc":"notes.md","revision":3,"create":true})");
+    QVERIFY(open);
+    const auto &o = std::get<Message::Open>(*open);
+    QCOMPARE(o.id, QStringLiteral("5"));
+    QCOMPARE(*o.revision, 3);
+    QVERIFY(o.create);
+}
+
+void tst_Message::serverRoundTrip()
+{
+    Message::Opened opened;
+    opened.ref = QStringLiteral("5");
+    opened.doc = QStringLiteral("doc");
+    opened.name = QStringLiteral("Doc");
+    opened.revision = 2;
+    opened.role = Role::Write;
+    opened.ops = QList<CommittedOperation>{{2, TextOperation::makeInsert(1, 1, QStringLiteral("x")), QStringLiteral("a"), 4}};
+    opened.participants = {Participant{QStringLiteral("c1"), QStringLiteral("a"), QStringLiteral("ada"),
+                                       QStringLiteral("Ada"), QStringLiteral("#000000"), Selection::cursor(1), true, false}};
+    auto decoded = Message::decodeServer(Message::encode(opened));
+    QVERIFY2(decoded, decoded ? "" : qPrintable(decoded.error().message));
+    const auto &back = std::get<Message::Opened>(*decoded);
+    QCOMPARE(back.ref, opened.ref);
+    QCOMPARE(back.role, Role::Write);
+    QCOMPARE(*back.ops, *opened.ops);
+    QCOMPARE(back.participants, opened.participants);
+    QVERIFY(!back.snapshot);
+
+    auto remote = Message::decodeServer(Message::encode(Message::RemoteOp{
+            QStringLiteral("doc"), 3, TextOperation::makeDelete(3, 0, 1), QStringLiteral("a"), 5, QStringLiteral("c1"), {}}));
+    QVERIFY(remote);
+    QCOMPARE(std::get<Message::RemoteOp>(*remote).revision, 3);
+
+    auto error = Message::decodeServer(R"({"type":"error","code":"some-future-code","message":"m","retryAfterMs":20})");
+    QVERIFY(error);
+    QCOMPARE(std::get<Message::Error>(*error).code, QStringLiteral("some-future-code"));
+    QCOMPARE(*std::get<Message::Error>(*error).retryAfterMs, 20);
+
+    Message::Welcome welcome{1, QStringLiteral("coscribe-relay/0.1"), QStringLiteral("ada"), QStringLiteral("c1"), 1024, 2048, 50, 15};
+    auto w = Message::decodeServer(Message::encode(welcome));
+    QVERIFY(w);
+    QCOMPARE(std::get<Message::Welcome>(*w).maxDocumentBytes, 2048);
+    QCOMPARE(std::get<Message::Welcome>(*w).heartbeatSeconds, 15);
+}
+
+void tst_Message::badClientFrames_data()
+{
+    QTest::addColumn<QByteArray>("frame");
+    QTest::addColumn<QString>("code");
+    QTest::addColumn<QString>("mentions");
+    QTest::newRow("not-json") << QByteArray("{") << "malformed-json" << "offset";
+    QTest::newRow("array") << QByteArray("[1,2]") << "malformed-json" << "object";
+    QTest::newRow("no-type") << QByteArray("{}") << "invalid-message" << "\"type\"";
+    QTest::newRow("type-number") << QByteArray(R"({"type":3})") << "invalid-message" << "\"type\"";
+    QTest::newRow("unknown") << QByteArray(R"({"type":"explode"})") << "unknown-type" << "explode";
+    QTest::newRow("rev-string") << QByteArray(R"({"type":"op","doc":"d","rev":"1","seq":1,"op":[1]})") << "invalid-message" << "\"rev\"";
+    QTest::newRow("rev-fraction") << QByteArray(R"({"type":"op","doc":"d","rev":1.5,"seq":1,"op":[1]})") << "invalid-message" << "\"rev\"";
+    QTest::newRow("rev-negative") << QByteArray(R"({"type":"op","doc":"d","rev":-1,"seq":1,"op":[1]})") << "invalid-message" << "\"rev\"";
+    QTest::newRow("seq-zero") << QByteArray(R"({"type":"op","doc":"d","rev":0,"seq":0,"op":[1]})") << "invalid-message" << "\"seq\"";
+    QTest::newRow("op-missing") << QByteArray(R"({"type":"op","doc":"d","rev":0,"seq":1})") << "invalid-message" << "\"op\"";
+    QTest::newRow("op-object") << QByteArray(R"({"type":"op","doc":"d","rev":0,"seq":1,"op":{}})") << "invalid-message" << "\"op\"";
+    QTest::newRow("op-zero") << QByteArray(R"({"type":"op","doc":"d","rev":0,"seq":1,"op":[0]})") << "invalid-operation" << "\"op\"";
+    QTest::newRow("op-bool") << QByteArray(R"({"type":"op","doc":"d","rev":0,"seq":1,"op":[true]})") << "invalid-operation" << "\"op\"";
+    QTest::newRow("doc-missing") << QByteArray(R"({"type":"open"})") << "invalid-message" << "\"doc\"";
+    QTest::newRow("doc-path") << QByteArray(R"({"type":"open","doc":"../x"})") << "invalid-document-id" << "\"doc\"";
+    QTest::newRow("selection-type") << QByteArray(R"({"type":"selection","doc":"d","rev":0,"selection":[1]})") << "invalid-message" << "\"selection\"";
+    QTest::newRow("idle-string") << QByteArray(R"({"type":"idle","doc":"d","idle":"yes"})") << "invalid-message" << "\"idle\"";
+    QTest::newRow("hello-color") << QByteArray(R"({"type":"hello","protocol":1,"clientId":"x","color":"red"})") << "invalid-message" << "\"color\"";
+    QTest::newRow("hello-no-client") << QByteArray(R"({"type":"hello","protocol":1})") << "invalid-message" << "\"clientId\"";
+    QTest::newRow("id-number") << QByteArray(R"({"type":"list","id":5})") << "invalid-message" << "\"id\"";
+}
+
+void tst_Message::badClientFrames()
+{
+    QFETCH(QByteArray, frame);
+    QFETCH(QString, code);
+    QFETCH(QString, mentions);
+    const auto decoded = Message::decodeClient(frame);
+    QVERIFY(!decoded);
+    QCOMPARE(protocolErrorName(decoded.error().code), code);
+    QVERIFY2(decoded.error().message.contains(mentions), qPrintable(decoded.error().message));
+}
+
+void tst_Message::documentIds_data()
+{
+    QTest::addColumn<QString>("id");
+    QTest::addColumn<bool>("valid");
+    QTest::newRow("plain") << "notes.md" << true;
+    QTest::newRow("chars") << "A-z_0.9" << true;
+    QTest::newRow("64") << QString(64, u'x') << true;
+    QTest::newRow("65") << QString(65, u'x') << false;
+    QTest::newRow("empty") << QString() << false;
+    QTest::newRow("dot") << "." << false;
+    QTest::newRow("dotdot") << ".." << false;
+    QTest::newRow("hidden") << ".git" << false;
+    QTest::newRow("slash") << "a/b" << false;
+    QTest::newRow("unicode") << QStringLiteral("\u00e9") << false;
+}
+
+void tst_Message::documentIds()
+{
+    QFETCH(QString, id);
+    QFETCH(bool, valid);
+    QCOMPARE(isValidDocumentId(id), valid);
+}
+
+void tst_Message::errorNames()
+{
+    for (int i = 0; i <= int(ProtocolErrorCode::ServerError); ++i) {
+        const auto code = ProtocolErrorCode(i);
+        QCOMPARE(protocolErrorFromName(protocolErrorName(code)), std::optional<ProtocolErrorCode>(code));
+    }
+}
+
+QTEST_GUILESS_MAIN(tst_Message)
+#include "tst_message.moc"

@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: MIT
+// The relay in-process over real sockets on 127.0.0.1: sessions, editing, presence, reconnects, catalogue,
+// access control, limits and heartbeats.
+#include "relayserver.h"
+#include "relaytestclient.h"
+#include "sqlstorage.h"
+
+#include <QJsonArray>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace collab;
+using relay::RelayServer;
+
+namespace {
+
+QString text(const QJsonObject &o, const char *key) { return o.value(QLatin1StringView(key)).toString(); }
+
+} // namespace
+
+class tst_RelayServer : public QObject
+{
+    Q_OBJECT
+
+private:
+    // One relay per test, on an ephemeral port over a fresh SQLite file.
+    struct Relay
+    {
+        QTemporaryDir dir;
+        std::unique_ptr<relay::SqlStorage> storage;
+        std::unique_ptr<RelayServer> server;
+    };
+    std::unique_ptr<Relay> startRelay(RelayServer::Settings settings = {})
+    {
+        auto r = std::make_unique<Relay>();
+        relay::SqlStorage::Options options;
+        options.databaseName = r->dir.filePath(QStringLiteral("relay.sqlite"));
+        options.synchronousFull = false;
+        r->storage = std::make_unique<relay::SqlStorage>(options);
+        if (!r->storage->open())
+            return nullptr;
+        settings.port = 0;
+        r->server = std::make_unique<RelayServer>(*r->storage, std::move(settings));
+        if (!r->server->listen())
+            return nullptr;
+        return r;
+    }
+    static QUrl url(const Relay &r) { return r.server->url(); }
+
+    // A connected, greeted client.
+    std::unique_ptr<RelayTestClient> client(const Relay &r, const QString &name = QStringLiteral("tester"))
+    {
+        auto c = std::make_unique<RelayTestClient>();
+        if (!c->open(url(r)) || c->hello(name).isEmpty())
+            return nullptr;
+        return c;
+    }
+
+    static QString snapshotOf(RelayTestClient &c, const QString &doc)
+    {
+        Message::Close close;
+        close.doc = doc;
+        c.send(close);
+        c.waitFor(QStringLiteral("closed"));
+        return text(c.openDocument(doc), "snapshot");
+    }
+
+private Q_SLOTS:
+    void welcomeAndHello();
+    void editAckBroadcast();
+    void concurrentEditsAreTransformed();
+    void severalDocumentsPerConnection();
+    void presenceForLateJoiner();
+    void reconnectGetsMissedOps();
+    void reconnectFarBehindUsesStorage();
+    void oldBaseRevisionLoadsHistory();
+    void duplicateResendIsReackedNotReapplied();
+    void catalogue();
+    void invalidDocumentIds_data();
+    void invalidDocumentIds();
+    void readOnlyAndTokens();
+    void originAllowList();
+    void connectionLimits();
+    void helloTimeoutAndProtocolVersion();
+    void heartbeatDropsSilentPeer();
+    void shutdownClosesWith1001();
+};
+
+void tst_RelayServer::welcomeAndHello()
+{
+    auto r = startRelay();
+    QVERIFY(r);
+    RelayTestClient c;
+    QVERIFY(c.open(url(*r)));
+    c.send(Message::List{QStringLiteral("early")});
+    const QJsonObject early = c.waitForError(QStringLiteral("not-authenticated"));
+    QCOMPARE(text(early, "ref"), QStringLiteral("early"));
+    QVERIFY(!c.hello(QStringLiteral("Ada")).isEmpty());
+    c.send(Message::List{QStringLiteral("1")});
+    const QJsonObject docs = c.waitFor(QStringLiteral("documents"));
+    QCOMPARE(text(docs, "ref"), QStringLiteral("1"));
+    QVERIFY(docs.value(QStringLiteral("documents")).toArray().isEmpty());
+}
+
+void tst_RelayServer::editAckBroadcast()
+{
+    auto r = startRelay();
+    QVERIFY(r);
+    auto a = client(*r, QStringLiteral("A"));
+    auto b = client(*r, QStringLiteral("B"));
+    auto c = client(*r, QStringLiteral("C"));
+    QVERIFY(a && b && c);
+    QCOMPARE(a->openDocument(QStringLiteral("doc")).value(QStringLiteral("revision")).toInt(), 0);
+    QVERIFY(!b->openDocument(QStringLiteral("doc")).isEmpty());
+    QVERIFY(!c->openDocument(QStringLiteral("doc")).isEmpty());
+
+    QCOMPARE(a->edit(QStringLiteral("doc"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("hello"))), 1);
+    for (RelayTestClient *other : {b.get(), c.get()}) {
+        const QJsonObject op = other->waitFor(QStringLiteral("op"));
+        QCOMPARE(op.value(QStringLiteral("rev")).toInt(), 1);
+        QCOMPARE(text(op, "author"), a->clientId);
+        QCOMPARE(text(op, "connectionId"), a->connectionId);
+        QCOMPARE(op.value(QStringLiteral("seq")).toInt(), 1);
+        QCOMPARE(QJsonDocument(op.value(QStringLiteral("op")).toArray()).toJson(QJsonDocument::Compact),
+                 QByteArray(R"(["hello"])"));
+    }
+    QCOMPARE(a->count(QStringLiteral("op")), 0); // the sender gets an ack, not its own op
+    QCOMPARE(snapshotOf(*b, QStringLiteral("doc")), QStringLiteral("hello"));
+    // Committed before acknowledged.
+    const auto stored = r->storage->operations(QStringLiteral("doc"), 0, 100);
+    QVERIFY(stored);
+    QCOMPARE(int(stored->size()), 1);
+    QCOMPARE(stored->front().clientId, a->clientId);
+}
+
+void tst_RelayServer::concurrentEditsAreTransformed()
+{
+    auto r = startRelay();
+    QVERIFY(r);
+    auto a = client(*r);
+    auto b = client(*r);
+    QVERIFY(a && b);
+    a->openDocument(QStringLiteral("doc"));
+    b->openDocument(QStringLiteral("doc"));
+    QCOMPARE(a->edit(QStringLiteral("doc"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("abc"))), 1);
+    // B has not seen revision 1: its insert at 0 is based on revision 0.
+    QCOMPARE(b->edit(QStringLiteral("doc"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("X"))), 2);
+    const QJsonObject toA = a->waitFor(QStringLiteral("op"));
+    QCOMPARE(toA.value(QStringLiteral("rev")).toInt(), 2);
+    QCOMPARE(QJsonDocument(toA.value(QStringLiteral("op")).toArray()).toJson(QJsonDocument::Compact),
+             QByteArray(R"(["X",3])"));
+    QCOMPARE(snapshotOf(*a, QStringLiteral("doc")), QStringLiteral("Xabc"));
+}
+
+void tst_RelayServer::severalDocumentsPerConnection()
+{
+    auto r = startRelay();
+    QVERIFY(r);
+    auto a = client(*r);
+    auto b = client(*r);
+    QVERIFY(a && b);
+    for (const char *doc : {"one", "two"}) {
+        a->openDocument(QLatin1StringView(doc));
+        b->openDocument(QLatin1StringView(doc));
+    }
+    QCOMPARE(a->edit(QStringLiteral("one"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("1"))), 1);
+    QCOMPARE(a->edit(QStringLiteral("two"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("22"))), 1);
+    QCOMPARE(b->edit(QStringLiteral("two"), 1, 1, TextOperation::makeInsert(2, 2, QStringLiteral("!"))), 2);
+    QVERIFY(!b->waitFor(QStringLiteral("op"), [](const QJsonObject &o) { return text(o, "doc") == u"one"; }).isEmpty());
+    QVERIFY(!a->waitFor(QStringLiteral("op"), [](const QJsonObject &o) { return text(o, "doc") == u"two"; }).isEmpty());
+    QCOMPARE(snapshotOf(*a, QStringLiteral("one")), QStringLiteral("1"));
+    QCOMPARE(snapshotOf(*a, QStringLiteral("two")), QStringLiteral("22!"));
+}
+
+void tst_RelayServer::presenceForLateJoiner()
+{
+    auto r = startRelay();
+    QVERIFY(r);
+    auto a = client(*r, QStringLiteral("Ada"));
+    auto b = client(*r, QStringLiteral("Bob"));
+    QVERIFY(a && b);
+    a->openDocument(QStringLiteral("doc"));
+    QCOMPARE(a->edit(QStringLiteral("doc"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("0123456789"))), 1);
+    b->openDocument(QStringLiteral("doc"));
+    const QJsonObject join = a->waitFor(QStringLiteral("join"));
+    QCOMPARE(text(join.value(QStringLiteral("participant")).toObject(), "name"), QStringLiteral("Bob"));
+
+    // Ada selects [4, 6) at revision 1, then goes idle.
+    a->send(Message::SetSelection{QStringLiteral("doc"), 1, Selection({Selection::Range{4, 6}})});
+    const QJsonObject sel = b->waitFor(QStringLiteral("selection"));
+    QCOMPARE(text(sel, "connectionId"), a->connectionId);
+    a->send(Message::SetIdle{QStringLiteral("doc"), true});
+    QVERIFY(!b->waitFor(QStringLiteral("idle")).isEmpty());
+
+    // Bob inserts three characters before it and deletes one inside it.
+    QCOMPARE(b->edit(QStringLiteral("doc"), 1, 1, TextOperation::makeInsert(10, 0, QStringLiteral("abc"))), 2);
+    QCOMPARE(b->edit(QStringLiteral("doc"), 2, 2, TextOperation::makeDelete(13, 7, 1)), 3);
+
+    // A late joiner sees Ada's selection moved to [7, 8) and her idle state, with names and colours.
+    auto c = client(*r, QStringLiteral("Cy"));
+    QVERIFY(c);
+    const QJsonObject opened = c->openDocument(QStringLiteral("doc"));
+    QCOMPARE(opened.value(QStringLiteral("revision")).toInt(), 3);
+    const QJsonArray participants = opened.value(QStringLiteral("participants")).toArray();
+    QCOMPARE(participants.size(), 2);
+    std::optional<Participant> ada;
+    for (const QJsonValue &v : participants) {
+        auto p = Participant::fromJson(v);
+        QVERIFY(p);
+        if (p->connectionId == a->connectionId)
+            ada = *p;
+    }
+    QVERIFY(ada);
+    QCOMPARE(ada->name, QStringLiteral("Ada"));
+    QCOMPARE(ada->color, QStringLiteral("#336699"));
+    QVERIFY(ada->idle);
+    QCOMPARE(ada->selection, Selection({Selection::Range{7, 8}}));
+
+    // Leaving is announced.
+    a->socket.close();
+    const QJsonObject leave = c->waitFor(QStringLiteral("leave"));
+    QCOMPARE(text(leave, "connectionId"), a->connectionId);
+}
+
+void tst_RelayServer::reconnectGetsMissedOps()
+{
+    auto r = startRelay();
+    QVERIFY(r);
+    auto a = client(*r);
+    auto b = client(*r);
+    QVERIFY(a && b);
+    a->openDocument(QStringLiteral("doc"));
+    b->openDocument(QStringLiteral("doc"));
+    QCOMPARE(a->edit(QStringLiteral("doc"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("start"))), 1);
+    const QString clientId = a->clientId;
+    a->socket.close();
+    QVERIFY(a->waitForDisconnect());
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(b->edit(QStringLiteral("doc"), 1 + i, i + 1, TextOperation::makeInsert(5 + i, 5 + i, QStringLiteral("!"))),
+                 2 + i);
+
+    RelayTestClient again;
+    again.clientId = clientId;
+    QVERIFY(again.open(url(*r)));
+    QVERIFY(!again.hello().isEmpty());
+    const QJsonObject opened = again.openDocument(QStringLiteral("doc"), 1);
+    QCOMPARE(opened.value(QStringLiteral("revision")).toInt(), 4);
+    QVERIFY(!opened.contains(QStringLiteral("snapshot")));
+    const QJsonArray ops = opened.value(QStringLiteral("ops")).toArray();
+    QCOMPARE(ops.size(), 3);
+    QCOMPARE(ops.at(0).toObject().value(QStringLiteral("rev")).toInt(), 2);
+    QCOMPARE(text(ops.at(2).toObject(), "author"), b->clientId);
+
+    // Without a revision: the snapshot.
+    RelayTestClient fresh;
+    QVERIFY(fresh.open(url(*r)));
+    QVERIFY(!fresh.hello().isEmpty());
+    QCOMPARE(text(fresh.openDocument(QStringLiteral("doc")), "snapshot"), QStringLiteral("start!!!"));
+    // A revision the relay never had: the snapshot too (never a dead end).
+    RelayTestClient ahead;
+    QVERIFY(ahead.open(url(*r)));
+    QVERIFY(!ahead.hello().isEmpty());
+    QCOMPARE(text(ahead.openDocument(QStringLiteral("doc"), 99), "snapshot"), QStringLiteral("start!!!"));
+}
+
+void tst_RelayServer::reconnectFarBehindUsesStorage()
+{
+    RelayServer::Settings settings;
+    settings.documents.snapshotInterval = 5;
+    settings.documents.historyInMemory = 3;
+    auto r = startRelay(settings);
+    QVERIFY(r);
+    auto a = client(*r);
+    QVERIFY(a);
+    a->openDocument(QStringLiteral("doc"));
+    for (int i = 0; i < 30; ++i)
+        QCOMPARE(a->edit(QStringLiteral("doc"), i, i + 1, TextOperation::makeInsert(i, i, QStringLiteral("x"))), i + 1);
+    auto b = client(*r);
+    QVERIFY(b);
+    const QJsonObject opened = b->openDocument(QStringLiteral("doc"), 2);
+    QCOMPARE(opened.value(QStringLiteral("revision")).toInt(), 30);
+    QCOMPARE(opened.value(QStringLiteral("ops")).toArray().size(), 28);
+    QVERIFY(r->storage->latestSnapshot(QStringLiteral("doc")));
+    QCOMPARE(r->storage->latestSnapshot(QStringLiteral("doc"))->revision, 30);
+}
+
+void tst_RelayServer::oldBaseRevisionLoadsHistory()
+{
+    RelayServer::Settings settings;
+    settings.documents.snapshotInterval = 5;
+    settings.documents.historyInMemory = 3;
+    auto r = startRelay(settings);
+    QVERIFY(r);
+    auto a = client(*r);
+    auto b = client(*r);
+    QVERIFY(a && b);
+    a->openDocument(QStringLiteral("doc"));
+    b->openDocument(QStringLiteral("doc"));
+    QCOMPARE(a->edit(QStringLiteral("doc"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("ab"))), 1);
+    for (int i = 1; i < 20; ++i)
+        QCOMPARE(a->edit(QStringLiteral("doc"), i, i + 1, TextOperation::makeInsert(1 + i, 1 + i, QStringLiteral("."))), i + 1);
+    // B is still at revision 1 (a very slow link): its insert between a and b lands there.
+    QCOMPARE(b->edit(QStringLiteral("doc"), 1, 1, TextOperation::makeInsert(2, 1, QStringLiteral("Z"))), 21);
+    QCOMPARE(snapshotOf(*a, QStringLiteral("doc")), QStringLiteral("aZb") + QString(19, u'.'));
+}
+
+void tst_RelayServer::duplicateResendIsReackedNotReapplied()
+{
+    auto r = startRelay();
+    QVERIFY(r);
+    auto a = client(*r);
+    auto b = client(*r);
+    QVERIFY(a && b);
+    a->openDocument(QStringLiteral("doc"));
+    b->openDocument(QStringLiteral("doc"));
+    const TextOperation op = TextOperation::makeInsert(0, 0, QStringLiteral("once"));
+    QCOMPARE(a->edit(QStringLiteral("doc"), 0, 1, op), 1);
+    QCOMPARE(b->edit(QStringLiteral("doc"), 1, 1, TextOperation::makeInsert(4, 4, QStringLiteral("."))), 2);
+    // The ack was "lost": A resends, even after reconnecting.
+    QCOMPARE(a->edit(QStringLiteral("doc"), 0, 1, op), 1);
+    RelayTestClient again;
+    again.clientId = a->clientId;
+    QVERIFY(again.open(url(*r)));
+    QVERIFY(!again.hello().isEmpty());
+    again.openDocument(QStringLiteral("doc"), 0);
+    QCOMPARE(again.edit(QStringLiteral("doc"), 0, 1, op), 1);
+    QTest::qWait(50);
+    QCOMPARE(b->count(QStringLiteral("op")), 1);
+    QCOMPARE(snapshotOf(*b, QStringLiteral("doc")), QStringLiteral("once."));
+    QCOMPARE(int(r->storage->operations(QStringLiteral("doc"), 0, 100)->size()), 2);
+}
+
+void tst_RelayServer::catalogue()
+{
+    auto r = startRelay();
+    QVERIFY(r);
+    auto a = client(*r);
+    auto b = client(*r);
+    QVERIFY(a && b);
+    a->send(Message::Create{QStringLiteral("c1"), QStringLiteral("notes.md"), QStringLiteral("Notes")});
+    const QJsonObject created = a->waitFor(QStringLiteral("created"));
+    QCOMPARE(text(created, "ref"), QStringLiteral("c1"));
+    QCOMPARE(text(created, "doc"), QStringLiteral("notes.md"));
+    a->send(Message::Create{QStringLiteral("c2"), QStringLiteral("notes.md"), QStringLiteral("Again")});
+    QCOMPARE(text(a->waitForError(QStringLiteral("document-exists")), "ref"), QStringLiteral("c2"));
+    a->send(Message::Create{QStringLiteral("c3"), {}, QStringLiteral("Untitled")});
+    const QString generated = text(a->waitFor(QStringLiteral("created")), "doc");
+    QVERIFY(isValidDocumentId(generated));
+
+    a->send(Message::List{QStringLiteral("l")});
+    QJsonArray docs = a->waitFor(QStringLiteral("documents")).value(QStringLiteral("documents")).toArray();
+    QCOMPARE(docs.size(), 2);
+
+    b->openDocument(QStringLiteral("notes.md"), std::nullopt, false);
+    a->send(Message::Rename{QStringLiteral("r"), QStringLiteral("notes.md"), QStringLiteral("Final notes")});
+    QCOMPARE(text(a->waitFor(QStringLiteral("renamed")), "name"), QStringLiteral("Final notes"));
+    QCOMPARE(text(b->waitFor(QStringLiteral("renamed")), "name"), QStringLiteral("Final notes"));
+    a->send(Message::List{});
+    docs = a->waitFor(QStringLiteral("documents")).value(QStringLiteral("documents")).toArray();
+    bool found = false;
+    for (const QJsonValue &v : docs) {
+        if (text(v.toObject(), "id") == u"notes.md") {
+            found = true;
+            QCOMPARE(text(v.toObject(), "name"), QStringLiteral("Final notes"));
+            QCOMPARE(v.toObject().value(QStringLiteral("participants")).toInt(), 1);
+        }
+    }
+    QVERIFY(found);
+
+    a->send(Message::Delete{QStringLiteral("d"), QStringLiteral("notes.md")});
+    QVERIFY(!a->waitFor(QStringLiteral("deleted")).isEmpty());
+    QVERIFY(!b->waitFor(QStringLiteral("deleted")).isEmpty());
+    // B's subscription ended: its edits are refused, and the document is gone.
+    b->send(Message::Op{QStringLiteral("notes.md"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("x")), {}});
+    QVERIFY(!b->waitForError(QStringLiteral("not-open")).isEmpty());
+    b->send(Message::Open{QStringLiteral("o"), QStringLiteral("notes.md"), std::nullopt, false});
+    QVERIFY(!b->waitForError(QStringLiteral("no-such-document")).isEmpty());
+    QVERIFY(!r->storage->document(QStringLiteral("notes.md")));
+    a->send(Message::Delete{QStringLiteral("d2"), QStringLiteral("notes.md")});
+    QVERIFY(!a->waitForError(QStringLiteral("no-such-document")).isEmpty());
+}
+
+void tst_RelayServer::invalidDocumentIds_data()
+{
+    QTest::addColumn<QString>("id");
+    QTest::newRow("parent") << QStringLiteral("../etc/passwd");
+    QTest::newRow("slash") << QStringLiteral("a/b");
+    QTest::newRow("leading-dot") << QStringLiteral(".hidden");
+    QTest::newRow("dot-dot") << QStringLiteral("..");
+    QTest::newRow("too-long") << QString(65, u'a');
+    QTest::newRow("space") << QStringLiteral("a b");
+    QTest::newRow("backslash") << QStringLiteral("a\\b");
+    QTest::newRow("nul") << QStringLiteral("a") + QChar(0) + QStringLiteral("b");
+    QTest::newRow("non-ascii") << QStringLiteral("caf\u00e9");
+    QTest::newRow("empty") << QString();
+}
+
+void tst_RelayServer::invalidDocumentIds()
+{
+    QFETCH(QString, id);
+    auto r = startRelay();
+    QVERIFY(r);
+    auto a = client(*r);
+    QVERIFY(a);
+    for (const char *type : {"create", "open", "rename", "delete"}) {
+        QJsonObject m{{QStringLiteral("type"), QLatin1StringView(type)},
+                      {QStringLiteral("id"), QLatin1StringView(type)},
+                      {QStringLiteral("doc"), id},
+                      {QStringLiteral("name"), QStringLiteral("n")}};
+        a->sendRaw(QString::fromUtf8(QJsonDocument(m).toJson(QJsonDocument::Compact)));
+        const QJsonObject error = a->waitForError(QStringLiteral("invalid-document-id"));
+        QVERIFY2(!error.isEmpty(), type);
+        QCOMPARE(text(error, "ref"), QLatin1StringView(type));
+    }
+    QCOMPARE(int(r->storage->documents()->size()), 0);
+}
+
+void tst_RelayServer::readOnlyAndTokens()
+{
+    RelayServer::Settings settings;
+    auto tokens = relay::TokenStore::parse("0123456789abcdef0123 alice admin:*\n"
+                                           "fedcba9876543210fedc bob read:*\n",
+                                           QStringLiteral("test"));
+    QVERIFY(std::holds_alternative<relay::TokenStore>(tokens));
+    settings.tokens = std::get<relay::TokenStore>(tokens);
+    auto r = startRelay(settings);
+    QVERIFY(r);
+
+    RelayTestClient anonymous;
+    QVERIFY(anonymous.open(url(*r)));
+    anonymous.send(Message::Hello{1, anonymous.clientId, QStringLiteral("x"), QStringLiteral("#000000"), std::nullopt});
+    QVERIFY(!anonymous.waitForError(QStringLiteral("forbidden")).isEmpty());
+    QVERIFY(anonymous.waitForDisconnect());
+    QCOMPARE(anonymous.closeCode, 1008);
+
+    RelayTestClient alice, bob;
+    QVERIFY(alice.open(url(*r)) && bob.open(url(*r)));
+    QVERIFY(!alice.hello(QStringLiteral("Alice"), QStringLiteral("0123456789abcdef0123")).isEmpty());
+    QVERIFY(!bob.hello(QStringLiteral("Bob"), QStringLiteral("fedcba9876543210fedc")).isEmpty());
+    QCOMPARE(text(alice.openDocument(QStringLiteral("doc")), "role"), QStringLiteral("admin"));
+    const QJsonObject opened = bob.openDocument(QStringLiteral("doc"), std::nullopt, false);
+    QCOMPARE(text(opened, "role"), QStringLiteral("read"));
+    const QJsonObject join = alice.waitFor(QStringLiteral("join"));
+    QVERIFY(join.value(QStringLiteral("participant")).toObject().value(QStringLiteral("readOnly")).toBool());
+    QCOMPARE(text(join.value(QStringLiteral("participant")).toObject(), "user"), QStringLiteral("bob"));
+
+    bob.send(Message::Op{QStringLiteral("doc"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("x")), {}});
+    QVERIFY(!bob.waitForError(QStringLiteral("read-only")).isEmpty());
+    bob.send(Message::Create{{}, QStringLiteral("mine"), {}});
+    QVERIFY(!bob.waitForError(QStringLiteral("forbidden")).isEmpty());
+    // Presence still works for readers.
+    bob.send(Message::SetSelection{QStringLiteral("doc"), 0, Selection::cursor(0)});
+    QVERIFY(!alice.waitFor(QStringLiteral("selection")).isEmpty());
+    QCOMPARE(alice.edit(QStringLiteral("doc"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("ok"))), 1);
+    QVERIFY(!bob.waitFor(QStringLiteral("op")).isEmpty());
+}
+
+void tst_RelayServer::originAllowList()
+{
+    RelayServer::Settings settings;
+    settings.allowedOrigins = {QStringLiteral("https://editor.example")};
+    auto r = startRelay(settings);
+    QVERIFY(r);
+    RelayTestClient good, none, evil;
+    QVERIFY(good.open(url(*r), QStringLiteral("https://editor.example")));
+    QVERIFY(!good.hello().isEmpty());
+    QVERIFY(none.open(url(*r)));          // native clients send no Origin
+    QVERIFY(!none.hello().isEmpty());
+    QVERIFY(!evil.open(url(*r), QStringLiteral("https://evil.example")));
+    QVERIFY(evil.waitForDisconnect());
+}
+
+void tst_RelayServer::connectionLimits()
+{
+    RelayServer::Settings settings;
+    settings.maxConnectionsPerAddress = 2;
+    auto r = startRelay(settings);
+    QVERIFY(r);
+    auto a = client(*r);
+    auto b = client(*r);
+    QVERIFY(a && b);
+    RelayTestClient third;
+    QVERIFY(third.open(url(*r)));
+    QVERIFY(!third.waitForError(QStringLiteral("too-many-connections")).isEmpty());
+    QVERIFY(third.waitForDisconnect());
+    QCOMPARE(third.closeCode, 1008);
+    // The others are unaffected; a slot frees when one leaves.
+    a->openDocument(QStringLiteral("doc"));
+    QCOMPARE(a->edit(QStringLiteral("doc"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("x"))), 1);
+    b->socket.close();
+    QVERIFY(b->waitForDisconnect());
+    QTRY_COMPARE_WITH_TIMEOUT(r->server->connectionCount(), 1, 5000);
+    auto c = client(*r);
+    QVERIFY(c);
+}
+
+void tst_RelayServer::helloTimeoutAndProtocolVersion()
+{
+    RelayServer::Settings settings;
+    settings.helloTimeout = std::chrono::milliseconds(300);
+    auto r = startRelay(settings);
+    QVERIFY(r);
+    RelayTestClient silent;
+    QVERIFY(silent.open(url(*r)));
+    QVERIFY(silent.waitForDisconnect(5000));
+    QCOMPARE(silent.closeCode, 4008);
+
+    RelayTestClient future;
+    QVERIFY(future.open(url(*r)));
+    future.send(Message::Hello{2, future.clientId, QStringLiteral("x"), QStringLiteral("#000000"), std::nullopt});
+    QVERIFY(!future.waitForError(QStringLiteral("protocol-version")).isEmpty());
+    QVERIFY(future.waitForDisconnect());
+    QCOMPARE(future.closeCode, 4002);
+}
+
+void tst_RelayServer::heartbeatDropsSilentPeer()
+{
+    RelayServer::Settings settings;
+    settings.pingInterval = std::chrono::milliseconds(200);
+    settings.pingTimeout = std::chrono::milliseconds(300);
+    auto r = startRelay(settings);
+    QVERIFY(r);
+    auto watcher = client(*r);
+    QVERIFY(watcher);
+    watcher->openDocument(QStringLiteral("doc"));
+
+    // A raw peer that says hello, opens the document, then never answers a ping (a dead laptop).
+    QTcpSocket raw;
+    QVERIFY(rawHandshake(raw, r->server->port()));
+    Message::Hello hello{1, QStringLiteral("raw-client"), QStringLiteral("Raw"), QStringLiteral("#000000"), std::nullopt};
+    raw.write(rawFrame(Message::encode(hello)));
+    raw.write(rawFrame(Message::encode(Message::Open{{}, QStringLiteral("doc"), std::nullopt, false})));
+    const QJsonObject join = watcher->waitFor(QStringLiteral("join"));
+    QVERIFY(!join.isEmpty());
+    QElapsedTimer timer;
+    timer.start();
+    // Still-answering clients stay; the silent one leaves within interval + timeout (+ one tick, + slack).
+    const QJsonObject leave = watcher->waitFor(QStringLiteral("leave"), {}, 3000);
+    QVERIFY(!leave.isEmpty());
+    QVERIFY2(timer.elapsed() < 2000, qPrintable(QString::number(timer.elapsed())));
+    QTest::qWait(600);
+    QVERIFY(watcher->socket.state() == QAbstractSocket::ConnectedState);
+}
+
+void tst_RelayServer::shutdownClosesWith1001()
+{
+    auto r = startRelay();
+    QVERIFY(r);
+    auto a = client(*r);
+    QVERIFY(a);
+    QSignalSpy finished(r->server.get(), &RelayServer::shutdownFinished);
+    r->server->shutdown();
+    QVERIFY(a->waitForDisconnect());
+    QCOMPARE(a->closeCode, 1001);
+    QVERIFY(finished.count() == 1 || finished.wait(5000));
+}
+
+QTEST_GUILESS_MAIN(tst_RelayServer)
+#include "tst_relayserver.moc"

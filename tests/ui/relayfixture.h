@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// An in-process coscribe-relay on 127.0.0.1 for the editor's tests: start, stop (dropping every connection
+// as a crash would) and start again on the same port and data directory.
+#include <relayserver.h>
+#include <sqlstorage.h>
+
+#include <QTemporaryDir>
+#include <QUrl>
+
+#include <memory>
+
+class RelayFixture
+{
+public:
+    bool start()
+    {
+        relay::SqlStorage::Options options;
+        options.databaseName = m_dir.filePath(QStringLiteral("relay.sqlite"));
+        options.synchronousFull = false;
+        m_storage = std::make_unique<relay::SqlStorage>(options);
+        if (!m_storage->open())
+            return false;
+        relay::RelayServer::Settings settings;
+        settings.port = m_port; // 0 the first time; the same port after a restart
+        settings.opsPerSecond = 1000;
+        settings.burst = 2000;
+        m_server = std::make_unique<relay::RelayServer>(*m_storage, settings);
+        if (!m_server->listen())
+            return false;
+        m_port = m_server->port();
+        return true;
+    }
+
+    void stop()
+    {
+        m_server.reset();
+        m_storage.reset();
+    }
+
+    bool isRunning() const { return m_server != nullptr; }
+    quint16 port() const { return m_port; }
+    QString dataDirectory() const { return m_dir.path(); }
+    QUrl documentUrl(const QString &document) const
+    {
+        return QUrl(QStringLiteral("ws://127.0.0.1:%1/%2").arg(m_port).arg(document));
+    }
+
+private:
+    QTemporaryDir m_dir;
+    quint16 m_port = 0;
+    std::unique_ptr<relay::SqlStorage> m_storage;
+    std::unique_ptr<relay::RelayServer> m_server;
+};

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: MIT
+// Two editor windows on one document through an in-process relay: typing, pasting and deleting arrive,
+// random interleaved edits converge, remote carets are drawn where they belong, undo is per user, and edits
+// made while the relay is down are all kept.
+#include "relayfixture.h"
+
+#include <collabeditor.h>
+#include <documentbinding.h>
+#include <mainwindow.h>
+#include <participantspanel.h>
+#include <remotecursoroverlay.h>
+#include <syncconnection.h>
+
+#include <QClipboard>
+#include <QGuiApplication>
+#include <QRandomGenerator>
+#include <QTest>
+
+using ui::MainWindow;
+using ui::SyncConnection;
+
+class tst_MainWindow : public QObject
+{
+    Q_OBJECT
+
+private:
+    RelayFixture m_relay;
+    QTemporaryDir m_storeA;
+    QTemporaryDir m_storeB;
+    std::unique_ptr<MainWindow> m_a;
+    std::unique_ptr<MainWindow> m_b;
+    int m_documentNumber = 0;
+
+    static const QColor &colorA()
+    {
+        static const QColor c(255, 0, 255);
+        return c;
+    }
+    static const QColor &colorB()
+    {
+        static const QColor c(0, 160, 0);
+        return c;
+    }
+
+    std::unique_ptr<MainWindow> openWindow(const QString &storeDir, const QUrl &url, const QString &name,
+                                           const QColor &color)
+    {
+        auto window = std::make_unique<MainWindow>(storeDir);
+        window->resize(640, 420);
+        window->connection()->setReconnectDelays(50, 300);
+        window->show();
+        window->openDocument(url, SyncConnection::Profile{name, color, QString()});
+        return window;
+    }
+
+    static QString text(const std::unique_ptr<MainWindow> &w) { return w->binding()->text(); }
+    static bool online(const std::unique_ptr<MainWindow> &w)
+    {
+        return w->connection()->status() == SyncConnection::Status::Online;
+    }
+    static bool settled(const std::unique_ptr<MainWindow> &w) { return online(w) && w->connection()->pendingEdits() == 0; }
+
+    static void moveCaret(const std::unique_ptr<MainWindow> &w, int position)
+    {
+        QTextCursor c = w->editor()->textCursor();
+        c.setPosition(position);
+        w->editor()->setTextCursor(c);
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_relay.start());
+    }
+
+    void init()
+    {
+        const QUrl url = m_relay.documentUrl(QStringLiteral("doc%1").arg(++m_documentNumber));
+        m_a = openWindow(m_storeA.path(), url, QStringLiteral("Ada"), colorA());
+        m_b = openWindow(m_storeB.path(), url, QStringLiteral("Bob"), colorB());
+        QTRY_VERIFY(online(m_a));
+        QTRY_VERIFY(online(m_b));
+        QTRY_COMPARE(m_a->participantsPanel()->count(), 1);
+        QTRY_COMPARE(m_b->participantsPanel()->count(), 1);
+    }
+
+    void cleanup()
+    {
+        m_a.reset();
+        m_b.reset();
+        if (!m_relay.isRunning())
+            QVERIFY(m_relay.start());
+    }
+
+    void typingPastingDeleting()
+    {
+        m_a->activateWindow();
+        m_a->editor()->setFocus();
+        QTest::keyClicks(m_a->editor(), QStringLiteral("Hello"));
+        QTest::keyClick(m_a->editor(), Qt::Key_Return);
+        QTest::keyClicks(m_a->editor(), QStringLiteral("world"));
+        QTRY_COMPARE(text(m_b), QStringLiteral("Hello\nworld"));
+        QCOMPARE(m_b->editor()->toPlainText(), QStringLiteral("Hello\nworld"));
+
+        QGuiApplication::clipboard()->setText(QStringLiteral(" pasted\ntext"));
+        moveCaret(m_b, 5);
+        m_b->editor()->paste();
+        QTRY_COMPARE(text(m_a), QStringLiteral("Hello pasted\ntext\nworld"));
+
+        QTextCursor c = m_a->editor()->textCursor();
+        c.setPosition(0);
+        c.setPosition(6, QTextCursor::KeepAnchor);
+        m_a->editor()->setTextCursor(c);
+        QTest::keyClick(m_a->editor(), Qt::Key_Delete);
+        QTRY_COMPARE(text(m_b), QStringLiteral("pasted\ntext\nworld"));
+        QTRY_VERIFY(settled(m_a) && settled(m_b));
+        QCOMPARE(m_a->connection()->revision(), m_b->connection()->revision());
+    }
+
+    void interleavedRandomEditsConverge()
+    {
+        QRandomGenerator rng(20240611);
+        const std::unique_ptr<MainWindow> *windows[] = {&m_a, &m_b};
+        for (int step = 0; step < 300; ++step) {
+            const std::unique_ptr<MainWindow> &w = *windows[rng.bounded(2)];
+            const int length = int(text(w).size());
+            const int position = rng.bounded(length + 1);
+            QTextCursor c = w->editor()->textCursor();
+            c.setPosition(position);
+            const int kind = rng.bounded(10);
+            if (kind < 6 || length == 0) {
+                w->editor()->setTextCursor(c);
+                static const QString words[] = {QStringLiteral("a"), QStringLiteral("bc "), QStringLiteral("\n"),
+                                                QStringLiteral("def"), QString::fromUtf8("\xc3\xb1"),
+                                                QString::fromUtf8("\xF0\x9F\x98\x80")};
+                w->editor()->insertPlainText(words[rng.bounded(6)]);
+            } else {
+                c.setPosition(std::min(length, position + rng.bounded(1, 5)), QTextCursor::KeepAnchor);
+                w->editor()->setTextCursor(c);
+                w->editor()->textCursor().removeSelectedText();
+            }
+            // Let the network run only now and then, so edits really cross in flight.
+            if (rng.bounded(4) == 0)
+                QTest::qWait(rng.bounded(3));
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(settled(m_a) && settled(m_b) && text(m_a) == text(m_b), 20000);
+        QCOMPARE(m_a->editor()->toPlainText(), m_b->editor()->toPlainText());
+        QVERIFY(text(m_a).size() > 100);
+        QCOMPARE(m_a->connection()->revision(), m_b->connection()->revision());
+    }
+
+    void remoteCaretIsDrawnAndMoves()
+    {
+        m_a->editor()->setFocus();
+        m_a->binding()->applyLocal(collab::TextOperation::makeInsert(0, 0, QStringLiteral("abcdefghij klmnop")),
+                                   ui::DocumentBinding::Origin::User);
+        QTRY_COMPARE(text(m_b), QStringLiteral("abcdefghij klmnop"));
+        moveCaret(m_a, 11);
+        const QString adaOnB = m_a->connection()->connectionId();
+        QTRY_VERIFY(m_b->editor()->overlay()->cursor(adaOnB).has_value());
+        QTRY_COMPARE(m_b->editor()->overlay()->cursor(adaOnB)->selection,
+                     collab::Selection::cursor(11));
+
+        auto caretPixels = [this](qsizetype position) {
+            // Count pixels of Ada's colour in the caret's own column band, below where a label could be.
+            const QImage image = m_b->editor()->viewport()->grab().toImage();
+            const QRect caret = m_b->editor()->caretRect(position);
+            int count = 0;
+            for (int y = caret.top() + 2; y < caret.bottom(); ++y) {
+                for (int x = caret.left() - 2; x <= caret.left() + 1; ++x) {
+                    if (QColor(image.pixel(x, y)) == colorA())
+                        ++count;
+                }
+            }
+            return count;
+        };
+        QTRY_VERIFY(caretPixels(11) > 5);
+        QCOMPARE(caretPixels(3), 0);
+
+        // Bob types before Ada's caret: in both the model and the picture it moves right with its text.
+        moveCaret(m_b, 2);
+        QTest::keyClicks(m_b->editor(), QStringLiteral("XYZ"));
+        QCOMPARE(m_b->editor()->overlay()->cursor(adaOnB)->selection, collab::Selection::cursor(14));
+        QCOMPARE(text(m_b).mid(14, 1), QStringLiteral("k"));
+        QTRY_VERIFY(caretPixels(14) > 5);
+        QCOMPARE(caretPixels(11), 0);
+
+        // Ada's own view agrees once Bob's edit arrives: her caret is still before "k".
+        QTRY_COMPARE(text(m_a), text(m_b));
+        QCOMPARE(m_a->editor()->textCursor().position(), 14);
+
+        // Bob deletes text before it: it moves left.
+        moveCaret(m_b, 0);
+        QTextCursor c = m_b->editor()->textCursor();
+        c.setPosition(5, QTextCursor::KeepAnchor);
+        m_b->editor()->setTextCursor(c);
+        m_b->editor()->textCursor().removeSelectedText();
+        QCOMPARE(m_b->editor()->overlay()->cursor(adaOnB)->selection, collab::Selection::cursor(9));
+        QTRY_VERIFY(caretPixels(9) > 5);
+
+        // The name label is shown while active and fades out afterwards.
+        const auto cursor = *m_b->editor()->overlay()->cursor(adaOnB);
+        QVERIFY(m_b->editor()->overlay()->labelOpacity(cursor) > 0.0);
+    }
+
+    void undoUndoesOnlyOwnEdits()
+    {
+        m_a->editor()->setFocus();
+        QTest::keyClicks(m_a->editor(), QStringLiteral("ada "));
+        QTRY_COMPARE(text(m_b), QStringLiteral("ada "));
+        moveCaret(m_b, 4);
+        QTest::keyClicks(m_b->editor(), QStringLiteral("bob"));
+        QTRY_COMPARE(text(m_a), QStringLiteral("ada bob"));
+
+        m_a->undo();
+        QCOMPARE(text(m_a), QStringLiteral("bob"));
+        QTRY_COMPARE(text(m_b), QStringLiteral("bob"));
+        m_a->redo();
+        QTRY_COMPARE(text(m_b), QStringLiteral("ada bob"));
+
+        m_b->undo();
+        QCOMPARE(text(m_b), QStringLiteral("ada "));
+        QTRY_COMPARE(text(m_a), QStringLiteral("ada "));
+        QVERIFY(!m_b->undoManager().canUndo());
+        m_b->undo(); // nothing of Bob's left: Ada's text stays
+        QCOMPARE(text(m_b), QStringLiteral("ada "));
+        QTRY_VERIFY(settled(m_a) && settled(m_b));
+    }
+
+    void offlineEditsAreKeptAndMerged()
+    {
+        m_a->binding()->applyLocal(collab::TextOperation::makeInsert(0, 0, QStringLiteral("middle")),
+                                   ui::DocumentBinding::Origin::User);
+        QTRY_COMPARE(text(m_b), QStringLiteral("middle"));
+        QTRY_VERIFY(settled(m_a) && settled(m_b));
+
+        m_relay.stop();
+        QTRY_VERIFY(m_a->connection()->status() != SyncConnection::Status::Online);
+        QTRY_VERIFY(m_b->connection()->status() != SyncConnection::Status::Online);
+        QTRY_COMPARE(m_a->participantsPanel()->count(), 0);
+
+        moveCaret(m_a, 0);
+        QTest::keyClicks(m_a->editor(), QStringLiteral("start "));
+        moveCaret(m_b, 6);
+        QTest::keyClicks(m_b->editor(), QStringLiteral(" end"));
+        moveCaret(m_b, 0);
+        QTest::keyClicks(m_b->editor(), QStringLiteral(">"));
+        QCOMPARE(text(m_a), QStringLiteral("start middle"));
+        QCOMPARE(text(m_b), QStringLiteral(">middle end"));
+        QCOMPARE(m_a->connection()->pendingEdits(), 6);
+        QCOMPARE(m_b->connection()->pendingEdits(), 5);
+        QVERIFY(m_a->statusText().contains(QStringLiteral("6")));
+
+        QVERIFY(m_relay.start());
+        QTRY_VERIFY_WITH_TIMEOUT(settled(m_a) && settled(m_b) && text(m_a) == text(m_b), 15000);
+        const QString merged = text(m_a);
+        QVERIFY2(merged == QStringLiteral(">start middle end") || merged == QStringLiteral("start >middle end"),
+                 qPrintable(merged));
+        QTRY_COMPARE(m_a->participantsPanel()->count(), 1);
+    }
+};
+
+QTEST_MAIN(tst_MainWindow)
+#include "tst_mainwindow.moc"

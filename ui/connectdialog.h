@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "syncconnection.h"
+
+#include <QDialog>
+#include <QUrl>
+
+QT_BEGIN_NAMESPACE
+class QLineEdit;
+class QPushButton;
+QT_END_NAMESPACE
+
+namespace ui {
+
+// ConnectDialog: where to connect and as whom: server address, document, token, display name and cursor
+// colour. What the user chose last is remembered with QSettings and is the profile every window uses.
+class ConnectDialog : public QDialog
+{
+    Q_OBJECT
+public:
+    explicit ConnectDialog(QWidget *parent = nullptr);
+
+    // ws://host:port/document
+    QUrl documentUrl() const;
+    SyncConnection::Profile profile() const;
+
+    // The remembered profile and server (defaults on first run: the user's login name, a colour from it).
+    static SyncConnection::Profile savedProfile();
+    static QString savedServer();
+    static void saveProfile(const SyncConnection::Profile &profile);
+
+    void accept() override;
+
+private:
+    void chooseColor();
+    void updateColorButton();
+
+    QLineEdit *m_server;
+    QLineEdit *m_document;
+    QLineEdit *m_token;
+    QLineEdit *m_name;
+    QPushButton *m_colorButton;
+    QColor m_color;
+};
+
+} // namespace ui

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: MIT
+#include "documentbinding.h"
+
+#include <QPlainTextEdit>
+#include <QScrollBar>
+#include <QTextBlock>
+#include <QTextCursor>
+#include <QTextDocument>
+
+namespace ui {
+
+namespace {
+
+constexpr QChar CarriageReturnSymbol(0x240D);
+
+// The character QTextDocument holds for an engine character, for comparing the two texts.
+QChar canonical(QChar c)
+{
+    switch (c.unicode()) {
+    case QChar::ParagraphSeparator:
+    case QChar::LineSeparator:
+        return QLatin1Char('\n');
+    case u'\r':
+        return CarriageReturnSymbol;
+    case 0xFDD0: // QTextBeginningOfFrame
+    case 0xFDD1: // QTextEndOfFrame
+        return QChar(QChar::ReplacementCharacter);
+    default:
+        return c;
+    }
+}
+
+} // namespace
+
+DocumentBinding::DocumentBinding(QPlainTextEdit *editor, QObject *parent)
+    : QObject(parent), m_editor(editor), m_document(editor->document())
+{
+    m_document->setUndoRedoEnabled(false);
+    m_shadow = documentRange(0, m_document->characterCount() - 1);
+    connect(m_document, &QTextDocument::contentsChange, this, &DocumentBinding::onContentsChange);
+    connect(m_editor, &QPlainTextEdit::cursorPositionChanged, this, &DocumentBinding::onCursorPositionChanged);
+    connect(m_editor, &QPlainTextEdit::selectionChanged, this, &DocumentBinding::onCursorPositionChanged);
+}
+
+QString DocumentBinding::displayForm(QString text)
+{
+    for (QChar &c : text) {
+        if (c == u'\r')
+            c = CarriageReturnSymbol;
+        else if (c.unicode() == 0xFDD0 || c.unicode() == 0xFDD1)
+            c = QChar(QChar::ReplacementCharacter);
+    }
+    return text;
+}
+
+QString DocumentBinding::documentRange(int position, int length) const
+{
+    if (length <= 0)
+        return {};
+    QTextCursor cursor(m_document);
+    cursor.setPosition(position);
+    cursor.setPosition(position + length, QTextCursor::KeepAnchor);
+    QString text = cursor.selectedText();
+    for (QChar &c : text) {
+        if (c == QChar::ParagraphSeparator || c == QChar::LineSeparator)
+            c = QLatin1Char('\n');
+    }
+    return text;
+}
+
+void DocumentBinding::resetText(const QString &text)
+{
+    const QTextCursor old = m_editor->textCursor();
+    const int oldAnchor = old.anchor();
+    const int oldPosition = old.position();
+    const int scroll = m_editor->verticalScrollBar()->value();
+    m_applying = true;
+    m_document->setPlainText(displayForm(text));
+    m_shadow = text;
+    QTextCursor cursor(m_document);
+    cursor.setPosition(std::min<int>(oldAnchor, text.size()));
+    cursor.setPosition(std::min<int>(oldPosition, text.size()), QTextCursor::KeepAnchor);
+    m_editor->setTextCursor(cursor);
+    m_editor->verticalScrollBar()->setValue(scroll);
+    m_applying = false;
+    if (m_document->characterCount() - 1 != m_shadow.size())
+        qWarning("DocumentBinding: the document and its shadow differ in length after a reset");
+}
+
+collab::Selection DocumentBinding::selection() const
+{
+    const QTextCursor cursor = m_editor->textCursor();
+    return collab::Selection({collab::Selection::Range{cursor.anchor(), cursor.position()}});
+}
+
+void DocumentBinding::applyToDocument(const collab::TextOperation &op)
+{
+    QTextCursor cursor(m_document);
+    cursor.beginEditBlock();
+    qsizetype position = 0;
+    for (const collab::TextOperation::Component &c : op.components()) {
+        switch (c.kind) {
+        case collab::TextOperation::Kind::Retain:
+            position += c.length;
+            break;
+        case collab::TextOperation::Kind::Insert:
+            cursor.setPosition(int(position));
+            cursor.insertText(displayForm(c.text));
+            position += c.length;
+            break;
+        case collab::TextOperation::Kind::Delete:
+            cursor.setPosition(int(position));
+            cursor.setPosition(int(position + c.length), QTextCursor::KeepAnchor);
+            cursor.removeSelectedText();
+            break;
+        }
+    }
+    cursor.endEditBlock();
+}
+
+bool DocumentBinding::applyRemote(const collab::TextOperation &op)
+{
+    collab::Expected<QString> result = op.apply(m_shadow);
+    if (!result)
+        return false;
+
+    // Where the caret, the selection and the first visible line are, in engine positions, so they can be put
+    // back on the same text afterwards (the editor's own cursor would jump over an insert at the caret).
+    // (Read as numbers now: a QTextCursor copy is itself moved by the edits.)
+    const int oldAnchor = m_editor->textCursor().anchor();
+    const int oldPosition = m_editor->textCursor().position();
+    QScrollBar *bar = m_editor->verticalScrollBar();
+    const int scroll = bar->value();
+    const QTextBlock topBlock = m_editor->cursorForPosition(QPoint(0, 0)).block();
+    const int topPosition = topBlock.position();
+    const int linesIntoTop = scroll - topBlock.firstLineNumber();
+    const bool atBottom = scroll == bar->maximum() && scroll > 0;
+
+    m_applying = true;
+    applyToDocument(op);
+    m_shadow = std::move(result.value());
+
+    QTextCursor cursor(m_document);
+    cursor.setPosition(int(collab::Selection::transformIndex(oldAnchor, op, false)));
+    cursor.setPosition(int(collab::Selection::transformIndex(oldPosition, op, false)),
+                       QTextCursor::KeepAnchor);
+    m_editor->setTextCursor(cursor);
+    if (atBottom) {
+        bar->setValue(bar->maximum());
+    } else {
+        const QTextBlock newTop =
+            m_document->findBlock(int(collab::Selection::transformIndex(topPosition, op, false)));
+        bar->setValue(newTop.firstLineNumber() + std::max(0, linesIntoTop));
+    }
+    m_applying = false;
+
+    if (m_document->characterCount() - 1 != m_shadow.size()) {
+        qWarning("DocumentBinding: document diverged from its shadow; resetting it");
+        resetText(m_shadow);
+    }
+    return true;
+}
+
+bool DocumentBinding::applyLocal(const collab::TextOperation &op, Origin origin)
+{
+    collab::Expected<QString> result = op.apply(m_shadow);
+    if (!result)
+        return false;
+    const QString before = m_shadow;
+
+    // The caret goes to the end of the last change, as after a normal undo.
+    qsizetype position = 0;
+    qsizetype caret = -1;
+    for (const collab::TextOperation::Component &c : op.components()) {
+        if (c.kind == collab::TextOperation::Kind::Delete) {
+            caret = position;
+        } else {
+            position += c.length;
+            if (c.kind == collab::TextOperation::Kind::Insert)
+                caret = position;
+        }
+    }
+
+    m_applying = true;
+    applyToDocument(op);
+    m_shadow = std::move(result.value());
+    if (caret >= 0) {
+        QTextCursor cursor(m_document);
+        cursor.setPosition(int(caret));
+        m_editor->setTextCursor(cursor);
+        m_editor->ensureCursorVisible();
+    }
+    m_applying = false;
+    if (m_document->characterCount() - 1 != m_shadow.size())
+        resetText(m_shadow);
+    Q_EMIT localEdited(op, before, origin);
+    Q_EMIT localSelectionChanged(selection());
+    return true;
+}
+
+void DocumentBinding::onContentsChange(int position, int removed, int added)
+{
+    if (m_applying)
+        return;
+    const qsizetype newLength = m_document->characterCount() - 1;
+    // QTextDocument counts its implicit final paragraph separator in some changes (a whole-document
+    // replace reports it as both removed and added): take it off both sides.
+    if (position + removed > m_shadow.size()) {
+        const int excess = int(position + removed - m_shadow.size());
+        removed -= excess;
+        added -= excess;
+    }
+    if (position < 0 || removed < 0 || added < 0 || position > m_shadow.size()
+        || m_shadow.size() - removed + added != newLength) {
+        resyncFromDocument();
+        return;
+    }
+    emitEdit(position, removed, documentRange(position, added));
+}
+
+void DocumentBinding::resyncFromDocument()
+{
+    const QString now = documentRange(0, m_document->characterCount() - 1);
+    emitEdit(0, m_shadow.size(), now);
+}
+
+// Report the replacement of m_shadow[position, position + removed) by `inserted`, trimmed to what really
+// changed (a format-only change reports equal texts; an input method often replaces a word by itself plus
+// one letter). The trim never ends inside a surrogate pair, so the operation never splits an emoji.
+void DocumentBinding::emitEdit(qsizetype position, qsizetype removed, const QString &inserted)
+{
+    const QStringView old = QStringView(m_shadow).mid(position, removed);
+    const qsizetype oldSize = old.size();
+    const qsizetype newSize = inserted.size();
+    qsizetype prefix = 0;
+    const qsizetype shorter = std::min(oldSize, newSize);
+    while (prefix < shorter && canonical(old[prefix]) == inserted[prefix])
+        ++prefix;
+    if (prefix > 0 && old[prefix - 1].isHighSurrogate())
+        --prefix;
+    qsizetype suffix = 0;
+    while (suffix < shorter - prefix && canonical(old[oldSize - 1 - suffix]) == inserted[newSize - 1 - suffix])
+        ++suffix;
+    if (suffix > 0 && old[oldSize - suffix].isLowSurrogate())
+        --suffix;
+    qsizetype start = position + prefix;
+    qsizetype end = position + oldSize - suffix;
+    QString insertedText = inserted.mid(prefix, newSize - prefix - suffix);
+    if (start == end && insertedText.isEmpty())
+        return;
+    // Code that edits the document directly can cut between the halves of a surrogate pair. The operation
+    // must not (the engine refuses it), so it is widened to the whole pair, re-inserting the half that stays.
+    const auto splitsPair = [this](qsizetype at) {
+        return at > 0 && at < m_shadow.size() && m_shadow[at - 1].isHighSurrogate() && m_shadow[at].isLowSurrogate();
+    };
+    if (splitsPair(start)) {
+        --start;
+        insertedText.prepend(m_shadow[start]);
+    }
+    if (splitsPair(end)) {
+        insertedText.append(m_shadow[end]);
+        ++end;
+    }
+
+    const collab::TextOperation op =
+        collab::TextOperation::makeReplace(m_shadow.size(), start, end - start, insertedText);
+    const QString before = m_shadow;
+    m_shadow.replace(start, end - start, insertedText);
+    Q_EMIT localEdited(op, before, Origin::User);
+}
+
+void DocumentBinding::onCursorPositionChanged()
+{
+    if (m_applying)
+        return;
+    Q_EMIT localSelectionChanged(selection());
+}
+
+} // namespace ui

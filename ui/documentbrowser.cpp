@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+#include "documentbrowser.h"
+
+#include <QDialogButtonBox>
+#include <QHeaderView>
+#include <QInputDialog>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QUuid>
+#include <QVBoxLayout>
+
+namespace ui {
+
+DocumentBrowser::DocumentBrowser(const QString &server, const SyncConnection::Profile &profile, QWidget *parent)
+    : QDialog(parent), m_server(server), m_profile(profile), m_table(new QTableWidget(0, 4, this)),
+      m_status(new QLabel(this))
+{
+    setWindowTitle(tr("Open from Server"));
+    resize(560, 360);
+    m_table->setHorizontalHeaderLabels({tr("Name"), tr("Id"), tr("People"), tr("Revision")});
+    m_table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->verticalHeader()->hide();
+
+    auto *buttons = new QDialogButtonBox(this);
+    m_open = buttons->addButton(tr("&Open"), QDialogButtonBox::AcceptRole);
+    QPushButton *create = buttons->addButton(tr("&New Document..."), QDialogButtonBox::ActionRole);
+    QPushButton *refreshButton = buttons->addButton(tr("&Refresh"), QDialogButtonBox::ActionRole);
+    buttons->addButton(QDialogButtonBox::Cancel);
+    m_open->setEnabled(false);
+    connect(buttons, &QDialogButtonBox::accepted, this, &DocumentBrowser::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &DocumentBrowser::reject);
+    connect(create, &QPushButton::clicked, this, &DocumentBrowser::createDocument);
+    connect(refreshButton, &QPushButton::clicked, this, &DocumentBrowser::refresh);
+    connect(m_table, &QTableWidget::itemSelectionChanged, this,
+            [this] { m_open->setEnabled(!m_table->selectedItems().isEmpty()); });
+    connect(m_table, &QTableWidget::cellDoubleClicked, this, &DocumentBrowser::accept);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(new QLabel(tr("Documents on %1:").arg(m_server), this));
+    layout->addWidget(m_table);
+    layout->addWidget(m_status);
+    layout->addWidget(buttons);
+
+    connect(&m_socket, &QWebSocket::connected, this, [this] {
+        collab::Message::Hello hello;
+        hello.clientId = QStringLiteral("browser-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+        hello.name = m_profile.name;
+        hello.color = m_profile.color.name();
+        if (!m_profile.token.isEmpty())
+            hello.token = m_profile.token;
+        send(collab::Message::encode(hello));
+    });
+    connect(&m_socket, &QWebSocket::textMessageReceived, this, &DocumentBrowser::onTextMessage);
+    connect(&m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
+            [this](QAbstractSocket::SocketError) {
+                m_status->setText(tr("Cannot reach %1: %2").arg(m_server, m_socket.errorString()));
+            });
+    refresh();
+}
+
+QUrl DocumentBrowser::selectedDocumentUrl() const
+{
+    const QList<QTableWidgetItem *> selected = m_table->selectedItems();
+    if (selected.isEmpty())
+        return {};
+    QUrl url(m_server);
+    url.setPath(QLatin1Char('/') + m_table->item(selected.first()->row(), 1)->text());
+    return url;
+}
+
+void DocumentBrowser::send(const QByteArray &frame)
+{
+    m_socket.sendTextMessage(QString::fromUtf8(frame));
+}
+
+void DocumentBrowser::refresh()
+{
+    m_status->setText(tr("Connecting to %1...").arg(m_server));
+    if (m_socket.state() == QAbstractSocket::ConnectedState)
+        send(collab::Message::encode(collab::Message::List{QStringLiteral("list")}));
+    else if (m_socket.state() == QAbstractSocket::UnconnectedState)
+        m_socket.open(QUrl(m_server));
+}
+
+void DocumentBrowser::createDocument()
+{
+    bool ok = false;
+    const QString id = QInputDialog::getText(this, tr("New Document"),
+                                             tr("Document name (letters, digits, '.', '_', '-'):"),
+                                             QLineEdit::Normal, QString(), &ok)
+                           .trimmed();
+    if (!ok || id.isEmpty())
+        return;
+    if (!collab::isValidDocumentId(id)) {
+        QMessageBox::warning(this, tr("New Document"), tr("\"%1\" is not a valid document name.").arg(id));
+        return;
+    }
+    m_pendingCreate = id;
+    send(collab::Message::encode(collab::Message::Create{QStringLiteral("create"), id, id}));
+}
+
+void DocumentBrowser::onTextMessage(const QString &message)
+{
+    collab::ProtocolResult<collab::Message::Server> decoded = collab::Message::decodeServer(message.toUtf8());
+    if (!decoded)
+        return;
+    if (std::holds_alternative<collab::Message::Welcome>(*decoded)) {
+        send(collab::Message::encode(collab::Message::List{QStringLiteral("list")}));
+    } else if (auto *documents = std::get_if<collab::Message::Documents>(&*decoded)) {
+        m_documents = documents->documents;
+        showDocuments();
+        Q_EMIT documentsListed();
+    } else if (auto *created = std::get_if<collab::Message::Created>(&*decoded)) {
+        m_pendingCreate = created->doc;
+        send(collab::Message::encode(collab::Message::List{QStringLiteral("list")}));
+    } else if (auto *error = std::get_if<collab::Message::Error>(&*decoded)) {
+        m_status->setText(tr("The server says: %1").arg(error->message));
+    }
+}
+
+void DocumentBrowser::showDocuments()
+{
+    m_table->setRowCount(int(m_documents.size()));
+    for (int row = 0; row < m_documents.size(); ++row) {
+        const collab::DocumentInfo &d = m_documents.at(row);
+        m_table->setItem(row, 0, new QTableWidgetItem(d.name.isEmpty() ? d.id : d.name));
+        m_table->setItem(row, 1, new QTableWidgetItem(d.id));
+        auto *people = new QTableWidgetItem(QString::number(d.participants));
+        people->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        m_table->setItem(row, 2, people);
+        auto *revision = new QTableWidgetItem(QString::number(d.revision));
+        revision->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        m_table->setItem(row, 3, revision);
+        if (d.id == m_pendingCreate)
+            m_table->selectRow(row);
+    }
+    m_status->setText(tr("%n document(s)", nullptr, int(m_documents.size())));
+}
+
+} // namespace ui

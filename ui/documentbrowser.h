@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "syncconnection.h"
+
+#include <message.h>
+
+#include <QDialog>
+#include <QUrl>
+#include <QWebSocket>
+
+QT_BEGIN_NAMESPACE
+class QLabel;
+class QPushButton;
+class QTableWidget;
+QT_END_NAMESPACE
+
+namespace ui {
+
+// DocumentBrowser: the server's documents (name, id, how many people are in each, revision, length) and a
+// way to create a new one. It keeps a short-lived connection of its own (hello, list, create) so browsing
+// never disturbs the open document's session.
+class DocumentBrowser : public QDialog
+{
+    Q_OBJECT
+public:
+    DocumentBrowser(const QString &server, const SyncConnection::Profile &profile, QWidget *parent = nullptr);
+
+    // The chosen document's address, after accept().
+    QUrl selectedDocumentUrl() const;
+    const QList<collab::DocumentInfo> &documents() const { return m_documents; }
+
+Q_SIGNALS:
+    void documentsListed();
+
+private:
+    void refresh();
+    void createDocument();
+    void onTextMessage(const QString &message);
+    void showDocuments();
+    void send(const QByteArray &frame);
+
+    QString m_server;
+    SyncConnection::Profile m_profile;
+    QWebSocket m_socket;
+    QList<collab::DocumentInfo> m_documents;
+    QTableWidget *m_table;
+    QLabel *m_status;
+    QPushButton *m_open;
+    QString m_pendingCreate;
+};
+
+} // namespace ui

@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: MIT
+#include "mainwindow.h"
+
+#include "collabeditor.h"
+#include "connectdialog.h"
+#include "documentbrowser.h"
+#include "findreplacedialog.h"
+#include "participantspanel.h"
+#include "remotecursoroverlay.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFile>
+#include <QFileDialog>
+#include <QFontDatabase>
+#include <QInputDialog>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSaveFile>
+#include <QScreen>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTextStream>
+#include <QToolBar>
+
+namespace ui {
+
+namespace {
+
+constexpr int MaxRecent = 6;
+const QString RecentKey = QStringLiteral("recentDocuments");
+
+} // namespace
+
+MainWindow::MainWindow(const QString &storeDirectory, QWidget *parent)
+    : QMainWindow(parent), m_store(storeDirectory), m_editor(new CollabEditor(this)),
+      m_binding(new DocumentBinding(m_editor, this)), m_connection(new SyncConnection(m_binding, &m_store, this))
+{
+    m_clock.start();
+    QString error;
+    if (!m_store.open(&error))
+        qWarning("Coscribe: the local store is not available (%s); edits are not kept offline", qPrintable(error));
+
+    QFont font = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    m_editor->setFont(font);
+    m_editor->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    m_editor->setPlaceholderText(tr("Open a document from a server to start writing together."));
+    m_editor->setReadOnly(true);
+    setCentralWidget(m_editor);
+
+    createActions();
+    createDock();
+    createStatusBar();
+    readSettings();
+
+    connect(m_binding, &DocumentBinding::localEdited, this, &MainWindow::onLocalEdited);
+    connect(m_connection, &SyncConnection::remoteApplied, this, &MainWindow::onRemoteApplied);
+    connect(m_connection, &SyncConnection::textReset, this, [this] {
+        m_undo.clear();
+        m_editor->overlay()->clear();
+        updateUndoActions();
+    });
+    connect(m_connection, &SyncConnection::statusChanged, this, &MainWindow::updateStatus);
+    connect(m_connection, &SyncConnection::participantJoined, this, &MainWindow::onParticipantJoined);
+    connect(m_connection, &SyncConnection::participantUpdated, m_participants, &ParticipantsPanel::setParticipant);
+    connect(m_connection, &SyncConnection::participantLeft, this, [this](const QString &id) {
+        m_participants->removeParticipant(id);
+        m_editor->overlay()->removeCursor(id);
+    });
+    connect(m_connection, &SyncConnection::participantsCleared, this, [this] {
+        m_participants->clear();
+        m_editor->overlay()->clear();
+    });
+    connect(m_connection, &SyncConnection::participantSelectionChanged, this,
+            &MainWindow::onParticipantSelectionChanged);
+    connect(m_connection, &SyncConnection::errorOccurred, this,
+            [this](const QString &message) { statusBar()->showMessage(message, 8000); });
+    connect(m_participants, &ParticipantsPanel::participantActivated, this, &MainWindow::revealParticipant);
+    connect(m_participants, &ParticipantsPanel::followChanged, this, [this](const QString &id) {
+        m_followed = id;
+        if (!id.isEmpty())
+            revealParticipant(id);
+    });
+
+    setWindowTitle(tr("Coscribe"));
+    updateStatus();
+    updateUndoActions();
+}
+
+MainWindow::~MainWindow()
+{
+    m_connection->close();
+}
+
+bool MainWindow::openDocument(const QUrl &documentUrl, const SyncConnection::Profile &profile)
+{
+    m_profile = profile;
+    QString error;
+    if (!m_connection->open(documentUrl, profile, &error)) {
+        statusBar()->showMessage(error, 10000);
+        return false;
+    }
+    m_editor->setReadOnly(false);
+    m_undo.clear();
+    updateUndoActions();
+    addRecent(documentUrl);
+    setWindowTitle(tr("%1 — Coscribe").arg(m_connection->documentId()));
+    setWindowFilePath(documentUrl.toString());
+    updateStatus();
+    return true;
+}
+
+void MainWindow::createActions()
+{
+    QMenu *fileMenu = menuBar()->addMenu(tr("&File"));
+    QToolBar *toolBar = addToolBar(tr("File"));
+    toolBar->setObjectName(QStringLiteral("fileToolBar"));
+
+    QAction *newAction = fileMenu->addAction(QIcon::fromTheme(QStringLiteral("document-new")), tr("&New Document..."),
+                                             this, &MainWindow::newDocument);
+    newAction->setShortcut(QKeySequence::New);
+    newAction->setStatusTip(tr("Create a document on the server and open it"));
+    toolBar->addAction(newAction);
+
+    QAction *openAction = fileMenu->addAction(QIcon::fromTheme(QStringLiteral("document-open")),
+                                              tr("&Open from Server..."), this, &MainWindow::openFromServer);
+    openAction->setShortcut(QKeySequence::Open);
+    openAction->setStatusTip(tr("Choose one of the server's documents"));
+    toolBar->addAction(openAction);
+
+    QAction *connectAction = fileMenu->addAction(tr("&Connect..."), this, &MainWindow::connectToServer);
+    connectAction->setStatusTip(tr("Choose the server, your name and your cursor colour"));
+
+    m_recentMenu = fileMenu->addMenu(tr("&Recent"));
+    for (int i = 0; i < MaxRecent; ++i) {
+        QAction *recent = m_recentMenu->addAction(QString());
+        recent->setVisible(false);
+        connect(recent, &QAction::triggered, this, [this, recent] { openInWindow(recent->data().toUrl()); });
+    }
+    updateRecentActions();
+    fileMenu->addSeparator();
+
+    QAction *importAction = fileMenu->addAction(tr("&Import File..."), this, &MainWindow::importFile);
+    importAction->setStatusTip(tr("Insert a text file at the cursor"));
+    QAction *exportAction = fileMenu->addAction(QIcon::fromTheme(QStringLiteral("document-save-as")),
+                                                tr("&Export..."), this, &MainWindow::exportFile);
+    exportAction->setShortcut(QKeySequence::SaveAs);
+    exportAction->setStatusTip(tr("Save a copy of the text to a file"));
+    fileMenu->addSeparator();
+    QAction *closeAction = fileMenu->addAction(tr("&Close Window"), this, &QWidget::close);
+    closeAction->setShortcut(QKeySequence::Close);
+    QAction *quitAction = fileMenu->addAction(QIcon::fromTheme(QStringLiteral("application-exit")), tr("&Quit"),
+                                              qApp, &QApplication::closeAllWindows);
+    quitAction->setShortcut(QKeySequence::Quit);
+
+    QMenu *editMenu = menuBar()->addMenu(tr("&Edit"));
+    QToolBar *editToolBar = addToolBar(tr("Edit"));
+    editToolBar->setObjectName(QStringLiteral("editToolBar"));
+    m_undoAction = editMenu->addAction(QIcon::fromTheme(QStringLiteral("edit-undo")), tr("&Undo"), this,
+                                       &MainWindow::undo);
+    m_undoAction->setShortcut(QKeySequence::Undo);
+    m_undoAction->setStatusTip(tr("Undo your last edit (other people's edits stay)"));
+    m_redoAction = editMenu->addAction(QIcon::fromTheme(QStringLiteral("edit-redo")), tr("&Redo"), this,
+                                       &MainWindow::redo);
+    m_redoAction->setShortcut(QKeySequence::Redo);
+    editMenu->addSeparator();
+    m_cutAction = editMenu->addAction(QIcon::fromTheme(QStringLiteral("edit-cut")), tr("Cu&t"), m_editor,
+                                      &QPlainTextEdit::cut);
+    m_cutAction->setShortcut(QKeySequence::Cut);
+    m_copyAction = editMenu->addAction(QIcon::fromTheme(QStringLiteral("edit-copy")), tr("&Copy"), m_editor,
+                                       &QPlainTextEdit::copy);
+    m_copyAction->setShortcut(QKeySequence::Copy);
+    QAction *pasteAction = editMenu->addAction(QIcon::fromTheme(QStringLiteral("edit-paste")), tr("&Paste"),
+                                               m_editor, &QPlainTextEdit::paste);
+    pasteAction->setShortcut(QKeySequence::Paste);
+    m_cutAction->setEnabled(false);
+    m_copyAction->setEnabled(false);
+    connect(m_editor, &QPlainTextEdit::copyAvailable, m_cutAction, &QAction::setEnabled);
+    connect(m_editor, &QPlainTextEdit::copyAvailable, m_copyAction, &QAction::setEnabled);
+    editToolBar->addAction(m_undoAction);
+    editToolBar->addAction(m_redoAction);
+    editMenu->addSeparator();
+    QAction *selectAll = editMenu->addAction(tr("Select &All"), m_editor, &QPlainTextEdit::selectAll);
+    selectAll->setShortcut(QKeySequence::SelectAll);
+    QAction *findAction = editMenu->addAction(QIcon::fromTheme(QStringLiteral("edit-find")), tr("&Find/Replace..."),
+                                              this, [this] {
+                                                  if (!m_findDialog)
+                                                      m_findDialog = new FindReplaceDialog(m_editor, m_binding, this);
+                                                  if (m_editor->textCursor().hasSelection())
+                                                      m_findDialog->setFindText(m_editor->textCursor().selectedText());
+                                                  m_findDialog->show();
+                                                  m_findDialog->raise();
+                                                  m_findDialog->activateWindow();
+                                              });
+    findAction->setShortcuts({QKeySequence::Find, QKeySequence::Replace});
+    QAction *findNext = editMenu->addAction(tr("Find &Next"), this, [this] {
+        if (m_findDialog)
+            m_findDialog->findNext(false);
+    });
+    findNext->setShortcut(QKeySequence::FindNext);
+
+    m_showCursorsAction = new QAction(tr("Show Remote &Cursors"), this);
+    m_showCursorsAction->setCheckable(true);
+    m_showCursorsAction->setChecked(true);
+    connect(m_showCursorsAction, &QAction::toggled, m_editor->overlay(), &RemoteCursorOverlay::setVisible);
+
+    QMenu *helpMenu = menuBar()->addMenu(tr("&Help"));
+    helpMenu->addAction(tr("&About Coscribe"), this, &MainWindow::about);
+    helpMenu->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
+}
+
+void MainWindow::createDock()
+{
+    m_participants = new ParticipantsPanel(this);
+    m_dock = new QDockWidget(tr("Participants"), this);
+    m_dock->setObjectName(QStringLiteral("participantsDock"));
+    m_dock->setWidget(m_participants);
+    addDockWidget(Qt::RightDockWidgetArea, m_dock);
+
+    QMenu *viewMenu = new QMenu(tr("&View"), this);
+    menuBar()->insertMenu(menuBar()->actions().last(), viewMenu);
+    QAction *toggle = m_dock->toggleViewAction();
+    toggle->setText(tr("&Participants"));
+    toggle->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P));
+    viewMenu->addAction(toggle);
+    viewMenu->addAction(m_showCursorsAction);
+}
+
+void MainWindow::createStatusBar()
+{
+    m_stateLabel = new QLabel(this);
+    m_rttLabel = new QLabel(this);
+    m_revisionLabel = new QLabel(this);
+    statusBar()->addPermanentWidget(m_stateLabel);
+    statusBar()->addPermanentWidget(m_rttLabel);
+    statusBar()->addPermanentWidget(m_revisionLabel);
+}
+
+QString MainWindow::statusText() const
+{
+    if (!m_connection->isOpen())
+        return tr("No document");
+    const int pending = m_connection->pendingEdits();
+    QString state;
+    switch (m_connection->status()) {
+    case SyncConnection::Status::Online:
+        state = m_connection->isReadOnly() ? tr("Online, read-only") : tr("Online");
+        if (pending > 0)
+            state += QStringLiteral(", ") + tr("sending %n edit(s)", nullptr, pending);
+        break;
+    case SyncConnection::Status::Connecting:
+        state = pending > 0 ? tr("Connecting, %n edit(s) pending", nullptr, pending) : tr("Connecting");
+        break;
+    case SyncConnection::Status::Offline:
+        state = pending > 0 ? tr("Offline, %n edit(s) pending", nullptr, pending) : tr("Offline");
+        break;
+    }
+    return state;
+}
+
+void MainWindow::updateStatus()
+{
+    m_stateLabel->setText(statusText());
+    QString color;
+    switch (m_connection->status()) {
+    case SyncConnection::Status::Online:
+        color = QStringLiteral("#2e7d32");
+        break;
+    case SyncConnection::Status::Connecting:
+        color = QStringLiteral("#b26a00");
+        break;
+    case SyncConnection::Status::Offline:
+        color = QStringLiteral("#c62828");
+        break;
+    }
+    m_stateLabel->setStyleSheet(QStringLiteral("QLabel { color: %1; font-weight: bold; }").arg(color));
+    const qint64 rtt = m_connection->roundTripMs();
+    m_rttLabel->setText(m_connection->status() == SyncConnection::Status::Online && rtt >= 0
+                            ? tr("RTT %1 ms").arg(rtt)
+                            : tr("RTT –"));
+    m_revisionLabel->setText(tr("Revision %1").arg(m_connection->revision()));
+}
+
+void MainWindow::updateUndoActions()
+{
+    const bool writable = !m_editor->isReadOnly();
+    m_undoAction->setEnabled(writable && m_undo.canUndo());
+    m_redoAction->setEnabled(writable && m_undo.canRedo());
+}
+
+void MainWindow::undo()
+{
+    if (m_editor->isReadOnly())
+        return;
+    if (std::optional<collab::TextOperation> op = m_undo.undo(m_binding->text()))
+        m_binding->applyLocal(*op, DocumentBinding::Origin::UndoRedo);
+    updateUndoActions();
+}
+
+void MainWindow::redo()
+{
+    if (m_editor->isReadOnly())
+        return;
+    if (std::optional<collab::TextOperation> op = m_undo.redo(m_binding->text()))
+        m_binding->applyLocal(*op, DocumentBinding::Origin::UndoRedo);
+    updateUndoActions();
+}
+
+void MainWindow::onLocalEdited(const collab::TextOperation &op, const QString &before,
+                               DocumentBinding::Origin origin)
+{
+    if (origin == DocumentBinding::Origin::User)
+        m_undo.addLocal(op, before, m_clock.elapsed());
+    m_editor->overlay()->transform(op);
+    updateUndoActions();
+}
+
+void MainWindow::onRemoteApplied(const collab::TextOperation &op, const QString &connectionId)
+{
+    m_undo.transformRemote(op);
+    m_editor->overlay()->transform(op, connectionId);
+    updateUndoActions();
+}
+
+void MainWindow::onParticipantJoined(const collab::Participant &participant)
+{
+    m_participants->setParticipant(participant);
+    m_editor->overlay()->setCursor(participant.connectionId, participant.name,
+                                   QColor::fromString(participant.color), participant.selection, false);
+}
+
+void MainWindow::onParticipantSelectionChanged(const QString &connectionId, const collab::Selection &selection)
+{
+    for (const collab::Participant &p : m_connection->participants()) {
+        if (p.connectionId == connectionId) {
+            m_editor->overlay()->setCursor(connectionId, p.name, QColor::fromString(p.color), selection, true);
+            break;
+        }
+    }
+    if (connectionId == m_followed)
+        revealParticipant(connectionId);
+}
+
+void MainWindow::revealParticipant(const QString &connectionId)
+{
+    if (std::optional<RemoteCursorOverlay::Cursor> c = m_editor->overlay()->cursor(connectionId)) {
+        if (!c->selection.isEmpty())
+            m_editor->revealPosition(c->selection.ranges().constFirst().head);
+    }
+}
+
+void MainWindow::newDocument()
+{
+    bool ok = false;
+    const QString id = QInputDialog::getText(this, tr("New Document"),
+                                             tr("Document name (letters, digits, '.', '_', '-'):"),
+                                             QLineEdit::Normal, QString(), &ok)
+                           .trimmed();
+    if (!ok || id.isEmpty())
+        return;
+    if (!collab::isValidDocumentId(id)) {
+        QMessageBox::warning(this, tr("New Document"), tr("\"%1\" is not a valid document name.").arg(id));
+        return;
+    }
+    QUrl url(m_connection->isOpen() ? m_connection->server() : ConnectDialog::savedServer());
+    url.setPath(QLatin1Char('/') + id);
+    openInWindow(url);
+}
+
+void MainWindow::openFromServer()
+{
+    const QString server = m_connection->isOpen() ? m_connection->server() : ConnectDialog::savedServer();
+    DocumentBrowser browser(server, m_connection->isOpen() ? m_profile : ConnectDialog::savedProfile(), this);
+    if (browser.exec() == QDialog::Accepted && browser.selectedDocumentUrl().isValid())
+        openInWindow(browser.selectedDocumentUrl());
+}
+
+void MainWindow::connectToServer()
+{
+    ConnectDialog dialog(this);
+    if (dialog.exec() == QDialog::Accepted)
+        openInWindow(dialog.documentUrl());
+}
+
+// An empty window takes the document itself; otherwise it opens in a new window (one document per window).
+void MainWindow::openInWindow(const QUrl &url)
+{
+    const SyncConnection::Profile profile = m_connection->isOpen() ? m_profile : ConnectDialog::savedProfile();
+    if (!m_connection->isOpen()) {
+        openDocument(url, profile);
+        return;
+    }
+    auto *window = new MainWindow(m_store.directory());
+    window->setAttribute(Qt::WA_DeleteOnClose);
+    window->move(pos() + QPoint(40, 40));
+    window->show();
+    window->openDocument(url, profile);
+}
+
+void MainWindow::importFile()
+{
+    if (m_editor->isReadOnly())
+        return;
+    const QString fileName = QFileDialog::getOpenFileName(this, tr("Import File"), QString(),
+                                                          tr("Text files (*.txt *.md *.text);;All files (*)"));
+    if (fileName.isEmpty())
+        return;
+    QFile file(fileName);
+    if (!file.open(QFile::ReadOnly | QFile::Text)) {
+        QMessageBox::warning(this, tr("Import File"),
+                             tr("Cannot read file %1:\n%2.").arg(QDir::toNativeSeparators(fileName), file.errorString()));
+        return;
+    }
+    QTextStream in(&file);
+    m_editor->textCursor().insertText(in.readAll());
+    statusBar()->showMessage(tr("Imported %1").arg(QDir::toNativeSeparators(fileName)), 3000);
+}
+
+void MainWindow::exportFile()
+{
+    QString suggested = m_connection->documentId();
+    if (!suggested.contains(QLatin1Char('.')))
+        suggested += QStringLiteral(".txt");
+    const QString fileName = QFileDialog::getSaveFileName(this, tr("Export"), suggested);
+    if (fileName.isEmpty())
+        return;
+    QSaveFile file(fileName);
+    if (file.open(QFile::WriteOnly | QFile::Text)) {
+        file.write(m_binding->text().toUtf8());
+        if (file.commit()) {
+            statusBar()->showMessage(tr("Exported to %1").arg(QDir::toNativeSeparators(fileName)), 3000);
+            return;
+        }
+    }
+    QMessageBox::warning(this, tr("Export"),
+                         tr("Cannot write file %1:\n%2.").arg(QDir::toNativeSeparators(fileName), file.errorString()));
+}
+
+void MainWindow::about()
+{
+    QMessageBox::about(this, tr("About Coscribe"),
+                       tr("<b>Coscribe</b> %1<br>Write the same text together, live, with or without a network. "
+                          "Edits made offline are kept and merged when the server is back.")
+                           .arg(QApplication::applicationVersion()));
+}
+
+void MainWindow::addRecent(const QUrl &url)
+{
+    QSettings settings;
+    QStringList recent = settings.value(RecentKey).toStringList();
+    recent.removeAll(url.toString());
+    recent.prepend(url.toString());
+    while (recent.size() > MaxRecent)
+        recent.removeLast();
+    settings.setValue(RecentKey, recent);
+    updateRecentActions();
+}
+
+void MainWindow::updateRecentActions()
+{
+    const QStringList recent = QSettings().value(RecentKey).toStringList();
+    const QList<QAction *> actions = m_recentMenu->actions();
+    for (int i = 0; i < actions.size(); ++i) {
+        if (i < recent.size()) {
+            actions[i]->setText(QStringLiteral("&%1 %2").arg(i + 1).arg(recent.at(i)));
+            actions[i]->setData(QUrl(recent.at(i)));
+            actions[i]->setVisible(true);
+        } else {
+            actions[i]->setVisible(false);
+        }
+    }
+    m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::readSettings()
+{
+    QSettings settings;
+    const QByteArray geometry = settings.value(QStringLiteral("geometry")).toByteArray();
+    if (geometry.isEmpty() || !restoreGeometry(geometry)) {
+        const QRect available = screen()->availableGeometry();
+        resize(available.width() / 2, available.height() * 2 / 3);
+    }
+    restoreState(settings.value(QStringLiteral("windowState")).toByteArray());
+}
+
+void MainWindow::writeSettings()
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("windowState"), saveState());
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    writeSettings();
+    m_connection->close();
+    event->accept();
+}
+
+} // namespace ui

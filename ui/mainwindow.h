@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "documentbinding.h"
+#include "localstore.h"
+#include "syncconnection.h"
+
+#include <undomanager.h>
+
+#include <QElapsedTimer>
+#include <QMainWindow>
+#include <QPointer>
+#include <QUrl>
+
+QT_BEGIN_NAMESPACE
+class QAction;
+class QDockWidget;
+class QLabel;
+class QMenu;
+QT_END_NAMESPACE
+
+namespace ui {
+
+class CollabEditor;
+class FindReplaceDialog;
+class ParticipantsPanel;
+
+// MainWindow: one document, shaped like Qt's application example: File (new, open from server, import,
+// export, recent), Edit (undo/redo of one's own edits, clipboard, find/replace), View (participants,
+// remote cursors), Help. It wires the pieces together and owns no protocol or text-model logic itself:
+//
+//   CollabEditor <-> DocumentBinding <-> SyncConnection <-> relay
+//                          |                  |
+//                   UndoManager (own edits; remote ops transform it)
+//                   RemoteCursorOverlay / ParticipantsPanel <- participant signals
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    // storeDirectory: where the LocalStore keeps its database (tests give each window its own).
+    explicit MainWindow(const QString &storeDirectory = LocalStore::defaultDirectory(), QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // Open a document (ws://host:port/document) as the given profile; shows cached text at once.
+    bool openDocument(const QUrl &documentUrl, const SyncConnection::Profile &profile);
+
+    CollabEditor *editor() const { return m_editor; }
+    DocumentBinding *binding() const { return m_binding; }
+    SyncConnection *connection() const { return m_connection; }
+    ParticipantsPanel *participantsPanel() const { return m_participants; }
+    const collab::UndoManager &undoManager() const { return m_undo; }
+    QString statusText() const;
+
+public Q_SLOTS:
+    void undo();
+    void redo();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void createActions();
+    void createDock();
+    void createStatusBar();
+    void readSettings();
+    void writeSettings();
+    void updateStatus();
+    void updateUndoActions();
+    void updateRecentActions();
+    void addRecent(const QUrl &url);
+
+    void newDocument();
+    void openFromServer();
+    void connectToServer();
+    void importFile();
+    void exportFile();
+    void about();
+    void openInWindow(const QUrl &url);
+
+    void onLocalEdited(const collab::TextOperation &op, const QString &before, DocumentBinding::Origin origin);
+    void onRemoteApplied(const collab::TextOperation &op, const QString &connectionId);
+    void onParticipantJoined(const collab::Participant &participant);
+    void onParticipantSelectionChanged(const QString &connectionId, const collab::Selection &selection);
+    void revealParticipant(const QString &connectionId);
+
+    LocalStore m_store;
+    CollabEditor *m_editor;
+    DocumentBinding *m_binding;
+    SyncConnection *m_connection;
+    collab::UndoManager m_undo;
+    QElapsedTimer m_clock;
+    SyncConnection::Profile m_profile;
+
+    ParticipantsPanel *m_participants = nullptr;
+    QDockWidget *m_dock = nullptr;
+    QPointer<FindReplaceDialog> m_findDialog;
+    QString m_followed;
+
+    QLabel *m_stateLabel = nullptr;
+    QLabel *m_rttLabel = nullptr;
+    QLabel *m_revisionLabel = nullptr;
+
+    QAction *m_undoAction = nullptr;
+    QAction *m_redoAction = nullptr;
+    QAction *m_cutAction = nullptr;
+    QAction *m_copyAction = nullptr;
+    QAction *m_showCursorsAction = nullptr;
+    QMenu *m_recentMenu = nullptr;
+};
+
+} // namespace ui

@@ -1,0 +1,636 @@
+// SPDX-License-Identifier: MIT
+#include "syncconnection.h"
+
+#include "documentbinding.h"
+
+#include <QPlainTextEdit>
+#include <QRandomGenerator>
+
+namespace ui {
+
+namespace {
+
+constexpr int PingIntervalMs = 5000;
+constexpr int PongTimeoutMs = 3 * PingIntervalMs;
+constexpr int IdleAfterMs = 60000;
+constexpr size_t HistoryLength = 256;
+
+// The single replace that turns `from` into `to` (common prefix and suffix kept, never splitting a pair).
+collab::TextOperation diff(const QString &from, const QString &to)
+{
+    const qsizetype shorter = std::min(from.size(), to.size());
+    qsizetype prefix = 0;
+    while (prefix < shorter && from[prefix] == to[prefix])
+        ++prefix;
+    if (prefix > 0 && from[prefix - 1].isHighSurrogate())
+        --prefix;
+    qsizetype suffix = 0;
+    while (suffix < shorter - prefix && from[from.size() - 1 - suffix] == to[to.size() - 1 - suffix])
+        ++suffix;
+    if (suffix > 0 && from[from.size() - suffix].isLowSurrogate())
+        --suffix;
+    return collab::TextOperation::makeReplace(from.size(), prefix, from.size() - prefix - suffix,
+                                              to.mid(prefix, to.size() - prefix - suffix));
+}
+
+} // namespace
+
+SyncConnection::SyncConnection(DocumentBinding *binding, LocalStore *store, QObject *parent)
+    : QObject(parent), m_binding(binding), m_store(store)
+{
+    connect(&m_socket, &QWebSocket::connected, this, &SyncConnection::onConnected);
+    connect(&m_socket, &QWebSocket::disconnected, this, &SyncConnection::onDisconnected);
+    connect(&m_socket, &QWebSocket::textMessageReceived, this, &SyncConnection::onTextMessage);
+    connect(&m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, [this](QAbstractSocket::SocketError) {
+        // A refused or failed connection attempt never emits disconnected().
+        if (m_socket.state() == QAbstractSocket::UnconnectedState)
+            onDisconnected();
+    });
+    connect(&m_socket, &QWebSocket::pong, this, [this](quint64 elapsed, const QByteArray &) {
+        m_rttMs = qint64(elapsed);
+        m_sincePong.restart();
+        Q_EMIT statusChanged();
+    });
+
+    m_reconnectTimer.setSingleShot(true);
+    connect(&m_reconnectTimer, &QTimer::timeout, this, &SyncConnection::connectToServer);
+    m_pingTimer.setInterval(PingIntervalMs);
+    connect(&m_pingTimer, &QTimer::timeout, this, &SyncConnection::onPingTimer);
+    m_selectionTimer.setSingleShot(true);
+    m_selectionTimer.setInterval(40);
+    connect(&m_selectionTimer, &QTimer::timeout, this, &SyncConnection::sendSelectionIfSynchronized);
+    m_idleTimer.setSingleShot(true);
+    m_idleTimer.setInterval(IdleAfterMs);
+    connect(&m_idleTimer, &QTimer::timeout, this, &SyncConnection::onIdleTimeout);
+
+    connect(m_binding, &DocumentBinding::localEdited, this, &SyncConnection::onLocalEdited);
+    connect(m_binding, &DocumentBinding::localSelectionChanged, this, &SyncConnection::onLocalSelectionChanged);
+}
+
+SyncConnection::~SyncConnection()
+{
+    close();
+}
+
+bool SyncConnection::splitUrl(const QUrl &url, QString *server, QString *document)
+{
+    if (!url.isValid() || (url.scheme() != QLatin1String("ws") && url.scheme() != QLatin1String("wss"))
+        || url.host().isEmpty())
+        return false;
+    QString path = url.path();
+    while (path.startsWith(QLatin1Char('/')))
+        path.remove(0, 1);
+    if (path.endsWith(QLatin1Char('/')))
+        path.chop(1);
+    if (!collab::isValidDocumentId(path))
+        return false;
+    QUrl base = url.adjusted(QUrl::RemovePath | QUrl::RemoveQuery | QUrl::RemoveFragment | QUrl::RemoveUserInfo);
+    *server = base.toString();
+    *document = path;
+    return true;
+}
+
+bool SyncConnection::open(const QUrl &documentUrl, const Profile &profile, QString *error)
+{
+    close();
+    QString server;
+    QString document;
+    if (!splitUrl(documentUrl, &server, &document)) {
+        if (error)
+            *error = tr("Not a document address: %1 (expected ws://host:port/document)").arg(documentUrl.toString());
+        return false;
+    }
+    std::optional<LocalStore::Replica> replica = m_store->claim(server, document);
+    if (!replica) {
+        if (error)
+            *error = tr("The local store in %1 cannot be used").arg(m_store->directory());
+        return false;
+    }
+    m_closing = false;
+    m_url = documentUrl;
+    m_server = server;
+    m_document = document;
+    m_profile = profile;
+    m_replica = *replica;
+    m_client.emplace(m_replica.clientId, m_replica.revision, m_replica.lastSequence);
+    m_client->restorePending(m_replica.outstanding, m_replica.buffer);
+    m_client->disconnected();
+    m_outstandingEdits = m_replica.outstanding ? std::max(1, m_replica.pendingEdits) : 0;
+    m_bufferEdits = 0;
+    if (m_replica.buffer) {
+        m_bufferEdits = std::max(1, m_replica.pendingEdits - (m_replica.outstanding ? 1 : 0));
+        m_outstandingEdits = m_replica.outstanding ? 1 : 0;
+    }
+    m_binding->resetText(m_replica.localText().value_or(m_replica.snapshot));
+    Q_EMIT textReset();
+    m_attempt = 0;
+    connectToServer();
+    return true;
+}
+
+void SyncConnection::close()
+{
+    m_closing = true;
+    m_reconnectTimer.stop();
+    m_pingTimer.stop();
+    m_idleTimer.stop();
+    if (m_socket.state() != QAbstractSocket::UnconnectedState) {
+        if (m_opened)
+            send(collab::Message::encode(collab::Message::Close{QString(), m_document}));
+        m_socket.close();
+        m_socket.abort();
+    }
+    if (m_client) {
+        persist(true);
+        m_store->release(m_replica.id);
+    }
+    m_client.reset();
+    m_opened = false;
+    m_participants.clear();
+    m_status = Status::Offline;
+}
+
+void SyncConnection::setReconnectDelays(int initialMs, int maxMs)
+{
+    m_initialDelayMs = std::max(1, initialMs);
+    m_maxDelayMs = std::max(m_initialDelayMs, maxMs);
+}
+
+void SyncConnection::reconnectNow()
+{
+    if (!m_client || m_socket.state() != QAbstractSocket::UnconnectedState)
+        return;
+    m_reconnectTimer.stop();
+    connectToServer();
+}
+
+void SyncConnection::connectToServer()
+{
+    if (m_closing || !m_client)
+        return;
+    setStatus(Status::Connecting);
+    m_socket.open(m_url);
+}
+
+void SyncConnection::scheduleReconnect()
+{
+    if (m_closing || m_reconnectTimer.isActive())
+        return;
+    // Exponential backoff with jitter: a relay coming back is not hit by every editor at the same moment.
+    const int exponent = std::min(m_attempt, 16);
+    const qint64 ceiling = std::min<qint64>(m_maxDelayMs, qint64(m_initialDelayMs) << exponent);
+    const qint64 delay = ceiling / 2 + QRandomGenerator::global()->bounded(ceiling / 2 + 1);
+    ++m_attempt;
+    m_reconnectTimer.start(int(delay));
+    setStatus(Status::Offline);
+}
+
+void SyncConnection::setStatus(Status status)
+{
+    m_status = status;
+    Q_EMIT statusChanged();
+}
+
+void SyncConnection::send(const QByteArray &frame)
+{
+    if (m_socket.state() == QAbstractSocket::ConnectedState)
+        m_socket.sendTextMessage(QString::fromUtf8(frame));
+}
+
+void SyncConnection::persist(bool withSnapshot)
+{
+    if (!m_client)
+        return;
+    m_replica.revision = m_client->revision();
+    m_replica.lastSequence = m_client->lastSequence();
+    m_replica.outstanding = m_client->outstanding();
+    m_replica.buffer = m_client->buffer();
+    m_replica.pendingEdits = pendingEdits();
+    m_store->save(m_replica, withSnapshot);
+}
+
+void SyncConnection::onConnected()
+{
+    collab::Message::Hello hello;
+    hello.clientId = m_replica.clientId;
+    hello.name = m_profile.name;
+    hello.color = m_profile.color.isValid() ? m_profile.color.name() : QStringLiteral("#3366cc");
+    if (!m_profile.token.isEmpty())
+        hello.token = m_profile.token;
+    send(collab::Message::encode(hello));
+    m_sincePong.start();
+    m_pingTimer.start();
+}
+
+void SyncConnection::onDisconnected()
+{
+    m_pingTimer.stop();
+    const bool wasOpened = m_opened;
+    m_opened = false;
+    m_connectionId.clear();
+    if (m_client)
+        m_client->disconnected();
+    if (wasOpened || !m_participants.isEmpty()) {
+        m_participants.clear();
+        Q_EMIT participantsCleared();
+    }
+    if (m_closing)
+        return;
+    scheduleReconnect();
+}
+
+void SyncConnection::onPingTimer()
+{
+    if (m_sincePong.isValid() && m_sincePong.elapsed() > PongTimeoutMs) {
+        // The link is silently dead (no pong for three intervals): drop it and reconnect.
+        m_socket.abort();
+        return;
+    }
+    m_socket.ping();
+}
+
+void SyncConnection::onTextMessage(const QString &message)
+{
+    collab::ProtocolResult<collab::Message::Server> decoded = collab::Message::decodeServer(message.toUtf8());
+    if (!decoded) {
+        qWarning("SyncConnection: undecodable message from the relay: %s", qPrintable(decoded.error().message));
+        return;
+    }
+    std::visit([this](const auto &m) { handle(m); }, decoded.value());
+}
+
+void SyncConnection::sendOpen()
+{
+    collab::Message::Open open;
+    open.id = QStringLiteral("open");
+    open.doc = m_document;
+    // Without a revision the relay answers with its text, and pending edits are rebased on it by diff.
+    if (m_replica.synced)
+        open.revision = m_client->revision();
+    open.create = true;
+    send(collab::Message::encode(open));
+}
+
+void SyncConnection::handle(const collab::Message::Welcome &m)
+{
+    m_connectionId = m.connectionId;
+    sendOpen();
+}
+
+void SyncConnection::handle(const collab::Message::Opened &m)
+{
+    if (m.doc != m_document || !m_client)
+        return;
+    m_documentName = m.name;
+    m_readOnly = m.role == collab::Role::Read;
+    m_binding->editor()->setReadOnly(m_readOnly);
+
+    if (m.snapshot) {
+        applySnapshot(m.revision, *m.snapshot);
+    } else if (m.ops) {
+        for (const collab::CommittedOperation &c : *m.ops) {
+            if (!applyServerOperation(c.revision, c.operation, c.author, c.sequence, QString()))
+                return;
+        }
+    }
+
+    m_participants.clear();
+    Q_EMIT participantsCleared();
+    for (collab::Participant p : m.participants) {
+        p.selection = toLocal(m.revision, p.selection);
+        m_participants.insert(p.connectionId, p);
+        Q_EMIT participantJoined(p);
+    }
+
+    m_opened = true;
+    m_attempt = 0;
+    const collab::Client::Effects effects = m_client->resumed();
+    if (effects.send && !m_readOnly)
+        sendOutgoing(*effects.send);
+    persist(true);
+    setStatus(Status::Online);
+    m_selectionDirty = true;
+    sendSelectionIfSynchronized();
+    noteActivity();
+}
+
+void SyncConnection::applySnapshot(int revision, const QString &text)
+{
+    const bool pending = m_client->outstanding() || m_client->buffer();
+    if (!pending) {
+        m_client.emplace(m_replica.clientId, revision, m_client->lastSequence());
+        m_client->disconnected();
+        m_replica.synced = true;
+        m_replica.snapshot = text;
+        m_history.clear();
+        if (m_binding->text() != text) {
+            m_binding->resetText(text);
+            Q_EMIT textReset();
+        }
+        return;
+    }
+
+    // Rebase the pending edits on the snapshot: the change from the text they were based on to the snapshot
+    // is one concurrent operation D; the pending edits P (outstanding then buffer) transform against it.
+    //
+    //        base --P--> local
+    //          |           |
+    //          D           D'   (applied to the editor like a remote edit)
+    //          v           v
+    //      snapshot --P'--> new local
+    collab::TextOperation pendingOp = m_client->outstanding() ? m_client->outstanding()->operation
+                                                              : *m_client->buffer();
+    if (m_client->outstanding() && m_client->buffer()) {
+        collab::Expected<collab::TextOperation> composed = pendingOp.compose(*m_client->buffer());
+        if (composed)
+            pendingOp = composed.value();
+    }
+    const collab::TextOperation d = diff(m_replica.snapshot, text);
+    auto pair = collab::TextOperation::transform(pendingOp, d);
+    if (!pair) {
+        resync(tr("The pending edits do not fit the server's text"));
+        return;
+    }
+    const qint64 sequence = m_client->lastSequence() + 1;
+    m_client.emplace(m_replica.clientId, revision, sequence);
+    m_client->disconnected();
+    m_client->restorePending(collab::Client::Outgoing{revision, sequence, pair->first}, std::nullopt);
+    m_outstandingEdits = pendingEdits();
+    m_bufferEdits = 0;
+    m_replica.synced = true;
+    m_replica.snapshot = text;
+    m_history.clear();
+    if (!m_binding->applyRemote(pair->second)) {
+        m_binding->resetText(pair->first.apply(text).value());
+        Q_EMIT textReset();
+    } else {
+        Q_EMIT remoteApplied(pair->second, QString());
+    }
+}
+
+bool SyncConnection::applyServerOperation(int revision, const collab::TextOperation &op, const QString &author,
+                                          qint64 sequence, const QString &connectionId)
+{
+    if (revision <= m_client->revision())
+        return true;
+    const bool ours = m_client->outstanding() && author == m_replica.clientId
+        && sequence == m_client->outstanding()->sequence;
+    collab::Expected<collab::Client::Effects> effects = m_client->applyServer(revision, op, author, sequence);
+    if (!effects) {
+        resync(effects.error().message);
+        return false;
+    }
+    collab::Expected<QString> serverText = op.apply(m_replica.snapshot);
+    if (!serverText) {
+        resync(tr("A server operation does not fit the cached text"));
+        return false;
+    }
+    m_replica.snapshot = std::move(serverText.value());
+    m_history.emplace_back(revision, op);
+    if (m_history.size() > HistoryLength)
+        m_history.pop_front();
+    if (ours) {
+        m_outstandingEdits = m_bufferEdits;
+        m_bufferEdits = 0;
+    }
+    if (effects->apply) {
+        if (!m_binding->applyRemote(*effects->apply)) {
+            resync(tr("A remote edit does not fit the local text"));
+            return false;
+        }
+        Q_EMIT remoteApplied(*effects->apply, connectionId);
+    }
+    persist(true);
+    if (effects->send && m_opened && !m_readOnly)
+        sendOutgoing(*effects->send);
+    Q_EMIT statusChanged();
+    return true;
+}
+
+void SyncConnection::handle(const collab::Message::RemoteOp &m)
+{
+    if (m.doc != m_document || !m_client || !m_opened)
+        return;
+    if (!applyServerOperation(m.revision, m.operation, m.author, m.sequence, m.connectionId))
+        return;
+    if (m.selection && m.connectionId != m_connectionId) {
+        const collab::Selection local = m_client->transformSelection(*m.selection);
+        auto it = m_participants.find(m.connectionId);
+        if (it != m_participants.end())
+            it->selection = local;
+        Q_EMIT participantSelectionChanged(m.connectionId, local);
+    }
+}
+
+void SyncConnection::handle(const collab::Message::Ack &m)
+{
+    if (m.doc != m_document || !m_client || !m_client->outstanding())
+        return;
+    if (m.sequence != m_client->outstanding()->sequence)
+        return;
+    const collab::TextOperation committed = m_client->outstanding()->operation;
+    collab::Expected<collab::Client::Effects> effects = m_client->serverAck(m.revision, m.sequence);
+    if (!effects) {
+        resync(effects.error().message);
+        return;
+    }
+    afterAcknowledged(committed, m.revision);
+    if (effects->send && !m_readOnly)
+        sendOutgoing(*effects->send);
+    if (m_client->state() == collab::Client::State::Synchronized)
+        sendSelectionIfSynchronized();
+}
+
+void SyncConnection::afterAcknowledged(const collab::TextOperation &committed, int revision)
+{
+    if (collab::Expected<QString> text = committed.apply(m_replica.snapshot))
+        m_replica.snapshot = std::move(text.value());
+    m_history.emplace_back(revision, committed);
+    if (m_history.size() > HistoryLength)
+        m_history.pop_front();
+    m_outstandingEdits = m_bufferEdits;
+    m_bufferEdits = 0;
+    persist(true);
+    Q_EMIT statusChanged();
+}
+
+void SyncConnection::handle(const collab::Message::Join &m)
+{
+    if (m.doc != m_document || m.participant.connectionId == m_connectionId)
+        return;
+    collab::Participant p = m.participant;
+    p.selection = m_client ? m_client->transformSelection(p.selection) : collab::Selection();
+    m_participants.insert(p.connectionId, p);
+    Q_EMIT participantJoined(p);
+}
+
+void SyncConnection::handle(const collab::Message::Leave &m)
+{
+    if (m.doc != m_document)
+        return;
+    m_participants.remove(m.connectionId);
+    Q_EMIT participantLeft(m.connectionId);
+}
+
+collab::Selection SyncConnection::toLocal(int revision, const collab::Selection &selection) const
+{
+    // A selection at an older revision first catches up through the committed operations since then.
+    collab::Selection s = selection;
+    if (revision < m_client->revision()) {
+        for (const auto &[rev, op] : m_history) {
+            if (rev > revision)
+                s = s.transform(op, false);
+        }
+    }
+    return m_client->transformSelection(s);
+}
+
+void SyncConnection::handle(const collab::Message::SelectionChanged &m)
+{
+    if (m.doc != m_document || !m_client || m.connectionId == m_connectionId)
+        return;
+    const collab::Selection local = toLocal(m.revision, m.selection);
+    auto it = m_participants.find(m.connectionId);
+    if (it != m_participants.end())
+        it->selection = local;
+    Q_EMIT participantSelectionChanged(m.connectionId, local);
+}
+
+void SyncConnection::handle(const collab::Message::IdleChanged &m)
+{
+    if (m.doc != m_document)
+        return;
+    auto it = m_participants.find(m.connectionId);
+    if (it == m_participants.end())
+        return;
+    it->idle = m.idle;
+    Q_EMIT participantUpdated(*it);
+}
+
+void SyncConnection::handle(const collab::Message::Error &m)
+{
+    if (!m.doc.isEmpty() && m.doc != m_document)
+        return;
+    if (m.code == QLatin1String("rate-limited") && m_client && m_client->outstanding()) {
+        const int delay = m.retryAfterMs.value_or(500);
+        QTimer::singleShot(delay, this, [this] {
+            if (m_opened && m_client && m_client->outstanding())
+                sendOutgoing(*m_client->outstanding());
+        });
+        return;
+    }
+    if (m.code == QLatin1String("read-only")) {
+        m_readOnly = true;
+        m_binding->editor()->setReadOnly(true);
+        setStatus(m_status);
+    }
+    Q_EMIT errorOccurred(tr("The server reported %1: %2").arg(m.code, m.message));
+    if (m.code == QLatin1String("base-length-mismatch") || m.code == QLatin1String("splits-surrogate-pair")
+        || m.code == QLatin1String("invalid-operation") || m.code == QLatin1String("revision-from-future"))
+        resync(m.message);
+}
+
+void SyncConnection::handle(const collab::Message::Deleted &m)
+{
+    if (m.doc != m_document)
+        return;
+    Q_EMIT errorOccurred(tr("The document %1 was deleted on the server").arg(m_document));
+    m_closing = true;
+    m_socket.close();
+}
+
+// The local state no longer fits the server's: start over from the server's text. Pending edits that cannot
+// be rebased are lost, so this is the last resort and is reported.
+void SyncConnection::resync(const QString &why)
+{
+    qWarning("SyncConnection: resynchronising %s: %s", qPrintable(m_document), qPrintable(why));
+    Q_EMIT errorOccurred(tr("Resynchronising with the server: %1").arg(why));
+    m_client.emplace(m_replica.clientId, 0, m_client ? m_client->lastSequence() : 0);
+    m_client->disconnected();
+    // Edits made from now until the server's text arrives are based on the text as it is now; the snapshot
+    // is then rebased against them (applySnapshot), so only what was unacknowledged so far is given up.
+    m_replica.synced = false;
+    m_replica.snapshot = m_binding->text();
+    m_outstandingEdits = m_bufferEdits = 0;
+    persist(true);
+    m_opened = false;
+    collab::Message::Open open;
+    open.id = QStringLiteral("open");
+    open.doc = m_document;
+    open.create = true;
+    send(collab::Message::encode(open));
+}
+
+void SyncConnection::sendOutgoing(const collab::Client::Outgoing &outgoing)
+{
+    collab::Message::Op op;
+    op.doc = m_document;
+    op.revision = outgoing.revision;
+    op.sequence = outgoing.sequence;
+    op.operation = outgoing.operation;
+    // The selection goes along when this operation brings the relay to the text the user sees.
+    if (!m_client->buffer()) {
+        op.selection = m_binding->selection();
+        m_selectionDirty = false;
+    }
+    send(collab::Message::encode(op));
+}
+
+void SyncConnection::onLocalEdited(const collab::TextOperation &op)
+{
+    if (!m_client)
+        return;
+    const bool hadOutstanding = m_client->outstanding().has_value();
+    collab::Expected<collab::Client::Effects> effects = m_client->applyClient(op);
+    if (!effects) {
+        resync(effects.error().message);
+        return;
+    }
+    if (hadOutstanding || m_client->buffer())
+        ++m_bufferEdits;
+    else
+        ++m_outstandingEdits;
+    // Written before it is sent: a kill after this line loses nothing.
+    persist(false);
+    if (effects->send && m_opened && !m_readOnly)
+        sendOutgoing(*effects->send);
+    noteActivity();
+    Q_EMIT statusChanged();
+}
+
+void SyncConnection::onLocalSelectionChanged()
+{
+    m_selectionDirty = true;
+    if (m_opened && !m_selectionTimer.isActive())
+        m_selectionTimer.start();
+    noteActivity();
+}
+
+void SyncConnection::sendSelectionIfSynchronized()
+{
+    if (!m_opened || !m_client || !m_selectionDirty
+        || m_client->state() != collab::Client::State::Synchronized)
+        return;
+    m_selectionDirty = false;
+    send(collab::Message::encode(
+        collab::Message::SetSelection{m_document, m_client->revision(), m_binding->selection()}));
+}
+
+void SyncConnection::noteActivity()
+{
+    if (m_idle && m_opened) {
+        m_idle = false;
+        send(collab::Message::encode(collab::Message::SetIdle{m_document, false}));
+    }
+    m_idleTimer.start();
+}
+
+void SyncConnection::onIdleTimeout()
+{
+    if (!m_opened || m_idle)
+        return;
+    m_idle = true;
+    send(collab::Message::encode(collab::Message::SetIdle{m_document, true}));
+}
+
+} // namespace ui

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "localstore.h"
+
+#include <client.h>
+#include <message.h>
+#include <selection.h>
+#include <textoperation.h>
+
+#include <QColor>
+#include <QElapsedTimer>
+#include <QHash>
+#include <QObject>
+#include <QTimer>
+#include <QUrl>
+#include <QWebSocket>
+
+#include <deque>
+#include <optional>
+
+namespace ui {
+
+class DocumentBinding;
+
+// SyncConnection: one open document's link to coscribe-relay (docs/PROTOCOL.md, codec collab/message.h):
+// a QWebSocket carrying the collab::Client's effects, with the LocalStore keeping what is not acknowledged.
+//
+//   binding --localEdited--> Client::applyClient --send--> socket           (op {doc, rev, seq, op})
+//   socket --op/ack--> Client::applyServer/serverAck --apply--> binding      (remote text, without echo)
+//   every change of revision or pending edits --> LocalStore::save           (before anything else is done)
+//
+// Reconnect: when the link drops the client goes offline (edits keep composing into the buffer); the
+// connection retries with exponential backoff and jitter, sends hello with the same client id and open with
+// the last revision it saw, feeds the missed operations through the client (its own in-flight operation, if
+// it landed, counts as the acknowledgement) and resends what is pending.
+//
+// Positions in participant signals are local document positions (moved through the pending edits).
+class SyncConnection : public QObject
+{
+    Q_OBJECT
+public:
+    enum class Status { Offline, Connecting, Online };
+
+    struct Profile
+    {
+        QString name;
+        QColor color;
+        QString token;
+    };
+
+    SyncConnection(DocumentBinding *binding, LocalStore *store, QObject *parent = nullptr);
+    ~SyncConnection() override;
+
+    // Split ws://host:port/document into the server part and the document id.
+    static bool splitUrl(const QUrl &url, QString *server, QString *document);
+
+    // Claim the local replica of the document, show its text at once (cached or empty) and start connecting.
+    bool open(const QUrl &documentUrl, const Profile &profile, QString *error = nullptr);
+    // Close the document and the link; the replica (with any pending edits) stays in the store.
+    void close();
+
+    // Reconnect delays: the first retry waits about `initialMs`, doubling up to `maxMs` (with jitter).
+    void setReconnectDelays(int initialMs, int maxMs);
+    // Retry now instead of waiting for the backoff timer.
+    void reconnectNow();
+
+    Status status() const { return m_status; }
+    bool isOpen() const { return m_client.has_value(); }
+    bool isReadOnly() const { return m_readOnly; }
+    int pendingEdits() const { return m_outstandingEdits + m_bufferEdits; }
+    int revision() const { return m_client ? m_client->revision() : 0; }
+    qint64 roundTripMs() const { return m_rttMs; }
+    QString server() const { return m_server; }
+    QString documentId() const { return m_document; }
+    QString documentName() const { return m_documentName.isEmpty() ? m_document : m_documentName; }
+    QUrl documentUrl() const { return m_url; }
+    QString clientId() const { return m_replica.clientId; }
+    QString connectionId() const { return m_connectionId; }
+    const std::optional<collab::Client> &client() const { return m_client; }
+    QList<collab::Participant> participants() const { return m_participants.values(); }
+
+Q_SIGNALS:
+    void statusChanged();
+    // A remote operation was applied to the binding (op in local coordinates).
+    void remoteApplied(const collab::TextOperation &op, const QString &connectionId);
+    // The whole text was replaced (a snapshot).
+    void textReset();
+    void participantJoined(const collab::Participant &participant);
+    void participantLeft(const QString &connectionId);
+    void participantUpdated(const collab::Participant &participant);
+    void participantSelectionChanged(const QString &connectionId, const collab::Selection &selection);
+    void participantsCleared();
+    void errorOccurred(const QString &message);
+
+private:
+    void connectToServer();
+    void scheduleReconnect();
+    void setStatus(Status status);
+    void send(const QByteArray &frame);
+    void sendOpen();
+    void sendOutgoing(const collab::Client::Outgoing &outgoing);
+    void sendSelectionIfSynchronized();
+    void persist(bool withSnapshot);
+    void resync(const QString &why);
+
+    void onConnected();
+    void onDisconnected();
+    void onTextMessage(const QString &message);
+    void onLocalEdited(const collab::TextOperation &op);
+    void onLocalSelectionChanged();
+    void onPingTimer();
+    void onIdleTimeout();
+    void noteActivity();
+
+    void handle(const collab::Message::Welcome &m);
+    void handle(const collab::Message::Opened &m);
+    void handle(const collab::Message::RemoteOp &m);
+    void handle(const collab::Message::Ack &m);
+    void handle(const collab::Message::Join &m);
+    void handle(const collab::Message::Leave &m);
+    void handle(const collab::Message::SelectionChanged &m);
+    void handle(const collab::Message::IdleChanged &m);
+    void handle(const collab::Message::Error &m);
+    void handle(const collab::Message::Deleted &m);
+    template<typename M>
+    void handle(const M &) {}
+
+    bool applyServerOperation(int revision, const collab::TextOperation &op, const QString &author,
+                              qint64 sequence, const QString &connectionId);
+    void applySnapshot(int revision, const QString &text);
+    void afterAcknowledged(const collab::TextOperation &committed, int revision);
+    collab::Selection toLocal(int revision, const collab::Selection &selection) const;
+
+    DocumentBinding *m_binding;
+    LocalStore *m_store;
+    QWebSocket m_socket;
+    Profile m_profile;
+    QUrl m_url;
+    QString m_server;
+    QString m_document;
+    QString m_documentName;
+    QString m_connectionId;
+    LocalStore::Replica m_replica;   // snapshot = the relay's text at m_client->revision()
+    std::optional<collab::Client> m_client;
+    std::deque<std::pair<int, collab::TextOperation>> m_history; // recent committed ops, for late selections
+    QHash<QString, collab::Participant> m_participants;
+
+    Status m_status = Status::Offline;
+    bool m_opened = false;   // the document is open on the current link
+    bool m_closing = false;
+    bool m_readOnly = false;
+    int m_outstandingEdits = 0;
+    int m_bufferEdits = 0;
+
+    QTimer m_reconnectTimer;
+    int m_attempt = 0;
+    int m_initialDelayMs = 500;
+    int m_maxDelayMs = 30000;
+
+    QTimer m_pingTimer;
+    QElapsedTimer m_sincePong;
+    qint64 m_rttMs = -1;
+
+    QTimer m_selectionTimer;
+    bool m_selectionDirty = false;
+    QTimer m_idleTimer;
+    bool m_idle = false;
+};
+
+} // namespace ui
