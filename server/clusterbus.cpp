@@ -103,7 +103,8 @@ bool ClusterBus::connectDatabase()
     db.setPort(m_options.port);
     db.setUserName(m_options.user);
     db.setPassword(m_options.password);
-    db.setConnectOptions(QStringLiteral("connect_timeout=5"));
+    // application_name: operators (and tests) can tell a relay's bus connection in pg_stat_activity.
+    db.setConnectOptions(QStringLiteral("connect_timeout=5;application_name=coscribe-bus-%1").arg(m_relayId));
     if (!db.open()) {
         m_errorString = QStringLiteral("cluster bus: ") + db.lastError().text();
         return false;

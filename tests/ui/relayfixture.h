@@ -6,6 +6,7 @@
 #include <relayserver.h>
 #include <sqlstorage.h>
 
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QUrl>
 
@@ -33,8 +34,15 @@ public:
         return true;
     }
 
+    // As SIGTERM does: every connection is closed with 1001, then the server goes away.
     void stop()
     {
+        if (m_server) {
+            QSignalSpy finished(m_server.get(), &relay::RelayServer::shutdownFinished);
+            m_server->shutdown();
+            if (finished.isEmpty())
+                finished.wait(5000);
+        }
         m_server.reset();
         m_storage.reset();
     }
