@@ -14,8 +14,27 @@
 #include <QLocale>
 #include <QTranslator>
 
+namespace {
+
+// Qt takes "-name" / "--name" for itself (the X11 resource name) and removes it from the arguments before
+// QCommandLineParser sees them, so the display name is read from the raw arguments first.
+QString rawNameArgument(int argc, char *argv[])
+{
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray arg(argv[i]);
+        if ((arg == "--name" || arg == "-name") && i + 1 < argc)
+            return QString::fromLocal8Bit(argv[i + 1]);
+        if (arg.startsWith("--name="))
+            return QString::fromLocal8Bit(arg.mid(7));
+    }
+    return {};
+}
+
+} // namespace
+
 int main(int argc, char *argv[])
 {
+    const QString nameArgument = rawNameArgument(argc, argv);
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("Coscribe"));
     QApplication::setApplicationName(QStringLiteral("coscribe"));
@@ -62,6 +81,8 @@ int main(int argc, char *argv[])
     ui::SyncConnection::Profile profile = ui::ConnectDialog::savedProfile();
     if (parser.isSet(nameOption))
         profile.name = parser.value(nameOption);
+    else if (!nameArgument.isEmpty())
+        profile.name = nameArgument;
     if (parser.isSet(colorOption) && QColor::fromString(parser.value(colorOption)).isValid())
         profile.color = QColor::fromString(parser.value(colorOption));
     if (parser.isSet(tokenOption))

@@ -9,6 +9,9 @@
 //
 //   bench_multirelay [--relay path/to/coscribe-relay] [--database postgresql://...] [--seconds 5]
 //                    [--docs 12] [--editors 4]
+//   bench_multirelay --sqlite [--relay ...] [--seconds 5] [--docs 10] [--editors 10]
+// --sqlite: one relay over its own SQLite file (--data-dir; WAL, synchronous=FULL: the default deployment),
+// no PostgreSQL; the 1-relay row only.
 // Without --database a throwaway cluster is started (testutil::PgCluster: note it runs with fsync=off, so
 // commits are cheaper than in production; pass --database of a cluster with fsync=on for durable figures).
 // First, the commit latency of one storage connection alone (SqlStorage::appendOperation, INSERT + NOTIFY).
@@ -180,14 +183,16 @@ private:
     bool m_stopped = false;
 };
 
-quint16 startRelay(QProcess &p, const QString &binary, const QString &database, const QString &logFile)
+quint16 startRelay(QProcess &p, const QString &binary, const QString &database, const QString &logFile,
+                   const QString &dataDir = {})
 {
     p.setProgram(binary);
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("QT_LOGGING_RULES"), QStringLiteral("*.debug=false\ncoscribe.relay.documents.debug=true"));
     p.setProcessEnvironment(env);
-    p.setArguments({QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--database"), database,
-                    QStringLiteral("--ops-per-second"), QStringLiteral("100000"), QStringLiteral("--burst"),
+    p.setArguments({QStringLiteral("--port"), QStringLiteral("0"),
+                    dataDir.isEmpty() ? QStringLiteral("--database") : QStringLiteral("--data-dir"),
+                    dataDir.isEmpty() ? database : dataDir, QStringLiteral("--ops-per-second"), QStringLiteral("100000"), QStringLiteral("--burst"),
                     QStringLiteral("100000")});
     p.setStandardErrorFile(logFile); // counted afterwards: "lost the race" lines
     p.start();
@@ -212,6 +217,77 @@ bool sql(const QString &connection, const QString &statement, QString *error = n
     return true;
 }
 
+// One relay over SQLite in a temporary data directory: the 1-relay row, and the log check on the file.
+int runSqlite(const QString &binary, int seconds, int docs, int perDoc)
+{
+    QTemporaryDir dataDir;
+    QProcess relay;
+    const quint16 port = startRelay(relay, binary, {}, dataDir.filePath(QStringLiteral("relay.log")), dataDir.path());
+    if (port == 0) {
+        std::fprintf(stderr, "relay did not start\n");
+        return 1;
+    }
+    std::printf("SQLite (WAL, synchronous=FULL); %d documents x %d closed-loop editors; %d s\n", docs, perDoc,
+                seconds);
+    Shared shared;
+    shared.clock.start();
+    std::vector<std::unique_ptr<Editor>> editors;
+    const QUrl url(QStringLiteral("ws://127.0.0.1:%1/").arg(port));
+    for (int d = 0; d < docs; ++d)
+        for (int e = 0; e < perDoc; ++e) {
+            editors.push_back(std::make_unique<Editor>(shared, QStringLiteral("doc%1").arg(d), quint32(d * 100 + e)));
+            editors.back()->open(url);
+        }
+    if (!QTest::qWaitFor([&] {
+            return std::all_of(editors.begin(), editors.end(), [](const auto &e) { return e->isReady(); });
+        }, 20000)) {
+        std::fprintf(stderr, "editors did not open their documents\n");
+        return 1;
+    }
+    for (auto &e : editors)
+        e->start();
+    QTest::qWait(1000); // warm-up
+    const double cpuBefore = bench::ProcessStats::cpuSeconds(relay.processId());
+    shared.measuring = true;
+    QElapsedTimer measured;
+    measured.start();
+    QTest::qWait(seconds * 1000);
+    shared.measuring = false;
+    const double elapsed = double(measured.nsecsElapsed()) / 1e9;
+    const double cpu = bench::ProcessStats::cpuSeconds(relay.processId()) - cpuBefore;
+    for (auto &e : editors)
+        e->stop();
+    QTest::qWait(500);
+    editors.clear();
+    relay.terminate();
+    relay.waitForFinished(5000);
+    bool logOk = false;
+    {
+        QSqlDatabase check = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("check"));
+        check.setDatabaseName(dataDir.filePath(QStringLiteral("relay.sqlite")));
+        if (check.open()) {
+            QSqlQuery q(check);
+            logOk = q.exec(QStringLiteral("SELECT doc, COUNT(*), COUNT(DISTINCT revision), MIN(revision), MAX(revision)"
+                                          " FROM operations GROUP BY doc"));
+            while (q.next())
+                logOk = logOk && q.value(1) == q.value(2) && q.value(3).toInt() == 1 && q.value(4) == q.value(1);
+            q = QSqlQuery();
+        }
+        check.close();
+        check = QSqlDatabase();
+        QSqlDatabase::removeDatabase(QStringLiteral("check"));
+    }
+    std::printf("%-7s %9s %8s %8s %9s %9s %8s %6s\n", "editors", "acked/s", "ack p50", "ack p99", "remote50",
+                "remote99", "relayCPU", "log");
+    std::printf("%-7d %9.0f %8.2f %8.2f %9.2f %9.2f %7.0f%% %6s\n", docs * perDoc, double(shared.acked) / elapsed,
+                shared.ack.percentile(0.5), shared.ack.percentile(0.99), shared.remote.percentile(0.5),
+                shared.remote.percentile(0.99), 100.0 * cpu / elapsed,
+                logOk && shared.failure.isEmpty() ? "ok" : "BROKEN");
+    if (!shared.failure.isEmpty())
+        std::fprintf(stderr, "failure: %s\n", qPrintable(shared.failure));
+    return logOk && shared.failure.isEmpty() ? 0 : 1;
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -229,10 +305,14 @@ int main(int argc, char *argv[])
     parser.addOption({QStringLiteral("docs"), QStringLiteral("documents"), QStringLiteral("n"), QStringLiteral("12")});
     parser.addOption({QStringLiteral("editors"), QStringLiteral("editors per document"), QStringLiteral("n"),
                       QStringLiteral("4")});
+    parser.addOption({QStringLiteral("sqlite"), QStringLiteral("one relay over SQLite (synchronous=FULL), no PostgreSQL")});
     parser.process(app);
     const int seconds = parser.value(QStringLiteral("seconds")).toInt();
     const int docs = parser.value(QStringLiteral("docs")).toInt();
     const int perDoc = parser.value(QStringLiteral("editors")).toInt();
+
+    if (parser.isSet(QStringLiteral("sqlite")))
+        return runSqlite(parser.value(QStringLiteral("relay")), seconds, docs, perDoc);
 
     testutil::PgCluster cluster;
     QString base = parser.value(QStringLiteral("database"));

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "message.h"
 
+#include "jsonwriter.h"
+
 #include <QJsonArray>
 #include <QJsonParseError>
 
@@ -598,6 +600,66 @@ QJsonObject Message::Error::toJson() const
 Message::Error Message::Error::from(const ProtocolError &e)
 {
     return Error{protocolErrorName(e.code), e.message, e.ref, e.doc, std::nullopt};
+}
+
+namespace {
+
+// Keys in QJsonObject's sorted order, so the bytes equal QJsonDocument's (tst_message checks it).
+void writeSelection(JsonWriter &w, const Selection &selection)
+{
+    w.beginObject().key("ranges").beginArray();
+    for (const Selection::Range &r : selection.ranges())
+        w.beginObject().key("anchor").value(qint64(r.anchor)).key("head").value(qint64(r.head)).endObject();
+    w.endArray().endObject();
+}
+
+} // namespace
+
+QByteArray Message::encode(const Op &m)
+{
+    JsonWriter w;
+    w.beginObject().key("doc").value(m.doc).key("op").raw(m.operation.toJsonBytes()).key("rev").value(m.revision);
+    if (m.selection)
+        writeSelection(w.key("selection"), *m.selection);
+    w.key("seq").value(m.sequence).key("type").value(u"op").endObject();
+    return std::move(w).bytes();
+}
+
+QByteArray Message::encode(const Ack &m)
+{
+    JsonWriter w(64);
+    w.beginObject().key("doc").value(m.doc).key("rev").value(m.revision).key("seq").value(m.sequence);
+    w.key("type").value(u"ack").endObject();
+    return std::move(w).bytes();
+}
+
+QByteArray Message::encode(const RemoteOp &m)
+{
+    JsonWriter w;
+    w.beginObject().key("author").value(m.author).key("connectionId").value(m.connectionId);
+    w.key("doc").value(m.doc).key("op").raw(m.operation.toJsonBytes()).key("rev").value(m.revision);
+    if (m.selection)
+        writeSelection(w.key("selection"), *m.selection);
+    w.key("seq").value(m.sequence).key("type").value(u"op").endObject();
+    return std::move(w).bytes();
+}
+
+QByteArray Message::encode(const SetSelection &m)
+{
+    JsonWriter w;
+    w.beginObject().key("doc").value(m.doc).key("rev").value(m.revision);
+    writeSelection(w.key("selection"), m.selection);
+    w.key("type").value(u"selection").endObject();
+    return std::move(w).bytes();
+}
+
+QByteArray Message::encode(const SelectionChanged &m)
+{
+    JsonWriter w;
+    w.beginObject().key("connectionId").value(m.connectionId).key("doc").value(m.doc).key("rev").value(m.revision);
+    writeSelection(w.key("selection"), m.selection);
+    w.key("type").value(u"selection").endObject();
+    return std::move(w).bytes();
 }
 
 QByteArray Message::encode(const Client &message)

@@ -382,6 +382,12 @@ struct Message
     {
         return QJsonDocument(message.toJson()).toJson(QJsonDocument::Compact);
     }
+    // The per-keystroke messages are written directly (JsonWriter): same bytes, a fraction of the cost.
+    static QByteArray encode(const Op &message);
+    static QByteArray encode(const Ack &message);
+    static QByteArray encode(const RemoteOp &message);
+    static QByteArray encode(const SetSelection &message);
+    static QByteArray encode(const SelectionChanged &message);
     static QByteArray encode(const Client &message);
     static QByteArray encode(const Server &message);
 };

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "textoperation.h"
 
+#include "jsonwriter.h"
+
 #include <QJsonDocument>
 #include <QJsonParseError>
 
@@ -364,7 +366,18 @@ QJsonArray TextOperation::toJson() const
 
 QByteArray TextOperation::toJsonBytes() const
 {
-    return QJsonDocument(toJson()).toJson(QJsonDocument::Compact);
+    // Written directly (same bytes as QJsonDocument(toJson())): this runs once per keystroke.
+    JsonWriter w(32);
+    w.beginArray();
+    for (const Component &c : m_components) {
+        switch (c.kind) {
+        case Kind::Retain: w.value(qint64(c.length)); break;
+        case Kind::Insert: w.value(c.text); break;
+        case Kind::Delete: w.value(-qint64(c.length)); break;
+        }
+    }
+    w.endArray();
+    return std::move(w).bytes();
 }
 
 Expected<TextOperation> TextOperation::fromJson(const QJsonValue &json)

@@ -6,9 +6,13 @@
 #include "storage.h"
 
 #include <QElapsedTimer>
-#include <functional>
 #include <QLoggingCategory>
+#include <QScopeGuard>
 #include <QUuid>
+
+#include <algorithm>
+#include <functional>
+#include <utility>
 
 Q_DECLARE_LOGGING_CATEGORY(lcHub)
 Q_LOGGING_CATEGORY(lcHub, "coscribe.relay.documents")
@@ -52,7 +56,12 @@ DocumentHub::DocumentHub(Storage &storage, Limits limits, QObject *parent)
 {
 }
 
-DocumentHub::~DocumentHub() = default;
+DocumentHub::~DocumentHub()
+{
+    // The owner flushes while storage and connections still exist (RelayServer does); here neither may.
+    if (!m_pending.empty())
+        qCWarning(lcHub).noquote() << m_pending.size() << "operations were never committed nor acknowledged";
+}
 
 DocumentHub::Live *DocumentHub::find(const QString &id) const
 {
@@ -176,6 +185,7 @@ void DocumentHub::broadcast(Live &live, const QString &payload, const Connection
 
 void DocumentHub::handle(Connection &c, const Message::List &m)
 {
+    flush(); // lengths and revisions of committed state only
     const auto records = m_storage.documents();
     if (!records) {
         c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), m.id);
@@ -231,6 +241,7 @@ void DocumentHub::handle(Connection &c, const Message::Rename &m)
         c.sendError(ProtocolErrorCode::Forbidden, QStringLiteral("renaming needs the admin role"), m.id, m.doc);
         return;
     }
+    flush();
     if (!m_storage.document(m.doc)) {
         c.sendError(m_storage.lastError().isEmpty() ? ProtocolErrorCode::NoSuchDocument : ProtocolErrorCode::ServerError,
                     QStringLiteral("no document \"%1\"").arg(m.doc), m.id, m.doc);
@@ -254,6 +265,7 @@ void DocumentHub::handle(Connection &c, const Message::Delete &m)
         c.sendError(ProtocolErrorCode::Forbidden, QStringLiteral("deleting needs the admin role"), m.id, m.doc);
         return;
     }
+    flush(); // queued operations of the document are acknowledged before it goes
     if (!m_storage.document(m.doc)) {
         c.sendError(m_storage.lastError().isEmpty() ? ProtocolErrorCode::NoSuchDocument : ProtocolErrorCode::ServerError,
                     QStringLiteral("no document \"%1\"").arg(m.doc), m.id, m.doc);
@@ -331,6 +343,7 @@ void DocumentHub::handle(Connection &c, const Message::Open &m)
         c.sendError(ProtocolErrorCode::Forbidden, QStringLiteral("no access to \"%1\"").arg(m.doc), m.id, m.doc);
         return;
     }
+    flush(); // the snapshot or catch-up shows committed operations only
     if (m_peers)
         catchUp(m.doc); // the client may come from a relay that is ahead of this one
     ProtocolError error;
@@ -385,6 +398,7 @@ void DocumentHub::leave(Live &live, Connection &c, bool notifySelf, const QStrin
 
 void DocumentHub::handle(Connection &c, const Message::Close &m)
 {
+    flush(); // acknowledgements of its operations come before "closed"
     Live *live = find(m.doc);
     if (!live || !member(*live, c)) {
         c.sendError(ProtocolErrorCode::NotOpen, QStringLiteral("\"%1\" is not open").arg(m.doc), m.id, m.doc);
@@ -395,6 +409,13 @@ void DocumentHub::handle(Connection &c, const Message::Close &m)
 
 void DocumentHub::connectionClosed(Connection &c)
 {
+    // Its queued operations are valid: they still commit and reach the others, only the acknowledgement is
+    // dropped (the client resends them on reconnect and is acknowledged then, from storage).
+    for (std::vector<Pending> *batch : {&m_pending, m_flushing})
+        if (batch)
+            for (Pending &p : *batch)
+                if (p.connection == &c)
+                    p.connection = nullptr;
     const QSet<QString> open = c.openDocuments();
     for (const QString &id : open)
         if (Live *live = find(id))
@@ -436,6 +457,8 @@ void DocumentHub::handle(Connection &c, const Message::Op &m)
 
 void DocumentHub::handleOp(Connection &c, const Message::Op &m, int attempt)
 {
+    if (const Live *loaded = find(m.doc); m_peers && loaded && m.revision > loaded->document.revision())
+        catchUp(m.doc); // based on a revision another relay committed that this one has not read yet
     Live *live = find(m.doc);
     if (!live || !member(*live, c)) {
         c.sendError(ProtocolErrorCode::NotOpen, QStringLiteral("\"%1\" is not open").arg(m.doc), {}, m.doc);
@@ -446,8 +469,6 @@ void DocumentHub::handleOp(Connection &c, const Message::Op &m, int attempt)
                     m.doc);
         return;
     }
-    if (m_peers && m.revision > live->document.revision())
-        catchUp(m.doc); // based on a revision another relay committed that this one has not read yet
     ServerDocument &document = live->document;
 
     // A client the in-memory log does not know (its operations predate the snapshot this document was loaded
@@ -498,6 +519,13 @@ void DocumentHub::handleOp(Connection &c, const Message::Op &m, int attempt)
     if (!result) {
         const Error &e = result.error();
         if (e.code == ErrorCode::DuplicateOperation) {
+            if (live->uncommitted > 0) {
+                // Possibly a resend of a queued operation: acknowledge it only once it is committed (or, if
+                // the commit fails, handle it as new).
+                flush();
+                handleOp(c, m, attempt);
+                return;
+            }
             const std::optional<ServerDocument::Applied> last = document.lastApplied(c.clientId());
             std::optional<int> revision;
             if (last && last->sequence == m.sequence)
@@ -513,49 +541,6 @@ void DocumentHub::handleOp(Connection &c, const Message::Op &m, int attempt)
         return;
     }
     ServerDocument::Receipt &receipt = *result;
-
-    // Commit before anyone hears of it.
-    QElapsedTimer commitTimer;
-    commitTimer.start();
-    const bool committed = m_storage.appendOperation(
-            m.doc, Storage::OperationRecord{receipt.revision, receipt.operation.toJsonBytes(), c.clientId(), m.sequence});
-    const std::chrono::nanoseconds commitLatency(commitTimer.nsecsElapsed());
-    if (!committed && recoverFromLostRace(*live, receipt.revision)) {
-        // Another relay on the same database committed this revision first; what it committed has been
-        // reloaded and forwarded. Transform over it and try again (the resend check above also runs again,
-        // so an operation that reached the log through another relay is acknowledged, not applied twice).
-        if (attempt < maxCommitAttempts) {
-            handleOp(c, m, attempt + 1);
-        } else {
-            qCWarning(lcHub).noquote() << "commit of" << m.doc << "lost" << attempt << "races; client asked to resend";
-            c.send(QString::fromUtf8(Message::encode(Message::Error{
-                    QStringLiteral("conflict-retry"),
-                    QStringLiteral("the document is too busy right now; nothing was applied, resend the operation"),
-                    {}, m.doc, 100})));
-        }
-        return;
-    }
-    if (!committed) {
-        qCCritical(lcHub).noquote() << "commit of" << m.doc << "revision" << receipt.revision << "failed; reloading";
-        c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("the operation could not be stored; nothing was applied"),
-                    {}, m.doc);
-        if (!reload(*live)) {
-            // Storage is unusable: close the document for everyone rather than serve unstored text.
-            const QString payload = QString::fromUtf8(Message::encode(
-                    Message::Error{protocolErrorName(ProtocolErrorCode::ServerError),
-                                   QStringLiteral("document closed: storage failure"), {}, m.doc, std::nullopt}));
-            for (const Member &member : live->members) {
-                member.connection->openDocuments().remove(m.doc);
-                member.connection->send(payload);
-            }
-            live->members.clear();
-            unloadIfUnused(m.doc);
-        }
-        return;
-    }
-    Q_EMIT operationCommitted(commitLatency);
-    if (m_peers)
-        m_peers->publishCommitted(m.doc, receipt.revision);
 
     // The sender's selection came in its own coordinates (after its op, before the concurrent ops the relay
     // transformed it over): move it through those too.
@@ -589,33 +574,161 @@ void DocumentHub::handleOp(Connection &c, const Message::Op &m, int attempt)
     if (senderSelection)
         senderSelection = senderSelection->clamped(document.length());
 
-    c.sendMessage(Message::Ack{m.doc, receipt.revision, m.sequence});
-    broadcast(*live,
-              QString::fromUtf8(Message::encode(Message::RemoteOp{m.doc, receipt.revision, receipt.operation,
-                                                                  c.clientId(), m.sequence, c.id(), senderSelection})),
-              &c);
-    // Other relays read the operation from the log; the author's cursor is not in it.
-    if (m_peers && senderSelection)
-        m_peers->publishTransient(m.doc, Message::encode(Message::SelectionChanged{m.doc, c.id(), receipt.revision,
-                                                                                   *senderSelection}));
+    // Commit before anyone hears of it: queue it for this pass's batch.
+    Pending pending{m_documents.value(m.doc), &c, c.id(), c.clientId(), m, attempt, receipt.revision,
+                    std::move(receipt.operation), senderSelection, std::nullopt};
+    if (m_limits.snapshotInterval > 0 && pending.revision % m_limits.snapshotInterval == 0)
+        pending.snapshot = document.text().toString();
+    ++live->uncommitted;
+    m_pending.push_back(std::move(pending));
+    scheduleFlush();
+}
 
-    for (Member &member : live->members) {
-        if (member.connection == &c && senderSelection)
-            member.presence.selection = *senderSelection;
-        else if (!member.presence.selection.isEmpty())
-            member.presence.selection = member.presence.selection.transform(receipt.operation, member.connection == &c);
+// ---- group commit -------------------------------------------------------------------------------------------
+
+void DocumentHub::scheduleFlush()
+{
+    if (m_flushScheduled)
+        return;
+    m_flushScheduled = true;
+    // A queued call runs once every socket that was readable in this pass has been handled.
+    QMetaObject::invokeMethod(this, [this] {
+        m_flushScheduled = false;
+        flush();
+    }, Qt::QueuedConnection);
+}
+
+void DocumentHub::flush()
+{
+    // A batch that lost a commit race re-handles its operations, which queue again (bounded: each retry
+    // counts towards maxCommitAttempts). Loop until nothing uncommitted is left in memory.
+    while (!m_pending.empty())
+        flushBatch();
+}
+
+void DocumentHub::flushBatch()
+{
+    std::vector<Pending> batch;
+    batch.swap(m_pending);
+    for (Pending &p : batch)
+        p.live->uncommitted = 0; // all of them are in this batch
+    std::vector<Pending> *outer = std::exchange(m_flushing, &batch);
+    const auto restore = qScopeGuard([&] { m_flushing = outer; });
+
+    QElapsedTimer commitTimer;
+    commitTimer.start();
+    bool committed = m_storage.beginTransaction();
+    for (auto p = batch.cbegin(); committed && p != batch.cend(); ++p)
+        committed = m_storage.appendOperation(
+                p->live->id, Storage::OperationRecord{p->revision, p->operation.toJsonBytes(), p->clientId,
+                                                      p->message.sequence});
+    committed = committed && m_storage.commitTransaction();
+    const std::chrono::nanoseconds commitLatency(commitTimer.nsecsElapsed());
+    if (!committed) {
+        const QString error = m_storage.lastError();
+        m_storage.rollbackTransaction();
+        qCWarning(lcHub).noquote() << "commit of a batch of" << batch.size() << "operations failed:" << error;
+        batchFailed(batch);
+        return;
     }
 
-    if (m_limits.snapshotInterval > 0 && receipt.revision % m_limits.snapshotInterval == 0) {
-        if (!m_storage.saveSnapshot(m.doc, receipt.revision, document.text().toString()))
-            qCWarning(lcHub).noquote() << "snapshot of" << m.doc << "at" << receipt.revision << "failed (history still complete)";
+    if (m_peers) {
+        // One "look now" per document and batch, naming its last revision (batches are in revision order).
+        QHash<QString, int> last;
+        for (const Pending &p : batch)
+            last.insert(p.live->id, p.revision);
+        for (auto it = last.cbegin(); it != last.cend(); ++it)
+            m_peers->publishCommitted(it.key(), it.value());
     }
-    if (int(document.history().size()) > m_limits.historyInMemory + m_limits.snapshotInterval)
-        document.trimHistory(document.revision() - m_limits.historyInMemory);
+    for (const Pending &p : batch) {
+        Q_EMIT operationCommitted(commitLatency);
+        Live &live = *p.live;
+        if (p.connection)
+            p.connection->sendMessage(Message::Ack{live.id, p.revision, p.message.sequence});
+        broadcast(live,
+                  QString::fromUtf8(Message::encode(Message::RemoteOp{live.id, p.revision, p.operation, p.clientId,
+                                                                      p.message.sequence, p.connectionId,
+                                                                      p.senderSelection})),
+                  p.connection);
+        // Other relays read the operation from the log; the author's cursor is not in it.
+        if (m_peers && p.senderSelection)
+            m_peers->publishTransient(live.id, Message::encode(Message::SelectionChanged{live.id, p.connectionId,
+                                                                                         p.revision,
+                                                                                         *p.senderSelection}));
+        for (Member &member : live.members) {
+            const bool mine = p.connection && member.connection == p.connection;
+            if (mine && p.senderSelection)
+                member.presence.selection = *p.senderSelection;
+            else if (!member.presence.selection.isEmpty())
+                member.presence.selection = member.presence.selection.transform(p.operation, mine);
+        }
+        if (p.snapshot && !m_storage.saveSnapshot(live.id, p.revision, *p.snapshot))
+            qCWarning(lcHub).noquote() << "snapshot of" << live.id << "at" << p.revision << "failed (history still complete)";
+        ServerDocument &document = live.document;
+        if (int(document.history().size()) > m_limits.historyInMemory + m_limits.snapshotInterval)
+            document.trimHistory(document.revision() - m_limits.historyInMemory);
+    }
+}
+
+// Nothing of the batch was stored, and nothing was sent. Every document it touched is reloaded from storage
+// (dropping its uncommitted operations). If another relay committed revisions the batch wanted (a lost race,
+// not a storage failure), what it committed is forwarded and the batch's operations are handled again from
+// their messages, transformed over it (the resend check runs again too). Otherwise their senders hear that
+// nothing was applied.
+void DocumentHub::batchFailed(std::vector<Pending> &batch)
+{
+    std::vector<std::pair<std::shared_ptr<Live>, int>> documents; // with the first revision the batch wanted
+    for (const Pending &p : batch)
+        if (std::none_of(documents.cbegin(), documents.cend(), [&](const auto &d) { return d.first == p.live; }))
+            documents.emplace_back(p.live, p.revision);
+    bool lostRace = false;
+    for (const auto &[live, revision] : documents) {
+        if (recoverFromLostRace(*live, revision)) {
+            lostRace = true;
+        } else if (!reload(*live)) {
+            qCCritical(lcHub).noquote() << "reloading" << live->id << "after a failed commit failed";
+            closeForStorageFailure(*live);
+        }
+    }
+    for (const Pending &p : batch) {
+        if (!p.connection)
+            continue; // gone: it resends what was never acknowledged when it reconnects
+        if (!lostRace) {
+            qCCritical(lcHub).noquote() << "commit of" << p.live->id << "revision" << p.revision << "failed";
+            p.connection->sendError(ProtocolErrorCode::ServerError,
+                                    QStringLiteral("the operation could not be stored; nothing was applied"), {},
+                                    p.live->id);
+        } else if (p.attempt < maxCommitAttempts) {
+            handleOp(*p.connection, p.message, p.attempt + 1);
+        } else {
+            qCWarning(lcHub).noquote() << "commit of" << p.live->id << "lost" << p.attempt
+                                       << "races; client asked to resend";
+            p.connection->send(QString::fromUtf8(Message::encode(Message::Error{
+                    QStringLiteral("conflict-retry"),
+                    QStringLiteral("the document is too busy right now; nothing was applied, resend the operation"),
+                    {}, p.live->id, 100})));
+        }
+    }
+}
+
+// Storage is unusable: close the document for everyone rather than serve unstored text.
+void DocumentHub::closeForStorageFailure(Live &live)
+{
+    const QString payload = QString::fromUtf8(Message::encode(
+            Message::Error{protocolErrorName(ProtocolErrorCode::ServerError),
+                           QStringLiteral("document closed: storage failure"), {}, live.id, std::nullopt}));
+    for (const Member &member : live.members) {
+        member.connection->openDocuments().remove(live.id);
+        member.connection->send(payload);
+    }
+    live.members.clear();
+    unloadIfUnused(live.id);
 }
 
 void DocumentHub::handle(Connection &c, const Message::SetSelection &m)
 {
+    if (const Live *queued = find(m.doc); queued && queued->uncommitted > 0)
+        flush(); // the selection goes out at a revision the others have received
     Live *live = find(m.doc);
     Member *me = live ? member(*live, c) : nullptr;
     if (!me) {
@@ -648,6 +761,8 @@ void DocumentHub::handle(Connection &c, const Message::SetSelection &m)
 
 void DocumentHub::handle(Connection &c, const Message::SetIdle &m)
 {
+    if (const Live *queued = find(m.doc); m_peers && queued && queued->uncommitted > 0)
+        flush(); // other relays get the presence at a committed revision
     Live *live = find(m.doc);
     Member *me = live ? member(*live, c) : nullptr;
     if (!me) {
@@ -686,6 +801,7 @@ void DocumentHub::forwardCommitted(Live &live, int after, const std::vector<Serv
 
 void DocumentHub::catchUp(const QString &id, int knownRevision)
 {
+    flush(); // the log must hold what is in memory before reading what others appended
     Live *live = find(id);
     if (!live || (knownRevision >= 0 && knownRevision <= live->document.revision()))
         return;

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace relay {
@@ -26,9 +27,20 @@ class Storage;
 // its participants with their presence; stored selections are moved through every later operation, so a
 // late joiner sees them where they belong.
 //
-// The one rule of the edit path: receive → commit to storage → acknowledge → broadcast. When the commit
-// fails, the in-memory document already applied the operation, so it is discarded and reloaded from
-// storage: nothing was sent, so no client saw the operation that did not persist.
+// The one rule of the edit path: receive → commit to storage → acknowledge → broadcast. Commits are grouped
+// (group commit): an operation is transformed and applied in memory at once, then queued; at the end of the
+// event-loop pass flush() appends every queued operation, of every document, in one storage transaction
+// (one fsync), and only then acknowledges and broadcasts them in revision order. Later operations of the
+// same pass are transformed against the queued, uncommitted ones, and commit in the same transaction.
+//
+//    op ─► receive (in memory) ─► queue ─┐        end of pass: flush()
+//    op ─► receive (in memory) ─► queue ─┼─► BEGIN; INSERT ×n; COMMIT ─► ack + broadcast each, in order
+//    op ─► receive (in memory) ─► queue ─┘                         └─ fails ─► ROLLBACK, reload, re-handle
+//
+// Invariant: no client ever sees an uncommitted operation. Whatever shows document state to a client (open,
+// catch-up, list, rename, delete, selections, another relay's catch-up) flushes first, synchronously. When
+// the transaction fails, the in-memory documents already applied its operations, so they are reloaded from
+// storage: nothing was sent, so no client saw an operation that did not persist.
 //
 // Broadcasts are encoded once and the same payload goes to every recipient.
 class DocumentHub : public QObject
@@ -60,6 +72,10 @@ public:
     void connectionClosed(Connection &c);
 
     int loadedDocuments() const { return int(m_documents.size()); }
+
+    // Commit the queued operations now (one transaction per batch) and acknowledge and broadcast them. Runs
+    // by itself at the end of each event-loop pass that queued one; call it before showing document state.
+    void flush();
 
     // Several relays over one database (see ClusterBus). Null, the default: this relay is alone. The log
     // stays the single point of order either way: a commit that loses the race for its revision reloads
@@ -95,6 +111,22 @@ private:
         collab::ServerDocument document;
         std::vector<Member> members;
         QSet<QString> clientsChecked; // clients whose last stored sequence was looked up
+        int uncommitted = 0;          // operations applied in memory and queued, not yet committed
+    };
+    // An operation applied in memory, waiting for the batch commit. What is sent after the commit is
+    // computed at receive time, when the document is exactly at `revision`.
+    struct Pending
+    {
+        std::shared_ptr<Live> live; // kept even if the document is unloaded meanwhile
+        Connection *connection = nullptr; // null once the connection is gone: committed, not acknowledged
+        QString connectionId;
+        QString clientId;
+        collab::Message::Op message; // as received, for a retry
+        int attempt = 1;
+        int revision = 0;
+        collab::TextOperation operation; // as transformed and applied
+        std::optional<collab::Selection> senderSelection;
+        std::optional<QString> snapshot; // the text at `revision`, when a snapshot is due there
     };
 
     Live *find(const QString &id) const;
@@ -109,6 +141,10 @@ private:
     void sendOpened(Connection &c, Live &live, std::optional<int> since, const QString &ref);
 
     void handleOp(Connection &c, const collab::Message::Op &m, int attempt);
+    void scheduleFlush();
+    void flushBatch();
+    void batchFailed(std::vector<Pending> &batch);
+    void closeForStorageFailure(Live &live);
     bool recoverFromLostRace(Live &live, int revision);
     void forwardCommitted(Live &live, int after, const std::vector<collab::ServerDocument::LogEntry> &entries);
 
@@ -117,6 +153,9 @@ private:
     int m_lostCommitRaces = 0;
     Limits m_limits;
     QHash<QString, std::shared_ptr<Live>> m_documents;
+    std::vector<Pending> m_pending;            // the next batch
+    std::vector<Pending> *m_flushing = nullptr; // the batch being acknowledged or retried, if any
+    bool m_flushScheduled = false;
 };
 
 } // namespace relay

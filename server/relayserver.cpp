@@ -72,7 +72,9 @@ RelayServer::RelayServer(Storage &storage, Settings settings, Metrics *metrics, 
 
 RelayServer::~RelayServer()
 {
-    // Connections reference the hub; take them down first, without notifying anyone.
+    // Commit (and acknowledge) what is queued while storage and connections still exist. Then connections,
+    // which reference the hub: take them down first, without notifying anyone.
+    m_hub->flush();
     const auto connections = m_connections.keys();
     for (Connection *c : connections) {
         disconnect(c, nullptr, this, nullptr);
@@ -369,6 +371,7 @@ void RelayServer::shutdown()
     m_heartbeat.stop();
     if (m_tcp)
         m_tcp->close();
+    m_hub->flush(); // acknowledge queued operations before saying goodbye
     qCInfo(lcRelay).noquote() << "shutting down;" << m_connections.size() << "connections";
     const auto connections = m_connections.keys();
     for (Connection *c : connections)

@@ -188,7 +188,8 @@ bool SqlStorage::deleteDocument(const QString &id)
 
 bool SqlStorage::appendOperation(const QString &doc, const OperationRecord &op)
 {
-    // One statement in autocommit mode: committed (and with synchronous=FULL, fsynced) when exec returns.
+    // Outside a transaction one statement in autocommit mode: committed (and with synchronous=FULL, fsynced)
+    // when exec returns. Inside one (group commit), durable when commitTransaction() returns.
     QSqlQuery q(QSqlDatabase::database(m_connectionName, false));
     q.prepare(QStringLiteral("INSERT INTO operations (doc, revision, op, client_id, seq, created)"
                              " VALUES (?, ?, ?, ?, ?, ?)"));
@@ -200,6 +201,30 @@ bool SqlStorage::appendOperation(const QString &doc, const OperationRecord &op)
     q.addBindValue(now());
     if (!q.exec())
         return fail(QStringLiteral("committing operation %1 of %2").arg(op.revision).arg(doc), q.lastError());
+    return true;
+}
+
+bool SqlStorage::beginTransaction()
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+    if (!db.transaction())
+        return fail(QStringLiteral("starting a transaction"), db.lastError());
+    return true;
+}
+
+bool SqlStorage::commitTransaction()
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+    if (!db.commit())
+        return fail(QStringLiteral("committing a transaction"), db.lastError());
+    return true;
+}
+
+bool SqlStorage::rollbackTransaction()
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+    if (!db.rollback())
+        return fail(QStringLiteral("rolling back a transaction"), db.lastError());
     return true;
 }
 

@@ -16,7 +16,8 @@ namespace relay {
 // commit one sequential append; FULL makes that commit fsync the WAL, so an acknowledged operation survives
 // not only a killed relay but also an OS crash or power loss. (synchronous=NORMAL in WAL mode survives a
 // killed process but may lose the last commits on power loss, which would break "acknowledged means
-// stored".) The cost is one fsync per committed operation; see the report in docs/ for measured figures.
+// stored".) The cost is one fsync per commit; the relay commits all operations of an event-loop pass in one
+// transaction (group commit), so that is one fsync per batch, not per operation (docs/PERFORMANCE.md).
 //
 // Each instance owns one named QSqlDatabase connection and must be used from the thread that opened it.
 class SqlStorage final : public Storage
@@ -48,6 +49,9 @@ public:
     bool deleteDocument(const QString &id) override;
 
     bool appendOperation(const QString &doc, const OperationRecord &op) override;
+    bool beginTransaction() override;
+    bool commitTransaction() override;
+    bool rollbackTransaction() override;
     std::optional<std::vector<OperationRecord>> operations(const QString &doc, int after, int upTo) override;
     std::optional<Applied> lastApplied(const QString &doc, const QString &clientId) override;
     std::optional<int> revisionOf(const QString &doc, const QString &clientId, qint64 sequence) override;

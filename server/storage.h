@@ -12,8 +12,9 @@ namespace relay {
 // share one code path (SqlStorage) and tests can inject failures.
 //
 // Invariants an implementation keeps:
-//   - appendOperation() returns true only once the row is durable (committed): the relay acknowledges and
-//     broadcasts an operation only after that;
+//   - appendOperation() returns true only once the row is durable (committed) — or, between beginTransaction()
+//     and commitTransaction(), once commitTransaction() returns true: the relay acknowledges and broadcasts an
+//     operation only after that. A transaction commits all its appends (one durable flush) or none;
 //   - operations of a document have consecutive revisions 1, 2, 3, ...; (doc, revision) is unique, so two
 //     relays racing on one database cannot both commit the same revision;
 //   - a snapshot at revision r is the text after operations 1..r; loading = latest snapshot + later operations.
@@ -61,6 +62,11 @@ public:
     virtual bool deleteDocument(const QString &id) = 0;
 
     virtual bool appendOperation(const QString &doc, const OperationRecord &op) = 0;
+    // Group commit: the relay appends the operations of one event-loop pass in one transaction. After a
+    // failed append or commit the caller calls rollbackTransaction(); nothing of the transaction is stored.
+    virtual bool beginTransaction() = 0;
+    virtual bool commitTransaction() = 0;
+    virtual bool rollbackTransaction() = 0;
     // Operations with revision in (after, upTo], oldest first.
     virtual std::optional<std::vector<OperationRecord>> operations(const QString &doc, int after, int upTo) = 0;
     // The last operation of one client, and the revision of a given sequence (for deduplicating resends of

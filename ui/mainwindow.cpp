@@ -219,6 +219,7 @@ void MainWindow::createDock()
     m_dock->setObjectName(QStringLiteral("participantsDock"));
     m_dock->setWidget(m_participants);
     addDockWidget(Qt::RightDockWidgetArea, m_dock);
+    resizeDocks({m_dock}, {170}, Qt::Horizontal);
 
     QMenu *viewMenu = new QMenu(tr("&View"), this);
     menuBar()->insertMenu(menuBar()->actions().last(), viewMenu);

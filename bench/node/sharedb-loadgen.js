@@ -10,6 +10,7 @@
 // it: inserts a letter (75 %) or deletes the character before it (15 %), submitted with submitOp.
 //   ack latency     submitOp -> its callback (the server's acknowledgement), per keystroke;
 //   fan-out latency the op message leaving the sender -> arriving at each other subscriber.
+// DEBUG_ACTIONS=1 adds a count of the messages sent per ShareDB action ("op", "p", ...) to the result.
 'use strict';
 
 const fs = require('fs');

@@ -1,521 +1,515 @@
-<?xml version="1.0" encoding="utf-8"?>
-<!DOCTYPE TS>
+<?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="es_ES">
 <context>
     <name>QObject</name>
     <message>
         <source>Anonymous</source>
-        <translation type="unfinished"></translation>
+        <translation>Anónimo</translation>
     </message>
 </context>
 <context>
     <name>main</name>
     <message>
         <source>Write a text together with other people.</source>
-        <translation type="unfinished"></translation>
+        <translation>Escribir un texto junto con otras personas.</translation>
     </message>
     <message>
         <source>The document to open, ws://host:port/document.</source>
-        <translation type="unfinished"></translation>
+        <translation>El documento que abrir, ws://servidor:puerto/documento.</translation>
     </message>
     <message>
         <source>Your display name.</source>
-        <translation type="unfinished"></translation>
+        <translation>Tu nombre visible.</translation>
     </message>
     <message>
         <source>name</source>
-        <translation type="unfinished"></translation>
+        <translation>nombre</translation>
     </message>
     <message>
         <source>Your cursor colour, #rrggbb.</source>
-        <translation type="unfinished"></translation>
+        <translation>El color de tu cursor, #rrggbb.</translation>
     </message>
     <message>
         <source>colour</source>
-        <translation type="unfinished"></translation>
+        <translation>color</translation>
     </message>
     <message>
         <source>Access token, if the server needs one.</source>
-        <translation type="unfinished"></translation>
+        <translation>Token de acceso, si el servidor lo pide.</translation>
     </message>
     <message>
         <source>token</source>
-        <translation type="unfinished"></translation>
+        <translation>token</translation>
+    </message>
+    <message>
+        <source>Type this text into the document (demo).</source>
+        <translation>Escribir este texto en el documento (demostración).</translation>
+    </message>
+    <message>
+        <source>text</source>
+        <translation>texto</translation>
     </message>
 </context>
 <context>
     <name>ui::ConnectDialog</name>
     <message>
         <source>Connect to a Server</source>
-        <translation type="unfinished"></translation>
+        <translation>Conectar a un servidor</translation>
     </message>
     <message>
         <source>only if the server asks for one</source>
-        <translation type="unfinished"></translation>
+        <translation>solo si el servidor lo pide</translation>
     </message>
     <message>
         <source>&amp;Server:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Servidor:</translation>
     </message>
     <message>
         <source>&amp;Document:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Documento:</translation>
     </message>
     <message>
         <source>&amp;Token:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Token:</translation>
     </message>
     <message>
         <source>Display &amp;name:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Nombre visible:</translation>
     </message>
     <message>
         <source>Cursor &amp;colour:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Color del cursor:</translation>
     </message>
     <message>
         <source>C&amp;onnect</source>
-        <translation type="unfinished"></translation>
+        <translation>C&amp;onectar</translation>
     </message>
     <message>
-        <source>Please give a server address such as ws://127.0.0.1:8080 and a document name made of letters, digits, &apos;.&apos;, &apos;_&apos; or &apos;-&apos;.</source>
-        <translation type="unfinished"></translation>
+        <source>Please give a server address such as ws://127.0.0.1:8080 and a document name made of letters, digits, '.', '_' or '-'.</source>
+        <translation>Indica una dirección de servidor como ws://127.0.0.1:8080 y un nombre de documento hecho de letras, cifras, '.', '_' o '-'.</translation>
     </message>
     <message>
         <source>Cursor Colour</source>
-        <translation type="unfinished"></translation>
+        <translation>Color del cursor</translation>
     </message>
 </context>
 <context>
     <name>ui::DocumentBrowser</name>
     <message>
         <source>Open from Server</source>
-        <translation type="unfinished"></translation>
+        <translation>Abrir desde el servidor</translation>
     </message>
     <message>
         <source>Name</source>
-        <translation type="unfinished"></translation>
+        <translation>Nombre</translation>
     </message>
     <message>
         <source>Id</source>
-        <translation type="unfinished"></translation>
+        <translation>Id</translation>
     </message>
     <message>
         <source>People</source>
-        <translation type="unfinished"></translation>
+        <translation>Personas</translation>
     </message>
     <message>
         <source>Revision</source>
-        <translation type="unfinished"></translation>
+        <translation>Revisión</translation>
     </message>
     <message>
         <source>&amp;Open</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Abrir</translation>
     </message>
     <message>
         <source>&amp;New Document...</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Nuevo documento...</translation>
     </message>
     <message>
         <source>&amp;Refresh</source>
-        <translation type="unfinished"></translation>
+        <translation>Actua&amp;lizar</translation>
     </message>
     <message>
         <source>Documents on %1:</source>
-        <translation type="unfinished"></translation>
+        <translation>Documentos en %1:</translation>
     </message>
     <message>
         <source>Cannot reach %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>No se puede conectar con %1: %2</translation>
     </message>
     <message>
         <source>Connecting to %1...</source>
-        <translation type="unfinished"></translation>
+        <translation>Conectando con %1...</translation>
     </message>
     <message>
         <source>New Document</source>
-        <translation type="unfinished"></translation>
+        <translation>Nuevo documento</translation>
     </message>
     <message>
-        <source>Document name (letters, digits, &apos;.&apos;, &apos;_&apos;, &apos;-&apos;):</source>
-        <translation type="unfinished"></translation>
+        <source>Document name (letters, digits, '.', '_', '-'):</source>
+        <translation>Nombre del documento (letras, cifras, '.', '_', '-'):</translation>
     </message>
     <message>
-        <source>&quot;%1&quot; is not a valid document name.</source>
-        <translation type="unfinished"></translation>
+        <source>"%1" is not a valid document name.</source>
+        <translation>«%1» no es un nombre de documento válido.</translation>
     </message>
     <message>
         <source>The server says: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>El servidor dice: %1</translation>
     </message>
     <message numerus="yes">
         <source>%n document(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
+        <translation><numerusform>%n documento</numerusform><numerusform>%n documentos</numerusform></translation>
     </message>
 </context>
 <context>
     <name>ui::FindReplaceDialog</name>
     <message>
         <source>Match &amp;case</source>
-        <translation type="unfinished"></translation>
+        <translation>Distinguir &amp;mayúsculas</translation>
     </message>
     <message>
         <source>Find and Replace</source>
-        <translation type="unfinished"></translation>
+        <translation>Buscar y reemplazar</translation>
     </message>
     <message>
         <source>&amp;Find:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Buscar:</translation>
     </message>
     <message>
         <source>Replace &amp;with:</source>
-        <translation type="unfinished"></translation>
+        <translation>Reemplazar &amp;con:</translation>
     </message>
     <message>
         <source>Find &amp;Next</source>
-        <translation type="unfinished"></translation>
+        <translation>Buscar &amp;siguiente</translation>
     </message>
     <message>
         <source>Find &amp;Previous</source>
-        <translation type="unfinished"></translation>
+        <translation>Buscar &amp;anterior</translation>
     </message>
     <message>
         <source>&amp;Replace</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Reemplazar</translation>
     </message>
     <message>
         <source>Replace &amp;All</source>
-        <translation type="unfinished"></translation>
+        <translation>Reemplazar &amp;todo</translation>
     </message>
     <message>
-        <source>&quot;%1&quot; was not found.</source>
-        <translation type="unfinished"></translation>
+        <source>"%1" was not found.</source>
+        <translation>No se encontró «%1».</translation>
     </message>
     <message numerus="yes">
         <source>Replaced %n occurrence(s).</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
+        <translation><numerusform>Se reemplazó %n aparición.</numerusform><numerusform>Se reemplazaron %n apariciones.</numerusform></translation>
     </message>
 </context>
 <context>
     <name>ui::MainWindow</name>
     <message>
         <source>Open a document from a server to start writing together.</source>
-        <translation type="unfinished"></translation>
+        <translation>Abre un documento de un servidor para empezar a escribir juntos.</translation>
     </message>
     <message>
         <source>Coscribe</source>
-        <translation type="unfinished"></translation>
+        <translation>Coscribe</translation>
     </message>
     <message>
         <source>%1 — Coscribe</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 — Coscribe</translation>
     </message>
     <message>
         <source>&amp;File</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Archivo</translation>
     </message>
     <message>
         <source>File</source>
-        <translation type="unfinished"></translation>
+        <translation>Archivo</translation>
     </message>
     <message>
         <source>&amp;New Document...</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Nuevo documento...</translation>
     </message>
     <message>
         <source>Create a document on the server and open it</source>
-        <translation type="unfinished"></translation>
+        <translation>Crear un documento en el servidor y abrirlo</translation>
     </message>
     <message>
         <source>&amp;Open from Server...</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Abrir desde el servidor...</translation>
     </message>
     <message>
-        <source>Choose one of the server&apos;s documents</source>
-        <translation type="unfinished"></translation>
+        <source>Choose one of the server's documents</source>
+        <translation>Elegir uno de los documentos del servidor</translation>
     </message>
     <message>
         <source>&amp;Connect...</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Conectar...</translation>
     </message>
     <message>
         <source>Choose the server, your name and your cursor colour</source>
-        <translation type="unfinished"></translation>
+        <translation>Elegir el servidor, tu nombre y el color de tu cursor</translation>
     </message>
     <message>
         <source>&amp;Recent</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Recientes</translation>
     </message>
     <message>
         <source>&amp;Import File...</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Importar archivo...</translation>
     </message>
     <message>
         <source>Insert a text file at the cursor</source>
-        <translation type="unfinished"></translation>
+        <translation>Insertar un archivo de texto en el cursor</translation>
     </message>
     <message>
         <source>&amp;Export...</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Exportar...</translation>
     </message>
     <message>
         <source>Save a copy of the text to a file</source>
-        <translation type="unfinished"></translation>
+        <translation>Guardar una copia del texto en un archivo</translation>
     </message>
     <message>
         <source>&amp;Close Window</source>
-        <translation type="unfinished"></translation>
+        <translation>C&amp;errar ventana</translation>
     </message>
     <message>
         <source>&amp;Quit</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Salir</translation>
     </message>
     <message>
         <source>&amp;Edit</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Editar</translation>
     </message>
     <message>
         <source>Edit</source>
-        <translation type="unfinished"></translation>
+        <translation>Editar</translation>
     </message>
     <message>
         <source>&amp;Undo</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Deshacer</translation>
     </message>
     <message>
-        <source>Undo your last edit (other people&apos;s edits stay)</source>
-        <translation type="unfinished"></translation>
+        <source>Undo your last edit (other people's edits stay)</source>
+        <translation>Deshacer tu última edición (las de los demás se mantienen)</translation>
     </message>
     <message>
         <source>&amp;Redo</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Rehacer</translation>
     </message>
     <message>
         <source>Cu&amp;t</source>
-        <translation type="unfinished"></translation>
+        <translation>Cor&amp;tar</translation>
     </message>
     <message>
         <source>&amp;Copy</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Copiar</translation>
     </message>
     <message>
         <source>&amp;Paste</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Pegar</translation>
     </message>
     <message>
         <source>Select &amp;All</source>
-        <translation type="unfinished"></translation>
+        <translation>Seleccionar &amp;todo</translation>
     </message>
     <message>
         <source>&amp;Find/Replace...</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Buscar/Reemplazar...</translation>
     </message>
     <message>
         <source>Find &amp;Next</source>
-        <translation type="unfinished"></translation>
+        <translation>Buscar &amp;siguiente</translation>
     </message>
     <message>
         <source>Show Remote &amp;Cursors</source>
-        <translation type="unfinished"></translation>
+        <translation>Mostrar &amp;cursores remotos</translation>
     </message>
     <message>
         <source>&amp;Help</source>
-        <translation type="unfinished"></translation>
+        <translation>Ay&amp;uda</translation>
     </message>
     <message>
         <source>&amp;About Coscribe</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Acerca de Coscribe</translation>
     </message>
     <message>
         <source>About &amp;Qt</source>
-        <translation type="unfinished"></translation>
+        <translation>Acerca de &amp;Qt</translation>
     </message>
     <message>
         <source>Participants</source>
-        <translation type="unfinished"></translation>
+        <translation>Participantes</translation>
     </message>
     <message>
         <source>&amp;View</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Ver</translation>
     </message>
     <message>
         <source>&amp;Participants</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Participantes</translation>
     </message>
     <message>
         <source>No document</source>
-        <translation type="unfinished"></translation>
+        <translation>Sin documento</translation>
     </message>
     <message>
         <source>Online, read-only</source>
-        <translation type="unfinished"></translation>
+        <translation>Conectado, solo lectura</translation>
     </message>
     <message>
         <source>Online</source>
-        <translation type="unfinished"></translation>
+        <translation>Conectado</translation>
     </message>
     <message numerus="yes">
         <source>sending %n edit(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
+        <translation><numerusform>enviando %n edición</numerusform><numerusform>enviando %n ediciones</numerusform></translation>
     </message>
     <message numerus="yes">
         <source>Connecting, %n edit(s) pending</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
+        <translation><numerusform>Conectando, %n edición pendiente</numerusform><numerusform>Conectando, %n ediciones pendientes</numerusform></translation>
     </message>
     <message>
         <source>Connecting</source>
-        <translation type="unfinished"></translation>
+        <translation>Conectando</translation>
     </message>
     <message numerus="yes">
         <source>Offline, %n edit(s) pending</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
+        <translation><numerusform>Sin conexión, %n edición pendiente</numerusform><numerusform>Sin conexión, %n ediciones pendientes</numerusform></translation>
     </message>
     <message>
         <source>Offline</source>
-        <translation type="unfinished"></translation>
+        <translation>Sin conexión</translation>
     </message>
     <message>
         <source>RTT %1 ms</source>
-        <translation type="unfinished"></translation>
+        <translation>RTT %1 ms</translation>
     </message>
     <message>
         <source>RTT –</source>
-        <translation type="unfinished"></translation>
+        <translation>RTT –</translation>
     </message>
     <message>
         <source>Revision %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Revisión %1</translation>
     </message>
     <message>
         <source>New Document</source>
-        <translation type="unfinished"></translation>
+        <translation>Nuevo documento</translation>
     </message>
     <message>
-        <source>Document name (letters, digits, &apos;.&apos;, &apos;_&apos;, &apos;-&apos;):</source>
-        <translation type="unfinished"></translation>
+        <source>Document name (letters, digits, '.', '_', '-'):</source>
+        <translation>Nombre del documento (letras, cifras, '.', '_', '-'):</translation>
     </message>
     <message>
-        <source>&quot;%1&quot; is not a valid document name.</source>
-        <translation type="unfinished"></translation>
+        <source>"%1" is not a valid document name.</source>
+        <translation>«%1» no es un nombre de documento válido.</translation>
     </message>
     <message>
         <source>Import File</source>
-        <translation type="unfinished"></translation>
+        <translation>Importar archivo</translation>
     </message>
     <message>
         <source>Text files (*.txt *.md *.text);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>Archivos de texto (*.txt *.md *.text);;Todos los archivos (*)</translation>
     </message>
     <message>
         <source>Cannot read file %1:
 %2.</source>
-        <translation type="unfinished"></translation>
+        <translation>No se puede leer el archivo %1:
+%2.</translation>
     </message>
     <message>
         <source>Imported %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Importado %1</translation>
     </message>
     <message>
         <source>Export</source>
-        <translation type="unfinished"></translation>
+        <translation>Exportar</translation>
     </message>
     <message>
         <source>Exported to %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Exportado a %1</translation>
     </message>
     <message>
         <source>Cannot write file %1:
 %2.</source>
-        <translation type="unfinished"></translation>
+        <translation>No se puede escribir el archivo %1:
+%2.</translation>
     </message>
     <message>
         <source>About Coscribe</source>
-        <translation type="unfinished"></translation>
+        <translation>Acerca de Coscribe</translation>
     </message>
     <message>
         <source>&lt;b&gt;Coscribe&lt;/b&gt; %1&lt;br&gt;Write the same text together, live, with or without a network. Edits made offline are kept and merged when the server is back.</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;Coscribe&lt;/b&gt; %1&lt;br&gt;Escribid el mismo texto juntos, en vivo, con o sin red. Las ediciones hechas sin conexión se guardan y se fusionan cuando vuelve el servidor.</translation>
     </message>
 </context>
 <context>
     <name>ui::ParticipantsPanel</name>
     <message>
         <source>&amp;Follow selected</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Seguir al seleccionado</translation>
     </message>
     <message>
-        <source>Keep the selected participant&apos;s cursor in view</source>
-        <translation type="unfinished"></translation>
+        <source>Keep the selected participant's cursor in view</source>
+        <translation>Mantener a la vista el cursor del participante seleccionado</translation>
     </message>
     <message>
         <source>Anonymous</source>
-        <translation type="unfinished"></translation>
+        <translation>Anónimo</translation>
     </message>
     <message>
         <source>[read-only]</source>
-        <translation type="unfinished"></translation>
+        <translation>[solo lectura]</translation>
     </message>
     <message>
         <source>idle</source>
-        <translation type="unfinished"></translation>
+        <translation>inactivo</translation>
     </message>
     <message>
         <source>active</source>
-        <translation type="unfinished"></translation>
+        <translation>activo</translation>
     </message>
     <message>
         <source>%1 (%2), connection %3</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 (%2), conexión %3</translation>
     </message>
 </context>
 <context>
     <name>ui::SyncConnection</name>
     <message>
         <source>Not a document address: %1 (expected ws://host:port/document)</source>
-        <translation type="unfinished"></translation>
+        <translation>No es la dirección de un documento: %1 (se esperaba ws://servidor:puerto/documento)</translation>
     </message>
     <message>
         <source>The local store in %1 cannot be used</source>
-        <translation type="unfinished"></translation>
+        <translation>No se puede usar el almacén local en %1</translation>
     </message>
     <message>
-        <source>The pending edits do not fit the server&apos;s text</source>
-        <translation type="unfinished"></translation>
+        <source>The pending edits do not fit the server's text</source>
+        <translation>Las ediciones pendientes no encajan en el texto del servidor</translation>
     </message>
     <message>
         <source>A server operation does not fit the cached text</source>
-        <translation type="unfinished"></translation>
+        <translation>Una operación del servidor no encaja en el texto guardado</translation>
     </message>
     <message>
         <source>A remote edit does not fit the local text</source>
-        <translation type="unfinished"></translation>
+        <translation>Una edición remota no encaja en el texto local</translation>
     </message>
     <message>
         <source>The server reported %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>El servidor informó de %1: %2</translation>
     </message>
     <message>
         <source>The document %1 was deleted on the server</source>
-        <translation type="unfinished"></translation>
+        <translation>El documento %1 se borró en el servidor</translation>
     </message>
     <message>
         <source>Resynchronising with the server: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Resincronizando con el servidor: %1</translation>
     </message>
 </context>
 </TS>

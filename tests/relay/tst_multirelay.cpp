@@ -233,6 +233,9 @@ public:
         }
         return m_inner.appendOperation(doc, op);
     }
+    bool beginTransaction() override { return m_inner.beginTransaction(); }
+    bool commitTransaction() override { return m_inner.commitTransaction(); }
+    bool rollbackTransaction() override { return m_inner.rollbackTransaction(); }
     std::optional<std::vector<OperationRecord>> operations(const QString &doc, int after, int upTo) override
     {
         return m_inner.operations(doc, after, upTo);

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+// JsonWriter and the fast encoders must write exactly the bytes QJsonDocument writes for the same values:
+// the relay, the editor, ot.js peers and the tests all read frames produced either way.
+#include "generators.h"
+#include "jsonwriter.h"
+#include "message.h"
+#include "textoperation.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTest>
+
+#include <rapidcheck.h>
+
+using namespace collab;
+
+namespace {
+
+QByteArray viaQJson(const QString &text)
+{
+    QByteArray array = QJsonDocument(QJsonArray{text}).toJson(QJsonDocument::Compact);
+    return array.mid(1, array.size() - 2); // strip [ ]
+}
+
+QByteArray viaWriter(const QString &text)
+{
+    QByteArray out;
+    JsonWriter::appendString(out, text);
+    return out;
+}
+
+// Any UTF-16 code units at all: controls, quotes, backslashes, lone and reversed surrogates, BMP, pairs.
+rc::Gen<QString> genRawUtf16()
+{
+    return rc::gen::map(rc::gen::container<std::vector<char16_t>>(rc::gen::oneOf(
+                            rc::gen::inRange<char16_t>(0, 0x80), rc::gen::inRange<char16_t>(0xd7f0, 0xe010),
+                            rc::gen::arbitrary<char16_t>())),
+                        [](const std::vector<char16_t> &units) {
+                            return QString(reinterpret_cast<const QChar *>(units.data()), qsizetype(units.size()));
+                        });
+}
+
+rc::Gen<Selection> genSelection()
+{
+    return rc::gen::map(rc::gen::container<std::vector<std::pair<int, int>>>(
+                            rc::gen::pair(rc::gen::inRange(0, 1 << 30), rc::gen::inRange(0, 1 << 30))),
+                        [](const std::vector<std::pair<int, int>> &ranges) {
+                            QList<Selection::Range> list;
+                            for (auto [a, h] : ranges)
+                                list.append(Selection::Range{a, h});
+                            return Selection(list);
+                        });
+}
+
+template<typename M>
+QByteArray slowEncode(const M &m)
+{
+    return QJsonDocument(m.toJson()).toJson(QJsonDocument::Compact);
+}
+
+} // namespace
+
+class tst_JsonWriter : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void escapes_data();
+    void escapes();
+    void stringsMatchQJsonDocument();
+    void operationsMatchQJsonDocument();
+    void hotMessagesMatchQJsonDocument();
+    void nesting();
+};
+
+void tst_JsonWriter::escapes_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QByteArray>("expected");
+    QTest::newRow("plain") << QStringLiteral("abc") << QByteArray("\"abc\"");
+    QTest::newRow("quote and backslash") << QStringLiteral("a\"b\\c") << QByteArray("\"a\\\"b\\\\c\"");
+    QTest::newRow("short escapes") << QStringLiteral("\b\f\n\r\t") << QByteArray("\"\\b\\f\\n\\r\\t\"");
+    QTest::newRow("other controls") << QString(QChar(0x01)) + QChar(0x1f) << QByteArray("\"\\u0001\\u001f\"");
+    QTest::newRow("slash and DEL unescaped") << QStringLiteral("/") + QChar(0x7f) << QByteArray("\"/\x7f\"");
+    QTest::newRow("two-byte") << QStringLiteral("é") << QByteArray("\"\xc3\xa9\"");
+    QTest::newRow("three-byte") << QStringLiteral("中") << QByteArray("\"\xe4\xb8\xad\"");
+    QTest::newRow("pair") << QStringLiteral("😀") << QByteArray("\"\xf0\x9f\x98\x80\"");
+    QTest::newRow("lone high") << QString(QChar(0xd83d)) << QByteArray("\"\\ud83d\"");
+    QTest::newRow("reversed pair") << QString(QChar(0xde00)) + QChar(0xd83d) << QByteArray("\"\\ude00\\ud83d\"");
+}
+
+void tst_JsonWriter::escapes()
+{
+    QFETCH(QString, text);
+    QFETCH(QByteArray, expected);
+    QCOMPARE(viaWriter(text), expected);
+    QCOMPARE(viaWriter(text), viaQJson(text));
+}
+
+void tst_JsonWriter::stringsMatchQJsonDocument()
+{
+    QVERIFY(rc::check("appendString writes what QJsonDocument writes", [] {
+        const QString text = *genRawUtf16();
+        RC_ASSERT(viaWriter(text) == viaQJson(text));
+    }));
+}
+
+void tst_JsonWriter::operationsMatchQJsonDocument()
+{
+    QVERIFY(rc::check("toJsonBytes equals QJsonDocument(toJson())", [] {
+        const QString doc = *genText();
+        const TextOperation op = *genOperation(doc);
+        RC_ASSERT(op.toJsonBytes() == QJsonDocument(op.toJson()).toJson(QJsonDocument::Compact));
+    }));
+}
+
+void tst_JsonWriter::hotMessagesMatchQJsonDocument()
+{
+    QVERIFY(rc::check("fast encoders equal the QJsonObject encoders", [] {
+        const QString doc = *genText();
+        const TextOperation op = *genOperation(doc);
+        const QString id = *genRawUtf16();
+        const QString author = *genText();
+        const int rev = *rc::gen::inRange(0, 1 << 30);
+        const qint64 seq = *rc::gen::inRange<qint64>(1, qint64(1) << 40);
+        const std::optional<Selection> selection =
+            *rc::gen::oneOf(rc::gen::just(std::optional<Selection>()),
+                            rc::gen::map(genSelection(), [](Selection s) { return std::optional<Selection>(s); }));
+
+        Message::Op o{id, rev, seq, op, selection};
+        RC_ASSERT(Message::encode(o) == slowEncode(o));
+        Message::Ack a{id, rev, seq};
+        RC_ASSERT(Message::encode(a) == slowEncode(a));
+        Message::RemoteOp r{id, rev, op, author, seq, author + id, selection};
+        RC_ASSERT(Message::encode(r) == slowEncode(r));
+        Message::SetSelection s{id, rev, selection.value_or(Selection())};
+        RC_ASSERT(Message::encode(s) == slowEncode(s));
+        Message::SelectionChanged c{id, author, rev, selection.value_or(Selection())};
+        RC_ASSERT(Message::encode(c) == slowEncode(c));
+        // And what is written decodes back to the same message.
+        const auto decoded = Message::decodeClient(Message::encode(o));
+        if (isValidDocumentId(id)) {
+            RC_ASSERT(decoded.hasValue());
+            RC_ASSERT(std::get<Message::Op>(*decoded).operation == op);
+        }
+    }));
+}
+
+void tst_JsonWriter::nesting()
+{
+    JsonWriter w;
+    w.beginObject().key("a").beginArray().value(1).value(true).beginObject().endObject().endArray();
+    w.key("b").beginObject().key("c").value(u"x").endObject().key("d").value(false).endObject();
+    QCOMPARE(w.bytes(), QByteArray(R"({"a":[1,true,{}],"b":{"c":"x"},"d":false})"));
+}
+
+QTEST_GUILESS_MAIN(tst_JsonWriter)
+#include "tst_jsonwriter.moc"
