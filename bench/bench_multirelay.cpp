@@ -193,7 +193,7 @@ quint16 startRelay(QProcess &p, const QString &binary, const QString &database, 
     p.setArguments({QStringLiteral("--port"), QStringLiteral("0"),
                     dataDir.isEmpty() ? QStringLiteral("--database") : QStringLiteral("--data-dir"),
                     dataDir.isEmpty() ? database : dataDir, QStringLiteral("--ops-per-second"), QStringLiteral("100000"), QStringLiteral("--burst"),
-                    QStringLiteral("100000")});
+                    QStringLiteral("100000"), QStringLiteral("--max-connections-per-address"), QStringLiteral("1000")});
     p.setStandardErrorFile(logFile); // counted afterwards: "lost the race" lines
     p.start();
     QByteArray out;

@@ -398,6 +398,8 @@ QJsonObject Message::Open::toJson() const
         o.insert(QStringLiteral("revision"), *revision);
     if (create)
         o.insert(QStringLiteral("create"), true);
+    if (pending)
+        o.insert(QStringLiteral("pending"), true);
     return o;
 }
 
@@ -793,6 +795,7 @@ ProtocolResult<Message::Client> Message::decodeClient(const QByteArray &frame)
         if (std::optional<qint64> rev = r.integer("revision", 0, INT_MAX, false))
             m.revision = int(*rev);
         m.create = r.boolean("create", false, false);
+        m.pending = r.boolean("pending", false, false);
         return wrap<Open, V>(r, e, std::move(m));
     }
     if (e.type == u"close") {

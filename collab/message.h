@@ -205,6 +205,8 @@ struct Message
         QString doc;
         std::optional<int> revision;   // last revision the client knows
         bool create = false;
+        bool pending = false;          // the client holds unacknowledged edits: catch up by operations only
+
         QJsonObject toJson() const;
     };
     struct Close

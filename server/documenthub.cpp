@@ -291,7 +291,7 @@ void DocumentHub::handle(Connection &c, const Message::Delete &m)
 
 // ---- sessions -----------------------------------------------------------------------------------------------
 
-void DocumentHub::sendOpened(Connection &c, Live &live, std::optional<int> since, const QString &ref)
+void DocumentHub::sendOpened(Connection &c, Live &live, std::optional<int> since, const QString &ref, bool pending)
 {
     Message::Opened reply;
     reply.ref = ref;
@@ -315,7 +315,7 @@ void DocumentHub::sendOpened(Connection &c, Live &live, std::optional<int> since
 
     // Catch up by operations when that is cheaper than the text; otherwise (or when the client claims a
     // revision we never had) the snapshot replaces its text.
-    if (since && *since <= reply.revision && reply.revision - *since <= m_limits.maxCatchUpOps) {
+    if (since && *since <= reply.revision && (pending || reply.revision - *since <= m_limits.maxCatchUpOps)) {
         auto entries = live.document.operationsSince(*since);
         if (!entries)
             entries = storedOperations(live.id, *since, reply.revision);
@@ -327,7 +327,7 @@ void DocumentHub::sendOpened(Connection &c, Live &live, std::optional<int> since
                 cost += e.operation.components().size() * 4 + insertedLength(e.operation) + 32;
                 ops.append(CommittedOperation{++revision, std::move(e.operation), e.clientId, e.sequence});
             }
-            if (cost <= live.document.length() + 64 * 1024)
+            if (pending || cost <= live.document.length() + 64 * 1024)
                 reply.ops = std::move(ops);
         }
     }
@@ -365,14 +365,14 @@ void DocumentHub::handle(Connection &c, const Message::Open &m)
         return;
     }
     if (member(*live, c)) {  // already open here: a resync request
-        sendOpened(c, *live, m.revision, m.id);
+        sendOpened(c, *live, m.revision, m.id, m.pending);
         return;
     }
     Member joined{&c, Participant{c.id(), c.clientId(), c.user(), c.displayName(), c.color(),
                                   Selection(), false, *role == Role::Read}};
     live->members.push_back(joined);
     c.openDocuments().insert(m.doc);
-    sendOpened(c, *live, m.revision, m.id);
+    sendOpened(c, *live, m.revision, m.id, m.pending);
     const QByteArray join = Message::encode(Message::Join{m.doc, joined.presence});
     broadcast(*live, QString::fromUtf8(join), &c);
     if (m_peers)

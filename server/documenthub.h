@@ -138,7 +138,9 @@ private:
     void broadcast(Live &live, const QString &payload, const Connection *except);
     bool documentTooLarge(const Live &live, const collab::TextOperation &op) const;
     std::optional<std::vector<collab::ServerDocument::LogEntry>> storedOperations(const QString &id, int after, int upTo);
-    void sendOpened(Connection &c, Live &live, std::optional<int> since, const QString &ref);
+    // pending: the client holds unacknowledged edits, so it is answered with operations whatever they cost
+    // (a snapshot would make it rebase by diff and could apply an edit whose acknowledgement was lost twice).
+    void sendOpened(Connection &c, Live &live, std::optional<int> since, const QString &ref, bool pending = false);
 
     void handleOp(Connection &c, const collab::Message::Op &m, int attempt);
     void scheduleFlush();

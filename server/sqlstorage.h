@@ -17,7 +17,7 @@ namespace relay {
 // not only a killed relay but also an OS crash or power loss. (synchronous=NORMAL in WAL mode survives a
 // killed process but may lose the last commits on power loss, which would break "acknowledged means
 // stored".) The cost is one fsync per commit; the relay commits all operations of an event-loop pass in one
-// transaction (group commit), so that is one fsync per batch, not per operation (docs/PERFORMANCE.md).
+// transaction (group commit), so that is one fsync per batch, not per operation (docs/SCALING.md).
 //
 // Each instance owns one named QSqlDatabase connection and must be used from the thread that opened it.
 class SqlStorage final : public Storage

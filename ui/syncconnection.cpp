@@ -265,8 +265,12 @@ void SyncConnection::sendOpen()
     open.id = QStringLiteral("open");
     open.doc = m_document;
     // Without a revision the relay answers with its text, and pending edits are rebased on it by diff.
-    if (m_replica.synced)
+    if (m_replica.synced) {
         open.revision = m_client->revision();
+        // With edits in flight, catch up by operations so an edit whose acknowledgement was lost is
+        // recognised as our own (Client::applyServer) instead of being rebased onto a snapshot twice.
+        open.pending = m_client->outstanding().has_value() || m_client->buffer().has_value();
+    }
     open.create = true;
     send(collab::Message::encode(open));
 }

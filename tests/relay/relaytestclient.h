@@ -106,12 +106,14 @@ public:
     }
 
     // open {doc} and wait for opened.
-    QJsonObject openDocument(const QString &doc, std::optional<int> revision = std::nullopt, bool create = true)
+    QJsonObject openDocument(const QString &doc, std::optional<int> revision = std::nullopt, bool create = true,
+                             bool pending = false)
     {
         collab::Message::Open m;
         m.doc = doc;
         m.revision = revision;
         m.create = create;
+        m.pending = pending;
         send(m);
         return waitFor(QStringLiteral("opened"),
                        [&](const QJsonObject &o) { return o.value(QStringLiteral("doc")).toString() == doc; });

@@ -73,6 +73,7 @@ private Q_SLOTS:
     void presenceForLateJoiner();
     void reconnectGetsMissedOps();
     void reconnectFarBehindUsesStorage();
+    void pendingEditsCatchUpByOperations();
     void oldBaseRevisionLoadsHistory();
     void duplicateResendIsReackedNotReapplied();
     void catalogue();
@@ -282,6 +283,40 @@ void tst_RelayServer::reconnectFarBehindUsesStorage()
     QCOMPARE(opened.value(QStringLiteral("ops")).toArray().size(), 28);
     QVERIFY(r->storage->latestSnapshot(QStringLiteral("doc")));
     QCOMPARE(r->storage->latestSnapshot(QStringLiteral("doc"))->revision, 30);
+}
+
+// A client with unacknowledged edits must get operations, never a snapshot, however far behind it is: its own
+// applied-but-unacknowledged edit then comes back with its author and sequence and is not applied twice.
+void tst_RelayServer::pendingEditsCatchUpByOperations()
+{
+    RelayServer::Settings settings;
+    settings.documents.maxCatchUpOps = 2;
+    settings.documents.snapshotInterval = 5;
+    settings.documents.historyInMemory = 3;
+    auto r = startRelay(settings);
+    QVERIFY(r);
+    auto a = client(*r);
+    QVERIFY(a);
+    a->openDocument(QStringLiteral("doc"));
+    for (int i = 0; i < 12; ++i)
+        QCOMPARE(a->edit(QStringLiteral("doc"), i, i + 1, TextOperation::makeInsert(i, i, QStringLiteral("x"))), i + 1);
+
+    auto behind = client(*r);
+    QVERIFY(behind);
+    // Without pending edits, 11 operations are more than maxCatchUpOps: a snapshot.
+    const QJsonObject plain = behind->openDocument(QStringLiteral("doc"), 1);
+    QVERIFY(plain.contains(QStringLiteral("snapshot")));
+    QVERIFY(!plain.contains(QStringLiteral("ops")));
+    // With pending edits: every operation after revision 1, in order, partly read back from storage.
+    const QJsonObject caughtUp = behind->openDocument(QStringLiteral("doc"), 1, true, true);
+    QVERIFY(!caughtUp.contains(QStringLiteral("snapshot")));
+    const QJsonArray ops = caughtUp.value(QStringLiteral("ops")).toArray();
+    QCOMPARE(ops.size(), 11);
+    for (int i = 0; i < ops.size(); ++i) {
+        QCOMPARE(ops.at(i).toObject().value(QStringLiteral("rev")).toInt(), i + 2);
+        QCOMPARE(ops.at(i).toObject().value(QStringLiteral("seq")).toInt(), i + 2);
+        QCOMPARE(text(ops.at(i).toObject(), "author"), a->clientId);
+    }
 }
 
 void tst_RelayServer::oldBaseRevisionLoadsHistory()
