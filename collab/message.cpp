@@ -6,7 +6,12 @@
 #include <QJsonArray>
 #include <QJsonParseError>
 
+#include <rapidjson/document.h>
+
+#include <climits>
 #include <cmath>
+#include <cstring>
+#include <limits>
 
 namespace collab {
 
@@ -737,7 +742,7 @@ ProtocolResult<Variant> wrap(Reader &r, const Envelope &e, M &&m)
 
 } // namespace
 
-ProtocolResult<Message::Client> Message::decodeClient(const QByteArray &frame)
+ProtocolResult<Message::Client> Message::decodeClientSlow(const QByteArray &frame)
 {
     ProtocolResult<Envelope> parsed = parseEnvelope(frame, true);
     if (!parsed)
@@ -830,7 +835,7 @@ ProtocolResult<Message::Client> Message::decodeClient(const QByteArray &frame)
                          QStringLiteral("unknown message type \"%1\"").arg(e.type.left(64)), e.ref, e.doc};
 }
 
-ProtocolResult<Message::Server> Message::decodeServer(const QByteArray &frame)
+ProtocolResult<Message::Server> Message::decodeServerSlow(const QByteArray &frame)
 {
     ProtocolResult<Envelope> parsed = parseEnvelope(frame, false);
     if (!parsed)
@@ -995,6 +1000,299 @@ ProtocolResult<Message::Server> Message::decodeServer(const QByteArray &frame)
     }
     return ProtocolError{ProtocolErrorCode::UnknownType,
                          QStringLiteral("unknown message type \"%1\"").arg(e.type.left(64)), e.ref, e.doc};
+}
+
+// ---- fast path for the per-keystroke messages -------------------------------------------------------------
+//
+// RapidJSON parses the frame; a message is returned only when it has exactly the expected shape: known keys
+// each at most once, no nulls, the right types, integers written as integers and within the same ranges as
+// the Reader above, operations and selections under TextOperation::fromJson's / Selection::fromJson's rules.
+// Anything else (including every error) returns nothing and the QJsonDocument decoder runs, so what callers
+// see, values and error messages alike, is the slow path's.
+
+namespace {
+namespace fast {
+
+using Value = rapidjson::Value;
+using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
+                                            rapidjson::MemoryPoolAllocator<>>;
+
+// Strict JSON (no comments, NaN or trailing commas), UTF-8 validated; iterative so deep nesting cannot
+// exhaust the stack.
+constexpr unsigned ParseFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
+constexpr qint64 MaxCount = std::numeric_limits<qint32>::max(); // TextOperation's 2^31-1
+
+template<std::size_t N>
+bool keyIs(const Value &name, const char (&literal)[N])
+{
+    return name.GetStringLength() == N - 1 && std::memcmp(name.GetString(), literal, N - 1) == 0;
+}
+
+// A JSON string as QString. Fails on UTF-8 that encodes a surrogate (ED A0..BF): the input is validated, so
+// that can only come from a lone "\udc00".."\udfff" escape, which RapidJSON writes as such bytes while
+// QJsonDocument keeps the code unit. (A lone high-surrogate escape is a RapidJSON parse error.)
+bool string(const Value &v, QString &out)
+{
+    if (!v.IsString())
+        return false;
+    const char *s = v.GetString();
+    const char *end = s + v.GetStringLength();
+    for (const char *p = s; p < end; ++p) {
+        p = static_cast<const char *>(std::memchr(p, 0xed, std::size_t(end - p)));
+        if (!p)
+            break;
+        if (p + 1 < end && static_cast<unsigned char>(p[1]) >= 0xa0)
+            return false;
+    }
+    out = QString::fromUtf8(s, qsizetype(end - s));
+    return true;
+}
+
+// Integers written as integers only ("1.0", "1e3" and the like go to the slow path).
+bool integer(const Value &v, qint64 min, qint64 max, qint64 &out)
+{
+    if (!v.IsInt64())
+        return false;
+    const qint64 n = v.GetInt64();
+    if (n < min || n > max)
+        return false;
+    out = n;
+    return true;
+}
+
+bool operation(const Value &v, TextOperation &op)
+{
+    if (!v.IsArray())
+        return false;
+    for (const Value &e : v.GetArray()) {
+        if (e.IsString()) {
+            QString text;
+            if (!string(e, text) || text.isEmpty() || op.targetLength() + text.size() > MaxCount)
+                return false;
+            op.insert(text);
+        } else if (e.IsInt64()) {
+            const qint64 d = e.GetInt64();
+            if (d == 0 || d > MaxCount || d < -MaxCount)
+                return false;
+            const qint64 n = d > 0 ? d : -d;
+            if (op.baseLength() + n > MaxCount || (d > 0 && op.targetLength() + n > MaxCount))
+                return false;
+            if (d > 0)
+                op.retain(n);
+            else
+                op.remove(n);
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool selection(const Value &v, Selection &out)
+{
+    if (!v.IsObject() || v.MemberCount() != 1)
+        return false;
+    const auto &member = *v.MemberBegin();
+    if (!keyIs(member.name, "ranges") || !member.value.IsArray())
+        return false;
+    const auto array = member.value.GetArray();
+    QList<Selection::Range> ranges;
+    ranges.reserve(qsizetype(array.Size()));
+    for (const Value &e : array) {
+        if (!e.IsObject() || e.MemberCount() != 2)
+            return false;
+        qint64 anchor = -1;
+        qint64 head = -1;
+        for (const auto &m : e.GetObject()) {
+            qint64 *target = keyIs(m.name, "anchor") ? &anchor : keyIs(m.name, "head") ? &head : nullptr;
+            if (!target || *target >= 0 || !integer(m.value, 0, MaxCount, *target))
+                return false;
+        }
+        if (anchor < 0 || head < 0)
+            return false;
+        ranges.append(Selection::Range{anchor, head});
+    }
+    out = Selection(std::move(ranges));
+    return true;
+}
+
+enum Field { Type, Doc, Rev, Seq, Op, Sel, Author, ConnectionId, FieldCount };
+
+constexpr unsigned bit(Field f) { return 1u << f; }
+
+struct Fields
+{
+    const Value *at[FieldCount] = {};
+    unsigned present = 0;
+
+    // Exactly the allowed keys, each once, none null, the required ones all there.
+    bool shape(unsigned required, unsigned allowed) const
+    {
+        return (present & ~allowed) == 0 && (present & required) == required;
+    }
+    const Value &operator[](Field f) const { return *at[f]; }
+    bool has(Field f) const { return present & bit(f); }
+};
+
+// Collects the top-level members by name; false on an unknown or repeated key or a null value.
+bool collect(const Value &object, Fields &fields)
+{
+    for (const auto &m : object.GetObject()) {
+        Field f;
+        const Value &n = m.name;
+        if (keyIs(n, "type"))
+            f = Type;
+        else if (keyIs(n, "doc"))
+            f = Doc;
+        else if (keyIs(n, "rev"))
+            f = Rev;
+        else if (keyIs(n, "seq"))
+            f = Seq;
+        else if (keyIs(n, "op"))
+            f = Op;
+        else if (keyIs(n, "selection"))
+            f = Sel;
+        else if (keyIs(n, "author"))
+            f = Author;
+        else if (keyIs(n, "connectionId"))
+            f = ConnectionId;
+        else
+            return false;
+        if ((fields.present & bit(f)) || m.value.IsNull())
+            return false;
+        fields.present |= bit(f);
+        fields.at[f] = &m.value;
+    }
+    return true;
+}
+
+// Parses the frame into `document` and reads its members; false for anything but a JSON object of known keys.
+bool parse(const QByteArray &frame, Document &document, Fields &fields, QByteArrayView &type)
+{
+    // RapidJSON stops at a NUL byte as at the end of input; QJsonDocument sees what follows.
+    if (frame.isEmpty() || std::memchr(frame.constData(), 0, std::size_t(frame.size())))
+        return false;
+    document.Parse<ParseFlags>(frame.constData(), std::size_t(frame.size()));
+    if (document.HasParseError() || !document.IsObject() || !collect(document, fields) || !fields.has(Type))
+        return false;
+    const Value &t = fields[Type];
+    if (!t.IsString())
+        return false;
+    type = QByteArrayView(t.GetString(), qsizetype(t.GetStringLength()));
+    return true;
+}
+
+bool docId(const Value &v, QString &out)
+{
+    return string(v, out) && isValidDocumentId(out);
+}
+
+// Buffers on the stack for RapidJSON's allocators: a keystroke's frame fits without a heap allocation.
+struct Buffers
+{
+    char values[4096];
+    char stack[1024];
+    rapidjson::MemoryPoolAllocator<> valueAllocator{values, sizeof values};
+    rapidjson::MemoryPoolAllocator<> stackAllocator{stack, sizeof stack};
+    Document document{&valueAllocator, sizeof stack, &stackAllocator};
+};
+
+std::optional<Message::Client> decodeClient(const QByteArray &frame)
+{
+    Buffers buffers;
+    Fields f;
+    QByteArrayView type;
+    if (!parse(frame, buffers.document, f, type))
+        return std::nullopt;
+    qint64 rev = 0;
+    if (type == "op") {
+        Message::Op m;
+        qint64 seq = 0;
+        if (!f.shape(bit(Type) | bit(Doc) | bit(Rev) | bit(Seq) | bit(Op),
+                     bit(Type) | bit(Doc) | bit(Rev) | bit(Seq) | bit(Op) | bit(Sel))
+            || !docId(f[Doc], m.doc) || !integer(f[Rev], 0, INT_MAX, rev) || !integer(f[Seq], 1, MaxSequence, seq)
+            || !operation(f[Op], m.operation))
+            return std::nullopt;
+        if (f.has(Sel) && !selection(f[Sel], m.selection.emplace()))
+            return std::nullopt;
+        m.revision = int(rev);
+        m.sequence = seq;
+        return Message::Client(std::move(m));
+    }
+    if (type == "selection") {
+        Message::SetSelection m;
+        const unsigned fields = bit(Type) | bit(Doc) | bit(Rev) | bit(Sel);
+        if (!f.shape(fields, fields) || !docId(f[Doc], m.doc) || !integer(f[Rev], 0, INT_MAX, rev)
+            || !selection(f[Sel], m.selection))
+            return std::nullopt;
+        m.revision = int(rev);
+        return Message::Client(std::move(m));
+    }
+    return std::nullopt;
+}
+
+std::optional<Message::Server> decodeServer(const QByteArray &frame)
+{
+    Buffers buffers;
+    Fields f;
+    QByteArrayView type;
+    if (!parse(frame, buffers.document, f, type))
+        return std::nullopt;
+    qint64 rev = 0;
+    qint64 seq = 0;
+    if (type == "op") {
+        Message::RemoteOp m;
+        if (!f.shape(bit(Type) | bit(Doc) | bit(Rev) | bit(Op),
+                     bit(Type) | bit(Doc) | bit(Rev) | bit(Op) | bit(Author) | bit(Seq) | bit(ConnectionId) | bit(Sel))
+            || !string(f[Doc], m.doc) || !integer(f[Rev], 1, INT_MAX, rev) || !operation(f[Op], m.operation))
+            return std::nullopt;
+        if ((f.has(Author) && !string(f[Author], m.author)) || (f.has(Seq) && !integer(f[Seq], 0, MaxSequence, seq))
+            || (f.has(ConnectionId) && !string(f[ConnectionId], m.connectionId))
+            || (f.has(Sel) && !selection(f[Sel], m.selection.emplace())))
+            return std::nullopt;
+        m.revision = int(rev);
+        m.sequence = seq;
+        return Message::Server(std::move(m));
+    }
+    if (type == "ack") {
+        Message::Ack m;
+        const unsigned fields = bit(Type) | bit(Doc) | bit(Rev) | bit(Seq);
+        if (!f.shape(fields, fields) || !string(f[Doc], m.doc) || !integer(f[Rev], 1, INT_MAX, rev)
+            || !integer(f[Seq], 0, MaxSequence, seq))
+            return std::nullopt;
+        m.revision = int(rev);
+        m.sequence = seq;
+        return Message::Server(std::move(m));
+    }
+    if (type == "selection") {
+        Message::SelectionChanged m;
+        if (!f.shape(bit(Type) | bit(Doc) | bit(ConnectionId) | bit(Sel),
+                     bit(Type) | bit(Doc) | bit(ConnectionId) | bit(Rev) | bit(Sel))
+            || !string(f[Doc], m.doc) || !string(f[ConnectionId], m.connectionId) || !selection(f[Sel], m.selection))
+            return std::nullopt;
+        if (f.has(Rev) && !integer(f[Rev], 0, INT_MAX, rev))
+            return std::nullopt;
+        m.revision = int(rev);
+        return Message::Server(std::move(m));
+    }
+    return std::nullopt;
+}
+
+} // namespace fast
+} // namespace
+
+ProtocolResult<Message::Client> Message::decodeClient(const QByteArray &frame)
+{
+    if (std::optional<Client> m = fast::decodeClient(frame))
+        return std::move(*m);
+    return decodeClientSlow(frame);
+}
+
+ProtocolResult<Message::Server> Message::decodeServer(const QByteArray &frame)
+{
+    if (std::optional<Server> m = fast::decodeServer(frame))
+        return std::move(*m);
+    return decodeServerSlow(frame);
 }
 
 } // namespace collab

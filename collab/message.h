@@ -375,8 +375,14 @@ struct Message
 
     // Strict decoding of one text frame. Errors: MalformedJson (not JSON / not an object), UnknownType,
     // InvalidMessage (message names the field), InvalidDocumentId, InvalidOperation (bad op array).
+    // The per-keystroke messages (client "op"/"selection", server "op"/"ack"/"selection") take a fast path
+    // (RapidJSON) when the frame is exactly the expected shape; anything else goes to the QJsonDocument
+    // decoder, so results and errors are the same either way.
     static ProtocolResult<Client> decodeClient(const QByteArray &frame);
     static ProtocolResult<Server> decodeServer(const QByteArray &frame);
+    // The QJsonDocument decoders alone, without the fast path (tests compare the two).
+    static ProtocolResult<Client> decodeClientSlow(const QByteArray &frame);
+    static ProtocolResult<Server> decodeServerSlow(const QByteArray &frame);
 
     // Compact JSON of any message struct above.
     template<typename M>
