@@ -72,6 +72,11 @@ int main(int argc, char *argv[])
     QCommandLineOption typeOption(QStringLiteral("type"),
                                   QApplication::translate("main", "Type this text into the document (demo)."),
                                   QApplication::translate("main", "text"));
+    QCommandLineOption relayOption(QStringLiteral("failover"),
+                                   QApplication::translate("main", "Another relay of the same deployment to fail over "
+                                                                   "to, ws://host:port (repeatable)."),
+                                   QApplication::translate("main", "url"));
+    parser.addOption(relayOption);
     parser.addOption(typeOption);
     parser.addOption(nameOption);
     parser.addOption(colorOption);
@@ -87,6 +92,8 @@ int main(int argc, char *argv[])
         profile.color = QColor::fromString(parser.value(colorOption));
     if (parser.isSet(tokenOption))
         profile.token = parser.value(tokenOption);
+    for (const QString &relay : parser.values(relayOption))
+        profile.failoverServers.append(QUrl::fromUserInput(relay));
 
     auto *window = new ui::MainWindow;
     window->setAttribute(Qt::WA_DeleteOnClose);

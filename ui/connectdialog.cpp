@@ -83,7 +83,7 @@ QUrl ConnectDialog::documentUrl() const
 
 SyncConnection::Profile ConnectDialog::profile() const
 {
-    return SyncConnection::Profile{m_name->text().trimmed(), m_color, m_token->text()};
+    return SyncConnection::Profile{m_name->text().trimmed(), m_color, m_token->text(), {}};
 }
 
 SyncConnection::Profile ConnectDialog::savedProfile()

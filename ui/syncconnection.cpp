@@ -124,8 +124,18 @@ bool SyncConnection::open(const QUrl &documentUrl, const Profile &profile, QStri
     m_binding->resetText(m_replica.localText().value_or(m_replica.snapshot));
     Q_EMIT textReset();
     m_attempt = 0;
+    m_urlIndex = 0;
     connectToServer();
     return true;
+}
+
+QUrl SyncConnection::currentUrl() const
+{
+    if (m_urlIndex == 0 || m_urlIndex > m_profile.failoverServers.size())
+        return m_url;
+    QUrl url = m_profile.failoverServers.at(m_urlIndex - 1);
+    url.setPath(QLatin1Char('/') + m_document);
+    return url;
 }
 
 void SyncConnection::close()
@@ -169,7 +179,7 @@ void SyncConnection::connectToServer()
     if (m_closing || !m_client)
         return;
     setStatus(Status::Connecting);
-    m_socket.open(m_url);
+    m_socket.open(currentUrl());
 }
 
 void SyncConnection::scheduleReconnect()
@@ -181,6 +191,9 @@ void SyncConnection::scheduleReconnect()
     const qint64 ceiling = std::min<qint64>(m_maxDelayMs, qint64(m_initialDelayMs) << exponent);
     const qint64 delay = ceiling / 2 + QRandomGenerator::global()->bounded(ceiling / 2 + 1);
     ++m_attempt;
+    // The link failed or dropped: with other relays of the deployment configured, try the next one.
+    if (!m_profile.failoverServers.isEmpty())
+        m_urlIndex = (m_urlIndex + 1) % int(m_profile.failoverServers.size() + 1);
     m_reconnectTimer.start(int(delay));
     setStatus(Status::Offline);
 }

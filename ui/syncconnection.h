@@ -47,6 +47,10 @@ public:
         QString name;
         QColor color;
         QString token;
+        // Other relays of the same deployment (ws[s]://host:port, sharing one database): when the link to the
+        // current relay fails or drops, the next reconnect tries the next address, round robin. Pending edits
+        // are resent there; the shared log deduplicates them by (client id, sequence).
+        QList<QUrl> failoverServers;
     };
 
     SyncConnection(DocumentBinding *binding, LocalStore *store, QObject *parent = nullptr);
@@ -75,6 +79,8 @@ public:
     QString documentId() const { return m_document; }
     QString documentName() const { return m_documentName.isEmpty() ? m_document : m_documentName; }
     QUrl documentUrl() const { return m_url; }
+    // The address of the relay used for the current (or next) connection attempt.
+    QUrl currentUrl() const;
     QString clientId() const { return m_replica.clientId; }
     QString connectionId() const { return m_connectionId; }
     const std::optional<collab::Client> &client() const { return m_client; }
@@ -137,6 +143,7 @@ private:
     QWebSocket m_socket;
     Profile m_profile;
     QUrl m_url;
+    int m_urlIndex = 0;             // 0: m_url; i > 0: m_profile.failoverServers[i - 1]
     QString m_server;
     QString m_document;
     QString m_documentName;

@@ -102,7 +102,7 @@ private Q_SLOTS:
         ui::MainWindow watcher(watcherStore.path());
         watcher.connection()->setReconnectDelays(50, 300);
         watcher.show();
-        watcher.openDocument(url, ui::SyncConnection::Profile{QStringLiteral("Wat"), QColor(Qt::blue), QString()});
+        watcher.openDocument(url, ui::SyncConnection::Profile{QStringLiteral("Wat"), QColor(Qt::blue), QString(), {}});
         QTRY_COMPARE(watcher.connection()->status(), ui::SyncConnection::Status::Online);
         watcher.binding()->applyLocal(TextOperation::makeInsert(0, 0, QStringLiteral("[shared]")),
                                       ui::DocumentBinding::Origin::User);

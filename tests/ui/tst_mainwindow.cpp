@@ -14,6 +14,7 @@
 #include <QClipboard>
 #include <QGuiApplication>
 #include <QRandomGenerator>
+#include <QTcpServer>
 #include <QTest>
 
 using ui::MainWindow;
@@ -49,7 +50,7 @@ private:
         window->resize(640, 420);
         window->connection()->setReconnectDelays(50, 300);
         window->show();
-        window->openDocument(url, SyncConnection::Profile{name, color, QString()});
+        window->openDocument(url, SyncConnection::Profile{name, color, QString(), {}});
         return window;
     }
 
@@ -155,6 +156,36 @@ private Q_SLOTS:
         QCOMPARE(m_a->editor()->toPlainText(), m_b->editor()->toPlainText());
         QVERIFY(text(m_a).size() > 20);
         QCOMPARE(m_a->connection()->revision(), m_b->connection()->revision());
+    }
+
+    // The first address has no relay (a relay that died): the editor fails over to the next address of the
+    // deployment, and edits typed meanwhile arrive there.
+    void failsOverToAnotherRelay()
+    {
+        quint16 deadPort = 0;
+        {
+            QTcpServer probe;
+            QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+            deadPort = probe.serverPort();
+        }
+        const QString doc = QStringLiteral("failover%1").arg(++m_documentNumber);
+        const QUrl dead(QStringLiteral("ws://127.0.0.1:%1/%2").arg(deadPort).arg(doc));
+        QTemporaryDir store;
+        auto window = std::make_unique<MainWindow>(store.path());
+        window->connection()->setReconnectDelays(50, 300);
+        window->show();
+        SyncConnection::Profile profile{QStringLiteral("Failover"), colorA(), QString(), {}};
+        profile.failoverServers.append(QUrl(QStringLiteral("ws://127.0.0.1:%1").arg(m_relay.port())));
+        window->openDocument(dead, profile);
+        window->binding()->applyLocal(collab::TextOperation::makeInsert(0, 0, QStringLiteral("typed while down")),
+                                      ui::DocumentBinding::Origin::User);
+        QTRY_VERIFY_WITH_TIMEOUT(settled(window), 10000);
+        QCOMPARE(window->connection()->currentUrl().port(), int(m_relay.port()));
+
+        auto watcher = openWindow(m_storeB.path(), m_relay.documentUrl(doc), QStringLiteral("Watcher"), colorB());
+        QTRY_COMPARE(text(watcher), QStringLiteral("typed while down"));
+        window.reset();
+        watcher.reset();
     }
 
     void remoteCaretIsDrawnAndMoves()
