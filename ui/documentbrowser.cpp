@@ -87,21 +87,29 @@ void DocumentBrowser::refresh()
         m_socket.open(QUrl(m_server));
 }
 
-void DocumentBrowser::createDocument()
+std::optional<QString> DocumentBrowser::askDocumentName(QWidget *parent)
 {
     bool ok = false;
-    const QString id = QInputDialog::getText(this, tr("New Document"),
+    const QString id = QInputDialog::getText(parent, tr("New Document"),
                                              tr("Document name (letters, digits, '.', '_', '-'):"),
                                              QLineEdit::Normal, QString(), &ok)
                            .trimmed();
     if (!ok || id.isEmpty())
-        return;
+        return std::nullopt;
     if (!collab::isValidDocumentId(id)) {
-        QMessageBox::warning(this, tr("New Document"), tr("\"%1\" is not a valid document name.").arg(id));
-        return;
+        QMessageBox::warning(parent, tr("New Document"), tr("\"%1\" is not a valid document name.").arg(id));
+        return std::nullopt;
     }
-    m_pendingCreate = id;
-    send(collab::Message::encode(collab::Message::Create{QStringLiteral("create"), id, id}));
+    return id;
+}
+
+void DocumentBrowser::createDocument()
+{
+    const std::optional<QString> id = askDocumentName(this);
+    if (!id)
+        return;
+    m_pendingCreate = *id;
+    send(collab::Message::encode(collab::Message::Create{QStringLiteral("create"), *id, *id}));
 }
 
 void DocumentBrowser::onTextMessage(const QString &message)

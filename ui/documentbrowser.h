@@ -6,6 +6,8 @@
 #include <message.h>
 
 #include <QDialog>
+
+#include <optional>
 #include <QUrl>
 #include <QWebSocket>
 
@@ -25,6 +27,9 @@ class DocumentBrowser : public QDialog
     Q_OBJECT
 public:
     DocumentBrowser(const QString &server, const SyncConnection::Profile &profile, QWidget *parent = nullptr);
+
+    // Ask the user for a new document's id (validated; a warning explains a bad one); nullopt if cancelled.
+    static std::optional<QString> askDocumentName(QWidget *parent);
 
     // The chosen document's address, after accept().
     QUrl selectedDocumentUrl() const;

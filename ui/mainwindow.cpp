@@ -355,19 +355,11 @@ void MainWindow::revealParticipant(const QString &connectionId)
 
 void MainWindow::newDocument()
 {
-    bool ok = false;
-    const QString id = QInputDialog::getText(this, tr("New Document"),
-                                             tr("Document name (letters, digits, '.', '_', '-'):"),
-                                             QLineEdit::Normal, QString(), &ok)
-                           .trimmed();
-    if (!ok || id.isEmpty())
+    const std::optional<QString> id = DocumentBrowser::askDocumentName(this);
+    if (!id)
         return;
-    if (!collab::isValidDocumentId(id)) {
-        QMessageBox::warning(this, tr("New Document"), tr("\"%1\" is not a valid document name.").arg(id));
-        return;
-    }
     QUrl url(m_connection->isOpen() ? m_connection->server() : ConnectDialog::savedServer());
-    url.setPath(QLatin1Char('/') + id);
+    url.setPath(QLatin1Char('/') + *id);
     openInWindow(url);
 }
 
