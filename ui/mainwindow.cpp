@@ -104,6 +104,7 @@ bool MainWindow::openDocument(const QUrl &documentUrl, const SyncConnection::Pro
         return false;
     }
     m_editor->setReadOnly(false);
+    m_editor->setPlaceholderText(tr("This document is empty: start typing. Everyone who opens it sees your text."));
     m_undo.clear();
     updateUndoActions();
     addRecent(documentUrl);

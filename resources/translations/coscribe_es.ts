@@ -210,6 +210,10 @@
         <translation>Abre un documento de un servidor para empezar a escribir juntos.</translation>
     </message>
     <message>
+        <source>This document is empty: start typing. Everyone who opens it sees your text.</source>
+        <translation>Este documento está vacío: empieza a escribir. Todos los que lo abran verán tu texto.</translation>
+    </message>
+    <message>
         <source>Coscribe</source>
         <translation>Coscribe</translation>
     </message>
