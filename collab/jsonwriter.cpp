@@ -1,65 +1,123 @@
 // SPDX-License-Identifier: MIT
 #include "jsonwriter.h"
 
+#include <QChar>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
 namespace collab {
 
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 
-void appendUnicodeEscape(QByteArray &out, char16_t u)
+char *unicodeEscape(char *out, char16_t u)
 {
     const char escape[6] = {'\\', 'u', kHex[(u >> 12) & 0xf], kHex[(u >> 8) & 0xf], kHex[(u >> 4) & 0xf],
                             kHex[u & 0xf]};
-    out.append(escape, 6);
+    std::memcpy(out, escape, 6);
+    return out + 6;
 }
 
-} // namespace
-
-void JsonWriter::appendString(QByteArray &out, QStringView text)
+// Writes "text" (quoted, escaped) at out, which has room for 6 bytes per code unit plus the quotes (the
+// longest form: \uXXXX); returns the end.
+char *quoted(char *out, QStringView text)
 {
-    out.append('"');
+    *out++ = '"';
     const char16_t *p = text.utf16();
     const char16_t *end = p + text.size();
     while (p < end) {
         const char16_t u = *p++;
         if (u < 0x80) {
             if (u >= 0x20 && u != '"' && u != '\\') {
-                out.append(char(u));
+                *out++ = char(u);
                 continue;
             }
+            *out++ = '\\';
             switch (u) {
-            case '"': out.append("\\\"", 2); break;
-            case '\\': out.append("\\\\", 2); break;
-            case '\b': out.append("\\b", 2); break;
-            case '\f': out.append("\\f", 2); break;
-            case '\n': out.append("\\n", 2); break;
-            case '\r': out.append("\\r", 2); break;
-            case '\t': out.append("\\t", 2); break;
-            default: appendUnicodeEscape(out, u); break;
+            case '"': *out++ = '"'; break;
+            case '\\': *out++ = '\\'; break;
+            case '\b': *out++ = 'b'; break;
+            case '\f': *out++ = 'f'; break;
+            case '\n': *out++ = 'n'; break;
+            case '\r': *out++ = 'r'; break;
+            case '\t': *out++ = 't'; break;
+            default: out = unicodeEscape(out - 1, u); break;
             }
         } else if (u < 0x800) {
-            out.append(char(0xc0 | (u >> 6)));
-            out.append(char(0x80 | (u & 0x3f)));
+            *out++ = char(0xc0 | (u >> 6));
+            *out++ = char(0x80 | (u & 0x3f));
         } else if (QChar::isHighSurrogate(u) && p < end && QChar::isLowSurrogate(*p)) {
             const char32_t c = QChar::surrogateToUcs4(u, *p++);
-            const char bytes[4] = {char(0xf0 | (c >> 18)), char(0x80 | ((c >> 12) & 0x3f)),
-                                   char(0x80 | ((c >> 6) & 0x3f)), char(0x80 | (c & 0x3f))};
-            out.append(bytes, 4);
+            *out++ = char(0xf0 | (c >> 18));
+            *out++ = char(0x80 | ((c >> 12) & 0x3f));
+            *out++ = char(0x80 | ((c >> 6) & 0x3f));
+            *out++ = char(0x80 | (c & 0x3f));
         } else if (QChar::isSurrogate(u)) {
-            appendUnicodeEscape(out, u); // a lone half: JSON can carry it only as an escape
+            out = unicodeEscape(out, u); // a lone half: JSON can carry it only as an escape
         } else {
-            const char bytes[3] = {char(0xe0 | (u >> 12)), char(0x80 | ((u >> 6) & 0x3f)), char(0x80 | (u & 0x3f))};
-            out.append(bytes, 3);
+            *out++ = char(0xe0 | (u >> 12));
+            *out++ = char(0x80 | ((u >> 6) & 0x3f));
+            *out++ = char(0x80 | (u & 0x3f));
         }
     }
-    out.append('"');
+    *out++ = '"';
+    return out;
+}
+
+constexpr qsizetype quotedMax(qsizetype units) { return 6 * units + 2; }
+
+} // namespace
+
+JsonWriter::JsonWriter(qsizetype reserve)
+{
+    m_out.resize(std::max<qsizetype>(reserve, 16));
+    m_begin = m_pos = m_out.data();
+    m_end = m_begin + m_out.size();
+}
+
+void JsonWriter::grow(qsizetype n)
+{
+    const qsizetype used = size();
+    m_out.resize(std::max(2 * m_out.size(), used + n));
+    m_begin = m_out.data();
+    m_pos = m_begin + used;
+    m_end = m_begin + m_out.size();
+}
+
+QByteArray JsonWriter::bytes() &&
+{
+    m_out.truncate(size());
+    m_begin = m_pos = m_end = nullptr;
+    return std::move(m_out);
+}
+
+void JsonWriter::appendString(QByteArray &out, QStringView text)
+{
+    const qsizetype used = out.size();
+    out.resize(used + quotedMax(text.size()));
+    char *end = quoted(out.data() + used, text);
+    out.truncate(qsizetype(end - out.constData()));
+}
+
+void JsonWriter::writeString(QStringView text)
+{
+    reserveMore(quotedMax(text.size()));
+    m_pos = quoted(m_pos, text);
 }
 
 JsonWriter &JsonWriter::key(const char *latin1Key)
 {
     separate();
-    m_out.append('"').append(latin1Key).append("\":", 2);
+    const qsizetype n = qsizetype(std::strlen(latin1Key));
+    reserveMore(n + 3);
+    *m_pos++ = '"';
+    std::memcpy(m_pos, latin1Key, std::size_t(n));
+    m_pos += n;
+    *m_pos++ = '"';
+    *m_pos++ = ':';
     m_afterKey = true;
     return *this;
 }
@@ -67,24 +125,37 @@ JsonWriter &JsonWriter::key(const char *latin1Key)
 JsonWriter &JsonWriter::value(QStringView text)
 {
     separate();
-    appendString(m_out, text);
+    writeString(text);
     return *this;
 }
 
 JsonWriter &JsonWriter::value(qint64 number)
 {
     separate();
-    m_out.append(QByteArray::number(number));
+    reserveMore(20); // "-9223372036854775808"
+    m_pos = std::to_chars(m_pos, m_end, number).ptr;
     return *this;
 }
 
 JsonWriter &JsonWriter::value(bool flag)
 {
     separate();
-    if (flag)
-        m_out.append("true", 4);
-    else
-        m_out.append("false", 5);
+    reserveMore(5);
+    const char *word = flag ? "true" : "false";
+    const std::size_t n = flag ? 4 : 5;
+    std::memcpy(m_pos, word, n);
+    m_pos += n;
+    return *this;
+}
+
+JsonWriter &JsonWriter::raw(QByteArrayView json)
+{
+    separate();
+    if (json.isEmpty())
+        return *this;
+    reserveMore(json.size());
+    std::memcpy(m_pos, json.data(), std::size_t(json.size()));
+    m_pos += json.size();
     return *this;
 }
 

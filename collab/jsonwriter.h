@@ -9,6 +9,8 @@ namespace collab {
 // JsonWriter: a compact JSON writer for the hot messages (op, ack, selection), which the relay and the
 // editor encode once per keystroke. Building a QJsonObject and serializing it through QJsonDocument cost
 // most of a keystroke's pipeline time (bench/run-ot-vs-otjs, callgrind); writing the bytes directly does not.
+// The bytes go straight into one buffer through a cursor (QByteArray::append(char) is an out-of-line insert
+// in Qt 6.4, and QByteArray::number allocates: together they were a third of a keystroke's pipeline).
 //
 // Output is byte-for-byte what QJsonDocument::toJson(Compact) writes for the same values: the same string
 // escapes (\" \\ \b \f \n \r \t, \u00xx for other controls, \udxxx for lone surrogates, UTF-8 otherwise),
@@ -20,12 +22,12 @@ namespace collab {
 class JsonWriter
 {
 public:
-    explicit JsonWriter(qsizetype reserve = 128) { m_out.reserve(reserve); }
+    explicit JsonWriter(qsizetype reserve = 128);
 
-    JsonWriter &beginObject() { separate(); m_out.append('{'); m_first = true; return *this; }
-    JsonWriter &endObject() { m_out.append('}'); m_first = false; return *this; }
-    JsonWriter &beginArray() { separate(); m_out.append('['); m_first = true; return *this; }
-    JsonWriter &endArray() { m_out.append(']'); m_first = false; return *this; }
+    JsonWriter &beginObject() { separate(); put('{'); m_first = true; return *this; }
+    JsonWriter &endObject() { put('}'); m_first = false; return *this; }
+    JsonWriter &beginArray() { separate(); put('['); m_first = true; return *this; }
+    JsonWriter &endArray() { put(']'); m_first = false; return *this; }
 
     JsonWriter &key(const char *latin1Key);
     JsonWriter &value(QStringView text);
@@ -34,11 +36,12 @@ public:
     JsonWriter &value(qint64 number);
     JsonWriter &value(int number) { return value(qint64(number)); }
     JsonWriter &value(bool flag);
-    // Already-encoded JSON (e.g. TextOperation::toJsonBytes()).
-    JsonWriter &raw(const QByteArray &json) { separate(); m_out.append(json); return *this; }
+    // Already-encoded JSON.
+    JsonWriter &raw(QByteArrayView json);
 
-    const QByteArray &bytes() const & { return m_out; }
-    QByteArray bytes() && { return std::move(m_out); }
+    qsizetype size() const { return qsizetype(m_pos - m_begin); }
+    QByteArray bytes() const & { return QByteArray(m_begin, size()); }
+    QByteArray bytes() &&;
 
     static void appendString(QByteArray &out, QStringView text);
 
@@ -48,11 +51,28 @@ private:
         if (m_afterKey)
             m_afterKey = false;
         else if (!m_first)
-            m_out.append(',');
+            put(',');
         m_first = false;
     }
+    void put(char c)
+    {
+        if (m_pos == m_end)
+            grow(1);
+        *m_pos++ = c;
+    }
+    // Room for at least n more bytes at m_pos.
+    void reserveMore(qsizetype n)
+    {
+        if (m_end - m_pos < n)
+            grow(n);
+    }
+    void grow(qsizetype n);
+    void writeString(QStringView text);
 
-    QByteArray m_out;
+    QByteArray m_out; // its size is the capacity; [m_begin, m_pos) is written
+    char *m_begin = nullptr;
+    char *m_pos = nullptr;
+    char *m_end = nullptr;
     bool m_first = true;
     bool m_afterKey = false;
 };

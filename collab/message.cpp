@@ -625,7 +625,9 @@ void writeSelection(JsonWriter &w, const Selection &selection)
 QByteArray Message::encode(const Op &m)
 {
     JsonWriter w;
-    w.beginObject().key("doc").value(m.doc).key("op").raw(m.operation.toJsonBytes()).key("rev").value(m.revision);
+    w.beginObject().key("doc").value(m.doc).key("op");
+    m.operation.writeJson(w);
+    w.key("rev").value(m.revision);
     if (m.selection)
         writeSelection(w.key("selection"), *m.selection);
     w.key("seq").value(m.sequence).key("type").value(u"op").endObject();
@@ -644,7 +646,9 @@ QByteArray Message::encode(const RemoteOp &m)
 {
     JsonWriter w;
     w.beginObject().key("author").value(m.author).key("connectionId").value(m.connectionId);
-    w.key("doc").value(m.doc).key("op").raw(m.operation.toJsonBytes()).key("rev").value(m.revision);
+    w.key("doc").value(m.doc).key("op");
+    m.operation.writeJson(w);
+    w.key("rev").value(m.revision);
     if (m.selection)
         writeSelection(w.key("selection"), *m.selection);
     w.key("seq").value(m.sequence).key("type").value(u"op").endObject();
@@ -1060,6 +1064,29 @@ bool integer(const Value &v, qint64 min, qint64 max, qint64 &out)
     return true;
 }
 
+// One element of an operation, under TextOperation::fromJson's rules (shared by both fast tiers).
+bool addInsert(TextOperation &op, const QString &text)
+{
+    if (text.isEmpty() || op.targetLength() + text.size() > MaxCount)
+        return false;
+    op.insert(text);
+    return true;
+}
+
+bool addCount(TextOperation &op, qint64 d)
+{
+    if (d == 0 || d > MaxCount || d < -MaxCount)
+        return false;
+    const qint64 n = d > 0 ? d : -d;
+    if (op.baseLength() + n > MaxCount || (d > 0 && op.targetLength() + n > MaxCount))
+        return false;
+    if (d > 0)
+        op.retain(n);
+    else
+        op.remove(n);
+    return true;
+}
+
 bool operation(const Value &v, TextOperation &op)
 {
     if (!v.IsArray())
@@ -1067,20 +1094,11 @@ bool operation(const Value &v, TextOperation &op)
     for (const Value &e : v.GetArray()) {
         if (e.IsString()) {
             QString text;
-            if (!string(e, text) || text.isEmpty() || op.targetLength() + text.size() > MaxCount)
+            if (!string(e, text) || !addInsert(op, text))
                 return false;
-            op.insert(text);
         } else if (e.IsInt64()) {
-            const qint64 d = e.GetInt64();
-            if (d == 0 || d > MaxCount || d < -MaxCount)
+            if (!addCount(op, e.GetInt64()))
                 return false;
-            const qint64 n = d > 0 ? d : -d;
-            if (op.baseLength() + n > MaxCount || (d > 0 && op.targetLength() + n > MaxCount))
-                return false;
-            if (d > 0)
-                op.retain(n);
-            else
-                op.remove(n);
         } else {
             return false;
         }
@@ -1120,45 +1138,56 @@ enum Field { Type, Doc, Rev, Seq, Op, Sel, Author, ConnectionId, FieldCount };
 
 constexpr unsigned bit(Field f) { return 1u << f; }
 
+// The top-level members of a frame parsed by RapidJSON, read under the decoder's rules.
 struct Fields
 {
     const Value *at[FieldCount] = {};
     unsigned present = 0;
+    QByteArrayView type;
 
     // Exactly the allowed keys, each once, none null, the required ones all there.
     bool shape(unsigned required, unsigned allowed) const
     {
         return (present & ~allowed) == 0 && (present & required) == required;
     }
-    const Value &operator[](Field f) const { return *at[f]; }
     bool has(Field f) const { return present & bit(f); }
+    bool text(Field f, QString &out) const { return string(*at[f], out); }
+    bool number(Field f, qint64 min, qint64 max, qint64 &out) const { return integer(*at[f], min, max, out); }
+    bool operation(Field f, TextOperation &out) const { return fast::operation(*at[f], out); }
+    bool selection(Field f, Selection &out) const { return fast::selection(*at[f], out); }
 };
+
+Field fieldNamed(QByteArrayView n, bool &known)
+{
+    const auto is = [&n](const char *name) { return std::memcmp(n.data(), name, std::size_t(n.size())) == 0; };
+    known = true;
+    switch (n.size()) {
+    case 2: if (is("op")) return Op; break;
+    case 3:
+        if (is("doc"))
+            return Doc;
+        if (is("rev"))
+            return Rev;
+        if (is("seq"))
+            return Seq;
+        break;
+    case 4: if (is("type")) return Type; break;
+    case 6: if (is("author")) return Author; break;
+    case 9: if (is("selection")) return Sel; break;
+    case 12: if (is("connectionId")) return ConnectionId; break;
+    default: break;
+    }
+    known = false;
+    return FieldCount;
+}
 
 // Collects the top-level members by name; false on an unknown or repeated key or a null value.
 bool collect(const Value &object, Fields &fields)
 {
     for (const auto &m : object.GetObject()) {
-        Field f;
-        const Value &n = m.name;
-        if (keyIs(n, "type"))
-            f = Type;
-        else if (keyIs(n, "doc"))
-            f = Doc;
-        else if (keyIs(n, "rev"))
-            f = Rev;
-        else if (keyIs(n, "seq"))
-            f = Seq;
-        else if (keyIs(n, "op"))
-            f = Op;
-        else if (keyIs(n, "selection"))
-            f = Sel;
-        else if (keyIs(n, "author"))
-            f = Author;
-        else if (keyIs(n, "connectionId"))
-            f = ConnectionId;
-        else
-            return false;
-        if ((fields.present & bit(f)) || m.value.IsNull())
+        bool known = false;
+        const Field f = fieldNamed(QByteArrayView(m.name.GetString(), qsizetype(m.name.GetStringLength())), known);
+        if (!known || (fields.present & bit(f)) || m.value.IsNull())
             return false;
         fields.present |= bit(f);
         fields.at[f] = &m.value;
@@ -1167,24 +1196,338 @@ bool collect(const Value &object, Fields &fields)
 }
 
 // Parses the frame into `document` and reads its members; false for anything but a JSON object of known keys.
-bool parse(const QByteArray &frame, Document &document, Fields &fields, QByteArrayView &type)
+bool parse(const QByteArray &frame, Document &document, Fields &fields)
 {
-    // RapidJSON stops at a NUL byte as at the end of input; QJsonDocument sees what follows.
-    if (frame.isEmpty() || std::memchr(frame.constData(), 0, std::size_t(frame.size())))
+    // RapidJSON stops at a NUL byte as at the end of input; QJsonDocument sees what follows. RapidJSON's
+    // UTF-8 stream also skips the bytes of a byte order mark one by one (a lone EF vanishes), so anything
+    // before the object, whitespace and BOM included, is the slow path's.
+    if (frame.isEmpty() || frame.front() != '{' || std::memchr(frame.constData(), 0, std::size_t(frame.size())))
         return false;
     document.Parse<ParseFlags>(frame.constData(), std::size_t(frame.size()));
     if (document.HasParseError() || !document.IsObject() || !collect(document, fields) || !fields.has(Type))
         return false;
-    const Value &t = fields[Type];
+    const Value &t = *fields.at[Type];
     if (!t.IsString())
         return false;
-    type = QByteArrayView(t.GetString(), qsizetype(t.GetStringLength()));
+    fields.type = QByteArrayView(t.GetString(), qsizetype(t.GetStringLength()));
     return true;
 }
 
-bool docId(const Value &v, QString &out)
+// ---- tier 0: a scanner for frames exactly as JsonWriter writes them ---------------------------------------
+//
+// Compact JSON (no whitespace), strings of printable ASCII with the short escapes (\" \\ \/ \b \f \n \r \t),
+// integers without sign tricks (no "-0", no leading zeros, at most 18 digits), each top-level member of the
+// type its name implies, "selection" as {"ranges":[{"anchor":N,"head":N},...]}. That is every per-keystroke
+// frame of ASCII text, and it needs neither a DOM nor UTF-8 validation. Anything else — non-ASCII bytes,
+// \u escapes, whitespace, other types, unknown keys — is left to RapidJSON by returning false.
+class Scanner
 {
-    return string(v, out) && isValidDocumentId(out);
+public:
+    explicit Scanner(const QByteArray &frame) : m_p(frame.constData()), m_end(frame.constData() + frame.size()) {}
+
+    bool atEnd() const { return m_p == m_end; }
+    bool literal(char c)
+    {
+        if (m_p == m_end || *m_p != c)
+            return false;
+        ++m_p;
+        return true;
+    }
+    bool peek(char c) const { return m_p != m_end && *m_p == c; }
+
+    // A key or short string, as raw bytes, only when it has no escape.
+    bool rawString(QByteArrayView &out)
+    {
+        if (!literal('"'))
+            return false;
+        const char *start = m_p;
+        while (m_p != m_end) {
+            const unsigned char c = static_cast<unsigned char>(*m_p);
+            if (c == '"') {
+                out = QByteArrayView(start, qsizetype(m_p - start));
+                ++m_p;
+                return true;
+            }
+            if (c < 0x20 || c >= 0x80 || c == '\\')
+                return false;
+            ++m_p;
+        }
+        return false;
+    }
+
+    bool string(QString &out)
+    {
+        if (!literal('"'))
+            return false;
+        const char *start = m_p;
+        while (m_p != m_end) {
+            const unsigned char c = static_cast<unsigned char>(*m_p);
+            if (c == '"') {
+                out = QString::fromLatin1(start, qsizetype(m_p - start));
+                ++m_p;
+                return true;
+            }
+            if (c == '\\')
+                return escapedString(start, out);
+            if (c < 0x20 || c >= 0x80)
+                return false;
+            ++m_p;
+        }
+        return false;
+    }
+
+    bool integer(qint64 &out)
+    {
+        const bool negative = literal('-');
+        const char *start = m_p;
+        qint64 n = 0;
+        while (m_p != m_end && *m_p >= '0' && *m_p <= '9') {
+            if (m_p - start == 18)
+                return false; // longer numbers are RapidJSON's (and cannot overflow here)
+            n = n * 10 + (*m_p++ - '0');
+        }
+        const qsizetype digits = qsizetype(m_p - start);
+        if (digits == 0 || (*start == '0' && (digits > 1 || negative)))
+            return false;
+        if (m_p != m_end && (*m_p == '.' || *m_p == 'e' || *m_p == 'E'))
+            return false;
+        out = negative ? -n : n;
+        return true;
+    }
+
+    bool operation(TextOperation &op)
+    {
+        if (!literal('['))
+            return false;
+        if (literal(']'))
+            return true;
+        do {
+            if (peek('"')) {
+                QString text;
+                if (!string(text) || !addInsert(op, text))
+                    return false;
+            } else {
+                qint64 n = 0;
+                if (!integer(n) || !addCount(op, n))
+                    return false;
+            }
+        } while (literal(','));
+        return literal(']');
+    }
+
+    bool selection(Selection &out)
+    {
+        QByteArrayView name;
+        if (!literal('{') || !rawString(name) || name != "ranges" || !literal(':') || !literal('['))
+            return false;
+        QList<Selection::Range> ranges;
+        if (!literal(']')) {
+            do {
+                qint64 value[2] = {-1, -1}; // anchor, head
+                for (int i = 0; i < 2; ++i) {
+                    if (!literal(i == 0 ? '{' : ',') || !rawString(name) || !literal(':'))
+                        return false;
+                    const int which = name == "anchor" ? 0 : name == "head" ? 1 : -1;
+                    if (which < 0 || value[which] >= 0 || !integer(value[which]) || value[which] < 0
+                        || value[which] > MaxCount)
+                        return false;
+                }
+                if (!literal('}'))
+                    return false;
+                ranges.append(Selection::Range{value[0], value[1]});
+            } while (literal(','));
+            if (!literal(']'))
+                return false;
+        }
+        if (!literal('}'))
+            return false;
+        out = Selection(std::move(ranges));
+        return true;
+    }
+
+private:
+    // The rest of a string from its first backslash on.
+    bool escapedString(const char *start, QString &out)
+    {
+        QString s = QString::fromLatin1(start, qsizetype(m_p - start));
+        while (m_p != m_end) {
+            const unsigned char c = static_cast<unsigned char>(*m_p++);
+            if (c == '"') {
+                out = std::move(s);
+                return true;
+            }
+            if (c < 0x20 || c >= 0x80)
+                return false;
+            if (c != '\\') {
+                s.append(QLatin1Char(char(c)));
+                continue;
+            }
+            if (m_p == m_end)
+                return false;
+            switch (*m_p++) {
+            case '"': s.append(u'"'); break;
+            case '\\': s.append(u'\\'); break;
+            case '/': s.append(u'/'); break;
+            case 'b': s.append(u'\b'); break;
+            case 'f': s.append(u'\f'); break;
+            case 'n': s.append(u'\n'); break;
+            case 'r': s.append(u'\r'); break;
+            case 't': s.append(u'\t'); break;
+            default: return false; // \u and anything else: RapidJSON's business
+            }
+        }
+        return false;
+    }
+
+    const char *m_p;
+    const char *m_end;
+};
+
+// A frame read by the Scanner: each member already of the type its name implies.
+struct ScannedFields
+{
+    unsigned present = 0;
+    QByteArrayView type;
+    QString texts[FieldCount];
+    qint64 numbers[FieldCount] = {};
+    TextOperation op;
+    Selection sel;
+
+    bool shape(unsigned required, unsigned allowed) const
+    {
+        return (present & ~allowed) == 0 && (present & required) == required;
+    }
+    bool has(Field f) const { return present & bit(f); }
+    bool text(Field f, QString &out) const
+    {
+        out = texts[f];
+        return true;
+    }
+    bool number(Field f, qint64 min, qint64 max, qint64 &out) const
+    {
+        out = numbers[f];
+        return out >= min && out <= max;
+    }
+    bool operation(Field, TextOperation &out) const
+    {
+        out = op;
+        return true;
+    }
+    bool selection(Field, Selection &out) const
+    {
+        out = sel;
+        return true;
+    }
+};
+
+bool scan(const QByteArray &frame, ScannedFields &f)
+{
+    Scanner s(frame);
+    if (!s.literal('{'))
+        return false;
+    do {
+        QByteArrayView name;
+        bool known = false;
+        if (!s.rawString(name) || !s.literal(':'))
+            return false;
+        const Field field = fieldNamed(name, known);
+        if (!known || (f.present & bit(field)))
+            return false;
+        f.present |= bit(field);
+        bool ok = false;
+        switch (field) {
+        case Type: ok = s.rawString(f.type); break;
+        case Rev:
+        case Seq: ok = s.integer(f.numbers[field]); break;
+        case Op: ok = s.operation(f.op); break;
+        case Sel: ok = s.selection(f.sel); break;
+        default: ok = s.string(f.texts[field]); break;
+        }
+        if (!ok)
+            return false;
+    } while (s.literal(','));
+    return s.literal('}') && s.atEnd() && f.has(Type);
+}
+
+// ---- the hot messages, from either tier's fields ----------------------------------------------------------
+
+template<typename F>
+bool docId(const F &f, QString &out)
+{
+    return f.text(Doc, out) && isValidDocumentId(out);
+}
+
+template<typename F>
+std::optional<Message::Client> clientMessage(const F &f)
+{
+    qint64 rev = 0;
+    if (f.type == "op") {
+        Message::Op m;
+        qint64 seq = 0;
+        if (!f.shape(bit(Type) | bit(Doc) | bit(Rev) | bit(Seq) | bit(Op),
+                     bit(Type) | bit(Doc) | bit(Rev) | bit(Seq) | bit(Op) | bit(Sel))
+            || !docId(f, m.doc) || !f.number(Rev, 0, INT_MAX, rev) || !f.number(Seq, 1, MaxSequence, seq)
+            || !f.operation(Op, m.operation))
+            return std::nullopt;
+        if (f.has(Sel) && !f.selection(Sel, m.selection.emplace()))
+            return std::nullopt;
+        m.revision = int(rev);
+        m.sequence = seq;
+        return Message::Client(std::move(m));
+    }
+    if (f.type == "selection") {
+        Message::SetSelection m;
+        const unsigned fields = bit(Type) | bit(Doc) | bit(Rev) | bit(Sel);
+        if (!f.shape(fields, fields) || !docId(f, m.doc) || !f.number(Rev, 0, INT_MAX, rev)
+            || !f.selection(Sel, m.selection))
+            return std::nullopt;
+        m.revision = int(rev);
+        return Message::Client(std::move(m));
+    }
+    return std::nullopt;
+}
+
+template<typename F>
+std::optional<Message::Server> serverMessage(const F &f)
+{
+    qint64 rev = 0;
+    qint64 seq = 0;
+    if (f.type == "op") {
+        Message::RemoteOp m;
+        if (!f.shape(bit(Type) | bit(Doc) | bit(Rev) | bit(Op),
+                     bit(Type) | bit(Doc) | bit(Rev) | bit(Op) | bit(Author) | bit(Seq) | bit(ConnectionId) | bit(Sel))
+            || !f.text(Doc, m.doc) || !f.number(Rev, 1, INT_MAX, rev) || !f.operation(Op, m.operation))
+            return std::nullopt;
+        if ((f.has(Author) && !f.text(Author, m.author)) || (f.has(Seq) && !f.number(Seq, 0, MaxSequence, seq))
+            || (f.has(ConnectionId) && !f.text(ConnectionId, m.connectionId))
+            || (f.has(Sel) && !f.selection(Sel, m.selection.emplace())))
+            return std::nullopt;
+        m.revision = int(rev);
+        m.sequence = seq;
+        return Message::Server(std::move(m));
+    }
+    if (f.type == "ack") {
+        Message::Ack m;
+        const unsigned fields = bit(Type) | bit(Doc) | bit(Rev) | bit(Seq);
+        if (!f.shape(fields, fields) || !f.text(Doc, m.doc) || !f.number(Rev, 1, INT_MAX, rev)
+            || !f.number(Seq, 0, MaxSequence, seq))
+            return std::nullopt;
+        m.revision = int(rev);
+        m.sequence = seq;
+        return Message::Server(std::move(m));
+    }
+    if (f.type == "selection") {
+        Message::SelectionChanged m;
+        if (!f.shape(bit(Type) | bit(Doc) | bit(ConnectionId) | bit(Sel),
+                     bit(Type) | bit(Doc) | bit(ConnectionId) | bit(Rev) | bit(Sel))
+            || !f.text(Doc, m.doc) || !f.text(ConnectionId, m.connectionId) || !f.selection(Sel, m.selection))
+            return std::nullopt;
+        if (f.has(Rev) && !f.number(Rev, 0, INT_MAX, rev))
+            return std::nullopt;
+        m.revision = int(rev);
+        return Message::Server(std::move(m));
+    }
+    return std::nullopt;
 }
 
 // Buffers on the stack for RapidJSON's allocators: a keystroke's frame fits without a heap allocation.
@@ -1199,83 +1542,30 @@ struct Buffers
 
 std::optional<Message::Client> decodeClient(const QByteArray &frame)
 {
+    {
+        ScannedFields scanned;
+        if (scan(frame, scanned))
+            return clientMessage(scanned);
+    }
     Buffers buffers;
     Fields f;
-    QByteArrayView type;
-    if (!parse(frame, buffers.document, f, type))
+    if (!parse(frame, buffers.document, f))
         return std::nullopt;
-    qint64 rev = 0;
-    if (type == "op") {
-        Message::Op m;
-        qint64 seq = 0;
-        if (!f.shape(bit(Type) | bit(Doc) | bit(Rev) | bit(Seq) | bit(Op),
-                     bit(Type) | bit(Doc) | bit(Rev) | bit(Seq) | bit(Op) | bit(Sel))
-            || !docId(f[Doc], m.doc) || !integer(f[Rev], 0, INT_MAX, rev) || !integer(f[Seq], 1, MaxSequence, seq)
-            || !operation(f[Op], m.operation))
-            return std::nullopt;
-        if (f.has(Sel) && !selection(f[Sel], m.selection.emplace()))
-            return std::nullopt;
-        m.revision = int(rev);
-        m.sequence = seq;
-        return Message::Client(std::move(m));
-    }
-    if (type == "selection") {
-        Message::SetSelection m;
-        const unsigned fields = bit(Type) | bit(Doc) | bit(Rev) | bit(Sel);
-        if (!f.shape(fields, fields) || !docId(f[Doc], m.doc) || !integer(f[Rev], 0, INT_MAX, rev)
-            || !selection(f[Sel], m.selection))
-            return std::nullopt;
-        m.revision = int(rev);
-        return Message::Client(std::move(m));
-    }
-    return std::nullopt;
+    return clientMessage(f);
 }
 
 std::optional<Message::Server> decodeServer(const QByteArray &frame)
 {
+    {
+        ScannedFields scanned;
+        if (scan(frame, scanned))
+            return serverMessage(scanned);
+    }
     Buffers buffers;
     Fields f;
-    QByteArrayView type;
-    if (!parse(frame, buffers.document, f, type))
+    if (!parse(frame, buffers.document, f))
         return std::nullopt;
-    qint64 rev = 0;
-    qint64 seq = 0;
-    if (type == "op") {
-        Message::RemoteOp m;
-        if (!f.shape(bit(Type) | bit(Doc) | bit(Rev) | bit(Op),
-                     bit(Type) | bit(Doc) | bit(Rev) | bit(Op) | bit(Author) | bit(Seq) | bit(ConnectionId) | bit(Sel))
-            || !string(f[Doc], m.doc) || !integer(f[Rev], 1, INT_MAX, rev) || !operation(f[Op], m.operation))
-            return std::nullopt;
-        if ((f.has(Author) && !string(f[Author], m.author)) || (f.has(Seq) && !integer(f[Seq], 0, MaxSequence, seq))
-            || (f.has(ConnectionId) && !string(f[ConnectionId], m.connectionId))
-            || (f.has(Sel) && !selection(f[Sel], m.selection.emplace())))
-            return std::nullopt;
-        m.revision = int(rev);
-        m.sequence = seq;
-        return Message::Server(std::move(m));
-    }
-    if (type == "ack") {
-        Message::Ack m;
-        const unsigned fields = bit(Type) | bit(Doc) | bit(Rev) | bit(Seq);
-        if (!f.shape(fields, fields) || !string(f[Doc], m.doc) || !integer(f[Rev], 1, INT_MAX, rev)
-            || !integer(f[Seq], 0, MaxSequence, seq))
-            return std::nullopt;
-        m.revision = int(rev);
-        m.sequence = seq;
-        return Message::Server(std::move(m));
-    }
-    if (type == "selection") {
-        Message::SelectionChanged m;
-        if (!f.shape(bit(Type) | bit(Doc) | bit(ConnectionId) | bit(Sel),
-                     bit(Type) | bit(Doc) | bit(ConnectionId) | bit(Rev) | bit(Sel))
-            || !string(f[Doc], m.doc) || !string(f[ConnectionId], m.connectionId) || !selection(f[Sel], m.selection))
-            return std::nullopt;
-        if (f.has(Rev) && !integer(f[Rev], 0, INT_MAX, rev))
-            return std::nullopt;
-        m.revision = int(rev);
-        return Message::Server(std::move(m));
-    }
-    return std::nullopt;
+    return serverMessage(f);
 }
 
 } // namespace fast

@@ -69,16 +69,32 @@ private:
 
 } // namespace
 
+const std::vector<Component> &TextOperation::noComponents()
+{
+    static const std::vector<Component> none;
+    return none;
+}
+
+std::vector<Component> &TextOperation::mutableComponents()
+{
+    if (!d.constData()) {
+        d = new Data;
+        d->components.reserve(4); // a keystroke: retain, insert or delete, retain
+    }
+    return d->components; // detaches if shared
+}
+
 TextOperation &TextOperation::retain(qsizetype n)
 {
     if (n <= 0)
         return *this;
     m_baseLength += n;
     m_targetLength += n;
-    if (!m_components.empty() && m_components.back().kind == Kind::Retain)
-        m_components.back().length += n;
+    std::vector<Component> &components = mutableComponents();
+    if (!components.empty() && components.back().kind == Kind::Retain)
+        components.back().length += n;
     else
-        m_components.push_back({Kind::Retain, n, {}});
+        components.push_back({Kind::Retain, n, {}});
     return *this;
 }
 
@@ -87,22 +103,23 @@ TextOperation &TextOperation::insert(const QString &text)
     if (text.isEmpty())
         return *this;
     m_targetLength += text.size();
-    const std::size_t count = m_components.size();
-    if (count > 0 && m_components.back().kind == Kind::Insert) {
-        Component &last = m_components.back();
+    std::vector<Component> &components = mutableComponents();
+    const std::size_t count = components.size();
+    if (count > 0 && components.back().kind == Kind::Insert) {
+        Component &last = components.back();
         last.text += text;
         last.length = last.text.size();
-    } else if (count > 0 && m_components.back().kind == Kind::Delete) {
+    } else if (count > 0 && components.back().kind == Kind::Delete) {
         // Keep inserts before deletes: "insert then delete" and "delete then insert" are the same edit.
-        if (count > 1 && m_components[count - 2].kind == Kind::Insert) {
-            Component &ins = m_components[count - 2];
+        if (count > 1 && components[count - 2].kind == Kind::Insert) {
+            Component &ins = components[count - 2];
             ins.text += text;
             ins.length = ins.text.size();
         } else {
-            m_components.insert(m_components.end() - 1, Component{Kind::Insert, text.size(), text});
+            components.insert(components.end() - 1, Component{Kind::Insert, text.size(), text});
         }
     } else {
-        m_components.push_back({Kind::Insert, text.size(), text});
+        components.push_back({Kind::Insert, text.size(), text});
     }
     return *this;
 }
@@ -112,22 +129,23 @@ TextOperation &TextOperation::remove(qsizetype n)
     if (n <= 0)
         return *this;
     m_baseLength += n;
-    if (!m_components.empty() && m_components.back().kind == Kind::Delete)
-        m_components.back().length += n;
+    std::vector<Component> &components = mutableComponents();
+    if (!components.empty() && components.back().kind == Kind::Delete)
+        components.back().length += n;
     else
-        m_components.push_back({Kind::Delete, n, {}});
+        components.push_back({Kind::Delete, n, {}});
     return *this;
 }
 
 bool TextOperation::isNoop() const
 {
-    return m_components.empty() || (m_components.size() == 1 && m_components[0].kind == Kind::Retain);
+    return components().empty() || (components().size() == 1 && components()[0].kind == Kind::Retain);
 }
 
 std::optional<Error> TextOperation::checkSurrogates(const QString &doc) const
 {
     qsizetype pos = 0;
-    for (const Component &c : m_components) {
+    for (const Component &c : components()) {
         if (c.kind == Kind::Insert) {
             if (splitsPair(doc, pos))
                 return Error{ErrorCode::SplitsSurrogatePair,
@@ -154,7 +172,7 @@ Expected<QString> TextOperation::apply(const QString &doc) const
     QString result;
     result.reserve(m_targetLength);
     qsizetype pos = 0;
-    for (const Component &c : m_components) {
+    for (const Component &c : components()) {
         switch (c.kind) {
         case Kind::Retain:
             result.append(QStringView(doc).mid(pos, c.length));
@@ -177,8 +195,8 @@ Expected<TextOperation> TextOperation::compose(const TextOperation &next) const
         return mismatch("compose", m_targetLength, next.m_baseLength);
 
     TextOperation result;
-    Cursor a(m_components);
-    Cursor b(next.m_components);
+    Cursor a(components());
+    Cursor b(next.components());
     while (!a.atEnd() || !b.atEnd()) {
         // Deletes of the first and inserts of the second happen regardless of the other side.
         if (!a.atEnd() && a.kind() == Kind::Delete) {
@@ -219,8 +237,8 @@ Expected<std::pair<TextOperation, TextOperation>> TextOperation::transform(const
 
     TextOperation aPrime;
     TextOperation bPrime;
-    Cursor x(a.m_components);
-    Cursor y(b.m_components);
+    Cursor x(a.components());
+    Cursor y(b.components());
     while (!x.atEnd() || !y.atEnd()) {
         // Inserts go first; on a tie, a's insert precedes b's (ot.js).
         if (!x.atEnd() && x.kind() == Kind::Insert) {
@@ -262,7 +280,7 @@ TextOperation TextOperation::invert(const QString &doc) const
 {
     TextOperation inverse;
     qsizetype pos = 0;
-    for (const Component &c : m_components) {
+    for (const Component &c : components()) {
         switch (c.kind) {
         case Kind::Retain:
             inverse.retain(c.length);
@@ -315,10 +333,10 @@ bool TextOperation::shouldBeComposedWith(const TextOperation &next) const
 {
     if (isNoop() || next.isNoop())
         return true;
-    const qsizetype startA = startIndex(m_components);
-    const qsizetype startB = startIndex(next.m_components);
-    const Component *a = simpleComponent(m_components);
-    const Component *b = simpleComponent(next.m_components);
+    const qsizetype startA = startIndex(components());
+    const qsizetype startB = startIndex(next.components());
+    const Component *a = simpleComponent(components());
+    const Component *b = simpleComponent(next.components());
     if (!a || !b)
         return false;
     if (a->kind == Kind::Insert && b->kind == Kind::Insert)
@@ -332,10 +350,10 @@ bool TextOperation::shouldBeComposedWithInverted(const TextOperation &next) cons
 {
     if (isNoop() || next.isNoop())
         return true;
-    const qsizetype startA = startIndex(m_components);
-    const qsizetype startB = startIndex(next.m_components);
-    const Component *a = simpleComponent(m_components);
-    const Component *b = simpleComponent(next.m_components);
+    const qsizetype startA = startIndex(components());
+    const qsizetype startB = startIndex(next.components());
+    const Component *a = simpleComponent(components());
+    const Component *b = simpleComponent(next.components());
     if (!a || !b)
         return false;
     if (a->kind == Kind::Insert && b->kind == Kind::Insert)
@@ -348,7 +366,7 @@ bool TextOperation::shouldBeComposedWithInverted(const TextOperation &next) cons
 QJsonArray TextOperation::toJson() const
 {
     QJsonArray array;
-    for (const Component &c : m_components) {
+    for (const Component &c : components()) {
         switch (c.kind) {
         case Kind::Retain:
             array.append(qint64(c.length));
@@ -366,10 +384,16 @@ QJsonArray TextOperation::toJson() const
 
 QByteArray TextOperation::toJsonBytes() const
 {
-    // Written directly (same bytes as QJsonDocument(toJson())): this runs once per keystroke.
     JsonWriter w(32);
+    writeJson(w);
+    return std::move(w).bytes();
+}
+
+void TextOperation::writeJson(JsonWriter &w) const
+{
+    // Written directly (same bytes as QJsonDocument(toJson())): this runs once per keystroke.
     w.beginArray();
-    for (const Component &c : m_components) {
+    for (const Component &c : components()) {
         switch (c.kind) {
         case Kind::Retain: w.value(qint64(c.length)); break;
         case Kind::Insert: w.value(c.text); break;
@@ -377,7 +401,6 @@ QByteArray TextOperation::toJsonBytes() const
         }
     }
     w.endArray();
-    return std::move(w).bytes();
 }
 
 Expected<TextOperation> TextOperation::fromJson(const QJsonValue &json)

@@ -5,6 +5,7 @@
 
 #include <QJsonArray>
 #include <QJsonValue>
+#include <QSharedData>
 #include <QString>
 
 #include <optional>
@@ -12,6 +13,8 @@
 #include <vector>
 
 namespace collab {
+
+class JsonWriter;
 
 // TextOperation: an edit of a whole document, as a sequence of components that walk over it from start to end:
 //   retain(n)  keep the next n code units,
@@ -44,7 +47,11 @@ public:
     TextOperation &insert(const QString &text);
     TextOperation &remove(qsizetype n);
 
-    const std::vector<Component> &components() const { return m_components; }
+    const std::vector<Component> &components() const
+    {
+        const Data *data = d.constData();
+        return data ? data->components : noComponents();
+    }
     qsizetype baseLength() const { return m_baseLength; }
     qsizetype targetLength() const { return m_targetLength; }
 
@@ -88,11 +95,13 @@ public:
     QJsonArray toJson() const;
     // Compact JSON text of toJson(), e.g. [5,"abc",-2].
     QByteArray toJsonBytes() const;
+    // Writes the same JSON array as the next value of w (the per-keystroke encoders use it).
+    void writeJson(JsonWriter &w) const;
     // Strict: every element an integer (|n| in [1, 2^31-1]) or a non-empty string; errors name the element.
     static Expected<TextOperation> fromJson(const QJsonValue &json);
     static Expected<TextOperation> fromJsonBytes(const QByteArray &json);
 
-    bool operator==(const TextOperation &other) const { return m_components == other.m_components; }
+    bool operator==(const TextOperation &other) const { return components() == other.components(); }
 
     // Convenience constructors for the common single-edit cases (used by bindings and tests).
     static TextOperation makeInsert(qsizetype docLength, qsizetype position, const QString &text);
@@ -103,7 +112,17 @@ public:
     QString toDebugString() const;
 
 private:
-    std::vector<Component> m_components;
+    // The components are shared between copies until one of them changes (copy on write): operations are
+    // copied on every hop (log entry, receipt, broadcast, client state), and a copy is then one atomic
+    // increment instead of a vector and its strings.
+    struct Data : QSharedData
+    {
+        std::vector<Component> components;
+    };
+    static const std::vector<Component> &noComponents();
+    std::vector<Component> &mutableComponents();
+
+    QSharedDataPointer<Data> d;
     qsizetype m_baseLength = 0;
     qsizetype m_targetLength = 0;
 };

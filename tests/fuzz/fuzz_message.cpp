@@ -6,7 +6,9 @@
 //   - an error names a known protocol error code;
 //   - a decoded message re-encodes to a frame that decodes again, and that second encoding is byte-identical
 //     (encode . decode is the identity on encoded frames), so the relay never forwards something it would
-//     itself refuse.
+//     itself refuse;
+//   - the fast decoders (a scanner for compact ASCII frames, then RapidJSON) give exactly what the
+//     QJsonDocument decoder alone gives: the same message, or an error with the same code and text.
 #include "message.h"
 
 #include <cstdio>
@@ -37,6 +39,19 @@ void checkDirection(const QByteArray &frame, Decode decode)
         fail("encoding is not stable across a decode round trip", once);
 }
 
+template<typename Result>
+void checkSameAsSlow(const QByteArray &frame, const Result &fast, const Result &slow)
+{
+    if (fast.hasValue() != slow.hasValue())
+        fail("fast and slow decoders disagree on success", frame);
+    if (fast.hasValue()) {
+        if (collab::Message::encode(*fast) != collab::Message::encode(*slow))
+            fail("fast and slow decoders decode different messages", frame);
+    } else if (fast.error().code != slow.error().code || fast.error().message != slow.error().message) {
+        fail("fast and slow decoders give different errors", frame);
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -44,5 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const QByteArray frame(reinterpret_cast<const char *>(data), qsizetype(size));
     checkDirection(frame, [](const QByteArray &f) { return collab::Message::decodeClient(f); });
     checkDirection(frame, [](const QByteArray &f) { return collab::Message::decodeServer(f); });
+    checkSameAsSlow(frame, collab::Message::decodeClient(frame), collab::Message::decodeClientSlow(frame));
+    checkSameAsSlow(frame, collab::Message::decodeServer(frame), collab::Message::decodeServerSlow(frame));
     return 0;
 }
