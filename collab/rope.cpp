@@ -165,7 +165,10 @@ void insertAt(Node &node, qsizetype position, QStringView text)
         position -= len;
     }
     insertAt(*node.children[i], position, text);
-    normalizeChildren(node);
+    // An insert only grows the child it went into; its siblings were within bounds and still are, so the
+    // (rare) split is the only repair, and a keystroke does not rescan every sibling on its path.
+    if (node.children[i]->isOverfull())
+        normalizeChildren(node);
 }
 
 void removeAt(Node &node, qsizetype position, qsizetype n)

@@ -48,8 +48,8 @@ Expected<ServerDocument::Receipt> ServerDocument::receive(int baseRevision, cons
 {
     // 1. Deduplication: a resend of something already applied must be re-acknowledged, not re-applied, even if
     //    its base revision has meanwhile fallen out of memory.
-    const auto last = m_lastApplied.constFind(clientId);
-    if (last != m_lastApplied.cend()) {
+    const auto last = m_lastApplied.find(clientId); // kept: updated in place at the end (one hash per op)
+    if (last != m_lastApplied.end()) {
         if (sequence <= last->sequence) {
             int landed = sequence == last->sequence ? last->revision : -1;
             // An older resend: look for it in memory, newest first (rare, error path only).
@@ -118,7 +118,10 @@ Expected<ServerDocument::Receipt> ServerDocument::receive(int baseRevision, cons
 
     m_history.push_back(LogEntry{transformed, clientId, sequence});
     ++m_revision;
-    m_lastApplied.insert(clientId, Applied{sequence, m_revision});
+    if (last != m_lastApplied.end())
+        *last = Applied{sequence, m_revision};
+    else
+        m_lastApplied.insert(clientId, Applied{sequence, m_revision});
     return Receipt{m_revision, std::move(transformed)};
 }
 
