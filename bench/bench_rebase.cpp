@@ -2,9 +2,10 @@
 // bench_rebase: the cost of concurrent transformation. N clients go offline and each makes K edits (the
 // first becomes the unsent outstanding operation, the rest compose into the buffer) while a writer commits K
 // edits on the server. Then each client resyncs as the editor does after a reconnect: it is fed the
-// operations since its revision through Client::applyServer (applying the results to its text), calls
-// resumed(), and its outstanding and buffer are received by the ServerDocument and acknowledged. The time
-// of that resync, summed over the clients, is reported for a series of K: it must grow near-linearly.
+// operations since its revision (one by one or in one batch, see --strategy) and applies the results to its
+// text, calls resumed(), and its outstanding and buffer are received by the ServerDocument and acknowledged.
+// The time of that resync, summed over the clients, is reported for a series of K: it must grow
+// near-linearly.
 //
 //   bench_rebase [--trace FILE] [--clients N] [--sizes 1000,2000,...] [--model trace|scattered]
 //                [--strategy per-op|batched]
@@ -16,11 +17,11 @@
 //   scattered  worst case: every edit a one-character insert or delete at a uniformly random position of
 //              the client's copy (fixed seed), so the buffer has about as many components as edits.
 // Strategies:
-//   per-op     what the editor does today: every missed operation through Client::applyServer, each one
-//              transformed against the whole buffer (O(K x buffer components)).
-//   batched    a proposal: compose the missed operations pairwise in a balanced tree (O(K log K)), compose
-//              the outstanding operation and the buffer, transform the two once, and restore the client
-//              with the result as its (unsent) outstanding operation (Client::restorePending).
+//   per-op     every missed operation through Client::applyServer, each one transformed against the whole
+//              buffer (O(K x buffer components)), its result applied to the text.
+//   batched    what the editor does after a reconnect: all missed operations through one
+//              Client::applyServerBatch call (same result as per-op; each missed operation transforms only the
+//              pieces of the pending operations it touches), its one composed result applied to the text.
 // At the end every client catches up and must hold the server's text.
 #include "tracereader.h"
 
@@ -95,27 +96,6 @@ struct Row
     qsizetype bufferComponents = 0;
     bool converged = false;
 };
-
-// a1 . a2 . ... . an, composed pairwise so every level costs about the total size of the operations.
-std::optional<TextOperation> composeAll(std::vector<TextOperation> ops)
-{
-    if (ops.empty())
-        return std::nullopt;
-    while (ops.size() > 1) {
-        std::vector<TextOperation> next;
-        next.reserve(ops.size() / 2 + 1);
-        for (size_t i = 0; i + 1 < ops.size(); i += 2) {
-            auto c = ops[i].compose(ops[i + 1]);
-            if (!c)
-                return std::nullopt;
-            next.push_back(std::move(c.value()));
-        }
-        if (ops.size() % 2)
-            next.push_back(std::move(ops.back()));
-        ops = std::move(next);
-    }
-    return std::move(ops.front());
-}
 
 Row run(const QString &model, const QString &strategy, const TraceReader::Trace &trace, qsizetype warmup,
         int clientCount, qsizetype k)
@@ -193,35 +173,21 @@ Row run(const QString &model, const QString &strategy, const TraceReader::Trace 
         }
         return true;
     };
-    // The proposal: one transform of the composed pending edits over the composed missed operations.
+    // The same in one call: one composed operation to apply.
     const auto catchUpBatched = [&](int i) -> bool {
         Client &c = clients[size_t(i)];
         const auto since = server.operationsSince(c.revision());
-        if (!since || !c.outstanding())
+        if (!since)
             return false;
-        std::vector<TextOperation> missed;
-        missed.reserve(since->size());
+        std::vector<Client::ServerEntry> entries;
+        entries.reserve(since->size());
+        int revision = c.revision();
         for (const auto &entry : *since)
-            missed.push_back(entry.operation);
-        auto theirs = composeAll(std::move(missed));
-        if (!theirs)
-            return true; // nothing missed
-        TextOperation pending = c.outstanding()->operation;
-        if (c.buffer()) {
-            auto composed = pending.compose(*c.buffer());
-            if (!composed)
-                return false;
-            pending = std::move(composed.value());
-        }
-        auto pair = TextOperation::transform(pending, *theirs);
-        if (!pair || texts[size_t(i)].apply(pair->second))
+            entries.push_back({++revision, entry.operation, entry.clientId, entry.sequence});
+        auto effects = c.applyServerBatch(entries);
+        if (!effects)
             return false;
-        const qint64 sequence = c.outstanding()->sequence;
-        Client rebased(c.clientId(), server.revision(), 0);
-        rebased.restorePending(Client::Outgoing{server.revision(), sequence, std::move(pair->first)}, std::nullopt);
-        rebased.disconnected();
-        c = std::move(rebased);
-        return true;
+        return !(effects->apply && texts[size_t(i)].apply(*effects->apply));
     };
     start = Clock::now();
     for (int i = 0; i < clientCount; ++i) {
@@ -268,7 +234,8 @@ int main(int argc, char **argv)
                       QStringLiteral("list"), QStringLiteral("1000,2000,5000,10000,20000")});
     parser.addOption({QStringLiteral("model"), QStringLiteral("trace or scattered."), QStringLiteral("model"),
                       QStringLiteral("trace")});
-    parser.addOption({QStringLiteral("strategy"), QStringLiteral("per-op (Client::applyServer) or batched."),
+    parser.addOption({QStringLiteral("strategy"),
+                      QStringLiteral("per-op (Client::applyServer) or batched (Client::applyServerBatch)."),
                       QStringLiteral("strategy"), QStringLiteral("per-op")});
     parser.addOption({QStringLiteral("warmup"), QStringLiteral("Trace edits before the copies are taken."),
                       QStringLiteral("n"), QStringLiteral("20000")});

@@ -22,9 +22,21 @@ namespace collab {
 // acknowledgement is recognised by the server and never applied twice.
 //
 // Reconnect: call disconnected() when the link drops (local edits keep composing into the buffer); when the
-// link is back, the caller requests the operations since revision(), feeds them through serverOperation()
+// link is back, the caller requests the operations since revision(), feeds them through applyServerBatch()
 // (an operation whose author is this client with the outstanding sequence counts as the acknowledgement),
 // then calls resumed(), which resends the outstanding operation rebased on everything seen meanwhile.
+//
+// Catching up in one batch: applyServerBatch(entries) has exactly the effect of applyServer() on each entry
+// in turn (same state, same operations to the bit), but its cost does not grow with K x pending size. The
+// per-entry path transforms the whole outstanding operation and buffer against every missed operation; a
+// client offline with scattered edits has a buffer of about as many components as edits, so that is
+// quadratic. The batch holds the outstanding operation and the buffer as runs of pieces (slices of the
+// document of about sqrt(components) / 4 components each) and transforms, per missed operation, only the
+// pieces its edits touch; the operations to apply locally are composed in a balanced tree into one.
+// (Composing the missed operations first and transforming once would be cheaper still but is not the same:
+// after the server deleted text around the place of one of our inserts and then inserted at the same spot,
+// transform() one by one puts our insert first, against the composition it goes after; see
+// tst_Client::batchTieAfterDeletion.)
 //
 // Invariants: a buffer only exists beside an outstanding operation (except briefly after restorePending);
 // the outstanding operation is always kept transformed to apply to the server's revision(), and its
@@ -50,6 +62,15 @@ public:
         std::optional<TextOperation> apply;   // apply this to the local document
     };
 
+    // One operation of the server's log, as broadcast or as returned for a catch-up.
+    struct ServerEntry
+    {
+        int revision = 0;        // the revision it produced
+        TextOperation operation;
+        QString authorId;
+        qint64 authorSequence = 0;
+    };
+
     explicit Client(QString clientId, int revision = 0, qint64 lastSequence = 0);
 
     const QString &clientId() const { return m_clientId; }
@@ -71,6 +92,15 @@ public:
     // one from this client matching the outstanding sequence is treated as the acknowledgement.
     Expected<Effects> applyServer(int revision, const TextOperation &op, const QString &authorId,
                                   qint64 authorSequence);
+
+    // applyServer() for each entry in order, as one step (see the header): entries at or below revision()
+    // are skipped, the rest must follow on without a gap. `apply` is the composition of what the single
+    // calls would apply (absent when none would); `send` is what they would send: the buffer promoted by our
+    // acknowledgement, only when online, as it stood then (based on the acknowledgement's revision; the
+    // server rebases it over the later entries as outstanding() already is). Our acknowledgement shows as
+    // outstanding() no longer carrying the sequence it had. On error (gap, base length mismatch) nothing
+    // changes, where the single calls would have taken the entries before the bad one.
+    Expected<Effects> applyServerBatch(const std::vector<ServerEntry> &entries);
 
     // The server acknowledged our outstanding operation as revision `revision`. Returns the buffer to send
     // next, if any. Duplicate or stale acknowledgements are ignored.

@@ -3,6 +3,8 @@
 
 #include "documentbinding.h"
 
+#include <rope.h>
+
 #include <QPlainTextEdit>
 #include <QRandomGenerator>
 
@@ -305,10 +307,8 @@ void SyncConnection::handle(const collab::Message::Opened &m)
     if (m.snapshot) {
         applySnapshot(m.revision, *m.snapshot);
     } else if (m.ops) {
-        for (const collab::CommittedOperation &c : *m.ops) {
-            if (!applyServerOperation(c.revision, c.operation, c.author, c.sequence, QString()))
-                return;
-        }
+        if (!applyCatchUp(*m.ops))
+            return;
     }
 
     m_participants.clear();
@@ -403,23 +403,77 @@ bool SyncConnection::applyServerOperation(int revision, const collab::TextOperat
         return false;
     }
     m_replica.snapshot = std::move(serverText.value());
+    remember(revision, op);
+    return afterServerOperations(*effects, ours, connectionId);
+}
+
+// The operations missed while offline go through the client as one batch (Client::applyServerBatch: same
+// result as one applyServer() each, without transforming the whole pending buffer K times), and reach the
+// editor, the undo stack, the remote cursors and the local store as one operation and one save.
+bool SyncConnection::applyCatchUp(const QList<collab::CommittedOperation> &ops)
+{
+    std::vector<collab::Client::ServerEntry> entries;
+    entries.reserve(size_t(ops.size()));
+    int revision = m_client->revision();
+    for (const collab::CommittedOperation &c : ops) {
+        if (c.revision <= revision)
+            continue; // seen already; a gap is left for the client to report
+        entries.push_back({c.revision, c.operation, c.author, c.sequence});
+        revision = c.revision;
+    }
+    if (entries.empty())
+        return true;
+
+    const bool hadOutstanding = m_client->outstanding().has_value();
+    const qint64 outstandingSequence = hadOutstanding ? m_client->outstanding()->sequence : 0;
+    collab::Expected<collab::Client::Effects> effects = m_client->applyServerBatch(entries);
+    if (!effects) {
+        resync(effects.error().message);
+        return false;
+    }
+    // The relay's text, operation after operation (a rope: each costs O(log n + edit), not a copy of the text).
+    collab::Rope serverText(m_replica.snapshot);
+    for (const collab::Client::ServerEntry &e : entries) {
+        if (serverText.apply(e.operation)) {
+            resync(tr("A server operation does not fit the cached text"));
+            return false;
+        }
+    }
+    m_replica.snapshot = serverText.toString();
+    for (const collab::Client::ServerEntry &e : entries)
+        remember(e.revision, e.operation);
+    // Our in-flight operation was in the log (its acknowledgement was lost): it no longer is outstanding.
+    const bool ours = hadOutstanding
+        && (!m_client->outstanding() || m_client->outstanding()->sequence != outstandingSequence);
+    return afterServerOperations(*effects, ours, QString());
+}
+
+void SyncConnection::remember(int revision, const collab::TextOperation &op)
+{
     m_history.emplace_back(revision, op);
     if (m_history.size() > HistoryLength)
         m_history.pop_front();
+}
+
+// The client has taken server operations (`ours`: among them our outstanding one, so the buffer's edits are
+// now the ones in flight): the editor gets what to apply, the state is saved, the promoted buffer goes out.
+bool SyncConnection::afterServerOperations(const collab::Client::Effects &effects, bool ours,
+                                           const QString &connectionId)
+{
     if (ours) {
         m_outstandingEdits = m_bufferEdits;
         m_bufferEdits = 0;
     }
-    if (effects->apply) {
-        if (!m_binding->applyRemote(*effects->apply)) {
+    if (effects.apply) {
+        if (!m_binding->applyRemote(*effects.apply)) {
             resync(tr("A remote edit does not fit the local text"));
             return false;
         }
-        Q_EMIT remoteApplied(*effects->apply, connectionId);
+        Q_EMIT remoteApplied(*effects.apply, connectionId);
     }
     persist(true);
-    if (effects->send && m_opened && !m_readOnly)
-        sendOutgoing(*effects->send);
+    if (effects.send && m_opened && !m_readOnly)
+        sendOutgoing(*effects.send);
     Q_EMIT statusChanged();
     return true;
 }
@@ -462,9 +516,7 @@ void SyncConnection::afterAcknowledged(const collab::TextOperation &committed, i
 {
     if (collab::Expected<QString> text = committed.apply(m_replica.snapshot))
         m_replica.snapshot = std::move(text.value());
-    m_history.emplace_back(revision, committed);
-    if (m_history.size() > HistoryLength)
-        m_history.pop_front();
+    remember(revision, committed);
     m_outstandingEdits = m_bufferEdits;
     m_bufferEdits = 0;
     persist(true);

@@ -32,8 +32,9 @@ class DocumentBinding;
 //
 // Reconnect: when the link drops the client goes offline (edits keep composing into the buffer); the
 // connection retries with exponential backoff and jitter, sends hello with the same client id and open with
-// the last revision it saw, feeds the missed operations through the client (its own in-flight operation, if
-// it landed, counts as the acknowledgement) and resends what is pending.
+// the last revision it saw, feeds the missed operations through the client as one batch
+// (Client::applyServerBatch; its own in-flight operation, if it landed, counts as the acknowledgement),
+// applies the result to the editor as one operation and resends what is pending.
 //
 // Positions in participant signals are local document positions (moved through the pending edits).
 class SyncConnection : public QObject
@@ -134,6 +135,9 @@ private:
 
     bool applyServerOperation(int revision, const collab::TextOperation &op, const QString &author,
                               qint64 sequence, const QString &connectionId);
+    bool applyCatchUp(const QList<collab::CommittedOperation> &ops);
+    bool afterServerOperations(const collab::Client::Effects &effects, bool ours, const QString &connectionId);
+    void remember(int revision, const collab::TextOperation &op);
     void applySnapshot(int revision, const QString &text);
     void afterAcknowledged(const collab::TextOperation &committed, int revision);
     collab::Selection toLocal(int revision, const collab::Selection &selection) const;

@@ -36,7 +36,159 @@ private Q_SLOTS:
     void transformSelection_data();
     void transformSelection();
     void restorePending();
+
+    void batchMatchesOneByOne();
+    void batchMatchesOneByOneScattered();
+    void batchTieAfterDeletion();
+    void batchAckReleasesBuffer_data();
+    void batchAckReleasesBuffer();
+    void batchSkipsDuplicates();
+    void batchGapIsAnError();
+    void batchWrongBaseLength_data();
+    void batchWrongBaseLength();
 };
+
+namespace {
+
+using Entries = std::vector<Client::ServerEntry>;
+
+// The server's log since `since`, as a catch-up delivers it.
+Entries entriesSince(const collab::ServerDocument &server, int since)
+{
+    Entries entries;
+    int revision = since;
+    const auto missed = server.operationsSince(since);
+    for (const auto &e : *missed)
+        entries.push_back({++revision, e.operation, e.clientId, e.sequence});
+    return entries;
+}
+
+bool sameOutgoing(const std::optional<Client::Outgoing> &a, const std::optional<Client::Outgoing> &b)
+{
+    if (!a || !b)
+        return !a && !b;
+    return a->revision == b->revision && a->sequence == b->sequence && a->operation == b->operation;
+}
+
+// What one applyServer() call per entry does to a copy of `client` and to its local text.
+struct OneByOne
+{
+    Client client;
+    QString text;
+    bool applied = false;               // some call returned an operation to apply
+    std::optional<Client::Outgoing> sent;
+    int sends = 0;
+};
+
+OneByOne oneByOne(const Client &client, const QString &local, const Entries &entries)
+{
+    OneByOne r{client, local, false, std::nullopt, 0};
+    for (const Client::ServerEntry &e : entries) {
+        const auto effects = r.client.applyServer(e.revision, e.operation, e.authorId, e.authorSequence);
+        RC_ASSERT(effects.hasValue());
+        if (effects->apply) {
+            const auto text = effects->apply->apply(r.text);
+            RC_ASSERT(text.hasValue());
+            r.text = *text;
+            r.applied = true;
+        }
+        if (effects->send) {
+            r.sent = effects->send;
+            ++r.sends;
+        }
+    }
+    return r;
+}
+
+// applyServerBatch on another copy must leave the same client, text and effects as one call per entry;
+// and the local text must be the server's text with our pending edits on top.
+void checkBatch(const Client &client, const QString &local, const Entries &entries, const QString &serverText)
+{
+    const OneByOne expected = oneByOne(client, local, entries);
+    Client batched = client;
+    const auto effects = batched.applyServerBatch(entries);
+    RC_ASSERT(effects.hasValue());
+    QString text = local;
+    if (effects->apply) {
+        const auto applied = effects->apply->apply(local);
+        RC_ASSERT(applied.hasValue());
+        text = *applied;
+    }
+    RC_ASSERT(text == expected.text);
+    RC_ASSERT(effects->apply.has_value() == expected.applied);
+    RC_ASSERT(expected.sends <= 1);
+    RC_ASSERT(sameOutgoing(effects->send, expected.sent));
+    RC_ASSERT(batched.revision() == expected.client.revision());
+    RC_ASSERT(batched.state() == expected.client.state());
+    RC_ASSERT(batched.lastSequence() == expected.client.lastSequence());
+    RC_ASSERT(sameOutgoing(batched.outstanding(), expected.client.outstanding()));
+    RC_ASSERT(batched.buffer() == expected.client.buffer());
+
+    QString pending = serverText;
+    if (batched.outstanding()) {
+        const auto t = batched.outstanding()->operation.apply(pending);
+        RC_ASSERT(t.hasValue());
+        pending = *t;
+    }
+    if (batched.buffer()) {
+        const auto t = batched.buffer()->apply(pending);
+        RC_ASSERT(t.hasValue());
+        pending = *t;
+    }
+    RC_ASSERT(pending == text);
+}
+
+// The server's history since `base`: `count` operations of another client from makeOp(current text), and
+// our outstanding operation (as the server transforms it) after the first `ackAt` of them when ackAt >= 0.
+template<typename MakeOp>
+Entries history(collab::ServerDocument &server, const Client &client, int count, int ackAt, MakeOp makeOp)
+{
+    const int base = server.revision();
+    qint64 sequence = 0;
+    for (int i = 0; i <= count; ++i) {
+        if (i == ackAt && client.outstanding()) {
+            const Client::Outgoing &o = *client.outstanding();
+            RC_ASSERT(server.receive(o.revision, o.operation, client.clientId(), o.sequence).hasValue());
+        }
+        if (i < count)
+            RC_ASSERT(server.receive(server.revision(), makeOp(server.text().toString()), QStringLiteral("other"),
+                                     ++sequence)
+                          .hasValue());
+    }
+    return entriesSince(server, base);
+}
+
+// The same entries with some of them delivered twice in a row (the second time already seen).
+Entries withDuplicates(Entries entries, const std::vector<int> &repeat)
+{
+    Entries out;
+    for (size_t i = 0; i < entries.size(); ++i) {
+        out.push_back(entries[i]);
+        for (int r : repeat) {
+            if (size_t(r) == i)
+                out.push_back(entries[i]);
+        }
+    }
+    return out;
+}
+
+// A one-character insert, or a delete of `remove` characters, at `position` (modulo the length), never
+// splitting a surrogate pair.
+TextOperation singleEdit(const QString &doc, int position, int remove, QChar c)
+{
+    qsizetype p = qsizetype(position) % (doc.size() + 1);
+    if (splitsPair(doc, p))
+        --p;
+    if (remove > 0 && p < doc.size()) {
+        qsizetype end = std::min(doc.size(), p + remove);
+        if (splitsPair(doc, end))
+            ++end;
+        return TextOperation::makeDelete(doc.size(), p, end - p);
+    }
+    return TextOperation::makeInsert(doc.size(), p, QString(c));
+}
+
+} // namespace
 
 // Steps on client 0 of a two-client Simulation (document "abc"):
 //   l  client 0 types "x" at the start          u  the server reads client 0's next message
@@ -391,6 +543,217 @@ void tst_Client::restorePending()
     QCOMPARE(resumedD.send->sequence, qint64(4));
     QCOMPARE(resumedD.send->revision, 2);
     QCOMPARE(d.state(), Client::State::AwaitingAck);
+}
+
+void tst_Client::batchMatchesOneByOne()
+{
+    // Random pending edits (none, outstanding, outstanding and buffer, a restored buffer alone), online or
+    // offline, against a random history with our own operation absent, first, in the middle or last.
+    QVERIFY(rc::check("applyServerBatch == applyServer per entry", [] {
+        const QString doc = *genText();
+        const int base = *rc::gen::inRange(0, 4);
+        const bool online = *rc::gen::arbitrary<bool>();
+        const int pending = *rc::gen::inRange(0, 4);
+        Client client(QStringLiteral("me"), base, *rc::gen::inRange<qint64>(0, 3));
+        if (!online)
+            client.disconnected();
+        QString local = doc;
+        if (pending == 3) {
+            const TextOperation b = *genOperation(doc);
+            client.restorePending(std::nullopt, b);
+            local = *b.apply(doc);
+        } else {
+            for (int i = 0; i < pending; ++i) {
+                const TextOperation op = *genOperation(local);
+                RC_ASSERT(client.applyClient(op).hasValue());
+                local = *op.apply(local);
+            }
+        }
+        collab::ServerDocument server(doc, base);
+        const int count = *rc::gen::inRange(0, 7);
+        const int ackAt = *rc::gen::inRange(-1, count + 1);
+        Entries entries = history(server, client, count, ackAt,
+                                  [](const QString &text) { return *genOperation(text); });
+        entries = withDuplicates(std::move(entries), *rc::gen::container<std::vector<int>>(rc::gen::inRange(0, 8)));
+        if (*rc::gen::arbitrary<bool>()) // a stale entry first
+            entries.insert(entries.begin(), Client::ServerEntry{base, TextOperation().retain(99), QStringLiteral("x"), 1});
+        checkBatch(client, local, entries, server.text().toString());
+    }));
+}
+
+void tst_Client::batchMatchesOneByOneScattered()
+{
+    // As in bench_rebase's scattered model, at test size: a buffer of many one-character edits all over the
+    // document (so it is held in several pieces) against a history of such edits, short deletes and a few
+    // whole-document operations.
+    QVERIFY(rc::check("applyServerBatch == applyServer per entry, scattered edits", [] {
+        const QString doc = *rc::gen::map(rc::gen::container<std::string>(rc::gen::inRange('a', char('z' + 1))),
+                                          [](const std::string &s) { return QString::fromStdString(s); });
+        const bool online = *rc::gen::arbitrary<bool>();
+        Client client(QStringLiteral("me"), 10, 4);
+        if (!online)
+            client.disconnected();
+        QString local = doc;
+        const int edits = *rc::gen::inRange(0, 150);
+        for (int i = 0; i < edits; ++i) {
+            const TextOperation op = singleEdit(local, *rc::gen::inRange(0, 1 << 20), *rc::gen::inRange(0, 3) == 0,
+                                                QChar(u'A' + char16_t(i % 26)));
+            RC_ASSERT(client.applyClient(op).hasValue());
+            local = *op.apply(local);
+        }
+        collab::ServerDocument server(doc, 10);
+        const int count = *rc::gen::inRange(0, 150);
+        const int ackAt = *rc::gen::inRange(-1, count + 1);
+        int n = 0;
+        const Entries entries = history(server, client, count, ackAt, [&n](const QString &text) {
+            ++n;
+            if (*rc::gen::inRange(0, 20) == 0)
+                return *genOperation(text);
+            // Deletes of a few characters too: they close the gaps between our edits.
+            const int remove = std::max(0, *rc::gen::inRange(-6, 5));
+            return singleEdit(text, *rc::gen::inRange(0, 1 << 20), remove, QChar(u'0' + char16_t(n % 10)));
+        });
+        checkBatch(client, local, entries, server.text().toString());
+    }));
+}
+
+void tst_Client::batchTieAfterDeletion()
+{
+    // Ours: "x" at 2 of "abc". Server: "b" deleted, then "z" inserted where it was. One by one, ours meets
+    // "z" at the same position and goes first: "axzc". The two server operations composed are [1,"z",-1,1]
+    // (the insert normalized before the delete), against which ours would land after "z": "azxc". The batch
+    // must not take that shortcut.
+    Client c(QStringLiteral("a"));
+    c.disconnected();
+    QVERIFY(c.applyClient(TextOperation::makeInsert(3, 2, QStringLiteral("x"))).hasValue());
+    const Entries entries{{1, TextOperation::makeDelete(3, 1, 1), QStringLiteral("b"), 1},
+                          {2, TextOperation::makeInsert(2, 1, QStringLiteral("z")), QStringLiteral("b"), 2}};
+    const auto effects = c.applyServerBatch(entries);
+    QVERIFY(effects.hasValue());
+    QVERIFY(effects->apply.has_value());
+    QCOMPARE(*effects->apply->apply(QStringLiteral("abxc")), QStringLiteral("axzc"));
+    QCOMPARE(*c.outstanding()->operation.apply(QStringLiteral("azc")), QStringLiteral("axzc"));
+    QCOMPARE(c.outstanding()->revision, 2);
+    QCOMPARE(c.revision(), 2);
+}
+
+void tst_Client::batchAckReleasesBuffer_data()
+{
+    QTest::addColumn<bool>("online");
+    QTest::newRow("online: the promoted buffer is sent") << true;
+    QTest::newRow("offline: it waits for resumed()") << false;
+}
+
+void tst_Client::batchAckReleasesBuffer()
+{
+    QFETCH(bool, online);
+    // "hello": ours puts "!" at the end (sent as sequence 1, then the link dropped), then "?" buffered. The
+    // server has b's ">> " before ours and "." at the end after it.
+    collab::ServerDocument server(QStringLiteral("hello"), 0);
+    Client c(QStringLiteral("a"));
+    const TextOperation mine = TextOperation::makeInsert(5, 5, QStringLiteral("!"));
+    QVERIFY(c.applyClient(mine).hasValue());
+    QVERIFY(c.applyClient(TextOperation::makeInsert(6, 0, QStringLiteral("?"))).hasValue());
+    if (!online)
+        c.disconnected();
+    QVERIFY(server.receive(0, TextOperation::makeInsert(5, 0, QStringLiteral(">> ")), QStringLiteral("b"), 1).hasValue());
+    QVERIFY(server.receive(0, mine, QStringLiteral("a"), 1).hasValue());
+    QVERIFY(server.receive(2, TextOperation::makeInsert(9, 9, QStringLiteral(".")), QStringLiteral("b"), 2).hasValue());
+
+    const auto effects = c.applyServerBatch(entriesSince(server, 0));
+    QVERIFY(effects.hasValue());
+    QVERIFY(effects->apply.has_value());
+    QCOMPARE(*effects->apply->apply(QStringLiteral("?hello!")), QStringLiteral("?>> hello!."));
+    QCOMPARE(c.revision(), 3);
+    QCOMPARE(c.lastSequence(), qint64(2));
+    QVERIFY(c.outstanding().has_value());
+    QCOMPARE(c.outstanding()->sequence, qint64(2));
+    QCOMPARE(c.outstanding()->revision, 3);
+    QCOMPARE(*c.outstanding()->operation.apply(server.text().toString()), QStringLiteral("?>> hello!."));
+    QVERIFY(!c.buffer());
+    // As applyServer() at our entry: the buffer as it stood then (revision 2), before "." was seen.
+    QCOMPARE(effects->send.has_value(), online);
+    if (online) {
+        QCOMPARE(effects->send->revision, 2);
+        QCOMPARE(effects->send->sequence, qint64(2));
+        QVERIFY(effects->send->operation == TextOperation::makeInsert(9, 0, QStringLiteral("?")));
+    }
+}
+
+void tst_Client::batchSkipsDuplicates()
+{
+    Client c(QStringLiteral("a"), 4);
+    QVERIFY(c.applyClient(TextOperation::makeInsert(2, 0, QStringLiteral("x"))).hasValue());
+    const Entries old{{3, TextOperation().retain(7), QStringLiteral("b"), 1},
+                      {4, TextOperation().retain(7), QStringLiteral("b"), 2}};
+    const auto nothing = c.applyServerBatch(old);
+    QVERIFY(nothing.hasValue());
+    QVERIFY(!nothing->apply && !nothing->send);
+    QCOMPARE(c.revision(), 4);
+    QVERIFY(c.applyServerBatch({}).hasValue());
+
+    Entries some = old;
+    some.push_back({5, TextOperation::makeInsert(2, 2, QStringLiteral("y")), QStringLiteral("b"), 3});
+    some.push_back({5, TextOperation::makeInsert(2, 2, QStringLiteral("y")), QStringLiteral("b"), 3});
+    const auto effects = c.applyServerBatch(some);
+    QVERIFY(effects.hasValue() && effects->apply.has_value());
+    QCOMPARE(*effects->apply->apply(QStringLiteral("xab")), QStringLiteral("xaby"));
+    QCOMPARE(c.revision(), 5);
+}
+
+void tst_Client::batchGapIsAnError()
+{
+    Client c(QStringLiteral("a"), 5);
+    QVERIFY(c.applyClient(TextOperation::makeInsert(2, 0, QStringLiteral("x"))).hasValue());
+    QVERIFY(c.applyClient(TextOperation::makeInsert(3, 3, QStringLiteral("y"))).hasValue());
+    const Client before = c;
+    const Entries entries{{6, TextOperation::makeInsert(2, 0, QStringLiteral("q")), QStringLiteral("b"), 1},
+                          {8, TextOperation::makeInsert(3, 0, QStringLiteral("q")), QStringLiteral("b"), 2}};
+    const auto effects = c.applyServerBatch(entries);
+    QVERIFY(!effects.hasValue());
+    QCOMPARE(effects.error().code, ErrorCode::InvalidState);
+    QCOMPARE(c.revision(), 5);
+    QVERIFY(sameOutgoing(c.outstanding(), before.outstanding()));
+    QVERIFY(c.buffer() == before.buffer());
+    QCOMPARE(c.lastSequence(), before.lastSequence());
+}
+
+void tst_Client::batchWrongBaseLength_data()
+{
+    QTest::addColumn<int>("pending"); // local edits before the batch
+    QTest::addColumn<int>("badAt");   // which entry has the wrong base length
+    QTest::newRow("outstanding, first entry") << 1 << 0;
+    QTest::newRow("outstanding and buffer, second entry") << 2 << 1;
+    QTest::newRow("nothing pending, second entry") << 0 << 1;
+}
+
+void tst_Client::batchWrongBaseLength()
+{
+    QFETCH(int, pending);
+    QFETCH(int, badAt);
+    Client c(QStringLiteral("a"), 1, 3);
+    c.disconnected();
+    qsizetype length = 4;
+    for (int i = 0; i < pending; ++i) {
+        QVERIFY(c.applyClient(TextOperation::makeInsert(length, 0, QStringLiteral("x"))).hasValue());
+        ++length;
+    }
+    const Client before = c;
+    Entries entries;
+    qsizetype server = 4;
+    for (int i = 0; i < 3; ++i) {
+        const qsizetype base = i == badAt ? server + 3 : server;
+        entries.push_back({2 + i, TextOperation::makeInsert(base, 0, QStringLiteral("q")), QStringLiteral("b"), i + 1});
+        ++server;
+    }
+    const auto effects = c.applyServerBatch(entries);
+    QVERIFY(!effects.hasValue());
+    QCOMPARE(effects.error().code, ErrorCode::BaseLengthMismatch);
+    QCOMPARE(c.revision(), 1);
+    QCOMPARE(c.state(), before.state());
+    QVERIFY(sameOutgoing(c.outstanding(), before.outstanding()));
+    QVERIFY(c.buffer() == before.buffer());
+    QCOMPARE(c.lastSequence(), before.lastSequence());
 }
 
 QTEST_GUILESS_MAIN(tst_Client)
