@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "undomanager.h"
 
+#include "rope.h"
 #include "selection.h"
 
 #include <algorithm>
@@ -90,6 +91,17 @@ void UndoManager::addLocal(const TextOperation &op, const QString &docBefore, qi
         clear();
         return;
     }
+    addLocal(op, op.invert(docBefore), timestampMs);
+}
+
+void UndoManager::addLocal(const TextOperation &op, const TextOperation &inverse, qint64 timestampMs)
+{
+    if (op.isNoop())
+        return;
+    if (inverse.baseLength() != op.targetLength() || inverse.targetLength() != op.baseLength()) {
+        clear(); // not op's inverse: as a wrong document above
+        return;
+    }
     const SingleEdit edit = singleEdit(op);
     const bool inTime = m_lastTimestamp >= 0 && !m_undo.empty() && timestampMs >= m_lastTimestamp
         && timestampMs - m_lastTimestamp <= m_groupInterval;
@@ -99,7 +111,7 @@ void UndoManager::addLocal(const TextOperation &op, const QString &docBefore, qi
     else if (inTime && edit.kind == SingleEdit::Kind::Delete && m_lastKind == EditKind::Delete)
         continues = edit.position + edit.length == m_lastCaret || edit.position == m_lastCaret;
 
-    addInverse(op.invert(docBefore), timestampMs, continues);
+    addInverse(inverse, timestampMs, continues);
 
     switch (edit.kind) {
     case SingleEdit::Kind::Insert:
@@ -151,28 +163,38 @@ void UndoManager::transformRemote(const TextOperation &op)
         m_lastCaret = Selection::transformIndex(m_lastCaret, op, false);
 }
 
-std::optional<TextOperation> UndoManager::undo(const QString &docNow)
+template<typename Invert>
+std::optional<TextOperation> UndoManager::step(std::vector<TextOperation> &from, std::vector<TextOperation> &to,
+                                               qsizetype docLength, Invert invert)
 {
-    if (m_undo.empty() || m_undo.back().baseLength() != docNow.size())
+    if (from.empty() || from.back().baseLength() != docLength)
         return std::nullopt;
-    TextOperation op = std::move(m_undo.back());
-    m_undo.pop_back();
-    push(m_redo, op.invert(docNow));
+    TextOperation op = std::move(from.back());
+    from.pop_back();
+    push(to, invert(op));
     breakGroup();
     m_lastKind = EditKind::None;
     return op;
 }
 
+std::optional<TextOperation> UndoManager::undo(const QString &docNow)
+{
+    return step(m_undo, m_redo, docNow.size(), [&](const TextOperation &op) { return op.invert(docNow); });
+}
+
 std::optional<TextOperation> UndoManager::redo(const QString &docNow)
 {
-    if (m_redo.empty() || m_redo.back().baseLength() != docNow.size())
-        return std::nullopt;
-    TextOperation op = std::move(m_redo.back());
-    m_redo.pop_back();
-    push(m_undo, op.invert(docNow));
-    breakGroup();
-    m_lastKind = EditKind::None;
-    return op;
+    return step(m_redo, m_undo, docNow.size(), [&](const TextOperation &op) { return op.invert(docNow); });
+}
+
+std::optional<TextOperation> UndoManager::undo(const Rope &docNow)
+{
+    return step(m_undo, m_redo, docNow.length(), [&](const TextOperation &op) { return docNow.invert(op); });
+}
+
+std::optional<TextOperation> UndoManager::redo(const Rope &docNow)
+{
+    return step(m_redo, m_undo, docNow.length(), [&](const TextOperation &op) { return docNow.invert(op); });
 }
 
 void UndoManager::clear()

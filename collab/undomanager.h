@@ -10,6 +10,8 @@
 
 namespace collab {
 
+class Rope;
+
 // UndoManager: undo and redo of the local user's own edits only, as ot.js's UndoManager. Stacks hold
 // inverse operations against the current document; every remote operation transforms both stacks so an
 // undo never touches other people's text and still applies to the document as it is now.
@@ -31,6 +33,9 @@ public:
     // Operations that change nothing are ignored; one whose base length differs from docBefore clears the
     // history (it could not be undone correctly). Any new edit clears the redo stack.
     void addLocal(const TextOperation &op, const QString &docBefore, qint64 timestampMs);
+    // Same, with op's inverse already known (an editor binding computes it from the edited range alone, so a
+    // keystroke does not copy the document). One whose lengths do not mirror op's clears the history.
+    void addLocal(const TextOperation &op, const TextOperation &inverse, qint64 timestampMs);
     // Same, with the inverse already known (e.g. from a Rope).
     void addInverse(const TextOperation &inverse, qint64 timestampMs, bool compose);
 
@@ -46,6 +51,9 @@ public:
     // docNow's length does not fit the step (a caller bug; the stacks are left untouched).
     std::optional<TextOperation> undo(const QString &docNow);
     std::optional<TextOperation> redo(const QString &docNow);
+    // Same on a Rope: O(log n + step) rather than a copy of the document.
+    std::optional<TextOperation> undo(const Rope &docNow);
+    std::optional<TextOperation> redo(const Rope &docNow);
 
     // Stop composing into the current step (e.g. after the caret moved by a click).
     void breakGroup() { m_lastTimestamp = -1; }
@@ -60,6 +68,10 @@ private:
     enum class EditKind { None, Insert, Delete };
 
     void push(std::vector<TextOperation> &stack, TextOperation op);
+    // Pop the top of `from` if it applies to a document of docLength, push its inverse onto `to`.
+    template<typename Invert>
+    std::optional<TextOperation> step(std::vector<TextOperation> &from, std::vector<TextOperation> &to,
+                                      qsizetype docLength, Invert invert);
 
     int m_maxItems;
     qint64 m_groupInterval;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "collabeditor.h"
 
+#include "plaintextlayout.h"
 #include "remotecursoroverlay.h"
 
 #include <QKeyEvent>
@@ -13,6 +14,13 @@ namespace ui {
 CollabEditor::CollabEditor(QWidget *parent)
     : QPlainTextEdit(parent), m_overlay(new RemoteCursorOverlay(this))
 {
+    // A document of our own with the layout installed: QPlainTextEdit::setDocument() is the supported way to
+    // give it a layout (it reconnects the view to it). Font and paint device as QPlainTextEdit sets them.
+    auto *text = new QTextDocument(this);
+    text->setDocumentLayout(new PlainTextLayout(text));
+    text->documentLayout()->setPaintDevice(viewport());
+    text->setDefaultFont(font());
+    setDocument(text);
     connect(m_overlay, &RemoteCursorOverlay::changed, viewport(), qOverload<>(&QWidget::update));
 }
 
@@ -27,6 +35,11 @@ bool CollabEditor::isPositionVisible(qsizetype position) const
 {
     const QRect r = caretRect(position);
     return r.bottom() >= 0 && r.top() <= viewport()->height();
+}
+
+QTextBlock CollabEditor::firstVisibleTextBlock() const
+{
+    return firstVisibleBlock();
 }
 
 void CollabEditor::revealPosition(qsizetype position)

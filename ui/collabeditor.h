@@ -15,6 +15,7 @@ class RemoteCursorOverlay;
 // CollabEditor: the text widget. A QPlainTextEdit (it stays smooth on large documents) that paints the other
 // participants' cursors over its text and leaves Undo/Redo to the window's actions: QTextDocument's undo is
 // off (collab::UndoManager undoes only one's own edits), so the widget must not swallow those shortcuts.
+// Its document is laid out by a PlainTextLayout, so an edit costs the same in a 10 MB text as in a short one.
 class CollabEditor : public QPlainTextEdit
 {
     Q_OBJECT
@@ -28,6 +29,8 @@ public:
     // Scroll (without moving the local caret) so that a position is in view, centred if it was not.
     void revealPosition(qsizetype position);
     bool isPositionVisible(qsizetype position) const;
+    // The first block (paragraph) at least partly in view.
+    QTextBlock firstVisibleTextBlock() const;
 
 protected:
     bool event(QEvent *event) override;

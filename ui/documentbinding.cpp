@@ -36,7 +36,7 @@ DocumentBinding::DocumentBinding(QPlainTextEdit *editor, QObject *parent)
     : QObject(parent), m_editor(editor), m_document(editor->document())
 {
     m_document->setUndoRedoEnabled(false);
-    m_shadow = documentRange(0, m_document->characterCount() - 1);
+    m_shadow = collab::Rope(documentRange(0, m_document->characterCount() - 1));
     connect(m_document, &QTextDocument::contentsChange, this, &DocumentBinding::onContentsChange);
     connect(m_editor, &QPlainTextEdit::cursorPositionChanged, this, &DocumentBinding::onCursorPositionChanged);
     connect(m_editor, &QPlainTextEdit::selectionChanged, this, &DocumentBinding::onCursorPositionChanged);
@@ -76,14 +76,14 @@ void DocumentBinding::resetText(const QString &text)
     const int scroll = m_editor->verticalScrollBar()->value();
     m_applying = true;
     m_document->setPlainText(displayForm(text));
-    m_shadow = text;
+    m_shadow = collab::Rope(text);
     QTextCursor cursor(m_document);
     cursor.setPosition(std::min<int>(oldAnchor, text.size()));
     cursor.setPosition(std::min<int>(oldPosition, text.size()), QTextCursor::KeepAnchor);
     m_editor->setTextCursor(cursor);
     m_editor->verticalScrollBar()->setValue(scroll);
     m_applying = false;
-    if (m_document->characterCount() - 1 != m_shadow.size())
+    if (m_document->characterCount() - 1 != m_shadow.length())
         qWarning("DocumentBinding: the document and its shadow differ in length after a reset");
 }
 
@@ -120,8 +120,8 @@ void DocumentBinding::applyToDocument(const collab::TextOperation &op)
 
 bool DocumentBinding::applyRemote(const collab::TextOperation &op)
 {
-    collab::Expected<QString> result = op.apply(m_shadow);
-    if (!result)
+    // The rope checks the operation (base length, surrogate pairs) before it changes anything.
+    if (m_shadow.apply(op))
         return false;
 
     // Where the caret, the selection and the first visible line are, in engine positions, so they can be put
@@ -138,7 +138,6 @@ bool DocumentBinding::applyRemote(const collab::TextOperation &op)
 
     m_applying = true;
     applyToDocument(op);
-    m_shadow = std::move(result.value());
 
     QTextCursor cursor(m_document);
     cursor.setPosition(int(collab::Selection::transformIndex(oldAnchor, op, false)));
@@ -154,19 +153,22 @@ bool DocumentBinding::applyRemote(const collab::TextOperation &op)
     }
     m_applying = false;
 
-    if (m_document->characterCount() - 1 != m_shadow.size()) {
+    if (m_document->characterCount() - 1 != m_shadow.length()) {
         qWarning("DocumentBinding: document diverged from its shadow; resetting it");
-        resetText(m_shadow);
+        resetText(m_shadow.toString());
     }
     return true;
 }
 
 bool DocumentBinding::applyLocal(const collab::TextOperation &op, Origin origin)
 {
-    collab::Expected<QString> result = op.apply(m_shadow);
-    if (!result)
+    // The inverse is read from the text before op (it needs the deleted text), so the length is checked first;
+    // the rope then checks the rest and applies op.
+    if (op.baseLength() != m_shadow.length())
         return false;
-    const QString before = m_shadow;
+    const collab::TextOperation inverse = m_shadow.invert(op);
+    if (m_shadow.apply(op))
+        return false;
 
     // The caret goes to the end of the last change, as after a normal undo.
     qsizetype position = 0;
@@ -183,7 +185,6 @@ bool DocumentBinding::applyLocal(const collab::TextOperation &op, Origin origin)
 
     m_applying = true;
     applyToDocument(op);
-    m_shadow = std::move(result.value());
     if (caret >= 0) {
         QTextCursor cursor(m_document);
         cursor.setPosition(int(caret));
@@ -191,9 +192,9 @@ bool DocumentBinding::applyLocal(const collab::TextOperation &op, Origin origin)
         m_editor->ensureCursorVisible();
     }
     m_applying = false;
-    if (m_document->characterCount() - 1 != m_shadow.size())
-        resetText(m_shadow);
-    Q_EMIT localEdited(op, before, origin);
+    if (m_document->characterCount() - 1 != m_shadow.length())
+        resetText(m_shadow.toString());
+    Q_EMIT localEdited(op, inverse, origin);
     Q_EMIT localSelectionChanged(selection());
     return true;
 }
@@ -203,15 +204,16 @@ void DocumentBinding::onContentsChange(int position, int removed, int added)
     if (m_applying)
         return;
     const qsizetype newLength = m_document->characterCount() - 1;
+    const qsizetype oldLength = m_shadow.length();
     // QTextDocument counts its implicit final paragraph separator in some changes (a whole-document
     // replace reports it as both removed and added): take it off both sides.
-    if (position + removed > m_shadow.size()) {
-        const int excess = int(position + removed - m_shadow.size());
+    if (position + removed > oldLength) {
+        const int excess = int(position + removed - oldLength);
         removed -= excess;
         added -= excess;
     }
-    if (position < 0 || removed < 0 || added < 0 || position > m_shadow.size()
-        || m_shadow.size() - removed + added != newLength) {
+    if (position < 0 || removed < 0 || added < 0 || position > oldLength
+        || oldLength - removed + added != newLength) {
         resyncFromDocument();
         return;
     }
@@ -221,7 +223,7 @@ void DocumentBinding::onContentsChange(int position, int removed, int added)
 void DocumentBinding::resyncFromDocument()
 {
     const QString now = documentRange(0, m_document->characterCount() - 1);
-    emitEdit(0, m_shadow.size(), now);
+    emitEdit(0, m_shadow.length(), now);
 }
 
 // Report the replacement of m_shadow[position, position + removed) by `inserted`, trimmed to what really
@@ -229,7 +231,7 @@ void DocumentBinding::resyncFromDocument()
 // one letter). The trim never ends inside a surrogate pair, so the operation never splits an emoji.
 void DocumentBinding::emitEdit(qsizetype position, qsizetype removed, const QString &inserted)
 {
-    const QStringView old = QStringView(m_shadow).mid(position, removed);
+    const QString old = m_shadow.mid(position, removed);
     const qsizetype oldSize = old.size();
     const qsizetype newSize = inserted.size();
     qsizetype prefix = 0;
@@ -250,23 +252,25 @@ void DocumentBinding::emitEdit(qsizetype position, qsizetype removed, const QStr
         return;
     // Code that edits the document directly can cut between the halves of a surrogate pair. The operation
     // must not (the engine refuses it), so it is widened to the whole pair, re-inserting the half that stays.
-    const auto splitsPair = [this](qsizetype at) {
-        return at > 0 && at < m_shadow.size() && m_shadow[at - 1].isHighSurrogate() && m_shadow[at].isLowSurrogate();
+    const qsizetype length = m_shadow.length();
+    const auto splitsPair = [this, length](qsizetype at) {
+        return at > 0 && at < length && QChar::isHighSurrogate(m_shadow.at(at - 1))
+            && QChar::isLowSurrogate(m_shadow.at(at));
     };
     if (splitsPair(start)) {
         --start;
-        insertedText.prepend(m_shadow[start]);
+        insertedText.prepend(QChar(m_shadow.at(start)));
     }
     if (splitsPair(end)) {
-        insertedText.append(m_shadow[end]);
+        insertedText.append(QChar(m_shadow.at(end)));
         ++end;
     }
 
-    const collab::TextOperation op =
-        collab::TextOperation::makeReplace(m_shadow.size(), start, end - start, insertedText);
-    const QString before = m_shadow;
-    m_shadow.replace(start, end - start, insertedText);
-    Q_EMIT localEdited(op, before, Origin::User);
+    const collab::TextOperation op = collab::TextOperation::makeReplace(length, start, end - start, insertedText);
+    const collab::TextOperation inverse = m_shadow.invert(op);
+    m_shadow.remove(start, end - start);
+    m_shadow.insert(start, insertedText);
+    Q_EMIT localEdited(op, inverse, Origin::User);
 }
 
 void DocumentBinding::onCursorPositionChanged()

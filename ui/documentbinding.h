@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <textoperation.h>
+#include <rope.h>
 #include <selection.h>
+#include <textoperation.h>
 
 #include <QObject>
 #include <QString>
@@ -21,7 +22,11 @@ namespace ui {
 // Invariants:
 //   - m_shadow is the document's text as the engine sees it: the same length as the QTextDocument (without
 //     its implicit final paragraph separator), position for position. Block breaks (QChar::ParagraphSeparator)
-//     are '\n' in the shadow. The shadow is what removed text and base lengths are computed from.
+//     are '\n' in the shadow. The shadow is what removed text, inverses and base lengths are computed from.
+//   - Nothing done per edit depends on the document's length: the shadow is a collab::Rope (an edit costs
+//     O(log n + edit)), only the edited range of the QTextDocument is read, and the text before an edit is
+//     handed on as the edit's inverse, never as a copy of the document. Only resetText(), text() and a
+//     resynchronisation after the document and the shadow disagree touch the whole text.
 //   - Operations applied with applyRemote() are never reported back as local edits (a guard flag).
 //   - QTextDocument's own undo stack is off: undo belongs to collab::UndoManager, which only undoes
 //     one's own edits.
@@ -38,7 +43,11 @@ public:
     explicit DocumentBinding(QPlainTextEdit *editor, QObject *parent = nullptr);
 
     QPlainTextEdit *editor() const { return m_editor; }
-    const QString &text() const { return m_shadow; }
+    // The whole text, copied out of the shadow: O(n), for saving, snapshots and tests, not for every edit.
+    QString text() const { return m_shadow.toString(); }
+    // The text without a copy (e.g. for collab::UndoManager::undo()).
+    const collab::Rope &rope() const { return m_shadow; }
+    qsizetype length() const { return m_shadow.length(); }
 
     // Replace the whole text (a snapshot from the server or the local store); not reported as an edit.
     void resetText(const QString &text);
@@ -58,8 +67,10 @@ public:
     static QString displayForm(QString text);
 
 Q_SIGNALS:
-    // A local edit: op applies to `before` (the text just before it).
-    void localEdited(const collab::TextOperation &op, const QString &before, ui::DocumentBinding::Origin origin);
+    // A local edit, and its inverse (which takes the text after op back to the text before it), as ot.js's
+    // CodeMirrorAdapter reports a change.
+    void localEdited(const collab::TextOperation &op, const collab::TextOperation &inverse,
+                     ui::DocumentBinding::Origin origin);
     // The local caret or selection moved by the user's doing (not because remote text moved it).
     void localSelectionChanged(const collab::Selection &selection);
 
@@ -73,7 +84,7 @@ private:
 
     QPlainTextEdit *m_editor;
     QTextDocument *m_document = nullptr;
-    QString m_shadow;
+    collab::Rope m_shadow;
     bool m_applying = false;
 };
 

@@ -297,7 +297,7 @@ void MainWindow::undo()
 {
     if (m_editor->isReadOnly())
         return;
-    if (std::optional<collab::TextOperation> op = m_undo.undo(m_binding->text()))
+    if (std::optional<collab::TextOperation> op = m_undo.undo(m_binding->rope()))
         m_binding->applyLocal(*op, DocumentBinding::Origin::UndoRedo);
     updateUndoActions();
 }
@@ -306,16 +306,16 @@ void MainWindow::redo()
 {
     if (m_editor->isReadOnly())
         return;
-    if (std::optional<collab::TextOperation> op = m_undo.redo(m_binding->text()))
+    if (std::optional<collab::TextOperation> op = m_undo.redo(m_binding->rope()))
         m_binding->applyLocal(*op, DocumentBinding::Origin::UndoRedo);
     updateUndoActions();
 }
 
-void MainWindow::onLocalEdited(const collab::TextOperation &op, const QString &before,
+void MainWindow::onLocalEdited(const collab::TextOperation &op, const collab::TextOperation &inverse,
                                DocumentBinding::Origin origin)
 {
     if (origin == DocumentBinding::Origin::User)
-        m_undo.addLocal(op, before, m_clock.elapsed());
+        m_undo.addLocal(op, inverse, m_clock.elapsed());
     m_editor->overlay()->transform(op);
     updateUndoActions();
 }

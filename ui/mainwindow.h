@@ -77,7 +77,8 @@ private:
     void about();
     void openInWindow(const QUrl &url);
 
-    void onLocalEdited(const collab::TextOperation &op, const QString &before, DocumentBinding::Origin origin);
+    void onLocalEdited(const collab::TextOperation &op, const collab::TextOperation &inverse,
+                       DocumentBinding::Origin origin);
     void onRemoteApplied(const collab::TextOperation &op, const QString &connectionId);
     void onParticipantJoined(const collab::Participant &participant);
     void onParticipantSelectionChanged(const QString &connectionId, const collab::Selection &selection);

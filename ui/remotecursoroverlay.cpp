@@ -116,8 +116,13 @@ void RemoteCursorOverlay::paintCursor(QPainter &painter, const Cursor &cursor) c
             fill.setAlpha(70);
             const int from = int(range.from());
             const int to = int(range.to());
-            for (QTextBlock block = document->findBlock(from); block.isValid() && block.position() <= to;
-                 block = block.next()) {
+            // From the first block in view at the earliest: the lines above it are not painted, and walking
+            // them would cost one step per paragraph of a selection that may cover the whole document.
+            QTextBlock block = document->findBlock(from);
+            const QTextBlock top = m_editor->firstVisibleTextBlock();
+            if (top.isValid() && top.position() > block.position())
+                block = top;
+            for (; block.isValid() && block.position() <= to; block = block.next()) {
                 QTextLayout *layout = block.layout();
                 if (!layout || !block.isVisible())
                     continue;

@@ -2,6 +2,7 @@
 #include "undomanager.h"
 
 #include "generators.h"
+#include "rope.h"
 
 #include <QTest>
 
@@ -56,10 +57,12 @@ private Q_SLOTS:
     void undoKeepsRemoteText();
     void remoteDeleteOfOwnTextDropsStep();
     void wrongDocumentIsRefused();
+    void wrongInverseIsRefused();
 
     void propertyUndoAllRestores();
     void propertyUndoRedoRoundTrip();
     void propertyUndoOnlyOwnEdits();
+    void propertyInverseAndRopeFormsMatchTextForms();
 };
 
 // Each edit: "i:<pos>:<text>@<ms>" inserts, "d:<pos>:<n>@<ms>" deletes, "break" calls breakGroup().
@@ -204,6 +207,18 @@ void tst_UndoManager::wrongDocumentIsRefused()
     QVERIFY(!other.canRedo());
 }
 
+void tst_UndoManager::wrongInverseIsRefused()
+{
+    UndoManager undo;
+    undo.addLocal(TextOperation::makeInsert(2, 0, QStringLiteral("x")), QStringLiteral("ab"), 0);
+    QVERIFY(undo.canUndo());
+    // Not the inverse of the edit (its lengths do not mirror it): the history cannot be trusted any more.
+    const TextOperation op = TextOperation::makeInsert(3, 3, QStringLiteral("y"));
+    undo.addLocal(op, TextOperation::makeDelete(5, 0, 1), 10'000);
+    QVERIFY(!undo.canUndo());
+    QVERIFY(!undo.canRedo());
+}
+
 void tst_UndoManager::propertyUndoAllRestores()
 {
     QVERIFY(rc::check("undoing every local edit restores the original text; redoing all restores the last", [] {
@@ -284,6 +299,71 @@ void tst_UndoManager::propertyUndoOnlyOwnEdits()
         QString withoutRemote = doc;
         withoutRemote.remove(remoteMark);
         RC_ASSERT(withoutRemote == initial);
+    }));
+}
+
+void tst_UndoManager::propertyInverseAndRopeFormsMatchTextForms()
+{
+    QVERIFY(rc::check("addLocal(op, inverse) and undo/redo(Rope) do what the QString forms do", [] {
+        QString doc = *genText();
+        collab::Rope rope(doc);
+        UndoManager byText(500, 1000);
+        UndoManager byInverse(500, 1000);
+        const int count = *rc::gen::inRange(0, 30);
+        qint64 now = 0;
+        for (int i = 0; i < count; ++i) {
+            now += *rc::gen::element<qint64>(10, 300, 5000);
+            switch (*rc::gen::inRange(0, 6)) {
+            case 0: { // undo
+                const std::optional<TextOperation> a = byText.undo(doc);
+                const std::optional<TextOperation> b = byInverse.undo(rope);
+                RC_ASSERT(a == b);
+                if (a) {
+                    doc = *a->apply(doc);
+                    RC_ASSERT(!rope.apply(*b));
+                }
+                break;
+            }
+            case 1: { // redo
+                const std::optional<TextOperation> a = byText.redo(doc);
+                const std::optional<TextOperation> b = byInverse.redo(rope);
+                RC_ASSERT(a == b);
+                if (a) {
+                    doc = *a->apply(doc);
+                    RC_ASSERT(!rope.apply(*b));
+                }
+                break;
+            }
+            case 2: { // someone else's insert
+                const TextOperation theirs =
+                    TextOperation::makeInsert(doc.size(), *genPosition(doc), QString(2, remoteMark));
+                doc = *theirs.apply(doc);
+                RC_ASSERT(!rope.apply(theirs));
+                byText.transformRemote(theirs);
+                byInverse.transformRemote(theirs);
+                break;
+            }
+            default: { // an own edit, as the editor binding reports it: with its inverse from the rope
+                const TextOperation op = *genOperation(doc);
+                byText.addLocal(op, doc, now);
+                byInverse.addLocal(op, rope.invert(op), now);
+                doc = *op.apply(doc);
+                RC_ASSERT(!rope.apply(op));
+                break;
+            }
+            }
+            RC_ASSERT(rope.toString() == doc);
+            RC_ASSERT(byText.undoDepth() == byInverse.undoDepth());
+            RC_ASSERT(byText.redoDepth() == byInverse.redoDepth());
+        }
+        while (true) {
+            const std::optional<TextOperation> a = byText.undo(doc);
+            RC_ASSERT(a == byInverse.undo(rope));
+            if (!a)
+                break;
+            doc = *a->apply(doc);
+            RC_ASSERT(!rope.apply(*a));
+        }
     }));
 }
 

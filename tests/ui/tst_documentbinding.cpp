@@ -25,7 +25,7 @@ private:
     struct Recorded
     {
         TextOperation op;
-        QString before;
+        TextOperation inverse;
         DocumentBinding::Origin origin;
     };
 
@@ -40,15 +40,19 @@ private:
         return text;
     }
 
-    // Every edit applies to the text before it, and the shadow equals the widget's text.
+    // Every edit applies to the text before it, its inverse takes the text back, and the shadow equals the
+    // widget's text.
     void checkConsistent(const QString &initial)
     {
         QString text = initial;
         for (const Recorded &r : std::as_const(m_edits)) {
-            QCOMPARE(r.before, text);
             collab::Expected<QString> next = r.op.apply(text);
             QVERIFY2(next.hasValue(), qPrintable(r.op.toDebugString()));
             QVERIFY2(!r.op.checkSurrogates(text).has_value(), qPrintable(r.op.toDebugString()));
+            QCOMPARE(r.inverse, r.op.invert(text));
+            collab::Expected<QString> back = r.inverse.apply(next.value());
+            QVERIFY2(back.hasValue(), qPrintable(r.inverse.toDebugString()));
+            QCOMPARE(back.value(), text);
             text = next.value();
         }
         QCOMPARE(text, m_binding->text());
@@ -63,8 +67,8 @@ private Q_SLOTS:
         m_binding = std::make_unique<DocumentBinding>(m_editor.get());
         m_edits.clear();
         connect(m_binding.get(), &DocumentBinding::localEdited, this,
-                [this](const TextOperation &op, const QString &before, DocumentBinding::Origin origin) {
-                    m_edits.append(Recorded{op, before, origin});
+                [this](const TextOperation &op, const TextOperation &inverse, DocumentBinding::Origin origin) {
+                    m_edits.append(Recorded{op, inverse, origin});
                 });
         m_editor->show();
         QVERIFY(QTest::qWaitForWindowExposed(m_editor.get()));
@@ -351,7 +355,7 @@ private Q_SLOTS:
                          qPrintable(op.toDebugString() + QStringLiteral(" on ") + m_binding->text()));
                 QCOMPARE(m_edits.size(), before);
                 // Record it so the chain of operations stays checkable.
-                m_edits.append(Recorded{op, expected, DocumentBinding::Origin::User});
+                m_edits.append(Recorded{op, op.invert(expected), DocumentBinding::Origin::User});
                 break;
             }
             }
