@@ -125,7 +125,7 @@ public:
                              .arg(m_baseLength)};
 
         // The edited stretch of `other`: base positions [first, last], components [f, l].
-        const std::vector<TextOperation::Component> &oc = other.components();
+        const TextOperation::Components oc = other.components();
         qsizetype position = 0;
         qsizetype first = -1;
         qsizetype last = 0;
@@ -221,7 +221,7 @@ private:
     // cuts fall between components of a normalized operation, so never between a delete and an insert.
     void split(const TextOperation &op, std::vector<TextOperation> &out) const
     {
-        const std::vector<TextOperation::Component> &components = op.components();
+        const TextOperation::Components components = op.components();
         if (components.size() <= m_maxComponents) {
             if (!components.empty())
                 out.push_back(op);

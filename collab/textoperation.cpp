@@ -6,6 +6,7 @@
 #include <QJsonDocument>
 #include <QJsonParseError>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -41,7 +42,7 @@ Error mismatch(const char *what, qsizetype expected, qsizetype actual)
 class Cursor
 {
 public:
-    explicit Cursor(const std::vector<Component> &c) : m_components(c) {}
+    explicit Cursor(TextOperation::Components c) : m_components(c) {}
 
     bool atEnd() const { return m_index >= m_components.size(); }
     Kind kind() const { return m_components[m_index].kind; }
@@ -62,26 +63,25 @@ public:
     void skip() { advance(remaining()); }
 
 private:
-    const std::vector<Component> &m_components;
+    TextOperation::Components m_components;
     std::size_t m_index = 0;
     qsizetype m_offset = 0;
 };
 
 } // namespace
 
-const std::vector<Component> &TextOperation::noComponents()
+TextOperation::Storage &TextOperation::mutableComponents()
 {
-    static const std::vector<Component> none;
-    return none;
+    if (!d.constData())
+        d = new Data;
+    return d->components; // detaches if shared
 }
 
-std::vector<Component> &TextOperation::mutableComponents()
+bool TextOperation::operator==(const TextOperation &other) const
 {
-    if (!d.constData()) {
-        d = new Data;
-        d->components.reserve(4); // a keystroke: retain, insert or delete, retain
-    }
-    return d->components; // detaches if shared
+    const Components a = components();
+    const Components b = other.components();
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
 }
 
 TextOperation &TextOperation::retain(qsizetype n)
@@ -90,7 +90,7 @@ TextOperation &TextOperation::retain(qsizetype n)
         return *this;
     m_baseLength += n;
     m_targetLength += n;
-    std::vector<Component> &components = mutableComponents();
+    Storage &components = mutableComponents();
     if (!components.empty() && components.back().kind == Kind::Retain)
         components.back().length += n;
     else
@@ -103,7 +103,7 @@ TextOperation &TextOperation::insert(const QString &text)
     if (text.isEmpty())
         return *this;
     m_targetLength += text.size();
-    std::vector<Component> &components = mutableComponents();
+    Storage &components = mutableComponents();
     const std::size_t count = components.size();
     if (count > 0 && components.back().kind == Kind::Insert) {
         Component &last = components.back();
@@ -129,7 +129,7 @@ TextOperation &TextOperation::remove(qsizetype n)
     if (n <= 0)
         return *this;
     m_baseLength += n;
-    std::vector<Component> &components = mutableComponents();
+    Storage &components = mutableComponents();
     if (!components.empty() && components.back().kind == Kind::Delete)
         components.back().length += n;
     else
@@ -302,7 +302,7 @@ namespace {
 
 // ot.js's getSimpleOp: the single non-retain component of an operation of the form
 // [retain] (insert|delete) [retain], or nullptr.
-const Component *simpleComponent(const std::vector<Component> &c)
+const Component *simpleComponent(TextOperation::Components c)
 {
     switch (c.size()) {
     case 1:
@@ -322,7 +322,7 @@ const Component *simpleComponent(const std::vector<Component> &c)
     }
 }
 
-qsizetype startIndex(const std::vector<Component> &c)
+qsizetype startIndex(TextOperation::Components c)
 {
     return (!c.empty() && c[0].kind == Kind::Retain) ? c[0].length : 0;
 }

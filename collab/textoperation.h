@@ -6,9 +6,11 @@
 #include <QJsonArray>
 #include <QJsonValue>
 #include <QSharedData>
+#include <QVarLengthArray>
 #include <QString>
 
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -47,10 +49,13 @@ public:
     TextOperation &insert(const QString &text);
     TextOperation &remove(qsizetype n);
 
-    const std::vector<Component> &components() const
+    // The components in order (a view into this operation: valid while it lives and is not changed).
+    using Components = std::span<const Component>;
+    Components components() const
     {
         const Data *data = d.constData();
-        return data ? data->components : noComponents();
+        return data ? Components(data->components.constData(), std::size_t(data->components.size()))
+                    : Components();
     }
     qsizetype baseLength() const { return m_baseLength; }
     qsizetype targetLength() const { return m_targetLength; }
@@ -101,7 +106,7 @@ public:
     static Expected<TextOperation> fromJson(const QJsonValue &json);
     static Expected<TextOperation> fromJsonBytes(const QByteArray &json);
 
-    bool operator==(const TextOperation &other) const { return components() == other.components(); }
+    bool operator==(const TextOperation &other) const;
 
     // Convenience constructors for the common single-edit cases (used by bindings and tests).
     static TextOperation makeInsert(qsizetype docLength, qsizetype position, const QString &text);
@@ -114,13 +119,14 @@ public:
 private:
     // The components are shared between copies until one of them changes (copy on write): operations are
     // copied on every hop (log entry, receipt, broadcast, client state), and a copy is then one atomic
-    // increment instead of a vector and its strings.
+    // increment instead of a vector and its strings. Up to three components (a keystroke: retain, insert or
+    // delete, retain) live inside the one allocation.
+    using Storage = QVarLengthArray<Component, 3>;
     struct Data : QSharedData
     {
-        std::vector<Component> components;
+        Storage components;
     };
-    static const std::vector<Component> &noComponents();
-    std::vector<Component> &mutableComponents();
+    Storage &mutableComponents();
 
     QSharedDataPointer<Data> d;
     qsizetype m_baseLength = 0;
