@@ -393,13 +393,15 @@ std::optional<Error> Rope::apply(const TextOperation &op)
                      QStringLiteral("operation boundary at position %1 splits a surrogate pair").arg(p)};
     };
     qsizetype base = 0;
+    qsizetype checked = -1; // an insert starts and ends at the same base position: look there once
     for (const auto &c : op.components()) {
-        if (splitsPair(base))
+        if (base != checked && splitsPair(base))
             return splitError(base);
+        checked = base;
         if (c.kind != TextOperation::Kind::Insert)
             base += c.length;
     }
-    if (splitsPair(base))
+    if (base != checked && splitsPair(base))
         return splitError(base);
 
     qsizetype position = 0; // in the text as edited so far
