@@ -9,6 +9,10 @@
 #include <QSqlQuery>
 #include <QVariant>
 
+#include <algorithm>
+#include <climits>
+#include <concepts>
+
 Q_DECLARE_LOGGING_CATEGORY(lcStorage)
 Q_LOGGING_CATEGORY(lcStorage, "coscribe.relay.storage")
 
@@ -19,6 +23,10 @@ namespace {
 QAtomicInteger<int> connectionCounter;
 
 qint64 now() { return QDateTime::currentMSecsSinceEpoch(); }
+
+QString describe(const QString &what) { return what; }
+template<std::invocable What>
+QString describe(const What &what) { return what(); }
 
 } // namespace
 
@@ -39,19 +47,127 @@ SqlStorage::~SqlStorage()
     }
 }
 
+QSqlDatabase SqlStorage::database() const
+{
+    return QSqlDatabase::database(m_connectionName, false);
+}
+
 bool SqlStorage::fail(const QString &what, const QSqlError &error)
 {
-    m_lastError = what + QStringLiteral(": ") + error.text();
-    qCWarning(lcStorage).noquote() << m_lastError;
+    const bool lost = lostConnection(error); // logs the outage itself, once
+    m_lastError = what + QStringLiteral(": ") + (lost ? QStringLiteral("database connection lost: ") : QString())
+            + error.text().simplified();
+    if (!lost)
+        qCWarning(lcStorage).noquote() << m_lastError;
     return false;
+}
+
+// QPSQL reports a dead connection as a StatementError ("Unable to create query", SQLSTATE 57P01 when the
+// server said goodbye first, nothing when the socket just broke), as a TransactionError from COMMIT, and
+// QSqlError::ConnectionError only from open(). What is reliable is the driver's own state: QPSQLDriver::isOpen()
+// is PQstatus() == CONNECTION_OK, false once libpq saw the connection break. The SQLSTATE classes are a second
+// opinion: 08 (connection exception) and 57P (operator intervention: shutdown, terminated, starting up) end the
+// session. SQLite has no connection to lose (and QSQLITE reports a failed step, a constraint violation
+// included, as a ConnectionError): never a lost connection there.
+bool SqlStorage::lostConnection(const QSqlError &error)
+{
+    if (m_disconnected)
+        return true;
+    if (m_options.driver == u"QSQLITE")
+        return false;
+    const QString state = error.nativeErrorCode();
+    const bool lost = !database().isOpen() || error.type() == QSqlError::ConnectionError
+            || state.startsWith(QLatin1StringView("08")) || state.startsWith(QLatin1StringView("57P"));
+    if (!lost)
+        return false;
+    m_disconnected = true;
+    m_transactionLost = m_inTransaction;
+    m_outageReason = error.databaseText().simplified();
+    if (m_outageReason.endsWith(QLatin1StringView(" ()"))) // QPSQL's empty "(SQLSTATE)"
+        m_outageReason.chop(3);
+    m_outage.start();
+    m_backoff = std::chrono::milliseconds(0);
+    m_nextAttempt = QDeadlineTimer(0); // the first attempt: at once
+    qCWarning(lcStorage).noquote() << "lost the database connection:" << m_outageReason
+                                   << (m_transactionLost ? "(the open transaction is lost);" : ";")
+                                   << "storage calls fail until it is back, reconnecting with a backoff up to"
+                                   << m_options.reconnectBackoffMax.count() << "ms";
+    return true;
+}
+
+bool SqlStorage::ensureConnected(const QString &what)
+{
+    if (ensureConnected())
+        return true;
+    m_lastError.prepend(what + QStringLiteral(": "));
+    return false;
+}
+
+bool SqlStorage::ensureConnected()
+{
+    if (!m_open) {
+        m_lastError = QStringLiteral("storage is not open");
+        return false;
+    }
+    if (m_transactionLost) {
+        m_lastError = QStringLiteral("the transaction was lost with the database connection (%1); nothing of it "
+                                     "is stored").arg(m_outageReason);
+        return false;
+    }
+    if (!m_disconnected)
+        return true;
+    if (!m_nextAttempt.hasExpired()) {
+        m_lastError = QStringLiteral("database unavailable for %1 s (%2); next reconnect attempt in %3 ms")
+                              .arg(double(m_outage.elapsed()) / 1000.0, 0, 'f', 1)
+                              .arg(m_outageReason)
+                              .arg(m_nextAttempt.remainingTime());
+        return false;
+    }
+    ++m_reconnectAttempts;
+    if (!connectDatabase()) {
+        m_outageReason = m_lastError;
+        m_backoff = std::clamp(2 * m_backoff, m_options.reconnectBackoff, m_options.reconnectBackoffMax);
+        m_nextAttempt = QDeadlineTimer(m_backoff);
+        m_lastError = QStringLiteral("database unavailable for %1 s (%2); next reconnect attempt in %3 ms")
+                              .arg(double(m_outage.elapsed()) / 1000.0, 0, 'f', 1)
+                              .arg(m_outageReason)
+                              .arg(m_backoff.count());
+        qCDebug(lcStorage).noquote() << "reconnect failed:" << m_outageReason;
+        return false;
+    }
+    m_disconnected = false;
+    qCInfo(lcStorage).noquote() << "database connection restored after"
+                                << double(m_outage.elapsed()) / 1000.0 << "s";
+    return true;
 }
 
 bool SqlStorage::exec(const QString &sql)
 {
-    QSqlQuery q(QSqlDatabase::database(m_connectionName, false));
-    if (!q.exec(sql))
-        return fail(sql.left(60), q.lastError());
+    QSqlQuery q(database());
+    if (!q.exec(sql)) {
+        m_lastError = sql.left(60) + QStringLiteral(": ") + q.lastError().text().simplified();
+        return false;
+    }
     return true;
+}
+
+// (Re)open the connection and run the per-connection setup; false + lastError() on failure. Used by open()
+// and by every reconnect: closing and reopening the same QSqlDatabase replaces its PGconn (no query of the
+// old one is alive between calls).
+bool SqlStorage::connectDatabase()
+{
+    QSqlDatabase db = database();
+    db.close();
+    if (!db.open()) {
+        m_lastError = QStringLiteral("opening database: ") + db.lastError().text().simplified();
+        return false;
+    }
+    if (m_options.driver == u"QSQLITE") {
+        return exec(QStringLiteral("PRAGMA journal_mode=WAL"))
+                && exec(m_options.synchronousFull ? QStringLiteral("PRAGMA synchronous=FULL")
+                                                  : QStringLiteral("PRAGMA synchronous=NORMAL"));
+    }
+    return exec(QStringLiteral("SET client_min_messages TO WARNING")); // no "already exists" notices
 }
 
 bool SqlStorage::open()
@@ -68,19 +184,19 @@ bool SqlStorage::open()
         db.setPort(m_options.port);
         db.setUserName(m_options.user);
         db.setPassword(m_options.password);
+        // A reconnect must not block the relay's event loop for minutes on an unreachable host (libpq's default
+        // is to wait for TCP); application_name lets operators (and tests) find this connection in
+        // pg_stat_activity.
+        db.setConnectOptions(QStringLiteral("connect_timeout=5;application_name=coscribe-relay"));
     } else {
         // Wait for a lock held by another process (a second relay on the same file) instead of failing.
         db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
     }
-    if (!db.open())
-        return fail(QStringLiteral("opening database"), db.lastError());
-    if (!sqlite && !exec(QStringLiteral("SET client_min_messages TO WARNING"))) // no "already exists" notices
+    m_disconnected = false;
+    m_inTransaction = m_transactionLost = false;
+    if (!connectDatabase()) {
+        qCWarning(lcStorage).noquote() << m_lastError;
         return false;
-    if (sqlite) {
-        if (!exec(QStringLiteral("PRAGMA journal_mode=WAL"))
-            || !exec(m_options.synchronousFull ? QStringLiteral("PRAGMA synchronous=FULL")
-                                               : QStringLiteral("PRAGMA synchronous=NORMAL")))
-            return false;
     }
     const QString schema[] = {
         QStringLiteral("CREATE TABLE IF NOT EXISTS documents ("
@@ -103,86 +219,108 @@ bool SqlStorage::open()
                        " created BIGINT NOT NULL,"
                        " PRIMARY KEY (doc, revision))"),
     };
-    for (const QString &sql : schema)
-        if (!exec(sql))
+    for (const QString &sql : schema) {
+        if (!exec(sql)) {
+            qCWarning(lcStorage).noquote() << m_lastError;
             return false;
+        }
+    }
     m_open = true;
     return true;
 }
 
+template<typename What>
+std::optional<QSqlQuery> SqlStorage::run(const What &what, const QString &sql,
+                                         std::initializer_list<QVariant> values, Kind kind)
+{
+    for (int attempt = 0;; ++attempt) {
+        if (!ensureConnected()) {
+            m_lastError.prepend(describe(what) + QStringLiteral(": "));
+            return std::nullopt;
+        }
+        QSqlQuery q(database());
+        q.setForwardOnly(kind == Kind::StreamedRead);
+        const bool prepared = q.prepare(sql);
+        if (prepared) {
+            for (const QVariant &value : values)
+                q.addBindValue(value);
+            if (q.exec())
+                return q;
+        }
+        // Once, on a connection found dead by this very call, and only if running it twice cannot apply it
+        // twice. Inside a transaction never: the transaction died with the connection.
+        const bool retry = attempt == 0 && !m_inTransaction && lostConnection(q.lastError())
+                && (kind != Kind::Write || !prepared);
+        if (!retry) {
+            fail(describe(what), q.lastError());
+            return std::nullopt;
+        }
+        qCDebug(lcStorage).noquote() << describe(what) << "found the connection dead before running; running it again";
+    }
+}
+
 std::optional<std::vector<Storage::DocumentRecord>> SqlStorage::documents()
 {
-    QSqlQuery q(QSqlDatabase::database(m_connectionName, false));
-    if (!q.exec(QStringLiteral("SELECT d.id, d.name, d.created, COALESCE(MAX(o.revision), 0) FROM documents d"
-                               " LEFT JOIN operations o ON o.doc = d.id GROUP BY d.id, d.name, d.created"
-                               " ORDER BY d.id"))) {
-        fail(QStringLiteral("listing documents"), q.lastError());
+    auto q = run(QStringLiteral("listing documents"),
+                 QStringLiteral("SELECT d.id, d.name, d.created, COALESCE(MAX(o.revision), 0) FROM documents d"
+                                " LEFT JOIN operations o ON o.doc = d.id GROUP BY d.id, d.name, d.created"
+                                " ORDER BY d.id"),
+                 {}, Kind::Read);
+    if (!q)
         return std::nullopt;
-    }
     std::vector<DocumentRecord> list;
-    while (q.next())
-        list.push_back({q.value(0).toString(), q.value(1).toString(), q.value(2).toLongLong(), q.value(3).toInt()});
+    while (q->next())
+        list.push_back({q->value(0).toString(), q->value(1).toString(), q->value(2).toLongLong(), q->value(3).toInt()});
     return list;
 }
 
 std::optional<Storage::DocumentRecord> SqlStorage::document(const QString &id)
 {
     m_lastError.clear();
-    QSqlQuery q(QSqlDatabase::database(m_connectionName, false));
-    q.prepare(QStringLiteral("SELECT d.name, d.created, (SELECT COALESCE(MAX(revision), 0) FROM operations"
-                             " WHERE doc = ?) FROM documents d WHERE d.id = ?"));
-    q.addBindValue(id);
-    q.addBindValue(id);
-    if (!q.exec()) {
-        fail(QStringLiteral("reading document"), q.lastError());
+    auto q = run(QStringLiteral("reading document"),
+                 QStringLiteral("SELECT d.name, d.created, (SELECT COALESCE(MAX(revision), 0) FROM operations"
+                                " WHERE doc = ?) FROM documents d WHERE d.id = ?"),
+                 {id, id}, Kind::Read);
+    if (!q || !q->next())
         return std::nullopt;
-    }
-    if (!q.next())
-        return std::nullopt;
-    return DocumentRecord{id, q.value(0).toString(), q.value(1).toLongLong(), q.value(2).toInt()};
+    return DocumentRecord{id, q->value(0).toString(), q->value(1).toLongLong(), q->value(2).toInt()};
 }
 
 bool SqlStorage::createDocument(const QString &id, const QString &name)
 {
-    QSqlQuery q(QSqlDatabase::database(m_connectionName, false));
-    q.prepare(QStringLiteral("INSERT INTO documents (id, name, created) VALUES (?, ?, ?)"));
-    q.addBindValue(id);
-    q.addBindValue(name);
-    q.addBindValue(now());
-    if (!q.exec())
-        return fail(QStringLiteral("creating document"), q.lastError());
-    return true;
+    return run(QStringLiteral("creating document"),
+               QStringLiteral("INSERT INTO documents (id, name, created) VALUES (?, ?, ?)"), {id, name, now()},
+               Kind::Write)
+            .has_value();
 }
 
 bool SqlStorage::renameDocument(const QString &id, const QString &name)
 {
-    QSqlQuery q(QSqlDatabase::database(m_connectionName, false));
-    q.prepare(QStringLiteral("UPDATE documents SET name = ? WHERE id = ?"));
-    q.addBindValue(name);
-    q.addBindValue(id);
-    if (!q.exec())
-        return fail(QStringLiteral("renaming document"), q.lastError());
-    return true;
+    return run(QStringLiteral("renaming document"), QStringLiteral("UPDATE documents SET name = ? WHERE id = ?"),
+               {name, id}, Kind::Write)
+            .has_value();
 }
 
 bool SqlStorage::deleteDocument(const QString &id)
 {
-    QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
-    if (!db.transaction())
-        return fail(QStringLiteral("deleting document"), db.lastError());
+    const QString what = QStringLiteral("deleting document");
+    if (!begin(what))
+        return false;
     for (const char *sql : {"DELETE FROM operations WHERE doc = ?", "DELETE FROM snapshots WHERE doc = ?",
                             "DELETE FROM documents WHERE id = ?"}) {
-        QSqlQuery q(db);
-        q.prepare(QLatin1StringView(sql));
-        q.addBindValue(id);
-        if (!q.exec()) {
-            fail(QStringLiteral("deleting document"), q.lastError());
-            db.rollback();
+        if (!run(what, QLatin1StringView(sql), {id}, Kind::Write)) {
+            const QString error = m_lastError;
+            rollback(what);
+            m_lastError = error;
             return false;
         }
     }
-    if (!db.commit())
-        return fail(QStringLiteral("deleting document"), db.lastError());
+    if (!commit(what)) {
+        const QString error = m_lastError;
+        rollback(what);
+        m_lastError = error;
+        return false;
+    }
     return true;
 }
 
@@ -190,127 +328,141 @@ bool SqlStorage::appendOperation(const QString &doc, const OperationRecord &op)
 {
     // Outside a transaction one statement in autocommit mode: committed (and with synchronous=FULL, fsynced)
     // when exec returns. Inside one (group commit), durable when commitTransaction() returns.
-    QSqlQuery q(QSqlDatabase::database(m_connectionName, false));
-    q.prepare(QStringLiteral("INSERT INTO operations (doc, revision, op, client_id, seq, created)"
-                             " VALUES (?, ?, ?, ?, ?, ?)"));
-    q.addBindValue(doc);
-    q.addBindValue(op.revision);
-    q.addBindValue(QString::fromUtf8(op.operation));
-    q.addBindValue(op.clientId);
-    q.addBindValue(op.sequence);
-    q.addBindValue(now());
-    if (!q.exec())
-        return fail(QStringLiteral("committing operation %1 of %2").arg(op.revision).arg(doc), q.lastError());
-    return true;
+    return run([&] { return QStringLiteral("committing operation %1 of %2").arg(op.revision).arg(doc); },
+               QStringLiteral("INSERT INTO operations (doc, revision, op, client_id, seq, created)"
+                              " VALUES (?, ?, ?, ?, ?, ?)"),
+               {doc, op.revision, QString::fromUtf8(op.operation), op.clientId, op.sequence, now()}, Kind::Write)
+            .has_value();
 }
 
 bool SqlStorage::beginTransaction()
 {
-    QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
-    if (!db.transaction())
-        return fail(QStringLiteral("starting a transaction"), db.lastError());
-    return true;
+    return begin(QStringLiteral("starting a transaction"));
 }
 
 bool SqlStorage::commitTransaction()
 {
-    QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
-    if (!db.commit())
-        return fail(QStringLiteral("committing a transaction"), db.lastError());
-    return true;
+    return commit(QStringLiteral("committing a transaction"));
 }
 
 bool SqlStorage::rollbackTransaction()
 {
-    QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+    return rollback(QStringLiteral("rolling back a transaction"));
+}
+
+bool SqlStorage::begin(const QString &what)
+{
+    // A caller that never rolled back a transaction lost with the connection: that one is gone anyway.
+    m_inTransaction = m_transactionLost = false;
+    for (int attempt = 0;; ++attempt) {
+        if (!ensureConnected(what))
+            return false;
+        QSqlDatabase db = database();
+        if (db.transaction()) {
+            m_inTransaction = true;
+            return true;
+        }
+        // BEGIN changes nothing: if it found the connection dead, run it again on a new one.
+        if (attempt > 0 || !lostConnection(db.lastError()))
+            return fail(what, db.lastError());
+    }
+}
+
+bool SqlStorage::commit(const QString &what)
+{
+    if (!ensureConnected(what))
+        return false; // lost before COMMIT: nothing of the transaction is stored
+    QSqlDatabase db = database();
+    if (!db.commit()) {
+        fail(what, db.lastError());
+        if (m_disconnected)
+            m_lastError += QStringLiteral(" (lost during COMMIT: reported as not committed, though the server may "
+                                          "have committed it)");
+        return false;
+    }
+    m_inTransaction = false;
+    return true;
+}
+
+bool SqlStorage::rollback(const QString &what)
+{
+    const bool lost = m_transactionLost || m_disconnected;
+    m_inTransaction = m_transactionLost = false;
+    if (lost)
+        return true; // the server discarded the transaction with the session; nothing to send
+    QSqlDatabase db = database();
     if (!db.rollback())
-        return fail(QStringLiteral("rolling back a transaction"), db.lastError());
+        return fail(what, db.lastError());
     return true;
 }
 
 std::optional<std::vector<Storage::OperationRecord>> SqlStorage::operations(const QString &doc, int after, int upTo)
 {
-    QSqlQuery q(QSqlDatabase::database(m_connectionName, false));
-    q.setForwardOnly(true);
-    q.prepare(QStringLiteral("SELECT revision, op, client_id, seq FROM operations"
-                             " WHERE doc = ? AND revision > ? AND revision <= ? ORDER BY revision"));
-    q.addBindValue(doc);
-    q.addBindValue(after);
-    q.addBindValue(upTo);
-    if (!q.exec()) {
-        fail(QStringLiteral("reading operations"), q.lastError());
+    const QString what = QStringLiteral("reading operations");
+    auto q = run(what,
+                 QStringLiteral("SELECT revision, op, client_id, seq FROM operations"
+                                " WHERE doc = ? AND revision > ? AND revision <= ? ORDER BY revision"),
+                 {doc, after, upTo}, Kind::StreamedRead);
+    if (!q)
+        return std::nullopt;
+    std::vector<OperationRecord> list;
+    while (q->next())
+        list.push_back({q->value(0).toInt(), q->value(1).toString().toUtf8(), q->value(2).toString(),
+                        q->value(3).toLongLong()});
+    if (q->lastError().isValid()) { // rows are streamed: the connection may die after the first ones
+        fail(what, q->lastError());
         return std::nullopt;
     }
-    std::vector<OperationRecord> list;
-    while (q.next())
-        list.push_back({q.value(0).toInt(), q.value(1).toString().toUtf8(), q.value(2).toString(),
-                        q.value(3).toLongLong()});
     return list;
 }
 
 std::optional<Storage::Applied> SqlStorage::lastApplied(const QString &doc, const QString &clientId)
 {
     m_lastError.clear();
-    QSqlQuery q(QSqlDatabase::database(m_connectionName, false));
-    q.prepare(QStringLiteral("SELECT seq, revision FROM operations WHERE doc = ? AND client_id = ?"
-                             " ORDER BY seq DESC LIMIT 1"));
-    q.addBindValue(doc);
-    q.addBindValue(clientId);
-    if (!q.exec()) {
-        fail(QStringLiteral("reading client sequence"), q.lastError());
+    auto q = run(QStringLiteral("reading client sequence"),
+                 QStringLiteral("SELECT seq, revision FROM operations WHERE doc = ? AND client_id = ?"
+                                " ORDER BY seq DESC LIMIT 1"),
+                 {doc, clientId}, Kind::Read);
+    if (!q || !q->next())
         return std::nullopt;
-    }
-    if (!q.next())
-        return std::nullopt;
-    return Applied{q.value(0).toLongLong(), q.value(1).toInt()};
+    return Applied{q->value(0).toLongLong(), q->value(1).toInt()};
 }
 
 std::optional<int> SqlStorage::revisionOf(const QString &doc, const QString &clientId, qint64 sequence)
 {
     m_lastError.clear();
-    QSqlQuery q(QSqlDatabase::database(m_connectionName, false));
-    q.prepare(QStringLiteral("SELECT revision FROM operations WHERE doc = ? AND client_id = ? AND seq = ?"));
-    q.addBindValue(doc);
-    q.addBindValue(clientId);
-    q.addBindValue(sequence);
-    if (!q.exec()) {
-        fail(QStringLiteral("reading client sequence"), q.lastError());
+    auto q = run(QStringLiteral("reading client sequence"),
+                 QStringLiteral("SELECT revision FROM operations WHERE doc = ? AND client_id = ? AND seq = ?"),
+                 {doc, clientId, sequence}, Kind::Read);
+    if (!q || !q->next())
         return std::nullopt;
-    }
-    if (!q.next())
-        return std::nullopt;
-    return q.value(0).toInt();
+    return q->value(0).toInt();
 }
 
 bool SqlStorage::saveSnapshot(const QString &doc, int revision, const QString &text)
 {
-    QSqlQuery q(QSqlDatabase::database(m_connectionName, false));
-    q.prepare(QStringLiteral("INSERT INTO snapshots (doc, revision, content, created) VALUES (?, ?, ?, ?)"));
-    q.addBindValue(doc);
-    q.addBindValue(revision);
-    q.addBindValue(text);
-    q.addBindValue(now());
-    if (!q.exec())
-        return fail(QStringLiteral("saving snapshot %1 of %2").arg(revision).arg(doc), q.lastError());
-    return true;
+    return run([&] { return QStringLiteral("saving snapshot %1 of %2").arg(revision).arg(doc); },
+               QStringLiteral("INSERT INTO snapshots (doc, revision, content, created) VALUES (?, ?, ?, ?)"),
+               {doc, revision, text, now()}, Kind::Write)
+            .has_value();
 }
 
 std::optional<Storage::Snapshot> SqlStorage::latestSnapshot(const QString &doc, int atOrBefore)
 {
     m_lastError.clear();
-    QSqlQuery q(QSqlDatabase::database(m_connectionName, false));
-    q.setForwardOnly(true);
-    q.prepare(QStringLiteral("SELECT revision, content FROM snapshots WHERE doc = ? AND revision <= ?"
-                             " ORDER BY revision DESC LIMIT 1"));
-    q.addBindValue(doc);
-    q.addBindValue(atOrBefore < 0 ? INT_MAX : atOrBefore);
-    if (!q.exec()) {
-        fail(QStringLiteral("reading snapshot"), q.lastError());
+    const QString what = QStringLiteral("reading snapshot");
+    auto q = run(what,
+                 QStringLiteral("SELECT revision, content FROM snapshots WHERE doc = ? AND revision <= ?"
+                                " ORDER BY revision DESC LIMIT 1"),
+                 {doc, atOrBefore < 0 ? INT_MAX : atOrBefore}, Kind::StreamedRead);
+    if (!q)
+        return std::nullopt;
+    if (!q->next()) {
+        if (q->lastError().isValid()) // streamed: "no row" may be a connection that died meanwhile
+            fail(what, q->lastError());
         return std::nullopt;
     }
-    if (!q.next())
-        return std::nullopt;
-    return Snapshot{q.value(0).toInt(), q.value(1).toString()};
+    return Snapshot{q->value(0).toInt(), q->value(1).toString()};
 }
 
 } // namespace relay

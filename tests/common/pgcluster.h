@@ -71,14 +71,28 @@ public:
             return false;
 
         m_port = freePort();
+        if (!startServer(error))
+            return false;
+        if (!runPg(QStringLiteral("createdb"),
+                   {QStringLiteral("-h"), QStringLiteral("127.0.0.1"), QStringLiteral("-p"), QString::number(m_port),
+                    QStringLiteral("-U"), user(), database()},
+                   error))
+            return false;
+        return true;
+    }
+
+    // Start the server of an initialised cluster again after stopServer(): same data directory and port.
+    bool startServer(QString *error)
+    {
         const QString options = QStringLiteral("-c listen_addresses=127.0.0.1 -c port=%1 -c unix_socket_directories=%2 "
                                                "-c fsync=off -c max_connections=200")
                                     .arg(m_port)
                                     .arg(m_dir->path());
         const QString log = m_dir->filePath(QStringLiteral("server.log"));
         if (!runPg(QStringLiteral("pg_ctl"),
-                   {QStringLiteral("-D"), data, QStringLiteral("-l"), log, QStringLiteral("-o"), options,
-                    QStringLiteral("-w"), QStringLiteral("-t"), QStringLiteral("60"), QStringLiteral("start")},
+                   {QStringLiteral("-D"), m_dir->filePath(QStringLiteral("data")), QStringLiteral("-l"), log,
+                    QStringLiteral("-o"), options, QStringLiteral("-w"), QStringLiteral("-t"), QStringLiteral("60"),
+                    QStringLiteral("start")},
                    error)) {
             QFile f(log);
             if (f.open(QIODevice::ReadOnly))
@@ -86,11 +100,23 @@ public:
             return false;
         }
         m_running = true;
-        if (!runPg(QStringLiteral("createdb"),
-                   {QStringLiteral("-h"), QStringLiteral("127.0.0.1"), QStringLiteral("-p"), QString::number(m_port),
-                    QStringLiteral("-U"), user(), database()},
+        return true;
+    }
+
+    // Stop the server, keeping the cluster: `mode` is pg_ctl's -m (smart, fast: disconnect clients and shut
+    // down cleanly; immediate: like a crash, recovery at the next start).
+    bool stopServer(const QString &mode, QString *error)
+    {
+        if (!m_running) {
+            *error = QStringLiteral("the server is not running");
+            return false;
+        }
+        if (!runPg(QStringLiteral("pg_ctl"),
+                   {QStringLiteral("-D"), m_dir->filePath(QStringLiteral("data")), QStringLiteral("-m"), mode,
+                    QStringLiteral("-w"), QStringLiteral("stop")},
                    error))
             return false;
+        m_running = false;
         return true;
     }
 

@@ -36,6 +36,8 @@ private Q_SLOTS:
     void appendAndRanges();
     void duplicateRevisionRejected_data() { backends(); }
     void duplicateRevisionRejected();
+    void transactionsAllOrNothing_data() { backends(); }
+    void transactionsAllOrNothing();
     void racingConnectionsOneWinner_data() { backends(); }
     void racingConnectionsOneWinner();
     void clientSequences_data() { backends(); }
@@ -223,6 +225,41 @@ void tst_StorageConformance::duplicateRevisionRejected()
     QCOMPARE(int(all->size()), 3);
     QCOMPARE(all->at(1).operation, op(2).operation);
     QCOMPARE(all->at(1).clientId, QStringLiteral("alice"));
+}
+
+// Group commit: a transaction commits all its appends or none; a failed append (a lost race) makes the caller
+// roll back, after which nothing of the transaction is stored and the storage is usable (and, on SQLite as on
+// PostgreSQL, still connected: a constraint violation is not a lost connection).
+void tst_StorageConformance::transactionsAllOrNothing()
+{
+    OPEN_STORAGE(s);
+    QVERIFY(s.createDocument(D, D));
+    QVERIFY(s.appendOperation(D, op(1)));
+    QVERIFY(s.beginTransaction());
+    QVERIFY(s.appendOperation(D, op(2)));
+    QVERIFY(s.appendOperation(D, op(3)));
+    QVERIFY2(s.commitTransaction(), qPrintable(s.lastError()));
+    QCOMPARE(s.document(D)->revision, 3);
+
+    QVERIFY(s.beginTransaction());
+    QVERIFY(s.appendOperation(D, op(4)));
+    QVERIFY(!s.appendOperation(D, op(3))); // taken
+    QVERIFY(!s.lastError().isEmpty());
+    QVERIFY(s.rollbackTransaction());
+    QCOMPARE(s.document(D)->revision, 3);
+    QCOMPARE(int(s.operations(D, 0, INT_MAX)->size()), 3);
+
+    QVERIFY(s.beginTransaction());
+    QVERIFY(s.appendOperation(D, op(4)));
+    QVERIFY(s.rollbackTransaction()); // rolled back on purpose
+    QCOMPARE(s.document(D)->revision, 3);
+
+    QVERIFY(s.beginTransaction());
+    QVERIFY(s.appendOperation(D, op(4)));
+    QVERIFY(s.commitTransaction());
+    QCOMPARE(int(s.operations(D, 0, INT_MAX)->size()), 4);
+    QVERIFY(s.isConnected());
+    QCOMPARE(s.reconnectAttempts(), 0);
 }
 
 // Two connections (two relays) on one database, each trying to commit the same next revisions: exactly one
