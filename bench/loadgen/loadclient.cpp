@@ -56,6 +56,7 @@ void LoadClient::sendOutgoing(const Client::Outgoing &out)
     }
     const qint64 now = LoadGenerator::nowUs();
     m_generator->operationSent(m_clientId, out.sequence, now);
+    m_generator->operationMessageSent(now);
     send(Message::encode(op));
 }
 

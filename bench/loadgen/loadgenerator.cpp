@@ -5,18 +5,26 @@
 #include "processstats.h"
 
 #include <QDateTime>
+#include <QFile>
 #include <QJsonArray>
 #include <QTimer>
 
 #include <chrono>
+#include <cmath>
 
 namespace bench {
 
 namespace {
 
-QString sendKey(const QString &clientId, qint64 sequence)
+// Seconds the process's main thread spent runnable but waiting for a CPU (/proc/<pid>/schedstat, field 2);
+// 0 when unavailable.
+double runQueueWaitSeconds(qint64 pid)
 {
-    return clientId + QLatin1Char('#') + QString::number(sequence);
+    QFile f(pid ? QStringLiteral("/proc/%1/schedstat").arg(pid) : QStringLiteral("/proc/self/schedstat"));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    const QList<QByteArray> fields = f.readAll().trimmed().split(' ');
+    return fields.size() >= 2 ? double(fields.at(1).toLongLong()) / 1e9 : 0;
 }
 
 QJsonObject summary(const LatencyHistogram &h)
@@ -79,7 +87,8 @@ void LoadGenerator::onClientReady()
         return;
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     if (m_settings.startAtMs > 0 && now > m_settings.startAtMs)
-        m_failures << QStringLiteral("connections were ready %1 ms after the agreed start").arg(now - m_settings.startAtMs);
+        m_warnings << QStringLiteral("connections were ready %1 ms after the agreed start")
+                              .arg(now - m_settings.startAtMs);
     const qint64 wait = m_settings.startAtMs > 0 ? std::max<qint64>(0, m_settings.startAtMs - now) : 0;
     QTimer::singleShot(int(wait), this, &LoadGenerator::beginTyping);
 }
@@ -92,9 +101,9 @@ void LoadGenerator::onClientFailed(const QString &why)
 
 void LoadGenerator::beginTyping()
 {
-    const int interval = int(1000.0 / m_settings.opsPerSecond);
+    m_intervalMs = std::max(1, int(std::lround(1000.0 / m_settings.opsPerSecond)));
     for (LoadClient *c : m_clients)
-        c->startTyping(int(m_random() % quint32(interval)), interval);
+        c->startTyping(int(m_random() % quint32(m_intervalMs)), m_intervalMs);
     QTimer::singleShot(int(m_settings.warmupSeconds * 1000), this, &LoadGenerator::beginWindow);
 }
 
@@ -103,6 +112,8 @@ void LoadGenerator::beginWindow()
     m_windowStartUs = nowUs();
     m_serverCpuStart = m_settings.serverPid ? ProcessStats::cpuSeconds(m_settings.serverPid) : 0;
     m_ownCpuStart = ProcessStats::cpuSeconds();
+    m_serverWaitStart = m_settings.serverPid ? runQueueWaitSeconds(m_settings.serverPid) : 0;
+    m_ownWaitStart = runQueueWaitSeconds(0);
     QTimer::singleShot(int(m_settings.durationSeconds * 1000), this, &LoadGenerator::endWindow);
 }
 
@@ -111,6 +122,8 @@ void LoadGenerator::endWindow()
     m_windowEndUs = nowUs();
     m_serverCpuEnd = m_settings.serverPid ? ProcessStats::cpuSeconds(m_settings.serverPid) : 0;
     m_ownCpuEnd = ProcessStats::cpuSeconds();
+    m_serverWaitEnd = m_settings.serverPid ? runQueueWaitSeconds(m_settings.serverPid) : 0;
+    m_ownWaitEnd = runQueueWaitSeconds(0);
     for (LoadClient *c : m_clients)
         c->stopTyping();
     // Let the last acknowledgements and broadcasts arrive.
@@ -120,7 +133,7 @@ void LoadGenerator::endWindow()
 void LoadGenerator::operationSent(const QString &clientId, qint64 sequence, qint64 timeUs)
 {
     if (isMeasured(timeUs))
-        m_sendTimes.insert(sendKey(clientId, sequence), timeUs);
+        m_sendTimes.insert(SentOperation{clientId, sequence}, timeUs);
 }
 
 void LoadGenerator::keystrokesAcknowledged(const std::vector<qint64> &keystrokeTimesUs, qint64 timeUs)
@@ -133,7 +146,7 @@ void LoadGenerator::keystrokesAcknowledged(const std::vector<qint64> &keystrokeT
 
 void LoadGenerator::broadcastReceived(const QString &author, qint64 sequence, qint64 timeUs)
 {
-    const auto it = m_sendTimes.constFind(sendKey(author, sequence));
+    const auto it = m_sendTimes.constFind(SentOperation{author, sequence});
     if (it != m_sendTimes.cend())
         m_fanout.add(timeUs - *it);
 }
@@ -148,6 +161,12 @@ void LoadGenerator::messageSent(qint64 timeUs)
 {
     if (isMeasured(timeUs))
         ++m_messages;
+}
+
+void LoadGenerator::operationMessageSent(qint64 timeUs)
+{
+    if (isMeasured(timeUs))
+        ++m_opMessages;
 }
 
 void LoadGenerator::errorReceived(const QString &message)
@@ -167,15 +186,22 @@ void LoadGenerator::finish()
             {QStringLiteral("keystrokes"), m_keystrokes},
             {QStringLiteral("keystrokesAcked"), m_ack.count()},
             {QStringLiteral("messagesSent"), m_messages},
+            {QStringLiteral("opsSent"), m_opMessages},
+            {QStringLiteral("intervalMs"), m_intervalMs},
+            {QStringLiteral("offeredKeystrokesPerSecond"),
+             m_settings.connections * 1000.0 / m_intervalMs * (1.0 - m_settings.cursorJumpShare)},
             {QStringLiteral("ack"), summary(m_ack)},
             {QStringLiteral("fanout"), summary(m_fanout)},
             {QStringLiteral("errors"), m_errors},
             {QStringLiteral("firstError"), m_firstError},
             {QStringLiteral("failures"), QJsonArray::fromStringList(m_failures)},
+            {QStringLiteral("warnings"), QJsonArray::fromStringList(m_warnings)},
             {QStringLiteral("loadgenCpuSeconds"), m_ownCpuEnd - m_ownCpuStart},
+            {QStringLiteral("loadgenWaitSeconds"), m_ownWaitEnd - m_ownWaitStart},
     };
     if (m_settings.serverPid) {
         result.insert(QStringLiteral("serverCpuSeconds"), m_serverCpuEnd - m_serverCpuStart);
+        result.insert(QStringLiteral("serverWaitSeconds"), m_serverWaitEnd - m_serverWaitStart);
         result.insert(QStringLiteral("serverPeakRssKb"), ProcessStats::peakRssKb(m_settings.serverPid));
     }
     for (LoadClient *c : m_clients)

@@ -22,8 +22,13 @@ class LoadClient;
 //   ack latency     keystroke -> acknowledgement of the operation that carried it (per keystroke),
 //   fan-out latency operation sent -> its broadcast received, per receiving client,
 //   throughput      keystrokes acknowledged per second,
-// plus the relay's CPU seconds and peak RSS from /proc/<serverPid> when given, and this process's CPU.
-// Typing stops at the end of the window; after a short drain the result is emitted as one JSON object.
+// plus the relay's CPU seconds, run-queue wait and peak RSS from /proc/<serverPid> when given, and this
+// process's CPU and run-queue wait (a wait close to the window means the machine, not the program, set the
+// pace). Typing stops at the end of the window; after a short drain the result is emitted as one JSON object.
+//
+// Every client acts once per round(1000 / opsPerSecond) ms (the same rounding as sharedb-loadgen.js), so the
+// offered load is exactly connections × 1000 / interval actions per second; `offeredKeystrokesPerSecond`
+// reports the keystroke share of it.
 class LoadGenerator : public QObject
 {
     Q_OBJECT
@@ -60,6 +65,7 @@ public:
     void broadcastReceived(const QString &author, qint64 sequence, qint64 timeUs);
     void keystrokeMade(qint64 timeUs);
     void messageSent(qint64 timeUs);
+    void operationMessageSent(qint64 timeUs);
     void errorReceived(const QString &message);
 
 Q_SIGNALS:
@@ -73,6 +79,18 @@ private:
     void endWindow();
     void finish();
 
+    // An operation as its broadcast names it: author's client id and sequence.
+    struct SentOperation
+    {
+        QString author;
+        qint64 sequence = 0;
+        friend bool operator==(const SentOperation &, const SentOperation &) = default;
+        friend size_t qHash(const SentOperation &key, size_t seed = 0) noexcept
+        {
+            return qHashMulti(seed, key.author, key.sequence);
+        }
+    };
+
     Settings m_settings;
     std::mt19937 m_random;
     std::vector<LoadClient *> m_clients;
@@ -80,18 +98,25 @@ private:
     int m_ready = 0;
     qint64 m_windowStartUs = -1;
     qint64 m_windowEndUs = -1;
-    QHash<QString, qint64> m_sendTimes;   // "clientId#seq" -> sent, for operations sent in the window
+    QHash<SentOperation, qint64> m_sendTimes; // sent, for operations sent in the window
     LatencyHistogram m_ack;
     LatencyHistogram m_fanout;
     qint64 m_keystrokes = 0;              // made in the window
     qint64 m_messages = 0;                // sent in the window (ops and selections)
+    qint64 m_opMessages = 0;              // op messages sent in the window (keystrokes compose while one is in flight)
+    int m_intervalMs = 200;
     qint64 m_errors = 0;
     QString m_firstError;
     QStringList m_failures;
+    QStringList m_warnings;               // worth reporting, but the measurement stands
     double m_serverCpuStart = 0;
     double m_serverCpuEnd = 0;
     double m_ownCpuStart = 0;
     double m_ownCpuEnd = 0;
+    double m_serverWaitStart = 0;
+    double m_serverWaitEnd = 0;
+    double m_ownWaitStart = 0;
+    double m_ownWaitEnd = 0;
 };
 
 } // namespace bench
