@@ -38,6 +38,7 @@ SqlStorage::SqlStorage(Options options)
 
 SqlStorage::~SqlStorage()
 {
+    m_appendQuery.reset(); // before its connection goes
     if (QSqlDatabase::contains(m_connectionName)) {
         {
             QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
@@ -156,6 +157,7 @@ bool SqlStorage::exec(const QString &sql)
 // old one is alive between calls).
 bool SqlStorage::connectDatabase()
 {
+    m_appendQuery.reset();
     QSqlDatabase db = database();
     db.close();
     if (!db.open()) {
@@ -328,11 +330,35 @@ bool SqlStorage::appendOperation(const QString &doc, const OperationRecord &op)
 {
     // Outside a transaction one statement in autocommit mode: committed (and with synchronous=FULL, fsynced)
     // when exec returns. Inside one (group commit), durable when commitTransaction() returns.
-    return run([&] { return QStringLiteral("committing operation %1 of %2").arg(op.revision).arg(doc); },
-               QStringLiteral("INSERT INTO operations (doc, revision, op, client_id, seq, created)"
-                              " VALUES (?, ?, ?, ?, ?, ?)"),
-               {doc, op.revision, QString::fromUtf8(op.operation), op.clientId, op.sequence, now()}, Kind::Write)
-            .has_value();
+    const auto what = [&] { return QStringLiteral("committing operation %1 of %2").arg(op.revision).arg(doc); };
+    const QString text = QString::fromUtf8(op.operation);
+    if (ensureConnected() && m_appendQuery) { // (a reconnect drops the prepared query)
+        QSqlQuery &q = *m_appendQuery;
+        q.bindValue(0, doc);
+        q.bindValue(1, op.revision);
+        q.bindValue(2, text);
+        q.bindValue(3, op.clientId);
+        q.bindValue(4, op.sequence);
+        q.bindValue(5, now());
+        if (q.exec())
+            return true;
+        const QSqlError error = q.lastError();
+        m_appendQuery.reset();
+        // A connection found dead outside a transaction: reconnect and run the insert once more (below). Safe
+        // even if the first attempt did reach the database: (doc, revision) is the primary key, so a second
+        // copy cannot be stored — it would fail as a duplicate, which the relay handles as a lost race.
+        if (m_inTransaction || !lostConnection(error))
+            return fail(what(), error);
+        qCDebug(lcStorage).noquote() << what() << "found the connection dead; reconnecting and running it again";
+    }
+    std::optional<QSqlQuery> q = run(what,
+                                     QStringLiteral("INSERT INTO operations (doc, revision, op, client_id, seq, created)"
+                                                    " VALUES (?, ?, ?, ?, ?, ?)"),
+                                     {doc, op.revision, text, op.clientId, op.sequence, now()}, Kind::Write);
+    if (!q)
+        return false;
+    m_appendQuery = std::move(q);
+    return true;
 }
 
 bool SqlStorage::beginTransaction()
