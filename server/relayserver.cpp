@@ -56,7 +56,12 @@ RelayServer::RelayServer(Storage &storage, Settings settings, Metrics *metrics, 
     m_http = new HttpEndpoints(m_metrics, this);
     m_http->setVersion(m_settings.serverName);
     m_http->setHealthProvider([this] {
-        return QJsonObject{{QStringLiteral("status"), m_shuttingDown ? QStringLiteral("stopping") : QStringLiteral("ok")},
+        const bool storageOk = m_storage.isAvailable();
+        const QString status = m_shuttingDown ? QStringLiteral("stopping")
+                : storageOk                    ? QStringLiteral("ok")
+                                               : QStringLiteral("storage-unavailable");
+        return QJsonObject{{QStringLiteral("status"), status},
+                           {QStringLiteral("storage"), storageOk ? QStringLiteral("ok") : QStringLiteral("unavailable")},
                            {QStringLiteral("connections"), connectionCount()},
                            {QStringLiteral("documentsOpen"), m_hub->loadedDocuments()}};
     });

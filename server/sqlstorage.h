@@ -78,6 +78,7 @@ public:
 
     bool open() override;
     QString lastError() const override { return m_lastError; }
+    bool isAvailable() const override { return m_open && !m_disconnected; }
     // False from a lost connection until a reconnect succeeds.
     bool isConnected() const { return !m_disconnected; }
     // Reconnect attempts since open() (for tests and diagnostics).

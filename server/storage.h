@@ -54,6 +54,9 @@ public:
 
     virtual bool open() = 0;
     virtual QString lastError() const = 0;
+    // False while the database is known to be unreachable (a lost connection not yet re-established): the
+    // relay reports itself unhealthy (/healthz 503) so a load balancer sends editors elsewhere.
+    virtual bool isAvailable() const { return true; }
 
     virtual std::optional<std::vector<DocumentRecord>> documents() = 0;
     virtual std::optional<DocumentRecord> document(const QString &id) = 0; // nullopt + empty lastError: absent

@@ -22,6 +22,7 @@
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -58,6 +59,28 @@ bool logIsExactly(SqlStorage &s, int n)
         }
     }
     return true;
+}
+
+} // namespace
+
+namespace {
+
+// The status code of GET /healthz on the relay's own port (0 if there is no answer). The relay runs in this
+// thread: wait with the event loop running, never with the blocking waitFor* calls.
+int healthStatus(const QUrl &relay)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QStringLiteral("127.0.0.1"), quint16(relay.port()));
+    if (!QTest::qWaitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }, 3000))
+        return 0;
+    socket.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    QByteArray reply;
+    QTest::qWaitFor([&] {
+        reply += socket.readAll();
+        return reply.contains("\r\n");
+    }, 3000);
+    const QList<QByteArray> statusLine = reply.left(reply.indexOf("\r\n")).split(' ');
+    return statusLine.size() >= 2 ? statusLine.at(1).toInt() : 0;
 }
 
 } // namespace
@@ -474,6 +497,7 @@ void tst_StorageReconnect::relayRidesOutDatabaseRestart()
     QTest::qWait(300);
     QCOMPARE(client.count(QStringLiteral("ack")), 0);
     QVERIFY(client.socket.state() == QAbstractSocket::ConnectedState); // the relay is still up
+    QCOMPARE(healthStatus(server->url()), 503); // storage unavailable: a load balancer looks elsewhere
 
     QVERIFY2(m_cluster.startServer(&error), qPrintable(error));
     // The editor reopens (the relay closed the document it could not reload); while the relay's next reconnect
@@ -495,6 +519,7 @@ void tst_StorageReconnect::relayRidesOutDatabaseRestart()
     QVERIFY2(!opened.isEmpty(), "the document never reopened after the database restart");
     qInfo("reopened %lld ms after the restart", clock.elapsed());
     QCOMPARE(opened.value(QStringLiteral("revision")).toInt(), 3); // nothing of the outage was stored
+    QCOMPARE(healthStatus(server->url()), 200);
 
     // The refused edit, resent with its sequence number, and more.
     QCOMPARE(client.edit(D, 3, seq + 1, refusedOp), 4);
