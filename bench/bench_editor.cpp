@@ -2,18 +2,27 @@
 // Editor benchmarks (QBENCHMARK), each on a 100 KB, a 1 MB and a 10 MB document in the editor widget (a
 // CollabEditor, as in the app): a remote operation applied through the binding, a local keystroke handled end
 // to end (key event -> QTextDocument -> contentsChange -> TextOperation), and a repaint of the view while
-// another participant has the whole document selected. Goal: well under one frame (16 ms) on 10 MB, and the
-// same cost at every size (nothing per edit may depend on the document's length).
-// Run: QT_QPA_PLATFORM=offscreen build/release/bench/bench_editor [-iterations N]
+// another participant has the whole document selected; and the SyncConnection's share of an edit (a remote
+// operation from the relay, a local edit sent and acknowledged: base text, local store and all) against a
+// scripted in-process relay. Goal: well under one frame (16 ms) on 10 MB, and the same cost at every size
+// (nothing per edit may depend on the document's length).
+// Run: QT_QPA_PLATFORM=offscreen build/release/bench/bench_editor [-iterations N] [-callgrind] [function]
+// (the sync* cases include a loopback round trip per edit; -callgrind counts the instructions alone)
 #include <collabeditor.h>
 #include <documentbinding.h>
+#include <localstore.h>
 #include <remotecursoroverlay.h>
+#include <syncconnection.h>
 
+#include <message.h>
 #include <selection.h>
 #include <textoperation.h>
 
 #include <QScrollBar>
+#include <QTemporaryDir>
 #include <QTest>
+#include <QWebSocket>
+#include <QWebSocketServer>
 
 namespace {
 
@@ -45,6 +54,115 @@ struct Fixture
     qsizetype length = 0;
 };
 
+// Just enough of a relay for one editor on one document: welcome, opened (the editor has the text cached, so
+// an empty catch-up), an ack for every op, and remote operations on demand. It keeps no text: what is
+// measured is the editor's side only.
+class ScriptedRelay : public QObject
+{
+public:
+    explicit ScriptedRelay(int revision) : m_revision(revision)
+    {
+        m_server.listen(QHostAddress::LocalHost);
+        connect(&m_server, &QWebSocketServer::newConnection, this, [this] {
+            m_client = m_server.nextPendingConnection();
+            connect(m_client, &QWebSocket::textMessageReceived, this, &ScriptedRelay::onMessage);
+        });
+    }
+
+    QString server() const { return QStringLiteral("ws://127.0.0.1:%1").arg(m_server.serverPort()); }
+
+    // Another participant's edit, as the relay broadcasts it.
+    void broadcast(const collab::TextOperation &op)
+    {
+        collab::Message::RemoteOp m;
+        m.doc = QStringLiteral("bench");
+        m.revision = ++m_revision;
+        m.operation = op;
+        m.author = QStringLiteral("peer");
+        m.sequence = ++m_peerSequence;
+        m.connectionId = QStringLiteral("peer-connection");
+        send(collab::Message::encode(m));
+    }
+
+private:
+    void onMessage(const QString &frame)
+    {
+        collab::ProtocolResult<collab::Message::Client> m = collab::Message::decodeClient(frame.toUtf8());
+        if (!m)
+            return;
+        if (std::holds_alternative<collab::Message::Hello>(m.value())) {
+            collab::Message::Welcome welcome;
+            welcome.connectionId = QStringLiteral("bench-connection");
+            send(collab::Message::encode(welcome));
+        } else if (const auto *open = std::get_if<collab::Message::Open>(&m.value())) {
+            // The editor comes with the text at our revision (from its local store): nothing to catch up.
+            collab::Message::Opened opened;
+            opened.ref = open->id;
+            opened.doc = open->doc;
+            opened.revision = m_revision;
+            opened.role = collab::Role::Write;
+            opened.ops = QList<collab::CommittedOperation>();
+            send(collab::Message::encode(opened));
+        } else if (const auto *op = std::get_if<collab::Message::Op>(&m.value())) {
+            send(collab::Message::encode(collab::Message::Ack{op->doc, ++m_revision, op->sequence}));
+        }
+    }
+    void send(const QByteArray &frame) { m_client->sendTextMessage(QString::fromUtf8(frame)); }
+
+    QWebSocketServer m_server{QStringLiteral("bench"), QWebSocketServer::NonSecureMode};
+    QWebSocket *m_client = nullptr;
+    int m_revision = 0;
+    qint64 m_peerSequence = 0;
+};
+
+// The editor, its binding, a local store and a SyncConnection online on a document of `bytes` bytes. The
+// text is put into the local store beforehand (as a cached document), so the link carries no snapshot.
+struct SyncFixture
+{
+    static constexpr int Revision = 1;
+
+    explicit SyncFixture(qsizetype bytes)
+        : relay(Revision), binding(&editor), store(storeDir.path()), connection(&binding, &store)
+    {
+        editor.resize(800, 600);
+        editor.show();
+        store.open();
+        {
+            std::optional<ui::LocalStore::Replica> r = store.claim(relay.server(), QStringLiteral("bench"));
+            QVERIFY(r);
+            r->synced = true;
+            r->revision = Revision;
+            r->snapshot = makeDocument(bytes / 2);
+            QVERIFY(store.save(*r, true));
+            store.release(r->id);
+        }
+        connection.open(QUrl(relay.server() + QStringLiteral("/bench")),
+                        ui::SyncConnection::Profile{QStringLiteral("Bench"), Qt::red, {}, {}});
+        QTRY_VERIFY_WITH_TIMEOUT(connection.status() == ui::SyncConnection::Status::Online, 30000);
+        length = binding.length();
+    }
+
+    // Process events until the connection has seen `revision` and has nothing pending.
+    bool waitFor(int revision)
+    {
+        QDeadlineTimer deadline(10000);
+        while (connection.revision() < revision || connection.pendingEdits() > 0) {
+            if (deadline.hasExpired())
+                return false;
+            QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 100);
+        }
+        return true;
+    }
+
+    QTemporaryDir storeDir;
+    ScriptedRelay relay;
+    ui::CollabEditor editor;
+    ui::DocumentBinding binding;
+    ui::LocalStore store;
+    ui::SyncConnection connection;
+    qsizetype length = 0;
+};
+
 void addSizes()
 {
     QTest::addColumn<qsizetype>("bytes");
@@ -66,6 +184,10 @@ private Q_SLOTS:
     void localKeystroke();
     void repaintWithRemoteSelection_data() { addSizes(); }
     void repaintWithRemoteSelection();
+    void syncRemoteOperation_data() { addSizes(); }
+    void syncRemoteOperation();
+    void syncLocalEditAcknowledged_data() { addSizes(); }
+    void syncLocalEditAcknowledged();
 };
 
 void bench_Editor::remoteOperation()
@@ -115,6 +237,45 @@ void bench_Editor::repaintWithRemoteSelection()
     QBENCHMARK {
         f.editor.viewport()->repaint();
     }
+}
+
+// A remote operation arriving over the socket, through SyncConnection (client, base text, local store) into the
+// editor: an insert and a delete in the middle per iteration.
+void bench_Editor::syncRemoteOperation()
+{
+    QFETCH(qsizetype, bytes);
+    SyncFixture f(bytes);
+    QVERIFY(f.length > 0);
+    const qsizetype middle = f.length / 2;
+    const collab::TextOperation insert = collab::TextOperation::makeInsert(f.length, middle, QStringLiteral("x"));
+    const collab::TextOperation remove = collab::TextOperation::makeDelete(f.length + 1, middle, 1);
+    QBENCHMARK {
+        const int target = f.connection.revision() + 2;
+        f.relay.broadcast(insert);
+        f.relay.broadcast(remove);
+        QVERIFY(f.waitFor(target));
+    }
+    QCOMPARE(f.binding.length(), f.length);
+}
+
+// A local edit saved, sent and acknowledged, then a second one (the pair leaves the size unchanged): what one
+// keystroke of one's own costs in SyncConnection, with the relay's answer.
+void bench_Editor::syncLocalEditAcknowledged()
+{
+    QFETCH(qsizetype, bytes);
+    SyncFixture f(bytes);
+    QVERIFY(f.length > 0);
+    const qsizetype middle = f.length / 2;
+    const collab::TextOperation insert = collab::TextOperation::makeInsert(f.length, middle, QStringLiteral("x"));
+    const collab::TextOperation remove = collab::TextOperation::makeDelete(f.length + 1, middle, 1);
+    QBENCHMARK {
+        const int target = f.connection.revision() + 2;
+        QVERIFY(f.binding.applyLocal(insert, ui::DocumentBinding::Origin::User));
+        QVERIFY(f.waitFor(target - 1));
+        QVERIFY(f.binding.applyLocal(remove, ui::DocumentBinding::Origin::User));
+        QVERIFY(f.waitFor(target));
+    }
+    QCOMPARE(f.binding.length(), f.length);
 }
 
 QTEST_MAIN(bench_Editor)

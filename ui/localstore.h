@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 QT_BEGIN_NAMESPACE
 class QLockFile;
@@ -19,12 +20,28 @@ namespace ui {
 
 // LocalStore: the editor's own SQLite database (QtSql), so that work survives a crash or a missing server.
 // It keeps one "replica" per document per editor session: the client id the relay knows it by, the last text
-// the relay confirmed (snapshot) and its revision, and every edit the relay has not acknowledged yet (the
+// the relay confirmed (the base text) and its revision, and every edit the relay has not acknowledged yet (the
 // collab::Client's outstanding operation and buffer), written as the edits happen.
 //
-// Invariant of a stored replica: applying outstanding and then buffer to snapshot gives the text the user
-// last saw; each save writes the fields that changed in one transaction, so a kill at any moment leaves the
-// last complete state.
+// The base text is stored as a snapshot plus a log: the text at some revision S (written now and then, in
+// its own table so that the small per-edit writes never rewrite it) and the relay's operations S+1 .. R that
+// followed, appended one small row each as they arrive. Nothing written per edit depends on the document's
+// length; the snapshot is rewritten when the caller chooses (open, resync, close, or when the log has grown
+// about as large as the text), which also empties the log.
+//
+//   replicas:            id, client id, synced, revision R, pending edits (outstanding, buffer), ...
+//   replica_snapshots:   replica id -> (revision S, text at S)
+//   replica_operations:  (replica id, revision r in S+1..R) -> (operation that produced r, length after it)
+//
+// Invariant of a stored replica: replaying the log on the snapshot gives the base text at R, and applying
+// outstanding and then buffer to it gives the text the user last saw. Every save is one transaction, so a
+// kill at any moment leaves the last complete state. claim() checks the replay (no gap, every operation
+// decodes, fits the text and yields the recorded length, the log ends at R); a replica that fails it is
+// handed out as never synced, with the text it could rebuild and without its pending edits, so the
+// connection takes the relay's text instead of building on a base it cannot trust.
+//
+// Schema version (PRAGMA user_version) 2; a version-0 database (snapshot in replicas.snapshot) is migrated
+// on open by moving each snapshot into replica_snapshots.
 //
 // A replica in use is claimed with a lock file (QLockFile: a killed process's lock is recognised as stale),
 // so two windows on one document get two replicas (two client ids), and a restart picks up the replica a
@@ -40,16 +57,30 @@ public:
         QString server;   // ws://host:port
         QString document; // document id
         QString clientId;
-        bool synced = false; // the snapshot came from the relay (else: never connected yet)
-        int revision = 0;
+        bool synced = false; // the base text came from the relay (else: never connected yet)
+        int revision = 0;    // the relay's revision of the base text, which the pending edits apply to
+        // The base text. claim() fills it (snapshot with the log replayed); save(..., true) writes it.
         QString snapshot;
         qint64 lastSequence = 0;
         std::optional<collab::Client::Outgoing> outstanding;
         std::optional<collab::TextOperation> buffer;
         int pendingEdits = 0; // user edits in outstanding + buffer, for the status bar
+        // The log since the stored snapshot, as claim() found it (the caller keeps counting).
+        int loggedOperations = 0;
+        qint64 loggedBytes = 0;
+        // claim() could not rebuild the stored state (damaged database): synced, revision and the pending
+        // edits were reset, and the text is the best it could rebuild.
+        bool damaged = false;
 
         // snapshot + outstanding + buffer; nullopt if they do not fit together (a damaged row).
         std::optional<QString> localText() const;
+    };
+
+    // One of the relay's operations as the log keeps it: `revision` is the revision it produced.
+    struct LoggedOperation
+    {
+        int revision = 0;
+        collab::TextOperation operation;
     };
 
     struct CachedDocument
@@ -59,7 +90,10 @@ public:
         int revision = 0;
         qint64 length = 0;
         int pendingEdits = 0;
+        int loggedOperations = 0; // operations stored since the last snapshot
     };
+
+    static constexpr int SchemaVersion = 2;
 
     explicit LocalStore(QString directory = defaultDirectory());
     ~LocalStore();
@@ -78,15 +112,28 @@ public:
     std::optional<Replica> claim(const QString &server, const QString &document);
     void release(qint64 replicaId);
 
-    // Write the replica's pending edits (and, with withSnapshot, also its snapshot and revision).
+    // Write the replica's pending edits; with withSnapshot also its base text (`snapshot`), revision and
+    // synced flag as the new snapshot, which empties the log.
     bool save(const Replica &replica, bool withSnapshot);
+    // Append the relay's operations that took the base text from the stored revision to replica.revision
+    // (they must follow on from the stored revision without a gap, and the replica must be synced), and
+    // write the pending edits, in one transaction. Returns the bytes logged, or nullopt (and nothing
+    // changes) if the operations do not follow on or the write fails: the caller then saves a snapshot.
+    std::optional<qint64> appendOperations(const Replica &replica, const std::vector<LoggedOperation> &operations);
     // Forget a replica (its document was deleted on the server).
     bool remove(qint64 replicaId);
 
     QList<CachedDocument> cachedDocuments() const;
 
 private:
+    enum class ReplicaFields { Pending, Revision, Base }; // Base: revision and synced
+    QString lockPath(qint64 replicaId) const;
     bool exec(const QString &sql);
+    bool migrate();
+    bool updateReplica(const Replica &replica, ReplicaFields fields);
+    // The base text at `replica.revision` from the snapshot and the log; false if it cannot be rebuilt (then
+    // `replica.snapshot` holds the longest text it could rebuild).
+    bool loadBase(Replica &replica);
 
     QString m_directory;
     QString m_connectionName;

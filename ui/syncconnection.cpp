@@ -3,8 +3,6 @@
 
 #include "documentbinding.h"
 
-#include <rope.h>
-
 #include <QPlainTextEdit>
 #include <QRandomGenerator>
 
@@ -16,6 +14,11 @@ constexpr int PingIntervalMs = 5000;
 constexpr int PongTimeoutMs = 3 * PingIntervalMs;
 constexpr int IdleAfterMs = 60000;
 constexpr size_t HistoryLength = 256;
+// The operation log is replaced by a snapshot once it holds about as many bytes as the text has characters
+// (and at least this many): writing the n-character text once per ~n bytes of logged operations costs about
+// as much per operation as logging it, whatever the document's size, and the replay at the next start is
+// bounded by about one more pass over the text.
+constexpr qint64 MinCompactionBytes = 256 * 1024;
 
 // The single replace that turns `from` into `to` (common prefix and suffix kept, never splitting a pair).
 collab::TextOperation diff(const QString &from, const QString &to)
@@ -124,7 +127,15 @@ bool SyncConnection::open(const QUrl &documentUrl, const Profile &profile, QStri
         m_outstandingEdits = m_replica.outstanding ? 1 : 0;
     }
     m_binding->resetText(m_replica.localText().value_or(m_replica.snapshot));
+    m_base = collab::Rope(m_replica.snapshot);
+    m_replica.snapshot = QString();
     Q_EMIT textReset();
+    if (m_replica.damaged) {
+        // The store replaced what it could not rebuild (LocalStore::claim); write that state back at once.
+        persistSnapshot();
+        Q_EMIT errorOccurred(tr("The local copy of %1 was damaged: its unsent edits could not be kept, and what"
+                                " the store could not rebuild is taken from the server").arg(document));
+    }
     m_attempt = 0;
     m_urlIndex = 0;
     connectToServer();
@@ -153,7 +164,11 @@ void SyncConnection::close()
         m_socket.abort();
     }
     if (m_client) {
-        persist(true);
+        // The log is compacted on the way out, so the next start has nothing to replay.
+        if (m_replica.loggedOperations > 0)
+            persistSnapshot();
+        else
+            persistPending();
         m_store->release(m_replica.id);
     }
     m_client.reset();
@@ -212,16 +227,57 @@ void SyncConnection::send(const QByteArray &frame)
         m_socket.sendTextMessage(QString::fromUtf8(frame));
 }
 
-void SyncConnection::persist(bool withSnapshot)
+void SyncConnection::syncReplica()
 {
-    if (!m_client)
-        return;
     m_replica.revision = m_client->revision();
     m_replica.lastSequence = m_client->lastSequence();
     m_replica.outstanding = m_client->outstanding();
     m_replica.buffer = m_client->buffer();
     m_replica.pendingEdits = pendingEdits();
-    m_store->save(m_replica, withSnapshot);
+}
+
+void SyncConnection::persistPending()
+{
+    if (!m_client)
+        return;
+    syncReplica();
+    m_store->save(m_replica, false);
+}
+
+void SyncConnection::persistSnapshot()
+{
+    if (!m_client)
+        return;
+    syncReplica();
+    m_replica.snapshot = m_base.toString();
+    if (m_store->save(m_replica, true)) {
+        m_replica.loggedOperations = 0;
+        m_replica.loggedBytes = 0;
+    }
+    m_replica.snapshot = QString();
+}
+
+void SyncConnection::persistOperations(const std::vector<LocalStore::LoggedOperation> &operations)
+{
+    if (!m_client)
+        return;
+    if (operations.empty()) {
+        persistPending();
+        return;
+    }
+    if (m_replica.loggedBytes >= std::max<qint64>(MinCompactionBytes, m_base.length())) {
+        persistSnapshot();
+        return;
+    }
+    syncReplica();
+    if (std::optional<qint64> bytes = m_store->appendOperations(m_replica, operations)) {
+        m_replica.loggedOperations += int(operations.size());
+        m_replica.loggedBytes += *bytes;
+    } else {
+        // Refused (the stored revision is not where these follow on, or the write failed): a snapshot gives
+        // the store a state the log can continue from.
+        persistSnapshot();
+    }
 }
 
 void SyncConnection::onConnected()
@@ -324,7 +380,11 @@ void SyncConnection::handle(const collab::Message::Opened &m)
     const collab::Client::Effects effects = m_client->resumed();
     if (effects.send && !m_readOnly)
         sendOutgoing(*effects.send);
-    persist(true);
+    // A catch-up was logged operation by operation (afterServerOperations); a snapshot replaces the base.
+    if (m.snapshot)
+        persistSnapshot();
+    else
+        persistPending();
     setStatus(Status::Online);
     m_selectionDirty = true;
     sendSelectionIfSynchronized();
@@ -338,7 +398,7 @@ void SyncConnection::applySnapshot(int revision, const QString &text)
         m_client.emplace(m_replica.clientId, revision, m_client->lastSequence());
         m_client->disconnected();
         m_replica.synced = true;
-        m_replica.snapshot = text;
+        m_base = collab::Rope(text);
         m_history.clear();
         if (m_binding->text() != text) {
             m_binding->resetText(text);
@@ -362,7 +422,7 @@ void SyncConnection::applySnapshot(int revision, const QString &text)
         if (composed)
             pendingOp = composed.value();
     }
-    const collab::TextOperation d = diff(m_replica.snapshot, text);
+    const collab::TextOperation d = diff(m_base.toString(), text);
     auto pair = collab::TextOperation::transform(pendingOp, d);
     if (!pair) {
         resync(tr("The pending edits do not fit the server's text"));
@@ -375,7 +435,7 @@ void SyncConnection::applySnapshot(int revision, const QString &text)
     m_outstandingEdits = pendingEdits();
     m_bufferEdits = 0;
     m_replica.synced = true;
-    m_replica.snapshot = text;
+    m_base = collab::Rope(text);
     m_history.clear();
     if (!m_binding->applyRemote(pair->second)) {
         m_binding->resetText(pair->first.apply(text).value());
@@ -397,19 +457,17 @@ bool SyncConnection::applyServerOperation(int revision, const collab::TextOperat
         resync(effects.error().message);
         return false;
     }
-    collab::Expected<QString> serverText = op.apply(m_replica.snapshot);
-    if (!serverText) {
+    if (m_base.apply(op)) {
         resync(tr("A server operation does not fit the cached text"));
         return false;
     }
-    m_replica.snapshot = std::move(serverText.value());
     remember(revision, op);
-    return afterServerOperations(*effects, ours, connectionId);
+    return afterServerOperations(*effects, ours, connectionId, {{revision, op}});
 }
 
 // The operations missed while offline go through the client as one batch (Client::applyServerBatch: same
 // result as one applyServer() each, without transforming the whole pending buffer K times), and reach the
-// editor, the undo stack, the remote cursors and the local store as one operation and one save.
+// editor, the undo stack and the remote cursors as one operation, and the local store as one transaction.
 bool SyncConnection::applyCatchUp(const QList<collab::CommittedOperation> &ops)
 {
     std::vector<collab::Client::ServerEntry> entries;
@@ -432,20 +490,20 @@ bool SyncConnection::applyCatchUp(const QList<collab::CommittedOperation> &ops)
         return false;
     }
     // The relay's text, operation after operation (a rope: each costs O(log n + edit), not a copy of the text).
-    collab::Rope serverText(m_replica.snapshot);
+    std::vector<LocalStore::LoggedOperation> logged;
+    logged.reserve(entries.size());
     for (const collab::Client::ServerEntry &e : entries) {
-        if (serverText.apply(e.operation)) {
+        if (m_base.apply(e.operation)) {
             resync(tr("A server operation does not fit the cached text"));
             return false;
         }
-    }
-    m_replica.snapshot = serverText.toString();
-    for (const collab::Client::ServerEntry &e : entries)
         remember(e.revision, e.operation);
+        logged.push_back({e.revision, e.operation});
+    }
     // Our in-flight operation was in the log (its acknowledgement was lost): it no longer is outstanding.
     const bool ours = hadOutstanding
         && (!m_client->outstanding() || m_client->outstanding()->sequence != outstandingSequence);
-    return afterServerOperations(*effects, ours, QString());
+    return afterServerOperations(*effects, ours, QString(), logged);
 }
 
 void SyncConnection::remember(int revision, const collab::TextOperation &op)
@@ -458,7 +516,8 @@ void SyncConnection::remember(int revision, const collab::TextOperation &op)
 // The client has taken server operations (`ours`: among them our outstanding one, so the buffer's edits are
 // now the ones in flight): the editor gets what to apply, the state is saved, the promoted buffer goes out.
 bool SyncConnection::afterServerOperations(const collab::Client::Effects &effects, bool ours,
-                                           const QString &connectionId)
+                                           const QString &connectionId,
+                                           const std::vector<LocalStore::LoggedOperation> &operations)
 {
     if (ours) {
         m_outstandingEdits = m_bufferEdits;
@@ -471,7 +530,7 @@ bool SyncConnection::afterServerOperations(const collab::Client::Effects &effect
         }
         Q_EMIT remoteApplied(*effects.apply, connectionId);
     }
-    persist(true);
+    persistOperations(operations);
     if (effects.send && m_opened && !m_readOnly)
         sendOutgoing(*effects.send);
     Q_EMIT statusChanged();
@@ -505,22 +564,26 @@ void SyncConnection::handle(const collab::Message::Ack &m)
         resync(effects.error().message);
         return;
     }
-    afterAcknowledged(committed, m.revision);
+    if (!afterAcknowledged(committed, m.revision))
+        return;
     if (effects->send && !m_readOnly)
         sendOutgoing(*effects->send);
     if (m_client->state() == collab::Client::State::Synchronized)
         sendSelectionIfSynchronized();
 }
 
-void SyncConnection::afterAcknowledged(const collab::TextOperation &committed, int revision)
+bool SyncConnection::afterAcknowledged(const collab::TextOperation &committed, int revision)
 {
-    if (collab::Expected<QString> text = committed.apply(m_replica.snapshot))
-        m_replica.snapshot = std::move(text.value());
+    if (m_base.apply(committed)) {
+        resync(tr("An acknowledged edit does not fit the cached text"));
+        return false;
+    }
     remember(revision, committed);
     m_outstandingEdits = m_bufferEdits;
     m_bufferEdits = 0;
-    persist(true);
+    persistOperations({{revision, committed}});
     Q_EMIT statusChanged();
+    return true;
 }
 
 void SyncConnection::handle(const collab::Message::Join &m)
@@ -619,9 +682,9 @@ void SyncConnection::resync(const QString &why)
     // Edits made from now until the server's text arrives are based on the text as it is now; the snapshot
     // is then rebased against them (applySnapshot), so only what was unacknowledged so far is given up.
     m_replica.synced = false;
-    m_replica.snapshot = m_binding->text();
+    m_base = m_binding->rope();
     m_outstandingEdits = m_bufferEdits = 0;
-    persist(true);
+    persistSnapshot();
     m_opened = false;
     collab::Message::Open open;
     open.id = QStringLiteral("open");
@@ -660,7 +723,7 @@ void SyncConnection::onLocalEdited(const collab::TextOperation &op)
     else
         ++m_outstandingEdits;
     // Written before it is sent: a kill after this line loses nothing.
-    persist(false);
+    persistPending();
     if (effects->send && m_opened && !m_readOnly)
         sendOutgoing(*effects->send);
     noteActivity();

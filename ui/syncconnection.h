@@ -5,6 +5,7 @@
 
 #include <client.h>
 #include <message.h>
+#include <rope.h>
 #include <selection.h>
 #include <textoperation.h>
 
@@ -28,7 +29,13 @@ class DocumentBinding;
 //
 //   binding --localEdited--> Client::applyClient --send--> socket           (op {doc, rev, seq, op})
 //   socket --op/ack--> Client::applyServer/serverAck --apply--> binding      (remote text, without echo)
-//   every change of revision or pending edits --> LocalStore::save           (before anything else is done)
+//   every change of revision or pending edits --> LocalStore                 (before anything is sent)
+//
+// The relay's text at the client's revision (the base the pending edits apply to) is kept as a rope, and
+// the store gets, per edit, only what the edit changed: the pending edits (LocalStore::save without
+// snapshot) and, for a new revision, the operation that made it (LocalStore::appendOperations). The whole
+// text is written only as a snapshot: when the relay sends one, on a resync, on close (if operations were
+// logged since), and when the log has grown about as large as the text, so its cost per edit stays flat.
 //
 // Reconnect: when the link drops the client goes offline (edits keep composing into the buffer); the
 // connection retries with exponential backoff and jitter, sends hello with the same client id and open with
@@ -108,7 +115,12 @@ private:
     void sendOpen();
     void sendOutgoing(const collab::Client::Outgoing &outgoing);
     void sendSelectionIfSynchronized();
-    void persist(bool withSnapshot);
+    // The pending edits only; the base text and revision as a snapshot; the relay's operations that took
+    // the base to the client's revision (a snapshot instead when the log is due for compaction or refused).
+    void persistPending();
+    void persistSnapshot();
+    void persistOperations(const std::vector<LocalStore::LoggedOperation> &operations);
+    void syncReplica();
     void resync(const QString &why);
 
     void onConnected();
@@ -136,10 +148,11 @@ private:
     bool applyServerOperation(int revision, const collab::TextOperation &op, const QString &author,
                               qint64 sequence, const QString &connectionId);
     bool applyCatchUp(const QList<collab::CommittedOperation> &ops);
-    bool afterServerOperations(const collab::Client::Effects &effects, bool ours, const QString &connectionId);
+    bool afterServerOperations(const collab::Client::Effects &effects, bool ours, const QString &connectionId,
+                               const std::vector<LocalStore::LoggedOperation> &operations);
     void remember(int revision, const collab::TextOperation &op);
     void applySnapshot(int revision, const QString &text);
-    void afterAcknowledged(const collab::TextOperation &committed, int revision);
+    bool afterAcknowledged(const collab::TextOperation &committed, int revision);
     collab::Selection toLocal(int revision, const collab::Selection &selection) const;
 
     DocumentBinding *m_binding;
@@ -152,7 +165,11 @@ private:
     QString m_document;
     QString m_documentName;
     QString m_connectionId;
-    LocalStore::Replica m_replica;   // snapshot = the relay's text at m_client->revision()
+    // What the store holds of this replica; `snapshot` is only filled while it is being written.
+    LocalStore::Replica m_replica;
+    // The relay's text at m_client->revision() (before the first connection, or after a resync, the local
+    // text the pending edits are based on: m_replica.synced is then false).
+    collab::Rope m_base;
     std::optional<collab::Client> m_client;
     std::deque<std::pair<int, collab::TextOperation>> m_history; // recent committed ops, for late selections
     QHash<QString, collab::Participant> m_participants;
