@@ -167,6 +167,10 @@ void RelayServer::onWebSocketConnection()
         const qint64 hardLimit = std::max<qint64>(m_settings.maxMessageBytes * 4, m_settings.maxMessageBytes + 65536);
         socket->setMaxAllowedIncomingMessageSize(quint64(hardLimit));
         socket->setMaxAllowedIncomingFrameSize(quint64(hardLimit));
+        // Every message in one frame: Qt 6.4 splits a text message into 512 KiB frames at any byte, a
+        // multi-byte character can straddle two frames, and Qt's receiver rejects each such frame as invalid
+        // UTF-8 (close 1007) — a large non-ASCII snapshot could never be delivered.
+        socket->setOutgoingFrameSize(QWebSocket::maxOutgoingFrameSize());
         auto *c = new Connection(socket, id, peer, this);
         c->setRateLimit(m_settings.opsPerSecond, m_settings.burst);
         m_connections.insert(c, peer);

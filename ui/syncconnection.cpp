@@ -43,6 +43,9 @@ collab::TextOperation diff(const QString &from, const QString &to)
 SyncConnection::SyncConnection(DocumentBinding *binding, LocalStore *store, QObject *parent)
     : QObject(parent), m_binding(binding), m_store(store)
 {
+    // One frame per message (see RelayServer::onWebSocketConnection: Qt's 512 KiB frames can split a UTF-8
+    // character, which Qt's receiver rejects as invalid text).
+    m_socket.setOutgoingFrameSize(QWebSocket::maxOutgoingFrameSize());
     connect(&m_socket, &QWebSocket::connected, this, &SyncConnection::onConnected);
     connect(&m_socket, &QWebSocket::disconnected, this, &SyncConnection::onDisconnected);
     connect(&m_socket, &QWebSocket::textMessageReceived, this, &SyncConnection::onTextMessage);

@@ -68,6 +68,7 @@ private:
 private Q_SLOTS:
     void welcomeAndHello();
     void editAckBroadcast();
+    void largeNonAsciiSnapshotArrives();
     void concurrentEditsAreTransformed();
     void severalDocumentsPerConnection();
     void presenceForLateJoiner();
@@ -132,6 +133,37 @@ void tst_RelayServer::editAckBroadcast()
     QVERIFY(stored);
     QCOMPARE(int(stored->size()), 1);
     QCOMPARE(stored->front().clientId, a->clientId);
+}
+
+// A document of a few MB of non-ASCII text reaches a newcomer as one snapshot. Qt 6.4 cuts text messages into
+// 512 KiB frames at any byte and its receiver rejects a frame ending inside a UTF-8 character (close 1007), so
+// the relay must send each message as one frame.
+void tst_RelayServer::largeNonAsciiSnapshotArrives()
+{
+    auto r = startRelay();
+    QVERIFY(r);
+    auto a = client(*r, QStringLiteral("A"));
+    QVERIFY(a);
+    QVERIFY(!a->openDocument(QStringLiteral("big")).isEmpty());
+    QString chunk;
+    while (chunk.size() < 150000) // ~330 KB of UTF-8 per edit: under the 1 MB message limit
+        chunk += QStringLiteral("café, naïve, 東京 — ");
+    QString expected;
+    for (int i = 0; i < 12; ++i) {
+        QCOMPARE(a->edit(QStringLiteral("big"), i, i + 1,
+                         TextOperation::makeInsert(expected.size(), expected.size(), chunk)),
+                 i + 1);
+        expected += chunk;
+    }
+    QVERIFY(expected.toUtf8().size() > 2 * 1024 * 1024); // several of Qt's 512 KiB frames
+    auto b = client(*r, QStringLiteral("B"));
+    QVERIFY(b);
+    const QJsonObject opened = b->openDocument(QStringLiteral("big"));
+    QVERIFY2(!opened.isEmpty(), qPrintable(QStringLiteral("no snapshot; socket closed with %1 %2")
+                                                   .arg(int(b->socket.closeCode()))
+                                                   .arg(b->socket.closeReason())));
+    QCOMPARE(opened.value(QStringLiteral("revision")).toInt(), 12);
+    QCOMPARE(text(opened, "snapshot"), expected);
 }
 
 void tst_RelayServer::concurrentEditsAreTransformed()
