@@ -3,7 +3,7 @@
 
 // Test helper: a throw-away self-signed certificate for localhost / 127.0.0.1, made with the `openssl`
 // command line tool (Debian package openssl) in a QTemporaryDir. Header-only; used by tst_tlsconfig and
-// tst_tls. Tests call QSKIP when generation fails (no openssl on the machine), with the reason.
+// tst_tls. Tests fail (not skip) when generation fails (no openssl on the machine), with the reason.
 
 #include <QFile>
 #include <QProcess>

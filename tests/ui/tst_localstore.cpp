@@ -420,7 +420,7 @@ private Q_SLOTS:
     void killedEditorReplaysItsLog()
     {
         if (!QFile::exists(editorBinary()))
-            QSKIP("the coscribe binary is not built");
+            QFAIL("the coscribe binary is not built (a build dependency of this test)");
         RelayFixture relay;
         QVERIFY(relay.start());
         const QUrl url = relay.documentUrl(QStringLiteral("replay"));
@@ -479,7 +479,7 @@ private Q_SLOTS:
     void damagedLogResynchronises()
     {
         if (!QFile::exists(editorBinary()))
-            QSKIP("the coscribe binary is not built");
+            QFAIL("the coscribe binary is not built (a build dependency of this test)");
         RelayFixture relay;
         QVERIFY(relay.start());
         const QUrl url = relay.documentUrl(QStringLiteral("damaged"));
@@ -552,7 +552,7 @@ private Q_SLOTS:
     void killedEditorLosesNothing()
     {
         if (!QFile::exists(editorBinary()))
-            QSKIP("the coscribe binary is not built");
+            QFAIL("the coscribe binary is not built (a build dependency of this test)");
         RelayFixture relay;
         QVERIFY(relay.start());
         const QUrl url = relay.documentUrl(QStringLiteral("crash"));
