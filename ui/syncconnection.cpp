@@ -62,6 +62,11 @@ SyncConnection::SyncConnection(DocumentBinding *binding, LocalStore *store, QObj
 
     m_reconnectTimer.setSingleShot(true);
     connect(&m_reconnectTimer, &QTimer::timeout, this, &SyncConnection::connectToServer);
+    m_reopenTimer.setSingleShot(true);
+    connect(&m_reopenTimer, &QTimer::timeout, this, [this] {
+        if (!m_closing && !m_opened && m_socket.state() == QAbstractSocket::ConnectedState)
+            sendOpen();
+    });
     m_pingTimer.setInterval(PingIntervalMs);
     connect(&m_pingTimer, &QTimer::timeout, this, &SyncConnection::onPingTimer);
     m_selectionTimer.setSingleShot(true);
@@ -158,6 +163,7 @@ void SyncConnection::close()
 {
     m_closing = true;
     m_reconnectTimer.stop();
+    m_reopenTimer.stop();
     m_pingTimer.stop();
     m_idleTimer.stop();
     if (m_socket.state() != QAbstractSocket::UnconnectedState) {
@@ -216,6 +222,25 @@ void SyncConnection::scheduleReconnect()
         m_urlIndex = (m_urlIndex + 1) % int(m_profile.failoverServers.size() + 1);
     m_reconnectTimer.start(int(delay));
     setStatus(Status::Offline);
+}
+
+void SyncConnection::scheduleReopen()
+{
+    if (m_closing || m_reopenTimer.isActive() || m_socket.state() != QAbstractSocket::ConnectedState)
+        return;
+    if (m_opened) {
+        m_opened = false;
+        if (m_client)
+            m_client->disconnected(); // edits from now on wait in the buffer
+        m_participants.clear();
+        Q_EMIT participantsCleared();
+    }
+    const int exponent = std::min(m_attempt, 16);
+    const qint64 ceiling = std::min<qint64>(m_maxDelayMs, qint64(m_initialDelayMs) << exponent);
+    const qint64 delay = ceiling / 2 + QRandomGenerator::global()->bounded(ceiling / 2 + 1);
+    ++m_attempt;
+    m_reopenTimer.start(int(delay));
+    setStatus(Status::Connecting);
 }
 
 void SyncConnection::setStatus(Status status)
@@ -299,6 +324,7 @@ void SyncConnection::onConnected()
 void SyncConnection::onDisconnected()
 {
     m_pingTimer.stop();
+    m_reopenTimer.stop(); // the reconnect reopens the document
     const bool wasOpened = m_opened;
     m_opened = false;
     m_connectionId.clear();
@@ -646,7 +672,8 @@ void SyncConnection::handle(const collab::Message::Error &m)
 {
     if (!m.doc.isEmpty() && m.doc != m_document)
         return;
-    if (m.code == QLatin1String("rate-limited") && m_client && m_client->outstanding()) {
+    if ((m.code == QLatin1String("rate-limited") || m.code == QLatin1String("conflict-retry")) && m_client
+        && m_client->outstanding()) {
         const int delay = m.retryAfterMs.value_or(500);
         QTimer::singleShot(delay, this, [this] {
             if (m_opened && m_client && m_client->outstanding())
@@ -660,6 +687,13 @@ void SyncConnection::handle(const collab::Message::Error &m)
         setStatus(m_status);
     }
     Q_EMIT errorOccurred(tr("The server reported %1: %2").arg(m.code, m.message));
+    // Storage trouble on the relay: our operation was not applied, or the document was dropped (or could not
+    // be opened). Nothing is lost: reopen it, with backoff, until the relay can serve it again.
+    if (m.doc == m_document
+        && (m.code == QLatin1String("server-error") || (m.code == QLatin1String("not-open") && m_opened))) {
+        scheduleReopen();
+        return;
+    }
     if (m.code == QLatin1String("base-length-mismatch") || m.code == QLatin1String("splits-surrogate-pair")
         || m.code == QLatin1String("invalid-operation") || m.code == QLatin1String("revision-from-future"))
         resync(m.message);

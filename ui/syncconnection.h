@@ -110,6 +110,10 @@ Q_SIGNALS:
 private:
     void connectToServer();
     void scheduleReconnect();
+    // The relay dropped the document or refused an operation without applying it (storage trouble) while the
+    // link stays up: reopen the document on it after a backoff; the relay sends what was missed and
+    // resumed() resends what was not acknowledged.
+    void scheduleReopen();
     void setStatus(Status status);
     void send(const QByteArray &frame);
     void sendOpen();
@@ -182,6 +186,7 @@ private:
     int m_bufferEdits = 0;
 
     QTimer m_reconnectTimer;
+    QTimer m_reopenTimer;
     int m_attempt = 0;
     int m_initialDelayMs = 500;
     int m_maxDelayMs = 30000;

@@ -54,6 +54,8 @@ public:
     {
         return QUrl(QStringLiteral("ws://127.0.0.1:%1/%2").arg(m_port).arg(document));
     }
+    // The relay's SQLite file (tests open it beside the relay to break and mend its storage).
+    QString databasePath() const { return m_dir.filePath(QStringLiteral("relay.sqlite")); }
 
 private:
     QTemporaryDir m_dir;

@@ -14,6 +14,8 @@
 #include <QClipboard>
 #include <QGuiApplication>
 #include <QRandomGenerator>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QTcpServer>
 #include <QTest>
 
@@ -240,6 +242,35 @@ private Q_SLOTS:
         // The name label is shown while active and fades out afterwards.
         const auto cursor = *m_b->editor()->overlay()->cursor(adaOnB);
         QVERIFY(m_b->editor()->overlay()->labelOpacity(cursor) > 0.0);
+    }
+
+    // The relay's storage fails under an edit (its operations table vanishes): nothing is applied and the relay
+    // drops the document. The editors stay connected and keep reopening it with backoff; once storage is back
+    // the refused edit and everything typed meanwhile arrive, and both converge.
+    void storageFailureIsRiddenOut()
+    {
+        QTest::keyClicks(m_a->editor(), QStringLiteral("before "));
+        QTRY_COMPARE(text(m_b), QStringLiteral("before "));
+        QTRY_VERIFY(settled(m_a));
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("breaker"));
+            db.setDatabaseName(m_relay.databasePath());
+            QVERIFY(db.open());
+            QSqlQuery q(db);
+            QVERIFY(q.exec(QStringLiteral("ALTER TABLE operations RENAME TO operations_away")));
+            m_a->editor()->moveCursor(QTextCursor::End);
+            QTest::keyClicks(m_a->editor(), QStringLiteral("refused"));
+            QTest::qWait(400); // the refusal, the dropped document, failing reopen attempts
+            QCOMPARE(text(m_b), QStringLiteral("before "));
+            QVERIFY(m_a->connection()->pendingEdits() > 0);
+            QTest::keyClicks(m_a->editor(), QStringLiteral(" and more"));
+            QVERIFY(q.exec(QStringLiteral("ALTER TABLE operations_away RENAME TO operations")));
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("breaker"));
+        QTRY_COMPARE_WITH_TIMEOUT(text(m_b), QStringLiteral("before refused and more"), 10000);
+        QTRY_VERIFY(settled(m_a) && settled(m_b));
+        QCOMPARE(text(m_a), text(m_b));
+        QCOMPARE(m_a->connection()->revision(), m_b->connection()->revision());
     }
 
     void undoUndoesOnlyOwnEdits()
