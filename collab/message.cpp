@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 namespace collab {
 
@@ -1139,9 +1140,9 @@ enum Field { Type, Doc, Rev, Seq, Op, Sel, Author, ConnectionId, FieldCount };
 constexpr unsigned bit(Field f) { return 1u << f; }
 
 // The top-level members of a frame parsed by RapidJSON, read under the decoder's rules.
-struct Fields
+// Which top-level members a frame has, and its "type" (both tiers collect these).
+struct Presence
 {
-    const Value *at[FieldCount] = {};
     unsigned present = 0;
     QByteArrayView type;
 
@@ -1151,6 +1152,12 @@ struct Fields
         return (present & ~allowed) == 0 && (present & required) == required;
     }
     bool has(Field f) const { return present & bit(f); }
+};
+
+struct Fields : Presence
+{
+    const Value *at[FieldCount] = {};
+
     bool text(Field f, QString &out) const { return string(*at[f], out); }
     bool number(Field f, qint64 min, qint64 max, qint64 &out) const { return integer(*at[f], min, max, out); }
     bool operation(Field f, TextOperation &out) const { return fast::operation(*at[f], out); }
@@ -1384,20 +1391,13 @@ private:
 };
 
 // A frame read by the Scanner: each member already of the type its name implies.
-struct ScannedFields
+struct ScannedFields : Presence
 {
-    unsigned present = 0;
-    QByteArrayView type;
     QString texts[FieldCount];
     qint64 numbers[FieldCount] = {};
     TextOperation op;
     Selection sel;
 
-    bool shape(unsigned required, unsigned allowed) const
-    {
-        return (present & ~allowed) == 0 && (present & required) == required;
-    }
-    bool has(Field f) const { return present & bit(f); }
     bool text(Field f, QString &out) const
     {
         out = texts[f];
@@ -1540,32 +1540,31 @@ struct Buffers
     Document document{&valueAllocator, sizeof stack, &stackAllocator};
 };
 
-std::optional<Message::Client> decodeClient(const QByteArray &frame)
+// Tier 0 (the scanner), then tier 1 (RapidJSON); nothing when neither has the final word, and the Qt decoder
+// decides.
+template<typename Assemble>
+auto decode(const QByteArray &frame, Assemble assemble) -> decltype(assemble(std::declval<const Fields &>()))
 {
     {
         ScannedFields scanned;
         if (scan(frame, scanned))
-            return clientMessage(scanned);
+            return assemble(scanned);
     }
     Buffers buffers;
     Fields f;
     if (!parse(frame, buffers.document, f))
         return std::nullopt;
-    return clientMessage(f);
+    return assemble(f);
+}
+
+std::optional<Message::Client> decodeClient(const QByteArray &frame)
+{
+    return decode(frame, [](const auto &f) { return clientMessage(f); });
 }
 
 std::optional<Message::Server> decodeServer(const QByteArray &frame)
 {
-    {
-        ScannedFields scanned;
-        if (scan(frame, scanned))
-            return serverMessage(scanned);
-    }
-    Buffers buffers;
-    Fields f;
-    if (!parse(frame, buffers.document, f))
-        return std::nullopt;
-    return serverMessage(f);
+    return decode(frame, [](const auto &f) { return serverMessage(f); });
 }
 
 } // namespace fast

@@ -208,19 +208,24 @@ void SyncConnection::connectToServer()
     m_socket.open(currentUrl());
 }
 
+int SyncConnection::nextBackoffMs()
+{
+    // Exponential backoff with jitter: a relay coming back is not hit by every editor at the same moment.
+    const int exponent = std::min(m_attempt, 16);
+    const qint64 ceiling = std::min<qint64>(m_maxDelayMs, qint64(m_initialDelayMs) << exponent);
+    ++m_attempt;
+    return int(ceiling / 2 + QRandomGenerator::global()->bounded(ceiling / 2 + 1));
+}
+
 void SyncConnection::scheduleReconnect()
 {
     if (m_closing || m_reconnectTimer.isActive())
         return;
-    // Exponential backoff with jitter: a relay coming back is not hit by every editor at the same moment.
-    const int exponent = std::min(m_attempt, 16);
-    const qint64 ceiling = std::min<qint64>(m_maxDelayMs, qint64(m_initialDelayMs) << exponent);
-    const qint64 delay = ceiling / 2 + QRandomGenerator::global()->bounded(ceiling / 2 + 1);
-    ++m_attempt;
+    const int delay = nextBackoffMs();
     // The link failed or dropped: with other relays of the deployment configured, try the next one.
     if (!m_profile.failoverServers.isEmpty())
         m_urlIndex = (m_urlIndex + 1) % int(m_profile.failoverServers.size() + 1);
-    m_reconnectTimer.start(int(delay));
+    m_reconnectTimer.start(delay);
     setStatus(Status::Offline);
 }
 
@@ -235,11 +240,7 @@ void SyncConnection::scheduleReopen()
         m_participants.clear();
         Q_EMIT participantsCleared();
     }
-    const int exponent = std::min(m_attempt, 16);
-    const qint64 ceiling = std::min<qint64>(m_maxDelayMs, qint64(m_initialDelayMs) << exponent);
-    const qint64 delay = ceiling / 2 + QRandomGenerator::global()->bounded(ceiling / 2 + 1);
-    ++m_attempt;
-    m_reopenTimer.start(int(delay));
+    m_reopenTimer.start(nextBackoffMs());
     setStatus(Status::Connecting);
 }
 

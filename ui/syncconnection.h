@@ -109,6 +109,8 @@ Q_SIGNALS:
 
 private:
     void connectToServer();
+    // The next delay of the shared reconnect/reopen backoff (counts an attempt; Opened resets it).
+    int nextBackoffMs();
     void scheduleReconnect();
     // The relay dropped the document or refused an operation without applying it (storage trouble) while the
     // link stays up: reopen the document on it after a backoff; the relay sends what was missed and

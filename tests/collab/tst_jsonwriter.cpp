@@ -29,29 +29,6 @@ QByteArray viaWriter(const QString &text)
     return out;
 }
 
-// Any UTF-16 code units at all: controls, quotes, backslashes, lone and reversed surrogates, BMP, pairs.
-rc::Gen<QString> genRawUtf16()
-{
-    return rc::gen::map(rc::gen::container<std::vector<char16_t>>(rc::gen::oneOf(
-                            rc::gen::inRange<char16_t>(0, 0x80), rc::gen::inRange<char16_t>(0xd7f0, 0xe010),
-                            rc::gen::arbitrary<char16_t>())),
-                        [](const std::vector<char16_t> &units) {
-                            return QString(reinterpret_cast<const QChar *>(units.data()), qsizetype(units.size()));
-                        });
-}
-
-rc::Gen<Selection> genSelection()
-{
-    return rc::gen::map(rc::gen::container<std::vector<std::pair<int, int>>>(
-                            rc::gen::pair(rc::gen::inRange(0, 1 << 30), rc::gen::inRange(0, 1 << 30))),
-                        [](const std::vector<std::pair<int, int>> &ranges) {
-                            QList<Selection::Range> list;
-                            for (auto [a, h] : ranges)
-                                list.append(Selection::Range{a, h});
-                            return Selection(list);
-                        });
-}
-
 template<typename M>
 QByteArray slowEncode(const M &m)
 {

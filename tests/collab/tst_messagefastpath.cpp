@@ -19,17 +19,6 @@ using namespace collab;
 
 namespace {
 
-// Any UTF-16 code units: controls, quotes, backslashes, lone and reversed surrogates, BMP, pairs.
-rc::Gen<QString> genRawUtf16()
-{
-    return rc::gen::map(rc::gen::container<std::vector<char16_t>>(rc::gen::oneOf(
-                            rc::gen::inRange<char16_t>(0, 0x80), rc::gen::inRange<char16_t>(0xd7f0, 0xe010),
-                            rc::gen::inRange<char16_t>(0xfdc0, 0xffff), rc::gen::arbitrary<char16_t>())),
-                        [](const std::vector<char16_t> &units) {
-                            return QString(reinterpret_cast<const QChar *>(units.data()), qsizetype(units.size()));
-                        });
-}
-
 // Mostly valid document ids, sometimes anything.
 rc::Gen<QString> genDocId()
 {
@@ -45,18 +34,6 @@ rc::Gen<QString> genDocId()
                                         return s;
                                     });
     return rc::gen::weightedOneOf<QString>({{6, valid}, {1, genRawUtf16()}});
-}
-
-rc::Gen<Selection> genSelection()
-{
-    return rc::gen::map(rc::gen::container<std::vector<std::pair<int, int>>>(
-                            rc::gen::pair(rc::gen::inRange(0, 1 << 30), rc::gen::inRange(0, 1 << 30))),
-                        [](const std::vector<std::pair<int, int>> &ranges) {
-                            QList<Selection::Range> list;
-                            for (auto [a, h] : ranges)
-                                list.append(Selection::Range{a, h});
-                            return Selection(list);
-                        });
 }
 
 // An operation over genText(), or one whose insert is arbitrary UTF-16 (lone surrogates included).

@@ -10,6 +10,9 @@
 //   genOperation(doc)      a TextOperation whose base is doc (baseLength() == doc.size()); every component
 //                          boundary falls outside doc's surrogate pairs; inserted text comes from genText()
 //                          at a fifth of the size.
+//   genRawUtf16()          any UTF-16 code units: controls, quotes, backslashes, lone and reversed surrogates,
+//                          BMP, pairs, noncharacters (for codecs, which must carry whatever they are given).
+//   genSelection()         a Selection of any number of ranges anywhere in [0, 2^30].
 //   splitsPair(s, pos)     true when pos sits between the high and the low half of a surrogate pair of s.
 //   rc::Arbitrary<QString> genText(), so `[](const QString &s) { ... }` properties get interesting text.
 //
@@ -19,6 +22,7 @@
 // Everything lives in the global namespace because RapidCheck finds showValue() by argument-dependent lookup
 // (QString is a global-namespace type), and the tests call genText()/genOperation() unqualified.
 
+#include "selection.h"
 #include "textoperation.h"
 
 #include <rapidcheck.h>
@@ -196,6 +200,28 @@ inline rc::Gen<collab::TextOperation> genOperation(const QString &doc)
                         }
                         return op;
                     });
+}
+
+inline rc::Gen<QString> genRawUtf16()
+{
+    return rc::gen::map(rc::gen::container<std::vector<char16_t>>(rc::gen::oneOf(
+                            rc::gen::inRange<char16_t>(0, 0x80), rc::gen::inRange<char16_t>(0xd7f0, 0xe010),
+                            rc::gen::inRange<char16_t>(0xfdc0, 0xffff), rc::gen::arbitrary<char16_t>())),
+                        [](const std::vector<char16_t> &units) {
+                            return QString(reinterpret_cast<const QChar *>(units.data()), qsizetype(units.size()));
+                        });
+}
+
+inline rc::Gen<collab::Selection> genSelection()
+{
+    return rc::gen::map(rc::gen::container<std::vector<std::pair<int, int>>>(
+                            rc::gen::pair(rc::gen::inRange(0, 1 << 30), rc::gen::inRange(0, 1 << 30))),
+                        [](const std::vector<std::pair<int, int>> &ranges) {
+                            QList<collab::Selection::Range> list;
+                            for (auto [a, h] : ranges)
+                                list.append(collab::Selection::Range{a, h});
+                            return collab::Selection(list);
+                        });
 }
 
 namespace rc {

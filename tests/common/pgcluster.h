@@ -11,6 +11,9 @@
 #include <QDir>
 #include <QFile>
 #include <QProcess>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QStandardPaths>
 #include <QStringList>
 #include <QTcpServer>
@@ -141,6 +144,33 @@ public:
     QString url() const
     {
         return QStringLiteral("postgresql://%1@127.0.0.1:%2/%3").arg(user()).arg(m_port).arg(database());
+    }
+
+    // A new empty database `name` (an SQL identifier: CREATE DATABASE takes no parameters) in this cluster,
+    // owned by user(); false with *error on failure.
+    bool createDatabase(const QString &name, QString *error) const
+    {
+        const QString connection = QStringLiteral("pgcluster-admin");
+        bool ok = false;
+        {
+            QSqlDatabase admin = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), connection);
+            admin.setHostName(QStringLiteral("127.0.0.1"));
+            admin.setPort(m_port);
+            admin.setUserName(user());
+            admin.setDatabaseName(database());
+            ok = admin.open();
+            if (ok) {
+                QSqlQuery q(admin);
+                ok = q.exec(QStringLiteral("CREATE DATABASE %1").arg(name));
+                if (!ok)
+                    *error = q.lastError().text();
+            } else {
+                *error = admin.lastError().text();
+            }
+            admin.close();
+        }
+        QSqlDatabase::removeDatabase(connection);
+        return ok;
     }
 
 private:

@@ -305,25 +305,8 @@ void tst_MultiRelay::cleanupTestCase()
 std::optional<relay::SqlStorage::Options> tst_MultiRelay::freshDatabase(QString *error)
 {
     const QString name = QStringLiteral("multirelay_%1").arg(++m_databases);
-    {
-        QSqlDatabase admin = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), QStringLiteral("admin"));
-        admin.setHostName(QStringLiteral("127.0.0.1"));
-        admin.setPort(m_cluster.port());
-        admin.setUserName(testutil::PgCluster::user());
-        admin.setDatabaseName(testutil::PgCluster::database());
-        bool ok = admin.open();
-        QSqlQuery q(admin);
-        if (ok)
-            ok = q.exec(QStringLiteral("CREATE DATABASE %1").arg(name));
-        if (!ok)
-            *error = admin.lastError().text() + q.lastError().text();
-        q = QSqlQuery();
-        admin.close();
-        admin = QSqlDatabase();
-        QSqlDatabase::removeDatabase(QStringLiteral("admin"));
-        if (!ok)
-            return std::nullopt;
-    }
+    if (!m_cluster.createDatabase(name, error))
+        return std::nullopt;
     relay::SqlStorage::Options o;
     o.driver = QStringLiteral("QPSQL");
     o.host = QStringLiteral("127.0.0.1");

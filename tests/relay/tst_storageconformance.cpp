@@ -91,27 +91,8 @@ std::optional<SqlStorage::Options> tst_StorageConformance::freshDatabase(Backend
         return std::nullopt;
     }
     const QString name = QStringLiteral("conformance_%1").arg(n);
-    {
-        QSqlDatabase admin = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), QStringLiteral("admin"));
-        admin.setHostName(QStringLiteral("127.0.0.1"));
-        admin.setPort(m_cluster->port());
-        admin.setUserName(testutil::PgCluster::user());
-        admin.setDatabaseName(testutil::PgCluster::database());
-        bool ok = admin.open();
-        if (ok) {
-            QSqlQuery q(admin);
-            ok = q.exec(QStringLiteral("CREATE DATABASE %1").arg(name));
-            if (!ok)
-                *error = q.lastError().text();
-        } else {
-            *error = admin.lastError().text();
-        }
-        admin.close();
-        admin = QSqlDatabase();
-        QSqlDatabase::removeDatabase(QStringLiteral("admin"));
-        if (!ok)
-            return std::nullopt;
-    }
+    if (!m_cluster->createDatabase(name, error))
+        return std::nullopt;
     o.driver = QStringLiteral("QPSQL");
     o.host = QStringLiteral("127.0.0.1");
     o.port = m_cluster->port();

@@ -75,10 +75,11 @@ int healthStatus(const QUrl &relay)
         return 0;
     socket.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     QByteArray reply;
-    QTest::qWaitFor([&] {
-        reply += socket.readAll();
-        return reply.contains("\r\n");
-    }, 3000);
+    if (!QTest::qWaitFor([&] {
+            reply += socket.readAll();
+            return reply.contains("\r\n");
+        }, 3000))
+        return 0;
     const QList<QByteArray> statusLine = reply.left(reply.indexOf("\r\n")).split(' ');
     return statusLine.size() >= 2 ? statusLine.at(1).toInt() : 0;
 }
@@ -192,29 +193,8 @@ std::optional<SqlStorage::Options> tst_StorageReconnect::freshDatabase(QString *
         *error = QStringLiteral("cannot reach the test cluster");
         return std::nullopt;
     }
-    {
-        QSqlDatabase admin = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), QStringLiteral("create"));
-        admin.setHostName(QStringLiteral("127.0.0.1"));
-        admin.setPort(m_cluster.port());
-        admin.setUserName(testutil::PgCluster::user());
-        admin.setDatabaseName(testutil::PgCluster::database());
-        bool ok = admin.open();
-        if (ok) {
-            QSqlQuery q(admin);
-            ok = q.exec(QStringLiteral("CREATE DATABASE %1").arg(name)); // (CREATE DATABASE takes no parameters)
-            if (!ok)
-                *error = q.lastError().text();
-        } else {
-            *error = admin.lastError().text();
-        }
-        admin.close();
-        if (!ok) {
-            admin = QSqlDatabase();
-            QSqlDatabase::removeDatabase(QStringLiteral("create"));
-            return std::nullopt;
-        }
-    }
-    QSqlDatabase::removeDatabase(QStringLiteral("create"));
+    if (!m_cluster.createDatabase(name, error))
+        return std::nullopt;
     SqlStorage::Options o;
     o.driver = QStringLiteral("QPSQL");
     o.host = QStringLiteral("127.0.0.1");
