@@ -321,6 +321,7 @@ Expected<Client::Effects> Client::applyClient(const TextOperation &op)
         return Effects{};
     }
     m_outstanding = Outgoing{m_revision, ++m_lastSequence, op};
+    fitOutstanding();
     if (!m_online)
         return Effects{};
     return Effects{m_outstanding, std::nullopt};
@@ -412,6 +413,14 @@ Expected<Client::Effects> Client::applyServerBatch(const std::vector<ServerEntry
             outstanding.reset();
             if (buffer) {
                 outstanding = std::move(buffer);
+                if (m_maxOperationBytes > 0) { // as promoteBuffer() then fitOutstanding()
+                    TextOperation promoted = outstanding->toOperation();
+                    if (promoted.encodedSize() > m_maxOperationBytes) {
+                        auto [first, rest] = promoted.splitToFit(m_maxOperationBytes);
+                        outstanding = std::make_unique<PieceRun>(first);
+                        buffer = std::make_unique<PieceRun>(rest);
+                    }
+                }
                 outstandingRevision = revision;
                 outstandingSequence = ++lastSequence;
                 if (m_online)
@@ -486,6 +495,23 @@ void Client::promoteBuffer()
 {
     m_outstanding = Outgoing{m_revision, ++m_lastSequence, std::move(*m_buffer)};
     m_buffer.reset();
+    fitOutstanding();
+}
+
+void Client::fitOutstanding()
+{
+    if (m_maxOperationBytes <= 0 || !m_outstanding || m_outstanding->operation.encodedSize() <= m_maxOperationBytes)
+        return;
+    auto [first, rest] = m_outstanding->operation.splitToFit(m_maxOperationBytes);
+    if (m_buffer) {
+        Expected<TextOperation> composed = rest.compose(*m_buffer);
+        if (!composed)
+            return; // cannot happen (rest ends where the buffer starts); then send it whole
+        m_buffer = std::move(composed.value());
+    } else {
+        m_buffer = std::move(rest);
+    }
+    m_outstanding->operation = std::move(first);
 }
 
 void Client::disconnected()
@@ -500,6 +526,7 @@ Client::Effects Client::resumed()
         promoteBuffer();
     if (!m_outstanding)
         return Effects{};
+    fitOutstanding();
     // Rebased through every server operation seen while offline, so it now applies to revision().
     m_outstanding->revision = m_revision;
     return Effects{m_outstanding, std::nullopt};

@@ -6,6 +6,7 @@
 
 #include <QString>
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -106,6 +107,16 @@ public:
     // next, if any. Duplicate or stale acknowledgements are ignored.
     Expected<Effects> serverAck(int revision, qint64 sequence);
 
+    // The largest operation, in encoded bytes (TextOperation::encodedSize), the server takes in one message;
+    // 0 (the default): no limit. An edit that becomes the outstanding operation larger than that is split
+    // (TextOperation::splitToFit): the first piece is sent, the rest waits in the buffer and follows piece by
+    // piece, each with its own sequence number; together they have exactly the edit's effect. Splitting
+    // happens only when a sequence number is handed out (and in resumed() for an outstanding operation too
+    // large for the limit now known: one the server refused unapplied, or made offline before the limit was
+    // announced), so an operation the server may already have applied is never changed.
+    void setMaxOperationBytes(qint64 bytes) { m_maxOperationBytes = std::max<qint64>(0, bytes); }
+    qint64 maxOperationBytes() const { return m_maxOperationBytes; }
+
     void disconnected();
     // The link is back and the missed operations have been applied: resend what is pending.
     Effects resumed();
@@ -122,11 +133,14 @@ private:
     Effects acknowledge(int revision);
     // The buffer becomes the outstanding operation with the next sequence number (sent only when online).
     void promoteBuffer();
+    // Split the outstanding operation if it exceeds maxOperationBytes (the rest goes before the buffer).
+    void fitOutstanding();
 
     QString m_clientId;
     int m_revision = 0;
     qint64 m_lastSequence = 0;
     bool m_online = true;
+    qint64 m_maxOperationBytes = 0;
     std::optional<Outgoing> m_outstanding;
     std::optional<TextOperation> m_buffer;
 };

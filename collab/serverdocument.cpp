@@ -73,9 +73,14 @@ Expected<ServerDocument::Receipt> ServerDocument::receive(int baseRevision, cons
                                  .arg(sequence)
                                  .arg(last->sequence + 1)};
         }
-    } else if (sequence < 1) {
+    } else if (sequence != 1) {
+        // A client this document has never applied anything from starts at 1: any other first number
+        // would let its later operations be taken for resends (or, far ahead, lock it out).
         return Error{ErrorCode::OutOfOrderSequence,
-                     QStringLiteral("client %1 sent sequence %2; sequences start at 1").arg(clientId).arg(sequence)};
+                     QStringLiteral("client %1 sent sequence %2 as its first operation on this document; "
+                                    "the first is 1")
+                             .arg(clientId)
+                             .arg(sequence)};
     }
 
     // 2. The base revision must be one whose successors we hold.
@@ -123,6 +128,12 @@ Expected<ServerDocument::Receipt> ServerDocument::receive(int baseRevision, cons
     else
         m_lastApplied.insert(clientId, Applied{sequence, m_revision});
     return Receipt{m_revision, std::move(transformed)};
+}
+
+void ServerDocument::rememberApplied(const QString &clientId, Applied applied)
+{
+    if (!m_lastApplied.contains(clientId))
+        m_lastApplied.insert(clientId, applied);
 }
 
 std::optional<ServerDocument::Applied> ServerDocument::lastApplied(const QString &clientId) const

@@ -22,7 +22,9 @@ namespace collab {
 // Deduplication: each client's operations carry increasing sequence numbers; the last applied sequence of
 // each client is remembered (and rebuilt from the log on load), so a resend of an operation that was
 // applied (its acknowledgement was lost) is answered with DuplicateOperation naming its revision instead of
-// being applied twice.
+// being applied twice. A client's first operation on a document has sequence 1 and every later one the next
+// number: anything else is OutOfOrderSequence (the caller seeds clients known only to storage with
+// rememberApplied() first).
 class ServerDocument
 {
 public:
@@ -74,6 +76,9 @@ public:
     // The revision at which a client's sequence number landed, if it is the last one seen from it.
     struct Applied { qint64 sequence = 0; int revision = 0; };
     std::optional<Applied> lastApplied(const QString &clientId) const;
+    // What storage knows of a client whose operations are older than the loaded log (its last sequence and
+    // where it landed); ignored when the log in memory already knows the client.
+    void rememberApplied(const QString &clientId, Applied applied);
 
     // Operations in (since, revision()], for a catching-up client; empty optional when not in memory.
     std::optional<std::vector<LogEntry>> operationsSince(int since) const;

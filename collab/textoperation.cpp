@@ -403,6 +403,150 @@ void TextOperation::writeJson(JsonWriter &w) const
     w.endArray();
 }
 
+std::optional<qsizetype> TextOperation::loneSurrogate(QStringView text)
+{
+    const qsizetype n = text.size();
+    for (qsizetype i = 0; i < n; ++i) {
+        const char16_t u = text.at(i).unicode();
+        if (!QChar::isSurrogate(u))
+            continue;
+        if (QChar::isHighSurrogate(u) && i + 1 < n && QChar::isLowSurrogate(text.at(i + 1).unicode())) {
+            ++i;
+            continue;
+        }
+        return i;
+    }
+    return std::nullopt;
+}
+
+qint64 TextOperation::encodedSize(QStringView text)
+{
+    // The bytes JsonWriter writes for the quoted string (collab/jsonwriter.cpp): ASCII as is, the JSON
+    // escapes as two bytes, other control characters and lone halves as \uXXXX, UTF-8 otherwise.
+    qint64 bytes = 2;
+    const qsizetype n = text.size();
+    for (qsizetype i = 0; i < n; ++i) {
+        const char16_t u = text.at(i).unicode();
+        if (u < 0x80) {
+            if (u == '"' || u == '\\' || u == '\b' || u == '\f' || u == '\n' || u == '\r' || u == '\t')
+                bytes += 2;
+            else if (u < 0x20)
+                bytes += 6;
+            else
+                bytes += 1;
+        } else if (u < 0x800) {
+            bytes += 2;
+        } else if (QChar::isHighSurrogate(u) && i + 1 < n && QChar::isLowSurrogate(text.at(i + 1).unicode())) {
+            bytes += 4;
+            ++i;
+        } else if (QChar::isSurrogate(u)) {
+            bytes += 6;
+        } else {
+            bytes += 3;
+        }
+    }
+    return bytes;
+}
+
+namespace {
+
+qint64 digits(qint64 n)
+{
+    qint64 d = 1;
+    while (n >= 10) {
+        n /= 10;
+        ++d;
+    }
+    return d;
+}
+
+qint64 componentSize(const TextOperation::Component &c)
+{
+    switch (c.kind) {
+    case TextOperation::Kind::Retain: return digits(c.length);
+    case TextOperation::Kind::Delete: return 1 + digits(c.length);
+    case TextOperation::Kind::Insert: return TextOperation::encodedSize(c.text);
+    }
+    return 0;
+}
+
+} // namespace
+
+qint64 TextOperation::encodedSize() const
+{
+    qint64 bytes = 2; // [ ]
+    const Components cs = components();
+    for (const Component &c : cs)
+        bytes += componentSize(c);
+    if (cs.size() > 1)
+        bytes += qint64(cs.size()) - 1; // commas
+    return bytes;
+}
+
+std::pair<TextOperation, TextOperation> TextOperation::splitToFit(qint64 maxBytes) const
+{
+    // first: the components that fit (the last insert perhaps cut short), then a retain over the rest of the
+    // base; rest: a retain over what first produced up to the cut, then everything first left out. first
+    // keeps the base it did not walk in place, so rest's components meet exactly the positions they met here.
+    //
+    //   this:   c1 c2 ... ck = (a|b) ... cn
+    //   first:  c1 c2 ... a  retain(the base after ck)
+    //   rest:   retain(first's output up to a)  b ... cn
+    auto append = [](TextOperation &op, const Component &c) {
+        switch (c.kind) {
+        case Kind::Retain: op.retain(c.length); break;
+        case Kind::Insert: op.insert(c.text); break;
+        case Kind::Delete: op.remove(c.length); break;
+        }
+    };
+    TextOperation first;
+    TextOperation rest;
+    qint64 used = 2 + 12; // brackets, and first's closing retain: a comma and up to ten digits
+    bool cut = false;
+    for (const Component &c : components()) {
+        if (cut) {
+            append(rest, c);
+            continue;
+        }
+        const qint64 size = componentSize(c) + 1;
+        // A retain or delete while first changes nothing yet is taken whatever the budget: progress.
+        if (used + size <= maxBytes || (first.isNoop() && c.kind != Kind::Insert)) {
+            used += size;
+            append(first, c);
+            continue;
+        }
+        cut = true;
+        if (c.kind == Kind::Insert) {
+            // As much of the text as fits, never between the halves of a pair; at least one character when
+            // first changes nothing yet.
+            qint64 room = maxBytes - used - 3; // quotes and a comma
+            qsizetype take = 0;
+            while (take < c.text.size()) {
+                const bool pair = take + 1 < c.text.size() && c.text.at(take).isHighSurrogate()
+                        && c.text.at(take + 1).isLowSurrogate();
+                const qsizetype units = pair ? 2 : 1;
+                const qint64 bytes = encodedSize(QStringView(c.text).mid(take, units)) - 2;
+                if (bytes > room && (take > 0 || !first.isNoop()))
+                    break;
+                room -= bytes;
+                take += units;
+            }
+            if (take > 0)
+                first.insert(c.text.left(take));
+            rest.retain(first.targetLength());
+            if (take < c.text.size())
+                rest.insert(c.text.mid(take));
+        } else {
+            rest.retain(first.targetLength());
+            append(rest, c);
+        }
+    }
+    first.retain(m_baseLength - first.baseLength());
+    if (!cut)
+        rest.retain(first.targetLength());
+    return {std::move(first), std::move(rest)};
+}
+
 Expected<TextOperation> TextOperation::fromJson(const QJsonValue &json)
 {
     if (!json.isArray())
@@ -419,6 +563,16 @@ Expected<TextOperation> TextOperation::fromJson(const QJsonValue &json)
             if (op.m_targetLength + text.size() > kMaxCount)
                 return Error{ErrorCode::MalformedOperation,
                              QStringLiteral("element %1: target length exceeds 2^31-1").arg(i)};
+            // A lone half of a surrogate pair is not text: no store keeps it as such (SQLite and PostgreSQL
+            // pair or replace it), so accepting it would let the stored document differ from the served one.
+            if (const std::optional<qsizetype> at = loneSurrogate(text))
+                return Error{ErrorCode::MalformedOperation,
+                             QStringLiteral("element %1: lone surrogate U+%2 at offset %3 of the insert "
+                                            "(position %4 of the result)")
+                                 .arg(i)
+                                 .arg(uint(text.at(*at).unicode()), 4, 16, QLatin1Char('0'))
+                                 .arg(*at)
+                                 .arg(op.m_targetLength + *at)};
             op.insert(text);
         } else if (v.isDouble()) {
             const double d = v.toDouble();

@@ -102,11 +102,25 @@ public:
     QByteArray toJsonBytes() const;
     // Writes the same JSON array as the next value of w (the per-keystroke encoders use it).
     void writeJson(JsonWriter &w) const;
-    // Strict: every element an integer (|n| in [1, 2^31-1]) or a non-empty string; errors name the element.
+    // Strict: every element an integer (|n| in [1, 2^31-1]) or a non-empty string without a lone surrogate;
+    // errors name the element (and, for a lone surrogate, its offset and document position).
     static Expected<TextOperation> fromJson(const QJsonValue &json);
     static Expected<TextOperation> fromJsonBytes(const QByteArray &json);
 
     bool operator==(const TextOperation &other) const;
+
+    // The index of the first code unit of text that is half of a surrogate pair without its other half.
+    static std::optional<qsizetype> loneSurrogate(QStringView text);
+
+    // The bytes of writeJson()'s output (exact for what JsonWriter writes), and of one quoted string.
+    qint64 encodedSize() const;
+    static qint64 encodedSize(QStringView text);
+
+    // Split into (first, rest) with first.compose(rest) == *this and first.encodedSize() <= maxBytes, first
+    // changing something: how a client sends an edit larger than the relay's message limit as consecutive
+    // operations (rest may still be too large: split it again). Inserts are cut between characters, never
+    // inside a surrogate pair. Where maxBytes is too small for any change, first holds the smallest one.
+    std::pair<TextOperation, TextOperation> splitToFit(qint64 maxBytes) const;
 
     // Convenience constructors for the common single-edit cases (used by bindings and tests).
     static TextOperation makeInsert(qsizetype docLength, qsizetype position, const QString &text);

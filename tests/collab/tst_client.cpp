@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "client.h"
+#include "serverdocument.h"
 
 #include "generators.h"
 #include "simulation.h"
@@ -46,6 +47,10 @@ private Q_SLOTS:
     void batchGapIsAnError();
     void batchWrongBaseLength_data();
     void batchWrongBaseLength();
+
+    void largeEditSentInPiecesThatFit_data();
+    void largeEditSentInPiecesThatFit();
+    void largeOfflineEditSplitOnResume();
 };
 
 namespace {
@@ -148,6 +153,8 @@ Entries history(collab::ServerDocument &server, const Client &client, int count,
     for (int i = 0; i <= count; ++i) {
         if (i == ackAt && client.outstanding()) {
             const Client::Outgoing &o = *client.outstanding();
+            if (o.sequence > 1) // the client's earlier operations landed before this history
+                server.rememberApplied(client.clientId(), collab::ServerDocument::Applied{o.sequence - 1, base});
             RC_ASSERT(server.receive(o.revision, o.operation, client.clientId(), o.sequence).hasValue());
         }
         if (i < count)
@@ -754,6 +761,101 @@ void tst_Client::batchWrongBaseLength()
     QVERIFY(sameOutgoing(c.outstanding(), before.outstanding()));
     QVERIFY(c.buffer() == before.buffer());
     QCOMPARE(c.lastSequence(), before.lastSequence());
+}
+
+// An edit larger than the relay's message limit goes out as consecutive operations, each under the limit,
+// with consecutive sequence numbers, while another client types; both end on the same text, which holds the
+// whole paste once. "ack": acknowledged one by one; "batch": the pieces' acknowledgement arrives as our own
+// operations in a catch-up (the promotion inside applyServerBatch splits as promoteBuffer does).
+void tst_Client::largeEditSentInPiecesThatFit_data()
+{
+    QTest::addColumn<bool>("batch");
+    QTest::newRow("ack") << false;
+    QTest::newRow("batch") << true;
+}
+
+void tst_Client::largeEditSentInPiecesThatFit()
+{
+    QFETCH(bool, batch);
+    const qint64 limit = 200;
+    QString paste;
+    for (int i = 0; paste.size() < 3000; ++i)
+        paste += QStringLiteral("line %1 \u00e9\U0001F600\n").arg(i);
+    collab::ServerDocument server(QStringLiteral("0123456789"), 0);
+    Client a(QStringLiteral("a"), 0);
+    Client b(QStringLiteral("b"), 0);
+    a.setMaxOperationBytes(limit);
+    QString textA = QStringLiteral("0123456789");
+    QString textB = textA;
+
+    std::optional<Client::Outgoing> inFlight = a.applyClient(TextOperation::makeInsert(10, 5, paste))->send;
+    QVERIFY(inFlight);
+    QCOMPARE(inFlight->sequence, 1);
+    QVERIFY(inFlight->operation.encodedSize() <= limit);
+    textA = TextOperation::makeInsert(10, 5, paste).apply(textA).value();
+    qint64 expectedSequence = 1;
+    int pieces = 0;
+    while (inFlight) {
+        ++pieces;
+        QCOMPARE(inFlight->sequence, expectedSequence++);
+        QVERIFY(inFlight->operation.encodedSize() <= limit);
+        // B types one character at its start between A's pieces, and it commits first.
+        const TextOperation typed = TextOperation::makeInsert(textB.size(), 0, QStringLiteral("b"));
+        textB = typed.apply(textB).value();
+        auto bSent = b.applyClient(typed)->send;
+        QVERIFY(bSent);
+        auto bReceipt = server.receive(bSent->revision, bSent->operation, QStringLiteral("b"), bSent->sequence);
+        QVERIFY(bReceipt);
+        QVERIFY(b.serverAck(bReceipt->revision, bSent->sequence));
+        auto aReceipt = server.receive(inFlight->revision, inFlight->operation, QStringLiteral("a"),
+                                       inFlight->sequence);
+        QVERIFY2(aReceipt, qPrintable(aReceipt ? QString() : aReceipt.error().message));
+        // B hears A's piece; A hears B's edit then its own piece.
+        auto toB = b.applyServer(aReceipt->revision, aReceipt->operation, QStringLiteral("a"), inFlight->sequence);
+        textB = toB->apply->apply(textB).value();
+        std::optional<Client::Outgoing> next;
+        if (batch) {
+            auto effects = a.applyServerBatch({{bReceipt->revision, bReceipt->operation, QStringLiteral("b"), 1},
+                                               {aReceipt->revision, aReceipt->operation, QStringLiteral("a"),
+                                                inFlight->sequence}});
+            QVERIFY(effects);
+            textA = effects->apply->apply(textA).value();
+            // The promoted buffer, as it stood at the acknowledgement: exactly the outstanding operation now.
+            next = effects->send;
+            if (next) {
+                QCOMPARE(next->sequence, a.outstanding()->sequence);
+                QCOMPARE(next->operation, a.outstanding()->operation);
+            }
+        } else {
+            auto effects = a.applyServer(bReceipt->revision, bReceipt->operation, QStringLiteral("b"), 1);
+            textA = effects->apply->apply(textA).value();
+            next = a.serverAck(aReceipt->revision, inFlight->sequence)->send;
+        }
+        inFlight = next;
+        QVERIFY(pieces < 1000);
+    }
+    QVERIFY2(pieces > 10, qPrintable(QString::number(pieces)));
+    QCOMPARE(a.state(), Client::State::Synchronized);
+    QCOMPARE(textA, server.text().toString());
+    QCOMPARE(textB, server.text().toString());
+    QCOMPARE(server.text().toString().count(paste), 1);
+}
+
+// Typed offline before the limit was known: the outstanding operation is split when the link is back.
+void tst_Client::largeOfflineEditSplitOnResume()
+{
+    Client a(QStringLiteral("a"), 0);
+    a.disconnected();
+    const QString paste(5000, u'x');
+    QVERIFY(a.applyClient(TextOperation::makeInsert(0, 0, paste)));
+    QVERIFY(a.outstanding());
+    a.setMaxOperationBytes(1000);
+    const Client::Effects resumed = a.resumed();
+    QVERIFY(resumed.send);
+    QCOMPARE(resumed.send->sequence, 1);
+    QVERIFY(resumed.send->operation.encodedSize() <= 1000);
+    QVERIFY(a.buffer());
+    QCOMPARE(resumed.send->operation.compose(*a.buffer()).value(), TextOperation::makeInsert(0, 0, paste));
 }
 
 QTEST_GUILESS_MAIN(tst_Client)

@@ -257,9 +257,10 @@ void tst_MessageFastPath::examples_data()
     row("ack", R"({"doc":"d","rev":2,"seq":3,"type":"ack"})", true);
     row("selection", R"({"doc":"d","rev":2,"selection":{"ranges":[]},"type":"selection"})", true);
     row("pair escape", R"({"doc":"d","op":["\ud83d\ude00"],"rev":4,"seq":7,"type":"op"})", true);
-    row("lone low escape", R"({"doc":"d","op":["a\ude00b"],"rev":4,"seq":7,"type":"op"})", true);
-    row("lone high escape", R"({"doc":"d","op":["a\ud83db"],"rev":4,"seq":7,"type":"op"})", true);
-    row("reversed pair escape", R"({"doc":"d","op":["\ude00\ud83d"],"rev":4,"seq":7,"type":"op"})", true);
+    // Lone halves of a surrogate pair are refused (they would not survive storage), by both paths alike.
+    row("lone low escape", R"({"doc":"d","op":["a\ude00b"],"rev":4,"seq":7,"type":"op"})", false);
+    row("lone high escape", R"({"doc":"d","op":["a\ud83db"],"rev":4,"seq":7,"type":"op"})", false);
+    row("reversed pair escape", R"({"doc":"d","op":["\ude00\ud83d"],"rev":4,"seq":7,"type":"op"})", false);
     row("nul escape", R"({"doc":"d","op":["\u0000"],"rev":4,"seq":7,"type":"op"})", true);
     row("escaped key", R"({"d\u006fc":"d","op":[1],"rev":4,"seq":7,"type":"op"})", true);
     row("BOM in text", "{\"doc\":\"d\",\"op\":[\"\xef\xbb\xbfx\"],\"rev\":4,\"seq\":7,\"type\":\"op\"}", true);

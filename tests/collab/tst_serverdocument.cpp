@@ -59,7 +59,7 @@ private Q_SLOTS:
     void fixture();
     void errors_data();
     void errors();
-    void newClientMayStartAnywhere();
+    void newClientStartsAtOne();
     void concurrent_data();
     void concurrent();
     void dedupRebuiltAfterReplay();
@@ -161,17 +161,29 @@ void tst_ServerDocument::errors()
     QCOMPARE(doc.lastApplied(QStringLiteral("bob")).has_value(), bobBefore.has_value());
 }
 
-void tst_ServerDocument::newClientMayStartAnywhere()
+void tst_ServerDocument::newClientStartsAtOne()
 {
     ServerDocument doc = errorFixture();
-    // A client known elsewhere (restored from a local store) resumes at sequence 41.
-    auto first = doc.receive(7, op("[19,\"?\"]"), QStringLiteral("carol"), 41);
+    // A first sequence other than 1 would make the client's real operations look like resends (or, near
+    // 2^53, lock it out): refused, nothing changes.
+    for (const qint64 first : {qint64(2), qint64(41), qint64(1) << 53}) {
+        const auto refused = doc.receive(7, op("[19,\"?\"]"), QStringLiteral("carol"), first);
+        QVERIFY(!refused.hasValue());
+        QCOMPARE(refused.error().code, ErrorCode::OutOfOrderSequence);
+        QVERIFY2(refused.error().message.contains(QLatin1String("first is 1")), qPrintable(refused.error().message));
+        QVERIFY(!doc.lastApplied(QStringLiteral("carol")));
+        QCOMPARE(doc.revision(), 7);
+    }
+    // A client storage knows (its operations predate the loaded log) resumes after its last sequence.
+    doc.rememberApplied(QStringLiteral("carol"), ServerDocument::Applied{41, 3});
+    doc.rememberApplied(QStringLiteral("alice"), ServerDocument::Applied{1, 1}); // known in memory: ignored
+    QCOMPARE(doc.lastApplied(QStringLiteral("alice"))->sequence, qint64(2));
+    auto first = doc.receive(7, op("[19,\"?\"]"), QStringLiteral("carol"), 42);
     QVERIFY(first.hasValue());
     QCOMPARE(first->revision, 8);
-    QCOMPARE(doc.lastApplied(QStringLiteral("carol"))->sequence, qint64(41));
-    QCOMPARE(doc.receive(8, op("[20,\"!\"]"), QStringLiteral("carol"), 43).error().code,
+    QCOMPARE(doc.receive(8, op("[20,\"!\"]"), QStringLiteral("carol"), 44).error().code,
              ErrorCode::OutOfOrderSequence);
-    QVERIFY(doc.receive(8, op("[20,\"!\"]"), QStringLiteral("carol"), 42).hasValue());
+    QVERIFY(doc.receive(8, op("[20,\"!\"]"), QStringLiteral("carol"), 43).hasValue());
     QCOMPARE(doc.text().toString(), QStringLiteral("Oh, h\u00E9llo \U0001F600 w\u00F6rld!?!"));
 }
 
@@ -224,7 +236,7 @@ void tst_ServerDocument::dedupRebuiltAfterReplay()
 {
     ServerDocument live(QStringLiteral("\u4F60\u597D"), 0);
     QVERIFY(live.receive(0, op("[2,\" \U0001F30F\"]"), QStringLiteral("alice"), 1));
-    QVERIFY(live.receive(0, op("[\"\u00A1\",2]"), QStringLiteral("bob"), 7));
+    QVERIFY(live.receive(0, op("[\"\u00A1\",2]"), QStringLiteral("bob"), 1));
     QVERIFY(live.receive(2, op("[6,\"!\"]"), QStringLiteral("alice"), 2));
     QCOMPARE(live.revision(), 3);
 
@@ -237,17 +249,17 @@ void tst_ServerDocument::dedupRebuiltAfterReplay()
     QCOMPARE(restored.lastApplied(QStringLiteral("alice"))->revision, 3);
     QCOMPARE(restored.lastApplied(QStringLiteral("alice"))->sequence, qint64(2));
     QCOMPARE(restored.lastApplied(QStringLiteral("bob"))->revision, 2);
-    QCOMPARE(restored.lastApplied(QStringLiteral("bob"))->sequence, qint64(7));
+    QCOMPARE(restored.lastApplied(QStringLiteral("bob"))->sequence, qint64(1));
 
     // bob's acknowledgement was lost and he resends: re-acknowledged, not applied twice.
-    const auto dup = restored.receive(0, op("[\"\u00A1\",2]"), QStringLiteral("bob"), 7);
+    const auto dup = restored.receive(0, op("[\"\u00A1\",2]"), QStringLiteral("bob"), 1);
     QVERIFY(!dup.hasValue());
     QCOMPARE(dup.error().code, ErrorCode::DuplicateOperation);
     QVERIFY2(dup.error().message.contains(QStringLiteral("revision 2")), qPrintable(dup.error().message));
     QCOMPARE(restored.text().toString(), live.text().toString());
     QCOMPARE(restored.receive(3, op("[7,\"?\"]"), QStringLiteral("bob"), 9).error().code,
              ErrorCode::OutOfOrderSequence);
-    QVERIFY(restored.receive(3, op("[7,\"?\"]"), QStringLiteral("bob"), 8).hasValue());
+    QVERIFY(restored.receive(3, op("[7,\"?\"]"), QStringLiteral("bob"), 2).hasValue());
 }
 
 void tst_ServerDocument::replayRejectsBadEntry()

@@ -151,6 +151,9 @@ private Q_SLOTS:
     void propLengthConsistency();
     void propSurrogateSafety();
     void propComposeAssociative();
+    void propEncodedSizeIsExact();
+    void propSplitToFitComposesBack();
+    void splitToFitLargePaste();
 };
 
 void tst_TextOperation::builder_data()
@@ -557,6 +560,17 @@ void tst_TextOperation::fromJsonErrors_data()
     QTest::newRow("1e300") << QByteArray("[1e300]") << QStringList{"element 0", "2^31"};
     QTest::newRow("sum beyond 2^31-1") << QByteArray("[2147483647,-1]") << QStringList{"element 1", "2^31"};
     QTest::newRow("empty string") << QByteArray(R"([1,""])") << QStringList{"element 1", "empty"};
+    // A lone half of a surrogate pair would not survive storage (SQLite pairs it with the next character):
+    // refused at decoding, naming where it is.
+    QTest::newRow("lone high surrogate") << QByteArray(R"(["\ud800"])")
+                                         << QStringList{"element 0", "lone surrogate", "U+d800", "offset 0"};
+    QTest::newRow("lone low surrogate mid-text") << QByteArray(R"([3,"ab\udc00c"])")
+                                                 << QStringList{"element 1", "lone surrogate", "offset 2",
+                                                                "position 5"};
+    QTest::newRow("high surrogate at the end") << QByteArray(R"([1,"x",-1,"\ud83d"])")
+                                               << QStringList{"element 3", "lone surrogate", "position 2"};
+    QTest::newRow("halves in the wrong order") << QByteArray(R"(["\ude00\ud83d"])")
+                                               << QStringList{"element 0", "lone surrogate", "offset 0"};
 }
 
 void tst_TextOperation::fromJsonErrors()
@@ -772,4 +786,84 @@ void tst_TextOperation::propComposeAssociative()
 }
 
 QTEST_GUILESS_MAIN(tst_TextOperation)
+// encodedSize() is what the client's split relies on to stay under the relay's limit: it must be the size
+// toJsonBytes() really has, for any UTF-16 (lone halves included: the encoder writes them as escapes).
+void tst_TextOperation::propEncodedSizeIsExact()
+{
+    QVERIFY(rc::check("encodedSize equals the size of the JSON", [] {
+        const QString doc = *genText();
+        TextOperation op = *genOperation(doc);
+        const QString raw = *genRawUtf16();
+        if (!raw.isEmpty())
+            op.insert(raw);
+        RC_ASSERT(op.encodedSize() == op.toJsonBytes().size());
+    }));
+}
+
+// splitToFit: first.compose(rest) is the operation itself; split again and again, every piece changes
+// something, fits (for any limit a message can sensibly have) and never cuts a surrogate pair.
+void tst_TextOperation::propSplitToFitComposesBack()
+{
+    QVERIFY(rc::check("pieces compose back to the operation and each fits", [] {
+        const QString doc = *genText();
+        const TextOperation op = *genOperation(doc);
+        const qint64 limit = *rc::gen::weightedOneOf<qint64>({{3, rc::gen::inRange<qint64>(64, 400)},
+                                                              {1, rc::gen::inRange<qint64>(1, 64)}});
+        TextOperation remaining = op;
+        std::optional<TextOperation> composed;
+        QString text = doc;
+        int pieces = 0;
+        while (!remaining.isNoop() && remaining.encodedSize() > limit) {
+            auto [first, rest] = remaining.splitToFit(limit);
+            RC_ASSERT(!first.isNoop());
+            RC_ASSERT(isNormalized(first));
+            RC_ASSERT(isNormalized(rest));
+            if (limit >= 64)
+                RC_ASSERT(first.encodedSize() <= limit);
+            RC_ASSERT(first.baseLength() == remaining.baseLength());
+            RC_ASSERT(rest.baseLength() == first.targetLength());
+            for (const TextOperation::Component &c : first.components())
+                if (c.kind == TextOperation::Kind::Insert)
+                    RC_ASSERT(!TextOperation::loneSurrogate(c.text));
+            RC_ASSERT(valueOf(first.compose(rest)) == remaining);
+            text = valueOf(first.apply(text));
+            composed = composed ? valueOf(composed->compose(first)) : first;
+            remaining = rest;
+            RC_ASSERT(++pieces <= 100000);
+        }
+        text = valueOf(remaining.apply(text));
+        composed = composed ? valueOf(composed->compose(remaining)) : remaining;
+        RC_ASSERT(text == valueOf(op.apply(doc)));
+        RC_ASSERT(*composed == op);
+    }));
+}
+
+// The case that made it necessary: a 5 MB paste of mixed scripts into a 1 MiB message limit.
+void tst_TextOperation::splitToFitLargePaste()
+{
+    QString paste;
+    const QString chunk = QStringLiteral("Grüße, 世界 \"quoted\"\t%1\n").arg(QString::fromUcs4(U"\U0001F600", 1));
+    while (paste.size() < 5 * 1000 * 1000)
+        paste += chunk;
+    const QString doc = QStringLiteral("before|after");
+    const TextOperation op = TextOperation::makeInsert(doc.size(), 7, paste);
+    const qint64 limit = 1024 * 1024 - 4096;
+    QVERIFY(op.encodedSize() > 5 * limit);
+    TextOperation remaining = op;
+    QString text = doc;
+    int pieces = 0;
+    while (remaining.encodedSize() > limit) {
+        auto [first, rest] = remaining.splitToFit(limit);
+        QVERIFY(first.encodedSize() <= limit);
+        QVERIFY(first.encodedSize() > limit - 32); // full pieces, not crumbs
+        QCOMPARE(first.toJsonBytes().size(), first.encodedSize());
+        text = first.apply(text).value();
+        remaining = rest;
+        ++pieces;
+    }
+    text = remaining.apply(text).value();
+    QCOMPARE(text, op.apply(doc).value());
+    QVERIFY2(pieces >= 5 && pieces <= 12, qPrintable(QString::number(pieces)));
+}
+
 #include "tst_textoperation.moc"
