@@ -82,6 +82,7 @@ public:
         connect(&m_socket, &QWebSocket::connected, this, [this] {
             Message::Hello hello;
             hello.clientId = m_id;
+            hello.secret = m_secret;
             hello.name = QStringLiteral("bench");
             hello.color = QStringLiteral("#808080");
             m_socket.sendTextMessage(QString::fromUtf8(Message::encode(hello)));
@@ -175,6 +176,7 @@ private:
     Shared &m_shared;
     QString m_doc;
     QString m_id;
+    QString m_secret = Message::Hello::newSecret();
     Client m_engine;
     QString m_text;
     QRandomGenerator m_rng;

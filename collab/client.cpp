@@ -413,10 +413,10 @@ Expected<Client::Effects> Client::applyServerBatch(const std::vector<ServerEntry
             outstanding.reset();
             if (buffer) {
                 outstanding = std::move(buffer);
-                if (m_maxOperationBytes > 0) { // as promoteBuffer() then fitOutstanding()
+                if (m_maxOperationBytes > 0 || m_maxOperationComponents > 0) { // promoteBuffer(), fitOutstanding()
                     TextOperation promoted = outstanding->toOperation();
-                    if (promoted.encodedSize() > m_maxOperationBytes) {
-                        auto [first, rest] = promoted.splitToFit(m_maxOperationBytes);
+                    if (tooLarge(promoted)) {
+                        auto [first, rest] = split(promoted);
                         outstanding = std::make_unique<PieceRun>(first);
                         buffer = std::make_unique<PieceRun>(rest);
                     }
@@ -498,11 +498,24 @@ void Client::promoteBuffer()
     fitOutstanding();
 }
 
+bool Client::tooLarge(const TextOperation &op) const
+{
+    return (m_maxOperationComponents > 0 && qsizetype(op.components().size()) > m_maxOperationComponents)
+            || (m_maxOperationBytes > 0 && op.encodedSize() > m_maxOperationBytes);
+}
+
+std::pair<TextOperation, TextOperation> Client::split(const TextOperation &op) const
+{
+    return op.splitToFit(m_maxOperationBytes > 0 ? m_maxOperationBytes : std::numeric_limits<qint64>::max(),
+                         m_maxOperationComponents > 0 ? m_maxOperationComponents
+                                                      : std::numeric_limits<qsizetype>::max());
+}
+
 void Client::fitOutstanding()
 {
-    if (m_maxOperationBytes <= 0 || !m_outstanding || m_outstanding->operation.encodedSize() <= m_maxOperationBytes)
+    if (!m_outstanding || !tooLarge(m_outstanding->operation))
         return;
-    auto [first, rest] = m_outstanding->operation.splitToFit(m_maxOperationBytes);
+    auto [first, rest] = split(m_outstanding->operation);
     if (m_buffer) {
         Expected<TextOperation> composed = rest.compose(*m_buffer);
         if (!composed)

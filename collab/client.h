@@ -116,6 +116,8 @@ public:
     // announced), so an operation the server may already have applied is never changed.
     void setMaxOperationBytes(qint64 bytes) { m_maxOperationBytes = std::max<qint64>(0, bytes); }
     qint64 maxOperationBytes() const { return m_maxOperationBytes; }
+    // The same for the number of components (the relay bounds the work one operation may cause); 0: none.
+    void setMaxOperationComponents(qsizetype n) { m_maxOperationComponents = std::max<qsizetype>(0, n); }
 
     void disconnected();
     // The link is back and the missed operations have been applied: resend what is pending.
@@ -135,12 +137,15 @@ private:
     void promoteBuffer();
     // Split the outstanding operation if it exceeds maxOperationBytes (the rest goes before the buffer).
     void fitOutstanding();
+    bool tooLarge(const TextOperation &op) const;
+    std::pair<TextOperation, TextOperation> split(const TextOperation &op) const;
 
     QString m_clientId;
     int m_revision = 0;
     qint64 m_lastSequence = 0;
     bool m_online = true;
     qint64 m_maxOperationBytes = 0;
+    qsizetype m_maxOperationComponents = 0;
     std::optional<Outgoing> m_outstanding;
     std::optional<TextOperation> m_buffer;
 };

@@ -4,6 +4,7 @@
 #include "jsonwriter.h"
 
 #include <QJsonArray>
+#include <QRandomGenerator>
 #include <QJsonParseError>
 
 #include <rapidjson/document.h>
@@ -20,6 +21,8 @@ namespace {
 
 constexpr qint64 MaxSequence = qint64(1) << 53;
 constexpr qsizetype MaxIdLength = 128;
+constexpr qsizetype MinSecretLength = Message::Hello::minSecretLength;
+constexpr qsizetype MaxSecretLength = 256;
 
 struct CodeName
 {
@@ -51,6 +54,9 @@ constexpr CodeName codeNames[] = {
     {ProtocolErrorCode::RateLimited, "rate-limited"},
     {ProtocolErrorCode::TooManyConnections, "too-many-connections"},
     {ProtocolErrorCode::ServerError, "server-error"},
+    {ProtocolErrorCode::ConflictRetry, "conflict-retry"},
+    {ProtocolErrorCode::ClientIdTaken, "client-id-taken"},
+    {ProtocolErrorCode::QuotaExceeded, "quota-exceeded"},
 };
 
 // Reads fields of one JSON object, remembering the first problem. Each accessor returns a default value
@@ -350,11 +356,19 @@ ProtocolResult<CommittedOperation> CommittedOperation::fromJson(const QJsonValue
 
 // ---- encoders ------------------------------------------------------------------------------------------
 
+QString Message::Hello::newSecret()
+{
+    quint32 words[8];
+    QRandomGenerator::system()->fillRange(words);
+    return QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(words), sizeof words).toHex());
+}
+
 QJsonObject Message::Hello::toJson() const
 {
     QJsonObject o = header(type);
     o.insert(QStringLiteral("protocol"), protocol);
     o.insert(QStringLiteral("clientId"), clientId);
+    o.insert(QStringLiteral("secret"), secret);
     o.insert(QStringLiteral("name"), name);
     o.insert(QStringLiteral("color"), color);
     if (token)
@@ -460,6 +474,12 @@ QJsonObject Message::Welcome::toJson() const
         limits.insert(QStringLiteral("maxDocumentBytes"), double(maxDocumentBytes));
     if (opsPerSecond > 0)
         limits.insert(QStringLiteral("opsPerSecond"), opsPerSecond);
+    if (burst > 0)
+        limits.insert(QStringLiteral("burst"), burst);
+    if (maxOperationComponents > 0)
+        limits.insert(QStringLiteral("maxOperationComponents"), maxOperationComponents);
+    if (maxSelectionRanges > 0)
+        limits.insert(QStringLiteral("maxSelectionRanges"), maxSelectionRanges);
     if (!limits.isEmpty())
         o.insert(QStringLiteral("limits"), limits);
     if (heartbeatSeconds > 0)
@@ -520,6 +540,8 @@ QJsonObject Message::Opened::toJson() const
             list.append(c.toJson());
         o.insert(QStringLiteral("ops"), list);
     }
+    if (more)
+        o.insert(QStringLiteral("more"), true);
     QJsonArray people;
     for (const Participant &p : participants)
         people.append(p.toJson());
@@ -764,6 +786,10 @@ ProtocolResult<Message::Client> Message::decodeClientSlow(const QByteArray &fram
         m.clientId = r.string("clientId", true, MaxIdLength);
         if (r.ok() && m.clientId.isEmpty())
             r.fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"clientId\" must not be empty"));
+        m.secret = r.string("secret", true, MaxSecretLength);
+        if (r.ok() && m.secret.size() < MinSecretLength)
+            r.fail(ProtocolErrorCode::InvalidMessage,
+                   QStringLiteral("field \"secret\" must have at least %1 characters").arg(MinSecretLength));
         m.name = r.string("name", false, 128);
         m.color = r.string("color", false, 7);
         if (r.ok() && !m.color.isEmpty() && !isColor(m.color))
@@ -861,6 +887,9 @@ ProtocolResult<Message::Server> Message::decodeServerSlow(const QByteArray &fram
         m.maxMessageBytes = lr.integer("maxMessageBytes", 0, MaxSequence, false).value_or(0);
         m.maxDocumentBytes = lr.integer("maxDocumentBytes", 0, MaxSequence, false).value_or(0);
         m.opsPerSecond = int(lr.integer("opsPerSecond", 0, INT_MAX, false).value_or(0));
+        m.burst = int(lr.integer("burst", 0, INT_MAX, false).value_or(0));
+        m.maxOperationComponents = int(lr.integer("maxOperationComponents", 0, INT_MAX, false).value_or(0));
+        m.maxSelectionRanges = int(lr.integer("maxSelectionRanges", 0, INT_MAX, false).value_or(0));
         m.heartbeatSeconds = int(r.integer("heartbeatSeconds", 0, INT_MAX, false).value_or(0));
         return wrap<Welcome, V>(r, e, std::move(m));
     }
@@ -929,6 +958,7 @@ ProtocolResult<Message::Server> Message::decodeServerSlow(const QByteArray &fram
                 m.ops = std::move(list);
             }
         }
+        m.more = r.boolean("more", false);
         const QJsonValue people = r.value("participants");
         if (people.isArray()) {
             for (const QJsonValue &v : people.toArray()) {

@@ -55,6 +55,9 @@ enum class ProtocolErrorCode {
     RateLimited,
     TooManyConnections,
     ServerError,
+    ConflictRetry,     // lost commit races too often: nothing applied, resend after retryAfterMs
+    ClientIdTaken,     // hello: the clientId belongs to another client (other secret or other user)
+    QuotaExceeded,     // a per-user limit (documents, creations per hour) is reached
 };
 
 QString protocolErrorName(ProtocolErrorCode code);
@@ -70,6 +73,7 @@ enum class CloseCode : quint16 {
     HelloTimeout = 4008,     // no valid hello in time
     Flood = 4029,            // kept sending past the rate limit
     PongTimeout = 4010,      // heartbeat not answered
+    SlowConsumer = 4013,     // left more unread output queued than the relay holds for one connection
 };
 
 // A decoding (or request) failure: the code, a human-readable message naming the field, and the request
@@ -167,6 +171,13 @@ struct Message
         QString name;
         QString color;                 // "#rrggbb"
         std::optional<QString> token;
+        // Proves the clientId is this client's: the relay keeps a digest of it beside the clientId from the
+        // first hello on, and refuses the clientId with another secret (or, with tokens, another user).
+        // Random, at least minSecretLength characters, never shown to anyone.
+        QString secret;
+        static constexpr qsizetype minSecretLength = 16;
+        // 64 hex digits from the system's random source.
+        static QString newSecret();
         QJsonObject toJson() const;
     };
     struct List
@@ -252,8 +263,11 @@ struct Message
         QString connectionId;
         qint64 maxMessageBytes = 0;    // 0: not announced
         qint64 maxDocumentBytes = 0;
-        int opsPerSecond = 0;
+        int opsPerSecond = 0;          // messages per second, sustained
         int heartbeatSeconds = 0;
+        int burst = 0;                 // messages at once above the sustained rate
+        int maxOperationComponents = 0;
+        int maxSelectionRanges = 0;
         QJsonObject toJson() const;
     };
     struct Documents
@@ -296,6 +310,7 @@ struct Message
         Role role = Role::Read;
         std::optional<QString> snapshot;                 // the text at `revision`: replace local text
         std::optional<QList<CommittedOperation>> ops;    // else: the operations after the asked revision
+        bool more = false;                               // ops is a first page: open again from its end
         QList<Participant> participants;
         QJsonObject toJson() const;
     };

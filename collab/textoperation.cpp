@@ -483,7 +483,7 @@ qint64 TextOperation::encodedSize() const
     return bytes;
 }
 
-std::pair<TextOperation, TextOperation> TextOperation::splitToFit(qint64 maxBytes) const
+std::pair<TextOperation, TextOperation> TextOperation::splitToFit(qint64 maxBytes, qsizetype maxComponents) const
 {
     // first: the components that fit (the last insert perhaps cut short), then a retain over the rest of the
     // base; rest: a retain over what first produced up to the cut, then everything first left out. first
@@ -510,7 +510,9 @@ std::pair<TextOperation, TextOperation> TextOperation::splitToFit(qint64 maxByte
         }
         const qint64 size = componentSize(c) + 1;
         // A retain or delete while first changes nothing yet is taken whatever the budget: progress.
-        if (used + size <= maxBytes || (first.isNoop() && c.kind != Kind::Insert)) {
+        // Room for this component and first's closing retain.
+        const bool roomForOne = qsizetype(first.components().size()) + 2 <= std::max<qsizetype>(maxComponents, 3);
+        if ((used + size <= maxBytes && roomForOne) || (first.isNoop() && c.kind != Kind::Insert)) {
             used += size;
             append(first, c);
             continue;
@@ -521,7 +523,7 @@ std::pair<TextOperation, TextOperation> TextOperation::splitToFit(qint64 maxByte
             // first changes nothing yet.
             qint64 room = maxBytes - used - 3; // quotes and a comma
             qsizetype take = 0;
-            while (take < c.text.size()) {
+            while (take < c.text.size() && (roomForOne || first.isNoop())) {
                 const bool pair = take + 1 < c.text.size() && c.text.at(take).isHighSurrogate()
                         && c.text.at(take + 1).isLowSurrogate();
                 const qsizetype units = pair ? 2 : 1;

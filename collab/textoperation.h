@@ -9,6 +9,7 @@
 #include <QVarLengthArray>
 #include <QString>
 
+#include <limits>
 #include <optional>
 #include <span>
 #include <utility>
@@ -120,7 +121,9 @@ public:
     // changing something: how a client sends an edit larger than the relay's message limit as consecutive
     // operations (rest may still be too large: split it again). Inserts are cut between characters, never
     // inside a surrogate pair. Where maxBytes is too small for any change, first holds the smallest one.
-    std::pair<TextOperation, TextOperation> splitToFit(qint64 maxBytes) const;
+    // With maxComponents, first also has at most that many components (at least three).
+    std::pair<TextOperation, TextOperation> splitToFit(
+            qint64 maxBytes, qsizetype maxComponents = std::numeric_limits<qsizetype>::max()) const;
 
     // Convenience constructors for the common single-edit cases (used by bindings and tests).
     static TextOperation makeInsert(qsizetype docLength, qsizetype position, const QString &text);

@@ -55,6 +55,12 @@ const OptionSpec kOptions[] = {
     {"ping-interval", "duration", "Interval between server pings.", "20s"},
     {"ping-timeout", "duration", "Drop a peer that has not answered a ping within this time.", "10s"},
     {"snapshot-interval", "n", "Store a snapshot of a document every n operations.", "500"},
+    {"max-output-bytes", "size", "Unread output the relay queues for one connection before closing it (4013).",
+     "48MiB"},
+    {"max-handshakes", "n", "Connections still in their handshake or before hello, in total.", "256"},
+    {"max-handshakes-per-address", "n", "Connections before hello from one IP address.", "16"},
+    {"max-documents-per-user", "n", "Documents one user (token) may have created.", "1000"},
+    {"max-creations-per-hour", "n", "Documents one user may create per hour.", "120"},
     {"log-level", "level", "debug, info, warning or error.", "info"},
 };
 
@@ -415,7 +421,12 @@ Config::Result Config::parse(const QStringList &args, const QProcessEnvironment 
                    positiveDuration("hello-timeout", config.m_helloTimeout),
                    positiveDuration("ping-interval", config.m_pingInterval),
                    positiveDuration("ping-timeout", config.m_pingTimeout),
-                   positiveInt("snapshot-interval", config.m_snapshotInterval)}) {
+                   positiveInt("snapshot-interval", config.m_snapshotInterval),
+                   positiveSize("max-output-bytes", config.m_maxOutputBytes),
+                   positiveInt("max-handshakes", config.m_maxUnauthenticated),
+                   positiveInt("max-handshakes-per-address", config.m_maxUnauthenticatedPerAddress),
+                   positiveInt("max-documents-per-user", config.m_maxDocumentsPerUser),
+                   positiveInt("max-creations-per-hour", config.m_maxCreationsPerHour)}) {
         if (e)
             return *e;
     }

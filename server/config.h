@@ -108,6 +108,11 @@ public:
     std::chrono::milliseconds pingInterval() const { return m_pingInterval; }
     std::chrono::milliseconds pingTimeout() const { return m_pingTimeout; }
     int snapshotInterval() const { return m_snapshotInterval; }  // operations between snapshots
+    qint64 maxOutputBytes() const { return m_maxOutputBytes; }
+    int maxUnauthenticated() const { return m_maxUnauthenticated; }
+    int maxUnauthenticatedPerAddress() const { return m_maxUnauthenticatedPerAddress; }
+    int maxDocumentsPerUser() const { return m_maxDocumentsPerUser; }
+    int maxCreationsPerHour() const { return m_maxCreationsPerHour; }
 
     LogLevel logLevel() const { return m_logLevel; }
     // A QLoggingCategory filter rule string for the level, e.g. "coscribe.*.debug=false".
@@ -144,6 +149,11 @@ private:
     std::chrono::milliseconds m_pingInterval{20000};
     std::chrono::milliseconds m_pingTimeout{10000};
     int m_snapshotInterval = 500;
+    qint64 m_maxOutputBytes = 48 * 1024 * 1024;
+    int m_maxUnauthenticated = 256;
+    int m_maxUnauthenticatedPerAddress = 16;
+    int m_maxDocumentsPerUser = 1000;
+    int m_maxCreationsPerHour = 120;
     LogLevel m_logLevel = LogLevel::Info;
     QString m_configFile;
     QStringList m_warnings;

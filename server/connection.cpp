@@ -16,13 +16,12 @@ Connection::Connection(QWebSocket *socket, QString id, QHostAddress peer, QObjec
     m_lastSeen.start();
     m_refill.start();
     m_helloTimer.setSingleShot(true);
+    // Liveness is judged by pongs alone: a client that keeps writing but never reads answers no ping.
     connect(m_socket, &QWebSocket::textMessageReceived, this, [this](const QString &message) {
-        m_lastSeen.restart();
         if (!m_closing)
             Q_EMIT textReceived(message);
     });
     connect(m_socket, &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &) {
-        m_lastSeen.restart();
         if (!m_closing)
             Q_EMIT binaryReceived();
     });
@@ -74,7 +73,17 @@ void Connection::send(const QString &payload)
 {
     if (m_closing)
         return;
+    // What the peer has not read stays in this process. Past the budget it is not a slow reader but one
+    // that does not read at all (or cannot keep up): drop it rather than let it grow the relay.
+    if (m_outputBudget > 0 && m_socket->bytesToWrite() + payload.size() > m_outputBudget) {
+        Q_EMIT outputBudgetExceeded();
+        // Not aborted here: send() runs inside broadcasts, which must not see a member leave under them;
+        // closeWith() aborts a second later if the peer does not finish the close.
+        closeWith(CloseCode::SlowConsumer, QStringLiteral("too much unread output"));
+        return;
+    }
     m_socket->sendTextMessage(payload);
+    Q_EMIT messageSent();
 }
 
 void Connection::sendError(ProtocolErrorCode code, const QString &message, const QString &ref, const QString &doc,

@@ -69,7 +69,11 @@ public:
     int takeToken();
     int consecutiveRejections() const { return m_rejections; }
 
-    // Heartbeat bookkeeping: any frame or pong counts as a sign of life.
+    // Output budget: bytes queued for the peer (not yet taken by the kernel) beyond which the connection is
+    // closed with CloseCode::SlowConsumer; 0: no limit.
+    void setOutputBudget(qint64 bytes) { m_outputBudget = bytes; }
+
+    // Heartbeat bookkeeping: only a pong counts as a sign of life (the peer reads what we send).
     qint64 msSinceLastSeen() const { return m_lastSeen.elapsed(); }
     void ping();
 
@@ -79,6 +83,8 @@ Q_SIGNALS:
     void textReceived(const QString &message);
     void binaryReceived();
     void errorSent(const QString &code);
+    void messageSent();
+    void outputBudgetExceeded();
     void closed();
 
 private:
@@ -103,6 +109,7 @@ private:
     QElapsedTimer m_refill;
     int m_rejections = 0;
 
+    qint64 m_outputBudget = 0;
     QElapsedTimer m_lastSeen;
     QTimer m_helloTimer;
 };

@@ -5,6 +5,7 @@
 #include "peerrelays.h"
 #include "storage.h"
 
+#include <QDateTime>
 #include <QElapsedTimer>
 #include <QLoggingCategory>
 #include <QScopeGuard>
@@ -110,6 +111,15 @@ static std::optional<ServerDocument> loadDocument(Storage &storage, const QStrin
     std::optional<Storage::Snapshot> snapshot = storage.latestSnapshot(id);
     if (!snapshot && !storage.lastError().isEmpty())
         return std::nullopt;
+    // A snapshot must be the text that was saved: a database that changed it on the way (a lone surrogate
+    // paired with its neighbour by SQLite's UTF-16 path, a restore gone wrong) would serve a text that differs
+    // from the log's without anyone noticing. The log's next operation checks the length once more (replay).
+    if (snapshot && (snapshot->length != snapshot->text.size()
+                     || Storage::snapshotChecksum(snapshot->text) != snapshot->checksum)) {
+        qCCritical(lcHub).noquote() << "snapshot of" << id << "at revision" << snapshot->revision
+                                    << "does not match its checksum: the document is not served";
+        return std::nullopt;
+    }
     ServerDocument document = snapshot ? ServerDocument(snapshot->text, snapshot->revision) : ServerDocument();
     const auto entries = opsAfter(document.revision());
     if (!entries)
@@ -142,6 +152,7 @@ DocumentHub::Live *DocumentHub::load(const QString &id, ProtocolError &error)
         error = ProtocolError{ProtocolErrorCode::ServerError, QStringLiteral("document could not be loaded"), {}, id};
         return nullptr;
     }
+    m_commitsFailing = false; // storage answers again
     auto live = std::make_shared<Live>();
     live->id = id;
     live->name = record->name;
@@ -208,6 +219,38 @@ void DocumentHub::handle(Connection &c, const Message::List &m)
     c.sendMessage(reply);
 }
 
+// Quotas: how many documents one user may have created, and how many it may create per hour (a token
+// holder could otherwise fill the database and make every "list" reply huge in seconds).
+std::optional<ProtocolError> DocumentHub::creationRefused(const Connection &c, const QString &id, const QString &ref)
+{
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    std::deque<qint64> &recent = m_creations[c.user()];
+    while (!recent.empty() && recent.front() <= now - 3600 * 1000)
+        recent.pop_front();
+    if (qsizetype(recent.size()) >= m_limits.maxCreationsPerHour)
+        return ProtocolError{ProtocolErrorCode::QuotaExceeded,
+                             QStringLiteral("%1 may create at most %2 documents per hour")
+                                     .arg(c.user()).arg(m_limits.maxCreationsPerHour),
+                             ref, id};
+    const std::optional<int> count = m_storage.documentsCreatedBy(c.user());
+    if (!count)
+        return ProtocolError{ProtocolErrorCode::ServerError, QStringLiteral("storage error"), ref, id};
+    if (*count >= m_limits.maxDocumentsPerUser)
+        return ProtocolError{ProtocolErrorCode::QuotaExceeded,
+                             QStringLiteral("%1 has created %2 documents, the most one user may have")
+                                     .arg(c.user()).arg(*count),
+                             ref, id};
+    return std::nullopt;
+}
+
+void DocumentHub::created(const Connection &c, const QString &id)
+{
+    m_creations[c.user()].push_back(QDateTime::currentMSecsSinceEpoch());
+    if (!m_storage.recordCreator(id, c.user()))
+        qCWarning(lcHub).noquote() << "recording who created" << id << "failed:" << m_storage.lastError();
+    qCInfo(lcHub).noquote() << c.id() << c.user() << "created" << id;
+}
+
 void DocumentHub::handle(Connection &c, const Message::Create &m)
 {
     const QString id = m.doc.isEmpty() ? QUuid::createUuid().toString(QUuid::WithoutBraces) : m.doc;
@@ -222,6 +265,10 @@ void DocumentHub::handle(Connection &c, const Message::Create &m)
                     m.id, id);
         return;
     }
+    if (const std::optional<ProtocolError> refused = creationRefused(c, id, m.id)) {
+        c.sendError(*refused);
+        return;
+    }
     const QString name = m.name.isEmpty() ? id : m.name;
     if (!m_storage.createDocument(id, name)) {
         // Lost a race with another relay on the same database, or storage failed.
@@ -231,7 +278,7 @@ void DocumentHub::handle(Connection &c, const Message::Create &m)
                     m.id, id);
         return;
     }
-    qCInfo(lcHub).noquote() << c.id() << c.user() << "created" << id;
+    created(c, id);
     c.sendMessage(Message::Created{m.id, id, name});
 }
 
@@ -315,10 +362,19 @@ void DocumentHub::sendOpened(Connection &c, Live &live, std::optional<int> since
 
     // Catch up by operations when that is cheaper than the text; otherwise (or when the client claims a
     // revision we never had) the snapshot replaces its text.
+    //
+    // A client with pending edits must catch up by operations, however many: it gets them a page at a time
+    // (at most maxCatchUpOps and about maxCatchUpBytes each, "more": true) and opens again from the page's
+    // end, so one small request never makes the relay queue the whole log at once.
     if (since && *since <= reply.revision && (pending || reply.revision - *since <= m_limits.maxCatchUpOps)) {
-        auto entries = live.document.operationsSince(*since);
-        if (!entries)
-            entries = storedOperations(live.id, *since, reply.revision);
+        const int upTo = pending ? std::min(reply.revision, *since + m_limits.maxCatchUpOps) : reply.revision;
+        std::optional<std::vector<ServerDocument::LogEntry>> entries;
+        if (auto inMemory = live.document.operationsSince(*since)) {
+            inMemory->resize(size_t(upTo - *since));
+            entries = std::move(inMemory);
+        } else {
+            entries = storedOperations(live.id, *since, upTo);
+        }
         if (entries) {
             QList<CommittedOperation> ops;
             qsizetype cost = 0;
@@ -326,9 +382,16 @@ void DocumentHub::sendOpened(Connection &c, Live &live, std::optional<int> since
             for (ServerDocument::LogEntry &e : *entries) {
                 cost += e.operation.components().size() * 4 + insertedLength(e.operation) + 32;
                 ops.append(CommittedOperation{++revision, std::move(e.operation), e.clientId, e.sequence});
+                if (pending && cost > maxCatchUpBytes && revision < reply.revision)
+                    break;
             }
-            if (pending || cost <= live.document.length() + 64 * 1024)
+            if (pending || cost <= live.document.length() + 64 * 1024) {
+                if (revision < reply.revision) {
+                    reply.more = true;
+                    reply.revision = revision;
+                }
                 reply.ops = std::move(ops);
+            }
         }
     }
     if (!reply.ops)
@@ -353,7 +416,13 @@ void DocumentHub::handle(Connection &c, const Message::Open &m)
             c.sendError(ProtocolErrorCode::Forbidden, QStringLiteral("you may not create \"%1\"").arg(m.doc), m.id, m.doc);
             return;
         }
-        if (!m_storage.createDocument(m.doc, m.doc) && !m_storage.document(m.doc)) {
+        if (const std::optional<ProtocolError> refused = creationRefused(c, m.doc, m.id)) {
+            c.sendError(*refused);
+            return;
+        }
+        if (m_storage.createDocument(m.doc, m.doc)) {
+            created(c, m.doc);
+        } else if (!m_storage.document(m.doc)) {
             c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), m.id, m.doc);
             return;
         }
@@ -364,7 +433,16 @@ void DocumentHub::handle(Connection &c, const Message::Open &m)
         c.sendError(error);
         return;
     }
-    if (member(*live, c)) {  // already open here: a resync request
+    if (member(*live, c)) {  // already open here: a resync request, from a revision the client has
+        if (!m.revision) {
+            // A second snapshot of an open document is never needed (close it first to start over): refusing
+            // it keeps one connection from making the relay queue the same large text again and again.
+            c.sendError(ProtocolErrorCode::AlreadyOpen,
+                        QStringLiteral("\"%1\" is already open on this connection; to start over, close it first")
+                                .arg(m.doc),
+                        m.id, m.doc);
+            return;
+        }
         sendOpened(c, *live, m.revision, m.id, m.pending);
         return;
     }
@@ -471,6 +549,21 @@ void DocumentHub::handleOp(Connection &c, const Message::Op &m, int attempt)
     }
     ServerDocument &document = live->document;
 
+    // The work one operation causes grows with its components (transforms, every stored selection) and
+    // with how far behind its base revision is: both are bounded.
+    if (qsizetype(m.operation.components().size()) > m_limits.maxOperationComponents) {
+        c.sendError(ProtocolErrorCode::InvalidOperation,
+                    QStringLiteral("an operation may have at most %1 components (welcome.limits.maxOperationComponents)"
+                                   "; split it").arg(m_limits.maxOperationComponents), {}, m.doc);
+        return;
+    }
+    if (m.selection && m.selection->ranges().size() > m_limits.maxSelectionRanges) {
+        c.sendError(ProtocolErrorCode::InvalidMessage,
+                    QStringLiteral("a selection may have at most %1 ranges").arg(m_limits.maxSelectionRanges), {},
+                    m.doc);
+        return;
+    }
+
     // A client the in-memory log does not know (its operations predate the snapshot this document was loaded
     // from) may be resending something already stored: ask storage before letting the engine apply it.
     if (!document.lastApplied(c.clientId())) {
@@ -497,6 +590,9 @@ void DocumentHub::handleOp(Connection &c, const Message::Op &m, int attempt)
                         m.doc);
             return;
         }
+        // The engine takes a client it does not know only at sequence 1; teach it what storage knows.
+        if (stored)
+            document.rememberApplied(c.clientId(), ServerDocument::Applied{stored->sequence, stored->revision});
     }
 
     if (documentTooLarge(*live, m.operation)) {
@@ -631,6 +727,7 @@ void DocumentHub::flushBatch()
         batchFailed(batch);
         return;
     }
+    m_commitsFailing = false;
 
     if (m_peers) {
         // One "look now" per document and batch, naming its last revision (batches are in revision order).
@@ -690,6 +787,8 @@ void DocumentHub::batchFailed(std::vector<Pending> &batch)
             closeForStorageFailure(*live);
         }
     }
+    if (!lostRace)
+        m_commitsFailing = true;
     for (const Pending &p : batch) {
         if (!p.connection)
             continue; // gone: it resends what was never acknowledged when it reconnects
@@ -704,7 +803,7 @@ void DocumentHub::batchFailed(std::vector<Pending> &batch)
             qCWarning(lcHub).noquote() << "commit of" << p.live->id << "lost" << p.attempt
                                        << "races; client asked to resend";
             p.connection->send(QString::fromUtf8(Message::encode(Message::Error{
-                    QStringLiteral("conflict-retry"),
+                    protocolErrorName(ProtocolErrorCode::ConflictRetry),
                     QStringLiteral("the document is too busy right now; nothing was applied, resend the operation"),
                     {}, p.live->id, 100})));
         }
@@ -742,6 +841,20 @@ void DocumentHub::handle(Connection &c, const Message::SetSelection &m)
         c.sendError(ProtocolErrorCode::RevisionFromFuture,
                     QStringLiteral("selection revision %1 is ahead of %2").arg(m.revision).arg(document.revision()), {},
                     m.doc);
+        return;
+    }
+    if (m.selection.ranges().size() > m_limits.maxSelectionRanges) {
+        c.sendError(ProtocolErrorCode::InvalidMessage,
+                    QStringLiteral("a selection may have at most %1 ranges").arg(m_limits.maxSelectionRanges), {},
+                    m.doc);
+        return;
+    }
+    if (document.revision() - m.revision > m_limits.maxSelectionLag) {
+        // Moving it through that many operations costs more than it is worth: the client sends a fresh one.
+        c.sendError(ProtocolErrorCode::InvalidMessage,
+                    QStringLiteral("selection revision %1 is more than %2 behind %3; send it at a later revision")
+                            .arg(m.revision).arg(m_limits.maxSelectionLag).arg(document.revision()),
+                    {}, m.doc);
         return;
     }
     Selection selection = m.selection;

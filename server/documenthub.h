@@ -9,6 +9,7 @@
 #include <QString>
 
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -52,7 +53,13 @@ public:
         qint64 maxDocumentBytes = 16 * 1024 * 1024; // UTF-8 size of a document's text
         int snapshotInterval = 500;                 // operations between snapshots
         int historyInMemory = 1000;                 // operations kept in memory beyond the snapshot
-        int maxCatchUpOps = 2000;                   // more than this: send a snapshot instead
+        int maxCatchUpOps = 2000;                   // more than this: send a snapshot instead (or, to a client
+                                                    // with pending edits, this many and "more": true)
+        int maxSelectionRanges = 64;                // ranges of one selection
+        int maxSelectionLag = 256;                  // revisions a selection may be behind to be moved forward
+        int maxOperationComponents = 20000;         // components of one operation (bounds the work of one op)
+        int maxDocumentsPerUser = 1000;             // documents one user may have created
+        int maxCreationsPerHour = 120;              // documents one user may create per hour
     };
 
     DocumentHub(Storage &storage, Limits limits, QObject *parent = nullptr);
@@ -92,6 +99,8 @@ public:
     void forwardPresence(const QString &doc, const QByteArray &message);
     // Commits that lost the race for their revision to another relay (and were transformed and retried).
     int lostCommitRaces() const { return m_lostCommitRaces; }
+    // The last commit failed for storage trouble (not a lost race): /healthz reports "degraded".
+    bool commitsFailing() const { return m_commitsFailing; }
 
 Q_SIGNALS:
     // An operation was committed (for metrics): how long the storage commit took.
@@ -143,6 +152,9 @@ private:
     void sendOpened(Connection &c, Live &live, std::optional<int> since, const QString &ref, bool pending = false);
 
     void handleOp(Connection &c, const collab::Message::Op &m, int attempt);
+    std::optional<collab::ProtocolError> creationRefused(const Connection &c, const QString &id, const QString &ref);
+    void created(const Connection &c, const QString &id);
+    static constexpr qsizetype maxCatchUpBytes = 8 * 1024 * 1024;
     void scheduleFlush();
     void flushBatch();
     void batchFailed(std::vector<Pending> &batch);
@@ -153,11 +165,13 @@ private:
     Storage &m_storage;
     PeerRelays *m_peers = nullptr;
     int m_lostCommitRaces = 0;
+    bool m_commitsFailing = false;
     Limits m_limits;
     QHash<QString, std::shared_ptr<Live>> m_documents;
     std::vector<Pending> m_pending;            // the next batch
     std::vector<Pending> *m_flushing = nullptr; // the batch being acknowledged or retried, if any
     bool m_flushScheduled = false;
+    QHash<QString, std::deque<qint64>> m_creations; // per user: when its documents of the last hour were made
 };
 
 } // namespace relay

@@ -4,9 +4,11 @@
 #include "config.h"
 #include "connection.h"
 #include "httpendpoints.h"
+#include "logsafe.h"
 #include "metrics.h"
 #include "storage.h"
 
+#include <QCryptographicHash>
 #include <QJsonObject>
 #include <QLoggingCategory>
 #include <QSslServer>
@@ -38,6 +40,11 @@ RelayServer::Settings RelayServer::Settings::fromConfig(const Config &config)
     s.pingTimeout = config.pingTimeout();
     s.documents.maxDocumentBytes = config.maxDocumentBytes();
     s.documents.snapshotInterval = config.snapshotInterval();
+    s.documents.maxDocumentsPerUser = config.maxDocumentsPerUser();
+    s.documents.maxCreationsPerHour = config.maxCreationsPerHour();
+    s.maxOutputBytes = config.maxOutputBytes();
+    s.maxUnauthenticated = config.maxUnauthenticated();
+    s.maxUnauthenticatedPerAddress = config.maxUnauthenticatedPerAddress();
     return s;
 }
 
@@ -57,11 +64,16 @@ RelayServer::RelayServer(Storage &storage, Settings settings, Metrics *metrics, 
     m_http->setVersion(m_settings.serverName);
     m_http->setHealthProvider([this] {
         const bool storageOk = m_storage.isAvailable();
+        // Reachable but failing to commit (a full disk, a corrupt database): degraded, not ok.
+        const bool committing = !m_hub->commitsFailing();
         const QString status = m_shuttingDown ? QStringLiteral("stopping")
-                : storageOk                    ? QStringLiteral("ok")
-                                               : QStringLiteral("storage-unavailable");
+                : !storageOk                   ? QStringLiteral("storage-unavailable")
+                : !committing                  ? QStringLiteral("degraded")
+                                               : QStringLiteral("ok");
         return QJsonObject{{QStringLiteral("status"), status},
-                           {QStringLiteral("storage"), storageOk ? QStringLiteral("ok") : QStringLiteral("unavailable")},
+                           {QStringLiteral("storage"), !storageOk ? QStringLiteral("unavailable")
+                                                       : !committing ? QStringLiteral("failing")
+                                                                     : QStringLiteral("ok")},
                            {QStringLiteral("connections"), connectionCount()},
                            {QStringLiteral("documentsOpen"), m_hub->loadedDocuments()}};
     });
@@ -136,8 +148,47 @@ void RelayServer::onTcpConnection()
             socket->deleteLater();
             continue;
         }
+        // Counted from the TCP accept, before any byte is read: half-open sockets and unfinished handshakes
+        // are bounded per address and in total like everything else, apart from authenticated users.
+        const QHostAddress peer = socket->peerAddress();
+        const bool tooManyHere = m_socketsPerAddress.value(peer)
+                        >= m_settings.maxConnectionsPerAddress + m_settings.maxUnauthenticatedPerAddress
+                || m_unauthenticatedPerAddress.value(peer) >= m_settings.maxUnauthenticatedPerAddress;
+        const bool tooManyTotal = unauthenticatedCount() >= m_settings.maxUnauthenticated;
+        if (tooManyHere || tooManyTotal) {
+            m_metrics->connectionRejected(tooManyHere ? QStringLiteral("address-limit")
+                                                      : QStringLiteral("unauthenticated-limit"));
+            socket->abort();
+            socket->deleteLater();
+            continue;
+        }
+        ++m_socketsPerAddress[peer];
+        ++m_unauthenticatedPerAddress[peer];
+        ++m_handshaking;
+        socket->setProperty("coscribe.handshaking", true);
+        connect(socket, &QObject::destroyed, this, [this, peer](QObject *) {
+            if (--m_socketsPerAddress[peer] <= 0)
+                m_socketsPerAddress.remove(peer);
+        });
+        connect(socket, &QAbstractSocket::disconnected, this, [this, socket, peer] { leftHandshake(socket, peer); });
         m_http->route(socket, [this](QTcpSocket *s) { m_ws->handleConnection(s); });
     }
+}
+
+int RelayServer::unauthenticatedCount() const
+{
+    return m_handshaking + m_unauthenticatedConnections;
+}
+
+// A socket that came through its handshake (as a WebSocket, or as an HTTP request answered) or went away.
+void RelayServer::leftHandshake(QObject *socket, const QHostAddress &peer)
+{
+    if (!socket->property("coscribe.handshaking").toBool())
+        return;
+    socket->setProperty("coscribe.handshaking", false);
+    --m_handshaking;
+    if (--m_unauthenticatedPerAddress[peer] <= 0)
+        m_unauthenticatedPerAddress.remove(peer);
 }
 
 void RelayServer::onOriginCheck(QWebSocketCorsAuthenticator *authenticator)
@@ -163,19 +214,34 @@ void RelayServer::onWebSocketConnection()
     while (QWebSocket *socket = m_ws->nextPendingConnection()) {
         const QHostAddress peer = socket->peerAddress();
         const QString id = m_settings.connectionIdPrefix + QString::number(m_nextConnectionId++);
-        // Qt closes with 1009 above this; between maxMessageBytes and it, the client gets a readable error.
-        const qint64 hardLimit = std::max<qint64>(m_settings.maxMessageBytes * 4, m_settings.maxMessageBytes + 65536);
-        socket->setMaxAllowedIncomingMessageSize(quint64(hardLimit));
-        socket->setMaxAllowedIncomingFrameSize(quint64(hardLimit));
+        // Before hello only a small message is taken (Qt closes with 1009 above it): a socket that never
+        // authenticates holds at most that much. The full limit comes with the hello (handleHello).
+        socket->setMaxAllowedIncomingMessageSize(quint64(m_settings.preHelloMessageBytes));
+        socket->setMaxAllowedIncomingFrameSize(quint64(m_settings.preHelloMessageBytes));
         // Every message in one frame: Qt 6.4 splits a text message into 512 KiB frames at any byte, a
         // multi-byte character can straddle two frames, and Qt's receiver rejects each such frame as invalid
         // UTF-8 (close 1007) — a large non-ASCII snapshot could never be delivered.
         socket->setOutgoingFrameSize(QWebSocket::maxOutgoingFrameSize());
         auto *c = new Connection(socket, id, peer, this);
+        // The handshake's count moves to the connection, which counts as unauthenticated until its hello.
+        for (QTcpSocket *tcp : socket->findChildren<QTcpSocket *>())
+            if (tcp->property("coscribe.handshaking").toBool()) {
+                tcp->setProperty("coscribe.handshaking", false);
+                --m_handshaking;
+                c->setProperty("coscribe.unauthenticated", true);
+                ++m_unauthenticatedConnections;
+            }
         c->setRateLimit(m_settings.opsPerSecond, m_settings.burst);
+        c->setOutputBudget(m_settings.maxOutputBytes);
         m_connections.insert(c, peer);
         ++m_perAddress[peer];
         m_metrics->connectionOpened();
+        connect(c, &Connection::messageSent, this, [this] { m_metrics->messagesSent(); });
+        connect(c, &Connection::outputBudgetExceeded, this, [this, c] {
+            qCWarning(lcRelay).noquote() << c->id() << logSafe(c->user()) << "closed: more than"
+                                         << m_settings.maxOutputBytes << "bytes of unread output";
+            m_metrics->connectionRejected(QStringLiteral("slow-consumer"));
+        });
         connect(c, &Connection::textReceived, this, [this, c](const QString &text) { onText(*c, text); });
         connect(c, &Connection::binaryReceived, this, [this, c] { onBinary(*c); });
         connect(c, &Connection::closed, this, [this, c] { onClosed(*c); });
@@ -185,7 +251,7 @@ void RelayServer::onWebSocketConnection()
             c->closeWith(CloseCode::GoingAway, QStringLiteral("server shutting down"));
             continue;
         }
-        const bool tooManyTotal = m_connections.size() > m_settings.maxConnections;
+        const bool tooManyTotal = false; // counted at hello: only authenticated users take those places
         const bool tooManyHere = m_perAddress.value(peer) > m_settings.maxConnectionsPerAddress;
         if (tooManyTotal || tooManyHere) {
             m_metrics->connectionRejected(tooManyTotal ? QStringLiteral("total-limit") : QStringLiteral("address-limit"));
@@ -208,6 +274,14 @@ void RelayServer::onWebSocketConnection()
 void RelayServer::onClosed(Connection &c)
 {
     qCDebug(lcRelay).noquote() << c.id() << "disconnected";
+    if (c.property("coscribe.unauthenticated").toBool()) {
+        c.setProperty("coscribe.unauthenticated", false);
+        --m_unauthenticatedConnections;
+        if (--m_unauthenticatedPerAddress[c.peerAddress()] <= 0)
+            m_unauthenticatedPerAddress.remove(c.peerAddress());
+    } else if (c.isAuthenticated()) {
+        --m_authenticated;
+    }
     m_hub->connectionClosed(c);
     const auto it = m_connections.find(&c);
     if (it != m_connections.end()) {
@@ -234,7 +308,7 @@ void RelayServer::sendError(Connection &c, const ProtocolError &error)
     c.sendError(error);
 }
 
-bool RelayServer::admitRateLimited(Connection &c)
+bool RelayServer::admitRateLimited(Connection &c, const QString &text)
 {
     const int waitMs = c.takeToken();
     if (waitMs == 0)
@@ -246,16 +320,29 @@ bool RelayServer::admitRateLimited(Connection &c)
         c.closeWith(CloseCode::Flood, QStringLiteral("rate limit exceeded"));
         return false;
     }
+    // Name what was dropped, so the client knows what to send again.
+    QString ref;
+    QString doc;
+    if (text.size() <= m_settings.maxMessageBytes) {
+        if (ProtocolResult<Message::Client> decoded = Message::decodeClient(text.toUtf8())) {
+            std::visit([&](const auto &m) {
+                if constexpr (requires { m.id; })
+                    ref = m.id;
+                if constexpr (requires { m.doc; })
+                    doc = m.doc;
+            }, *decoded);
+        }
+    }
     c.sendError(ProtocolErrorCode::RateLimited,
-                QStringLiteral("more than %1 messages per second; message dropped").arg(m_settings.opsPerSecond), {}, {},
-                waitMs);
+                QStringLiteral("more than %1 messages per second; message dropped").arg(m_settings.opsPerSecond), ref,
+                doc, waitMs);
     return false;
 }
 
 void RelayServer::onBinary(Connection &c)
 {
     m_metrics->messageReceived();
-    if (!admitRateLimited(c))
+    if (!admitRateLimited(c, {}))
         return;
     sendError(c, ProtocolError{ProtocolErrorCode::BinaryFrame, QStringLiteral("binary frames are not supported; send JSON text"),
                                {}, {}});
@@ -264,7 +351,7 @@ void RelayServer::onBinary(Connection &c)
 void RelayServer::onText(Connection &c, const QString &text)
 {
     m_metrics->messageReceived();
-    if (!admitRateLimited(c))
+    if (!admitRateLimited(c, text))
         return;
     // UTF-8 takes at least one byte per UTF-16 unit: only convert what might fit.
     if (text.size() > m_settings.maxMessageBytes) {
@@ -339,9 +426,30 @@ void RelayServer::handleHello(Connection &c, const Message::Hello &hello)
             return;
         }
     }
+    const QString user = account ? account->user : QStringLiteral("anonymous");
+    if (m_authenticated >= m_settings.maxConnections) {
+        m_metrics->connectionRejected(QStringLiteral("total-limit"));
+        sendError(c, ProtocolError{ProtocolErrorCode::TooManyConnections,
+                                   QStringLiteral("the relay has reached its connection limit"), {}, {}});
+        c.closeWith(CloseCode::PolicyViolation, QStringLiteral("too many connections"));
+        return;
+    }
+    if (!claimClientId(c, hello, user))
+        return;
     c.authenticate(std::move(account), hello);
-    qCInfo(lcRelay).noquote() << c.id() << "hello from" << c.user() << "client" << c.clientId() << "at"
-                              << c.peerAddress().toString();
+    if (c.property("coscribe.unauthenticated").toBool()) {
+        c.setProperty("coscribe.unauthenticated", false);
+        --m_unauthenticatedConnections;
+        if (--m_unauthenticatedPerAddress[c.peerAddress()] <= 0)
+            m_unauthenticatedPerAddress.remove(c.peerAddress());
+    }
+    ++m_authenticated;
+    // Qt closes with 1009 above this; between maxMessageBytes and it, the client gets a readable error.
+    const qint64 hardLimit = std::max<qint64>(m_settings.maxMessageBytes * 4, m_settings.maxMessageBytes + 65536);
+    c.socket()->setMaxAllowedIncomingMessageSize(quint64(hardLimit));
+    c.socket()->setMaxAllowedIncomingFrameSize(quint64(hardLimit));
+    qCInfo(lcRelay).noquote() << c.id() << "hello from" << logSafe(c.user()) << "client" << logSafe(c.clientId())
+                              << "at" << c.peerAddress().toString();
     Message::Welcome welcome;
     welcome.server = m_settings.serverName;
     welcome.user = c.user();
@@ -349,8 +457,51 @@ void RelayServer::handleHello(Connection &c, const Message::Hello &hello)
     welcome.maxMessageBytes = m_settings.maxMessageBytes;
     welcome.maxDocumentBytes = m_settings.documents.maxDocumentBytes;
     welcome.opsPerSecond = m_settings.opsPerSecond;
+    welcome.burst = m_settings.burst;
+    welcome.maxOperationComponents = m_settings.documents.maxOperationComponents;
+    welcome.maxSelectionRanges = m_settings.documents.maxSelectionRanges;
     welcome.heartbeatSeconds = int(std::max<qint64>(1, m_settings.pingInterval.count() / 1000));
     c.sendMessage(welcome);
+}
+
+// A client id is an identity: the relay deduplicates and orders operations by (client id, sequence), and
+// every participant sees the others' ids. The first hello with an id claims it (storage keeps the digest of
+// its secret and its user); later hellos must present the same secret as the same user. Without this, anyone
+// could say hello with Alice's id and her next sequence number, and Alice's real edit would be acknowledged
+// as a duplicate and never applied.
+bool RelayServer::claimClientId(Connection &c, const Message::Hello &hello, const QString &user)
+{
+    const QByteArray digest = QCryptographicHash::hash(hello.secret.toUtf8(), QCryptographicHash::Sha256).toHex();
+    std::optional<Storage::ClientRecord> owner = m_storage.client(hello.clientId);
+    if (!owner && m_storage.lastError().isEmpty()) {
+        if (m_storage.registerClient(Storage::ClientRecord{hello.clientId, digest, user}))
+            return true;
+        if (m_storage.lastError().isEmpty()) // claimed a moment ago (another relay): compare with that
+            owner = m_storage.client(hello.clientId);
+    }
+    if (!owner) {
+        qCWarning(lcRelay).noquote() << c.id() << "client id check failed:" << m_storage.lastError();
+        sendError(c, ProtocolError{ProtocolErrorCode::ServerError,
+                                   QStringLiteral("the relay cannot check your client id right now; try again"), {}, {}});
+        c.closeWith(CloseCode::ServerError, QStringLiteral("storage unavailable"));
+        return false;
+    }
+    // Both digests are hex of the same length; compare without an early exit.
+    bool same = owner->secretDigest.size() == digest.size() && owner->user == user;
+    unsigned diff = 0;
+    for (qsizetype i = 0; same && i < digest.size(); ++i)
+        diff |= unsigned(digest.at(i) ^ owner->secretDigest.at(i));
+    if (same && diff == 0)
+        return true;
+    qCWarning(lcRelay).noquote() << c.id() << "from" << c.peerAddress().toString() << "refused: client id"
+                                 << logSafe(hello.clientId) << "belongs to another client";
+    m_metrics->connectionRejected(QStringLiteral("client-id"));
+    sendError(c, ProtocolError{ProtocolErrorCode::ClientIdTaken,
+                               QStringLiteral("this clientId belongs to another client: use a new random clientId "
+                                              "and secret"),
+                               {}, {}});
+    c.closeWith(CloseCode::PolicyViolation, QStringLiteral("client id taken"));
+    return false;
 }
 
 void RelayServer::onHeartbeat()

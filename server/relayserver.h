@@ -54,7 +54,16 @@ public:
         int opsPerSecond = 100;
         int burst = 200;
         int maxConnectionsPerAddress = 64;
-        int maxConnections = 2000;
+        int maxConnections = 2000;               // after hello
+        // Before hello (TCP accepted, WebSocket handshake, or upgraded but not yet authenticated): bounded
+        // apart, so sockets that never authenticate cannot lock out token holders. A message before hello may
+        // be at most preHelloMessageBytes.
+        int maxUnauthenticated = 256;
+        int maxUnauthenticatedPerAddress = 16;
+        qint64 preHelloMessageBytes = 16 * 1024;
+        // Unread output queued for one connection before it is closed (CloseCode::SlowConsumer). It must
+        // hold the largest reply: a snapshot of a document of maxDocumentBytes, escaped.
+        qint64 maxOutputBytes = 48 * 1024 * 1024;
         std::chrono::milliseconds helloTimeout{5000};
         std::chrono::milliseconds pingInterval{20000};
         std::chrono::milliseconds pingTimeout{10000};
@@ -96,8 +105,11 @@ private:
     void onBinary(Connection &c);
     void onClosed(Connection &c);
     void onHeartbeat();
-    bool admitRateLimited(Connection &c);
+    bool admitRateLimited(Connection &c, const QString &text);
+    int unauthenticatedCount() const;
+    void leftHandshake(QObject *socket, const QHostAddress &peer);
     void handleHello(Connection &c, const collab::Message::Hello &hello);
+    bool claimClientId(Connection &c, const collab::Message::Hello &hello, const QString &user);
     void sendError(Connection &c, const collab::ProtocolError &error);
     void finishShutdown();
 
@@ -111,6 +123,11 @@ private:
     DocumentHub *m_hub = nullptr;
     QHash<Connection *, QHostAddress> m_connections;
     QHash<QHostAddress, int> m_perAddress;
+    QHash<QHostAddress, int> m_socketsPerAddress;         // TCP sockets, from accept to destruction
+    QHash<QHostAddress, int> m_unauthenticatedPerAddress; // handshaking sockets and connections before hello
+    int m_handshaking = 0;
+    int m_unauthenticatedConnections = 0;
+    int m_authenticated = 0;
     QTimer m_heartbeat;
     quint64 m_nextConnectionId = 1;
     bool m_shuttingDown = false;

@@ -2,7 +2,11 @@
 #include "sqlstorage.h"
 
 #include <QAtomicInteger>
+#include <QCryptographicHash>
+#include <QSysInfo>
+#include <QtEndian>
 #include <QDateTime>
+#include <QFileInfo>
 #include <QLoggingCategory>
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -174,6 +178,19 @@ bool SqlStorage::connectDatabase()
 
 bool SqlStorage::open()
 {
+    // SQLite takes an empty file for a new database and would start from nothing: an empty file where a
+    // database should be is a truncated copy or a failed restore, and silently starting over loses every
+    // document. Refuse, saying so.
+    if (m_options.driver == u"QSQLITE") {
+        const QFileInfo file(m_options.databaseName);
+        if (file.exists() && file.isFile() && file.size() == 0) {
+            m_lastError = QStringLiteral("the database file %1 is empty (0 bytes): it is not a Coscribe database. "
+                                         "Restore it from a backup, or remove it to start with no documents")
+                                  .arg(m_options.databaseName);
+            qCWarning(lcStorage).noquote() << m_lastError;
+            return false;
+        }
+    }
     QSqlDatabase db = QSqlDatabase::addDatabase(m_options.driver, m_connectionName);
     if (!db.isValid()) {
         m_lastError = QStringLiteral("SQL driver %1 is not available").arg(m_options.driver);
@@ -220,12 +237,35 @@ bool SqlStorage::open()
                        " content TEXT NOT NULL,"
                        " created BIGINT NOT NULL,"
                        " PRIMARY KEY (doc, revision))"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS clients ("
+                       " client_id VARCHAR(128) NOT NULL PRIMARY KEY,"
+                       " secret_digest VARCHAR(64) NOT NULL,"
+                       " user_name VARCHAR(64) NOT NULL,"
+                       " created BIGINT NOT NULL)"),
     };
     for (const QString &sql : schema) {
         if (!exec(sql)) {
             qCWarning(lcStorage).noquote() << m_lastError;
             return false;
         }
+    }
+    // Migrations in place: columns added since the first schema (a database of an older relay lacks them;
+    // its snapshots, without a checksum, are not used: the document is replayed from its log instead).
+    const struct { const char *table; const char *column; const char *type; } added[] = {
+        {"snapshots", "length", "BIGINT"},
+        {"snapshots", "checksum", "VARCHAR(64)"},
+        {"documents", "created_by", "VARCHAR(64)"},
+    };
+    for (const auto &a : added) {
+        QSqlQuery probe(database());
+        if (probe.exec(QStringLiteral("SELECT %1 FROM %2 WHERE 1 = 0").arg(QLatin1String(a.column), QLatin1String(a.table))))
+            continue;
+        if (!exec(QStringLiteral("ALTER TABLE %1 ADD COLUMN %2 %3")
+                          .arg(QLatin1String(a.table), QLatin1String(a.column), QLatin1String(a.type)))) {
+            qCWarning(lcStorage).noquote() << m_lastError;
+            return false;
+        }
+        qCInfo(lcStorage).noquote() << "migrated: added" << a.table << "." << a.column;
     }
     m_open = true;
     return true;
@@ -294,6 +334,23 @@ bool SqlStorage::createDocument(const QString &id, const QString &name)
                QStringLiteral("INSERT INTO documents (id, name, created) VALUES (?, ?, ?)"), {id, name, now()},
                Kind::Write)
             .has_value();
+}
+
+bool SqlStorage::recordCreator(const QString &id, const QString &user)
+{
+    return run(QStringLiteral("recording creator"), QStringLiteral("UPDATE documents SET created_by = ? WHERE id = ?"),
+               {user, id}, Kind::Write)
+            .has_value();
+}
+
+std::optional<int> SqlStorage::documentsCreatedBy(const QString &user)
+{
+    m_lastError.clear();
+    auto q = run(QStringLiteral("counting documents"),
+                 QStringLiteral("SELECT COUNT(*) FROM documents WHERE created_by = ?"), {user}, Kind::Read);
+    if (!q || !q->next())
+        return std::nullopt;
+    return q->value(0).toInt();
 }
 
 bool SqlStorage::renameDocument(const QString &id, const QString &name)
@@ -468,9 +525,37 @@ std::optional<int> SqlStorage::revisionOf(const QString &doc, const QString &cli
 bool SqlStorage::saveSnapshot(const QString &doc, int revision, const QString &text)
 {
     return run([&] { return QStringLiteral("saving snapshot %1 of %2").arg(revision).arg(doc); },
-               QStringLiteral("INSERT INTO snapshots (doc, revision, content, created) VALUES (?, ?, ?, ?)"),
-               {doc, revision, text, now()}, Kind::Write)
+               QStringLiteral("INSERT INTO snapshots (doc, revision, content, created, length, checksum)"
+                              " VALUES (?, ?, ?, ?, ?, ?)"),
+               {doc, revision, text, now(), qint64(text.size()), QString::fromLatin1(snapshotChecksum(text))},
+               Kind::Write)
             .has_value();
+}
+
+std::optional<Storage::ClientRecord> SqlStorage::client(const QString &clientId)
+{
+    m_lastError.clear();
+    auto q = run(QStringLiteral("reading client"),
+                 QStringLiteral("SELECT secret_digest, user_name FROM clients WHERE client_id = ?"), {clientId},
+                 Kind::Read);
+    if (!q || !q->next())
+        return std::nullopt;
+    return ClientRecord{clientId, q->value(0).toString().toLatin1(), q->value(1).toString()};
+}
+
+bool SqlStorage::registerClient(const ClientRecord &client)
+{
+    if (run(QStringLiteral("registering client"),
+            QStringLiteral("INSERT INTO clients (client_id, secret_digest, user_name, created) VALUES (?, ?, ?, ?)"),
+            {client.clientId, QString::fromLatin1(client.secretDigest), client.user, now()}, Kind::Write))
+        return true;
+    // Taken (by another relay a moment ago, say) rather than failed: say so with an empty lastError.
+    const QString error = m_lastError;
+    if (this->client(client.clientId))
+        m_lastError.clear();
+    else if (m_lastError.isEmpty())
+        m_lastError = error;
+    return false;
 }
 
 std::optional<Storage::Snapshot> SqlStorage::latestSnapshot(const QString &doc, int atOrBefore)
@@ -478,7 +563,8 @@ std::optional<Storage::Snapshot> SqlStorage::latestSnapshot(const QString &doc, 
     m_lastError.clear();
     const QString what = QStringLiteral("reading snapshot");
     auto q = run(what,
-                 QStringLiteral("SELECT revision, content FROM snapshots WHERE doc = ? AND revision <= ?"
+                 QStringLiteral("SELECT revision, content, length, checksum FROM snapshots"
+                                " WHERE doc = ? AND revision <= ? AND checksum IS NOT NULL"
                                 " ORDER BY revision DESC LIMIT 1"),
                  {doc, atOrBefore < 0 ? INT_MAX : atOrBefore}, Kind::StreamedRead);
     if (!q)
@@ -488,7 +574,22 @@ std::optional<Storage::Snapshot> SqlStorage::latestSnapshot(const QString &doc, 
             fail(what, q->lastError());
         return std::nullopt;
     }
-    return Snapshot{q->value(0).toInt(), q->value(1).toString()};
+    return Snapshot{q->value(0).toInt(), q->value(1).toString(), q->value(2).toLongLong(),
+                    q->value(3).toString().toLatin1()};
+}
+
+QByteArray Storage::snapshotChecksum(QStringView text)
+{
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    if constexpr (QSysInfo::ByteOrder == QSysInfo::LittleEndian) {
+        hash.addData(QByteArrayView(reinterpret_cast<const char *>(text.utf16()), text.size() * 2));
+    } else {
+        QByteArray le(text.size() * 2, Qt::Uninitialized);
+        for (qsizetype i = 0; i < text.size(); ++i)
+            qToLittleEndian<quint16>(text.at(i).unicode(), le.data() + 2 * i);
+        hash.addData(le);
+    }
+    return hash.result().toHex();
 }
 
 } // namespace relay

@@ -89,6 +89,8 @@ public:
     bool createDocument(const QString &id, const QString &name) override;
     bool renameDocument(const QString &id, const QString &name) override;
     bool deleteDocument(const QString &id) override;
+    bool recordCreator(const QString &id, const QString &user) override;
+    std::optional<int> documentsCreatedBy(const QString &user) override;
 
     bool appendOperation(const QString &doc, const OperationRecord &op) override;
     bool beginTransaction() override;
@@ -100,6 +102,8 @@ public:
 
     bool saveSnapshot(const QString &doc, int revision, const QString &text) override;
     std::optional<Snapshot> latestSnapshot(const QString &doc, int atOrBefore = -1) override;
+    std::optional<ClientRecord> client(const QString &clientId) override;
+    bool registerClient(const ClientRecord &client) override;
 
 private:
     enum class Kind {

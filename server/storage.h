@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <QByteArray>
 #include <QString>
+#include <QStringView>
 
 #include <optional>
 #include <vector>
@@ -38,10 +40,25 @@ public:
         qint64 sequence = 0;
     };
 
+    // A snapshot comes back with what was stored beside its text when it was saved (its length in UTF-16
+    // code units and snapshotChecksum() of it), so a loader can tell a text the database changed on the way
+    // (DocumentHub refuses to serve such a document).
     struct Snapshot
     {
         int revision = 0;
         QString text;
+        qint64 length = -1;
+        QByteArray checksum;
+    };
+
+    // Who owns a client id: the digest (hex SHA-256) of the secret of its first hello and the user it came
+    // as. Only the owner may use the id again, so nobody can have an operation taken for someone else's
+    // resend (docs/PROTOCOL.md, "hello").
+    struct ClientRecord
+    {
+        QString clientId;
+        QByteArray secretDigest;
+        QString user;
     };
 
     struct Applied
@@ -63,6 +80,10 @@ public:
     virtual bool createDocument(const QString &id, const QString &name) = 0;
     virtual bool renameDocument(const QString &id, const QString &name) = 0;
     virtual bool deleteDocument(const QString &id) = 0;
+    // Who created a document (for the per-user document quota), and how many existing documents a user
+    // created.
+    virtual bool recordCreator(const QString &id, const QString &user) = 0;
+    virtual std::optional<int> documentsCreatedBy(const QString &user) = 0;
 
     virtual bool appendOperation(const QString &doc, const OperationRecord &op) = 0;
     // Group commit: the relay appends the operations of one event-loop pass in one transaction. After a
@@ -77,9 +98,18 @@ public:
     virtual std::optional<Applied> lastApplied(const QString &doc, const QString &clientId) = 0;
     virtual std::optional<int> revisionOf(const QString &doc, const QString &clientId, qint64 sequence) = 0;
 
+    // Stores the text with its length and snapshotChecksum().
     virtual bool saveSnapshot(const QString &doc, int revision, const QString &text) = 0;
     // The latest snapshot at or before `atOrBefore` (-1: the latest); nullopt + empty lastError: none.
     virtual std::optional<Snapshot> latestSnapshot(const QString &doc, int atOrBefore = -1) = 0;
+
+    // The owner of a client id; nullopt + empty lastError: nobody has used it yet.
+    virtual std::optional<ClientRecord> client(const QString &clientId) = 0;
+    // Claims an unused client id; false if it is taken (lastError empty) or on failure.
+    virtual bool registerClient(const ClientRecord &client) = 0;
+
+    // Hex SHA-256 of the text's UTF-16 code units (little-endian): what a snapshot row is checked against.
+    static QByteArray snapshotChecksum(QStringView text);
 };
 
 } // namespace relay

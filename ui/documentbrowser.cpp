@@ -49,6 +49,7 @@ DocumentBrowser::DocumentBrowser(const QString &server, const SyncConnection::Pr
     connect(&m_socket, &QWebSocket::connected, this, [this] {
         collab::Message::Hello hello;
         hello.clientId = QStringLiteral("browser-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+        hello.secret = collab::Message::Hello::newSecret();
         hello.name = m_profile.name;
         hello.color = m_profile.color.name();
         if (!m_profile.token.isEmpty())

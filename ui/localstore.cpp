@@ -10,6 +10,7 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QStandardPaths>
+#include <QRandomGenerator>
 #include <QUuid>
 #include <QVariant>
 
@@ -122,6 +123,8 @@ bool LocalStore::open(QString *error)
         && exec(QStringLiteral("CREATE TABLE IF NOT EXISTS replica_snapshots ("
                                " replica_id INTEGER PRIMARY KEY, revision INTEGER NOT NULL,"
                                " length INTEGER NOT NULL, text TEXT)"))
+        && exec(QStringLiteral("CREATE TABLE IF NOT EXISTS replica_secrets ("
+                               " client_id TEXT PRIMARY KEY, secret TEXT NOT NULL)"))
         && exec(QStringLiteral("CREATE TABLE IF NOT EXISTS replica_operations ("
                                " replica_id INTEGER NOT NULL, revision INTEGER NOT NULL,"
                                " length INTEGER NOT NULL, op TEXT NOT NULL,"
@@ -194,6 +197,32 @@ bool LocalStore::exec(const QString &sql)
     return true;
 }
 
+// The secret that proves a client id is ours to the relay (collab::Message::Hello::secret): made once per
+// client id from the system's random source and kept beside it (replicas of an older store get theirs on
+// their first claim). Empty on failure.
+QString LocalStore::secretFor(const QString &clientId)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connectionName);
+    QSqlQuery read(db);
+    read.prepare(QStringLiteral("SELECT secret FROM replica_secrets WHERE client_id = ?"));
+    read.addBindValue(clientId);
+    if (read.exec() && read.next())
+        return read.value(0).toString();
+    QByteArray bytes(32, Qt::Uninitialized);
+    QRandomGenerator::system()->generate(reinterpret_cast<quint32 *>(bytes.data()),
+                                         reinterpret_cast<quint32 *>(bytes.data() + bytes.size()));
+    const QString secret = QString::fromLatin1(bytes.toHex());
+    QSqlQuery insert(db);
+    insert.prepare(QStringLiteral("INSERT INTO replica_secrets (client_id, secret) VALUES (?, ?)"));
+    insert.addBindValue(clientId);
+    insert.addBindValue(secret);
+    if (!insert.exec()) {
+        qWarning("LocalStore: cannot keep a client secret: %s", qPrintable(insert.lastError().text()));
+        return {};
+    }
+    return secret;
+}
+
 std::optional<LocalStore::Replica> LocalStore::claim(const QString &server, const QString &document)
 {
     if (!m_open)
@@ -221,6 +250,9 @@ std::optional<LocalStore::Replica> LocalStore::claim(const QString &server, cons
         r.server = server;
         r.document = document;
         r.clientId = query.value(1).toString();
+        r.secret = secretFor(r.clientId);
+        if (r.secret.isEmpty())
+            return std::nullopt;
         r.synced = query.value(2).toBool();
         r.revision = query.value(3).toInt();
         r.lastSequence = query.value(4).toLongLong();
@@ -258,6 +290,9 @@ std::optional<LocalStore::Replica> LocalStore::claim(const QString &server, cons
     r.server = server;
     r.document = document;
     r.clientId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    r.secret = secretFor(r.clientId);
+    if (r.secret.isEmpty())
+        return std::nullopt;
     QSqlQuery insert(db);
     insert.prepare(QStringLiteral("INSERT INTO replicas (server, document, client_id) VALUES (?, ?, ?)"));
     insert.addBindValue(server);

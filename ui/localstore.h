@@ -57,6 +57,7 @@ public:
         QString server;   // ws://host:port
         QString document; // document id
         QString clientId;
+        QString secret;    // proves clientId is ours to the relay (hello.secret)
         bool synced = false; // the base text came from the relay (else: never connected yet)
         int revision = 0;    // the relay's revision of the base text, which the pending edits apply to
         // The base text. claim() fills it (snapshot with the log replayed); save(..., true) writes it.
@@ -126,6 +127,7 @@ public:
     QList<CachedDocument> cachedDocuments() const;
 
 private:
+    QString secretFor(const QString &clientId);
     enum class ReplicaFields { Pending, Revision, Base }; // Base: revision and synced
     QString lockPath(qint64 replicaId) const;
     bool exec(const QString &sql);

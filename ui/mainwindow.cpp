@@ -265,7 +265,10 @@ QString MainWindow::statusText() const
 
 void MainWindow::updateStatus()
 {
-    m_stateLabel->setText(statusText());
+    // A problem stays in the status bar, with what to do, until the connection says it is resolved.
+    const QString problem = m_connection->problem();
+    m_stateLabel->setText(problem.isEmpty() ? statusText() : statusText() + QStringLiteral(" — ") + problem);
+    m_stateLabel->setToolTip(problem);
     QString color;
     switch (m_connection->status()) {
     case SyncConnection::Status::Online:

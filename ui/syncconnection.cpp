@@ -60,6 +60,12 @@ SyncConnection::SyncConnection(DocumentBinding *binding, LocalStore *store, QObj
         Q_EMIT statusChanged();
     });
 
+    m_stableTimer.setSingleShot(true);
+    m_stableTimer.setInterval(10000);
+    connect(&m_stableTimer, &QTimer::timeout, this, [this] {
+        if (m_opened)
+            m_attempt = 0;
+    });
     m_reconnectTimer.setSingleShot(true);
     connect(&m_reconnectTimer, &QTimer::timeout, this, &SyncConnection::connectToServer);
     m_reopenTimer.setSingleShot(true);
@@ -126,6 +132,8 @@ bool SyncConnection::open(const QUrl &documentUrl, const Profile &profile, QStri
     m_profile = profile;
     m_replica = *replica;
     m_client.emplace(m_replica.clientId, m_replica.revision, m_replica.lastSequence);
+    m_client->setMaxOperationBytes(m_maxOperationBytes);
+    m_client->setMaxOperationComponents(m_maxOperationComponents);
     m_client->restorePending(m_replica.outstanding, m_replica.buffer);
     m_client->disconnected();
     m_outstandingEdits = m_replica.outstanding ? std::max(1, m_replica.pendingEdits) : 0;
@@ -313,6 +321,7 @@ void SyncConnection::onConnected()
 {
     collab::Message::Hello hello;
     hello.clientId = m_replica.clientId;
+    hello.secret = m_replica.secret;
     hello.name = m_profile.name;
     hello.color = m_profile.color.isValid() ? m_profile.color.name() : QStringLiteral("#3366cc");
     if (!m_profile.token.isEmpty())
@@ -324,6 +333,15 @@ void SyncConnection::onConnected()
 
 void SyncConnection::onDisconnected()
 {
+    m_stableTimer.stop();
+    if (!m_closing) {
+        if (const QString advice = adviceForClose(int(m_socket.closeCode()), m_socket.closeReason()); !advice.isEmpty())
+            setProblem(advice);
+        else if (!m_opened && m_socket.error() != QAbstractSocket::UnknownSocketError)
+            setProblem(tr("Cannot reach %1: %2. Your edits are kept and sent when it answers; check the address"
+                          " in File › Connect… if this persists.")
+                               .arg(currentUrl().toString(QUrl::RemovePath), m_socket.errorString()));
+    }
     m_pingTimer.stop();
     m_reopenTimer.stop(); // the reconnect reopens the document
     const bool wasOpened = m_opened;
@@ -379,6 +397,16 @@ void SyncConnection::sendOpen()
 void SyncConnection::handle(const collab::Message::Welcome &m)
 {
     m_connectionId = m.connectionId;
+    // Every operation must fit the relay's message limit with its envelope (doc, numbers, a selection).
+    if (m.maxMessageBytes > 0) {
+        m_maxOperationBytes = std::max<qint64>(256, m.maxMessageBytes - MessageEnvelopeBytes);
+        if (m_client)
+            m_client->setMaxOperationBytes(m_maxOperationBytes);
+            m_client->setMaxOperationComponents(m_maxOperationComponents);
+    }
+    m_maxOperationComponents = m.maxOperationComponents;
+    if (m_client)
+        m_client->setMaxOperationComponents(m_maxOperationComponents);
     sendOpen();
 }
 
@@ -395,6 +423,12 @@ void SyncConnection::handle(const collab::Message::Opened &m)
     } else if (m.ops) {
         if (!applyCatchUp(*m.ops))
             return;
+        if (m.more) {
+            // A page of a long catch-up: ask for the next one from where this page ends.
+            persistPending();
+            sendOpen();
+            return;
+        }
     }
 
     m_participants.clear();
@@ -406,7 +440,10 @@ void SyncConnection::handle(const collab::Message::Opened &m)
     }
 
     m_opened = true;
-    m_attempt = 0;
+    // The backoff is reset only once the link has proved healthy (an acknowledgement, or a while without
+    // trouble): a relay that accepts the document and then refuses what we send must not be hit twice a second.
+    m_stableTimer.start();
+    clearProblem();
     const collab::Client::Effects effects = m_client->resumed();
     if (effects.send && !m_readOnly)
         sendOutgoing(*effects.send);
@@ -426,6 +463,8 @@ void SyncConnection::applySnapshot(int revision, const QString &text)
     const bool pending = m_client->outstanding() || m_client->buffer();
     if (!pending) {
         m_client.emplace(m_replica.clientId, revision, m_client->lastSequence());
+        m_client->setMaxOperationBytes(m_maxOperationBytes);
+        m_client->setMaxOperationComponents(m_maxOperationComponents);
         m_client->disconnected();
         m_replica.synced = true;
         m_base = collab::Rope(text);
@@ -460,6 +499,8 @@ void SyncConnection::applySnapshot(int revision, const QString &text)
     }
     const qint64 sequence = m_client->lastSequence() + 1;
     m_client.emplace(m_replica.clientId, revision, sequence);
+    m_client->setMaxOperationBytes(m_maxOperationBytes);
+    m_client->setMaxOperationComponents(m_maxOperationComponents);
     m_client->disconnected();
     m_client->restorePending(collab::Client::Outgoing{revision, sequence, pair->first}, std::nullopt);
     m_outstandingEdits = pendingEdits();
@@ -588,6 +629,7 @@ void SyncConnection::handle(const collab::Message::Ack &m)
         return;
     if (m.sequence != m_client->outstanding()->sequence)
         return;
+    m_attempt = 0;
     const collab::TextOperation committed = m_client->outstanding()->operation;
     collab::Expected<collab::Client::Effects> effects = m_client->serverAck(m.revision, m.sequence);
     if (!effects) {
@@ -611,6 +653,11 @@ bool SyncConnection::afterAcknowledged(const collab::TextOperation &committed, i
     remember(revision, committed);
     m_outstandingEdits = m_bufferEdits;
     m_bufferEdits = 0;
+    // A large edit goes out in pieces (Client::setMaxOperationBytes): the rest still counts as one edit.
+    if (m_client->outstanding() && m_outstandingEdits == 0)
+        m_outstandingEdits = 1;
+    if (m_client->buffer() && m_bufferEdits == 0)
+        m_bufferEdits = 1;
     persistOperations({{revision, committed}});
     Q_EMIT statusChanged();
     return true;
@@ -688,6 +735,8 @@ void SyncConnection::handle(const collab::Message::Error &m)
         setStatus(m_status);
     }
     Q_EMIT errorOccurred(tr("The server reported %1: %2").arg(m.code, m.message));
+    if (const QString advice = adviceForError(m.code, m.message); !advice.isEmpty())
+        setProblem(advice);
     // Storage trouble on the relay: our operation was not applied, or the document was dropped (or could not
     // be opened). Nothing is lost: reopen it, with backoff, until the relay can serve it again.
     if (m.doc == m_document
@@ -716,6 +765,8 @@ void SyncConnection::resync(const QString &why)
     qWarning("SyncConnection: resynchronising %s: %s", qPrintable(m_document), qPrintable(why));
     Q_EMIT errorOccurred(tr("Resynchronising with the server: %1").arg(why));
     m_client.emplace(m_replica.clientId, 0, m_client ? m_client->lastSequence() : 0);
+    m_client->setMaxOperationBytes(m_maxOperationBytes);
+    m_client->setMaxOperationComponents(m_maxOperationComponents);
     m_client->disconnected();
     // Edits made from now until the server's text arrives are based on the text as it is now; the snapshot
     // is then rebased against them (applySnapshot), so only what was unacknowledged so far is given up.
@@ -723,6 +774,9 @@ void SyncConnection::resync(const QString &why)
     m_base = m_binding->rope();
     m_outstandingEdits = m_bufferEdits = 0;
     persistSnapshot();
+    // The relay sends an open document's text only once: close it, then open it afresh.
+    if (m_opened)
+        send(collab::Message::encode(collab::Message::Close{QString(), m_document}));
     m_opened = false;
     collab::Message::Open open;
     open.id = QStringLiteral("open");
@@ -801,6 +855,78 @@ void SyncConnection::onIdleTimeout()
         return;
     m_idle = true;
     send(collab::Message::encode(collab::Message::SetIdle{m_document, true}));
+}
+
+void SyncConnection::setProblem(const QString &text)
+{
+    if (m_problem == text)
+        return;
+    m_problem = text;
+    Q_EMIT statusChanged();
+}
+
+void SyncConnection::clearProblem()
+{
+    if (m_problem.isEmpty())
+        return;
+    m_problem.clear();
+    Q_EMIT statusChanged();
+}
+
+// What the user can do about an error the relay sent; empty for errors recovered from without the user
+// (rate limits, lost commit races, storage trouble: retried; broken local state: resynchronised).
+QString SyncConnection::adviceForError(const QString &code, const QString &message)
+{
+    if (code == u"forbidden")
+        return tr("The relay refused access (%1). Check the token in File › Connect…").arg(message);
+    if (code == u"client-id-taken")
+        return tr("The relay says this editor's identity for the document belongs to another client. Close the"
+                  " document and open it again in a fresh profile, and report this to the relay's admin.");
+    if (code == u"message-too-large")
+        return tr("An edit was larger than the relay accepts in one message (%1). It is kept here; the relay's"
+                  " admin can raise --max-message-bytes.").arg(message);
+    if (code == u"document-too-large")
+        return tr("The document would exceed the relay's size limit (%1): your last edit is kept here but not"
+                  " sent. Undo it, or remove text, to go on sharing.").arg(message);
+    if (code == u"quota-exceeded")
+        return tr("%1. Ask the relay's admin to raise the limit, or delete documents you no longer need.").arg(message);
+    if (code == u"protocol-version")
+        return tr("This editor and the relay speak different protocol versions (%1): update the editor.").arg(message);
+    if (code == u"too-many-connections")
+        return tr("The relay has no room for another connection (%1); retrying.").arg(message);
+    if (code == u"read-only")
+        return tr("You have read-only access to this document: your edits stay here and are not shared.");
+    if (code == u"no-such-document" || code == u"invalid-document-id")
+        return tr("The relay cannot open this document: %1").arg(message);
+    return {};
+}
+
+QString SyncConnection::adviceForClose(int code, const QString &reason)
+{
+    switch (code) {
+    case 1000:
+    case 1001: // the relay is restarting: reconnect quietly
+    case 1006: // no close frame (network): the connection error says more
+        return {};
+    case 1008:
+        return tr("The relay closed the connection: %1. Check the token and address in File › Connect…").arg(reason);
+    case 1009:
+        return tr("The relay closed the connection because a message was too large (%1).").arg(reason);
+    case 1011:
+        return tr("The relay has trouble with its storage (%1); retrying, your edits are kept.").arg(reason);
+    case 4002:
+        return tr("The relay does not speak this editor's protocol version: update the editor.");
+    case 4008:
+        return tr("The relay timed out waiting for this editor to introduce itself; retrying.");
+    case 4010:
+        return tr("The relay stopped hearing from this editor (heartbeat); retrying.");
+    case 4013:
+        return tr("The relay dropped the connection because this editor did not read fast enough; retrying.");
+    case 4029:
+        return tr("The relay dropped the connection for sending too fast; retrying more slowly.");
+    default:
+        return tr("The relay closed the connection (code %1: %2); retrying.").arg(code).arg(reason);
+    }
 }
 
 } // namespace ui

@@ -93,6 +93,12 @@ public:
     QString connectionId() const { return m_connectionId; }
     const std::optional<collab::Client> &client() const { return m_client; }
     QList<collab::Participant> participants() const { return m_participants.values(); }
+    // What keeps this document from being shared right now and what the user can do about it; empty when
+    // nothing does. Shown in the window until it is resolved (statusChanged says when it changes).
+    QString problem() const { return m_problem; }
+    // The largest operation sent in one message (the relay's limit less the envelope).
+    qint64 maxOperationBytes() const { return m_maxOperationBytes; }
+    static constexpr qint64 MessageEnvelopeBytes = 4096;
 
 Q_SIGNALS:
     void statusChanged();
@@ -128,6 +134,10 @@ private:
     void persistOperations(const std::vector<LocalStore::LoggedOperation> &operations);
     void syncReplica();
     void resync(const QString &why);
+    void setProblem(const QString &text);
+    void clearProblem();
+    static QString adviceForError(const QString &code, const QString &message);
+    static QString adviceForClose(int code, const QString &reason);
 
     void onConnected();
     void onDisconnected();
@@ -187,6 +197,10 @@ private:
     int m_outstandingEdits = 0;
     int m_bufferEdits = 0;
 
+    QString m_problem;
+    qint64 m_maxOperationBytes = 1024 * 1024 - MessageEnvelopeBytes; // the relay's default until welcome
+    qsizetype m_maxOperationComponents = 20000;                       // likewise
+    QTimer m_stableTimer; // resets the backoff after a while online without trouble
     QTimer m_reconnectTimer;
     QTimer m_reopenTimer;
     int m_attempt = 0;

@@ -36,6 +36,7 @@ void LoadClient::onConnected()
 {
     Message::Hello hello;
     hello.clientId = m_clientId;
+    hello.secret = m_secret;
     hello.name = m_clientId;
     hello.color = QStringLiteral("#3366cc");
     send(Message::encode(hello));

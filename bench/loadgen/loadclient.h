@@ -2,6 +2,7 @@
 #pragma once
 
 #include "client.h"
+#include "message.h"
 
 #include <QObject>
 #include <QString>
@@ -45,6 +46,7 @@ private:
     LoadGenerator *m_generator;
     QString m_document;
     QString m_clientId;
+    QString m_secret = collab::Message::Hello::newSecret();
     QWebSocket m_socket;
     QTimer m_timer;
     collab::Client m_client;

@@ -809,12 +809,16 @@ void tst_TextOperation::propSplitToFitComposesBack()
         const TextOperation op = *genOperation(doc);
         const qint64 limit = *rc::gen::weightedOneOf<qint64>({{3, rc::gen::inRange<qint64>(64, 400)},
                                                               {1, rc::gen::inRange<qint64>(1, 64)}});
+        const qsizetype maxComponents = *rc::gen::weightedOneOf<qsizetype>(
+                {{1, rc::gen::inRange<qsizetype>(3, 12)}, {1, rc::gen::just(std::numeric_limits<qsizetype>::max())}});
         TextOperation remaining = op;
         std::optional<TextOperation> composed;
         QString text = doc;
         int pieces = 0;
-        while (!remaining.isNoop() && remaining.encodedSize() > limit) {
-            auto [first, rest] = remaining.splitToFit(limit);
+        while (!remaining.isNoop()
+               && (remaining.encodedSize() > limit || qsizetype(remaining.components().size()) > maxComponents)) {
+            auto [first, rest] = remaining.splitToFit(limit, maxComponents);
+            RC_ASSERT(qsizetype(first.components().size()) <= maxComponents);
             RC_ASSERT(!first.isNoop());
             RC_ASSERT(isNormalized(first));
             RC_ASSERT(isNormalized(rest));

@@ -50,6 +50,7 @@ public:
     {
         collab::Message::Hello h;
         h.clientId = clientId;
+        h.secret = secret;
         h.name = name;
         h.color = QStringLiteral("#336699");
         if (!token.isEmpty())
@@ -137,6 +138,7 @@ public:
     QWebSocket socket;
     QList<QJsonObject> received;
     QString clientId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    QString secret = collab::Message::Hello::newSecret();
     QString connectionId;
     std::optional<int> closeCode;
     bool disconnectedFlag = false;

@@ -44,6 +44,7 @@ public:
     {
         ws = std::make_unique<RelayTestClient>();
         ws->clientId = m_clientId;
+        ws->secret = m_secret;
         if (!ws->open(url) || ws->hello().isEmpty())
             return false;
         const QJsonObject opened = ws->openDocument(doc, engine.revision());
@@ -153,6 +154,7 @@ private:
     }
 
     QString m_clientId;
+    QString m_secret = collab::Message::Hello::newSecret();
 };
 
 } // namespace

@@ -74,6 +74,10 @@ public:
     {
         return pass(m_inner.revisionOf(doc, clientId, sequence));
     }
+    bool recordCreator(const QString &id, const QString &user) override { return pass(m_inner.recordCreator(id, user)); }
+    std::optional<int> documentsCreatedBy(const QString &user) override { return pass(m_inner.documentsCreatedBy(user)); }
+    std::optional<ClientRecord> client(const QString &clientId) override { return pass(m_inner.client(clientId)); }
+    bool registerClient(const ClientRecord &record) override { return pass(m_inner.registerClient(record)); }
     bool saveSnapshot(const QString &doc, int revision, const QString &text) override
     {
         return pass(m_inner.saveSnapshot(doc, revision, text));

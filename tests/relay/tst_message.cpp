@@ -35,9 +35,11 @@ void tst_Message::clientRoundTrip()
     QCOMPARE(*back->selection, Selection::cursor(8));
 
     auto hello = Message::decodeClient(Message::encode(
-            Message::Hello{1, QStringLiteral("id-1"), QStringLiteral("Ada"), QStringLiteral("#a0b0c0"), QStringLiteral("t")}));
+            Message::Hello{1, QStringLiteral("id-1"), QStringLiteral("Ada"), QStringLiteral("#a0b0c0"), QStringLiteral("t"),
+                           QStringLiteral("0123456789abcdef")}));
     QVERIFY(hello);
     QCOMPARE(*std::get<Message::Hello>(*hello).token, QStringLiteral("t"));
+    QCOMPARE(std::get<Message::Hello>(*hello).secret, QStringLiteral("0123456789abcdef"));
 
     auto open = Message::decodeClient(R"({"type":"open","id":"5","doc":"notes.md","revision":3,"create":true})");
     QVERIFY(open);
@@ -106,7 +108,9 @@ void tst_Message::badClientFrames_data()
     QTest::newRow("doc-path") << QByteArray(R"({"type":"open","doc":"../x"})") << "invalid-document-id" << "\"doc\"";
     QTest::newRow("selection-type") << QByteArray(R"({"type":"selection","doc":"d","rev":0,"selection":[1]})") << "invalid-message" << "\"selection\"";
     QTest::newRow("idle-string") << QByteArray(R"({"type":"idle","doc":"d","idle":"yes"})") << "invalid-message" << "\"idle\"";
-    QTest::newRow("hello-color") << QByteArray(R"({"type":"hello","protocol":1,"clientId":"x","color":"red"})") << "invalid-message" << "\"color\"";
+    QTest::newRow("hello-color") << QByteArray(R"({"type":"hello","protocol":1,"clientId":"x","secret":"0123456789abcdef","color":"red"})") << "invalid-message" << "\"color\"";
+    QTest::newRow("hello-no-secret") << QByteArray(R"({"type":"hello","protocol":1,"clientId":"x"})") << "invalid-message" << "\"secret\"";
+    QTest::newRow("hello-short-secret") << QByteArray(R"({"type":"hello","protocol":1,"clientId":"x","secret":"short"})") << "invalid-message" << "\"secret\"";
     QTest::newRow("hello-no-client") << QByteArray(R"({"type":"hello","protocol":1})") << "invalid-message" << "\"clientId\"";
     QTest::newRow("id-number") << QByteArray(R"({"type":"list","id":5})") << "invalid-message" << "\"id\"";
 }

@@ -64,6 +64,7 @@ public:
     {
         ws = std::make_unique<RelayTestClient>();
         ws->clientId = m_clientId;
+        ws->secret = m_secret;
         if (!ws->open(urls.at(current)) || ws->hello().isEmpty())
             return fail(QStringLiteral("cannot connect to %1").arg(urls.at(current).toString()));
         const QJsonObject opened = ws->openDocument(doc, engine.revision());
@@ -184,6 +185,7 @@ private:
     }
 
     QString m_clientId;
+    QString m_secret = collab::Message::Hello::newSecret();
 };
 
 // One relay in this process: its own storage connection, cluster bus and server, as coscribe-relay builds
@@ -248,6 +250,10 @@ public:
     {
         return m_inner.revisionOf(doc, clientId, sequence);
     }
+    bool recordCreator(const QString &id, const QString &user) override { return m_inner.recordCreator(id, user); }
+    std::optional<int> documentsCreatedBy(const QString &user) override { return m_inner.documentsCreatedBy(user); }
+    std::optional<ClientRecord> client(const QString &clientId) override { return m_inner.client(clientId); }
+    bool registerClient(const ClientRecord &record) override { return m_inner.registerClient(record); }
     bool saveSnapshot(const QString &doc, int revision, const QString &text) override
     {
         return m_inner.saveSnapshot(doc, revision, text);
@@ -550,6 +556,7 @@ void tst_MultiRelay::lostCommitRaceIsTransformedAndRetried()
     // A resend of B's operation (its ack lost, its client failed over to A) is acknowledged, not applied again.
     RelayTestClient bAgain;
     bAgain.clientId = onB.clientId;
+    bAgain.secret = onB.secret;
     QVERIFY(bAgain.open(a->url()) && !bAgain.hello().isEmpty());
     QVERIFY(!bAgain.openDocument(doc, 0).isEmpty());
     QCOMPARE(bAgain.edit(doc, 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("X"))), 3);

@@ -274,6 +274,7 @@ void tst_RelayServer::reconnectGetsMissedOps()
 
     RelayTestClient again;
     again.clientId = clientId;
+    again.secret = a->secret;
     QVERIFY(again.open(url(*r)));
     QVERIFY(!again.hello().isEmpty());
     const QJsonObject opened = again.openDocument(QStringLiteral("doc"), 1);
@@ -342,7 +343,15 @@ void tst_RelayServer::pendingEditsCatchUpByOperations()
     // With pending edits: every operation after revision 1, in order, partly read back from storage.
     const QJsonObject caughtUp = behind->openDocument(QStringLiteral("doc"), 1, true, true);
     QVERIFY(!caughtUp.contains(QStringLiteral("snapshot")));
-    const QJsonArray ops = caughtUp.value(QStringLiteral("ops")).toArray();
+    // A page at a time (maxCatchUpOps each, "more": true), opening again from where each page ends.
+    QJsonArray ops = caughtUp.value(QStringLiteral("ops")).toArray();
+    QJsonObject page = caughtUp;
+    while (page.value(QStringLiteral("more")).toBool()) {
+        QCOMPARE(page.value(QStringLiteral("ops")).toArray().size(), 2);
+        page = behind->openDocument(QStringLiteral("doc"), page.value(QStringLiteral("revision")).toInt(), true, true);
+        for (const QJsonValue &v : page.value(QStringLiteral("ops")).toArray())
+            ops.append(v);
+    }
     QCOMPARE(ops.size(), 11);
     for (int i = 0; i < ops.size(); ++i) {
         QCOMPARE(ops.at(i).toObject().value(QStringLiteral("rev")).toInt(), i + 2);
@@ -387,6 +396,7 @@ void tst_RelayServer::duplicateResendIsReackedNotReapplied()
     QCOMPARE(a->edit(QStringLiteral("doc"), 0, 1, op), 1);
     RelayTestClient again;
     again.clientId = a->clientId;
+    again.secret = a->secret;
     QVERIFY(again.open(url(*r)));
     QVERIFY(!again.hello().isEmpty());
     again.openDocument(QStringLiteral("doc"), 0);
@@ -495,7 +505,8 @@ void tst_RelayServer::readOnlyAndTokens()
 
     RelayTestClient anonymous;
     QVERIFY(anonymous.open(url(*r)));
-    anonymous.send(Message::Hello{1, anonymous.clientId, QStringLiteral("x"), QStringLiteral("#000000"), std::nullopt});
+    anonymous.send(Message::Hello{1, anonymous.clientId, QStringLiteral("x"), QStringLiteral("#000000"), std::nullopt,
+                                  anonymous.secret});
     QVERIFY(!anonymous.waitForError(QStringLiteral("forbidden")).isEmpty());
     QVERIFY(anonymous.waitForDisconnect());
     QCOMPARE(anonymous.closeCode, 1008);
@@ -574,7 +585,8 @@ void tst_RelayServer::helloTimeoutAndProtocolVersion()
 
     RelayTestClient future;
     QVERIFY(future.open(url(*r)));
-    future.send(Message::Hello{2, future.clientId, QStringLiteral("x"), QStringLiteral("#000000"), std::nullopt});
+    future.send(Message::Hello{2, future.clientId, QStringLiteral("x"), QStringLiteral("#000000"), std::nullopt,
+                               future.secret});
     QVERIFY(!future.waitForError(QStringLiteral("protocol-version")).isEmpty());
     QVERIFY(future.waitForDisconnect());
     QCOMPARE(future.closeCode, 4002);
@@ -594,7 +606,8 @@ void tst_RelayServer::heartbeatDropsSilentPeer()
     // A raw peer that says hello, opens the document, then never answers a ping (a dead laptop).
     QTcpSocket raw;
     QVERIFY(rawHandshake(raw, r->server->port()));
-    Message::Hello hello{1, QStringLiteral("raw-client"), QStringLiteral("Raw"), QStringLiteral("#000000"), std::nullopt};
+    Message::Hello hello{1, QStringLiteral("raw-client"), QStringLiteral("Raw"), QStringLiteral("#000000"), std::nullopt,
+                         Message::Hello::newSecret()};
     raw.write(rawFrame(Message::encode(hello)));
     raw.write(rawFrame(Message::encode(Message::Open{{}, QStringLiteral("doc"), std::nullopt, false})));
     const QJsonObject join = watcher->waitFor(QStringLiteral("join"));
