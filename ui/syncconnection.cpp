@@ -443,6 +443,7 @@ void SyncConnection::handle(const collab::Message::Opened &m)
     // The backoff is reset only once the link has proved healthy (an acknowledgement, or a while without
     // trouble): a relay that accepts the document and then refuses what we send must not be hit twice a second.
     m_stableTimer.start();
+    m_attempt = 0;
     clearProblem();
     const collab::Client::Effects effects = m_client->resumed();
     if (effects.send && !m_readOnly)
@@ -653,11 +654,7 @@ bool SyncConnection::afterAcknowledged(const collab::TextOperation &committed, i
     remember(revision, committed);
     m_outstandingEdits = m_bufferEdits;
     m_bufferEdits = 0;
-    // A large edit goes out in pieces (Client::setMaxOperationBytes): the rest still counts as one edit.
-    if (m_client->outstanding() && m_outstandingEdits == 0)
-        m_outstandingEdits = 1;
-    if (m_client->buffer() && m_bufferEdits == 0)
-        m_bufferEdits = 1;
+
     persistOperations({{revision, committed}});
     Q_EMIT statusChanged();
     return true;
