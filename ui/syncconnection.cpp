@@ -498,7 +498,11 @@ void SyncConnection::applySnapshot(int revision, const QString &text)
         resync(tr("The pending edits do not fit the server's text"));
         return;
     }
-    const qint64 sequence = m_client->lastSequence() + 1;
+    // The outstanding operation keeps its sequence number: it was never sent (a replica is synced before it
+    // sends anything), or, if it was and landed, the relay recognises the resend instead of applying the
+    // rebased edit a second time. A fresh number would leave a gap the relay refuses.
+    const qint64 sequence = m_client->outstanding() ? m_client->outstanding()->sequence
+                                                    : m_client->lastSequence() + 1;
     m_client.emplace(m_replica.clientId, revision, sequence);
     m_client->setMaxOperationBytes(m_maxOperationBytes);
     m_client->setMaxOperationComponents(m_maxOperationComponents);
