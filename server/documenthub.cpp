@@ -549,20 +549,16 @@ void DocumentHub::handleOp(Connection &c, const Message::Op &m, int attempt)
     }
     ServerDocument &document = live->document;
 
-    // The work one operation causes grows with its components (transforms, every stored selection) and
-    // with how far behind its base revision is: both are bounded.
+    // The work one operation causes grows with its components (transforms, every stored selection) and with
+    // the ranges of the selection it carries: both are bounded.
     if (qsizetype(m.operation.components().size()) > m_limits.maxOperationComponents) {
         c.sendError(ProtocolErrorCode::InvalidOperation,
                     QStringLiteral("an operation may have at most %1 components (welcome.limits.maxOperationComponents)"
                                    "; split it").arg(m_limits.maxOperationComponents), {}, m.doc);
         return;
     }
-    if (m.selection && m.selection->ranges().size() > m_limits.maxSelectionRanges) {
-        c.sendError(ProtocolErrorCode::InvalidMessage,
-                    QStringLiteral("a selection may have at most %1 ranges").arg(m_limits.maxSelectionRanges), {},
-                    m.doc);
+    if (m.selection && refuseLargeSelection(c, *m.selection, m.doc))
         return;
-    }
 
     // A client the in-memory log does not know (its operations predate the snapshot this document was loaded
     // from) may be resending something already stored: ask storage before letting the engine apply it.
@@ -824,6 +820,15 @@ void DocumentHub::closeForStorageFailure(Live &live)
     unloadIfUnused(live.id);
 }
 
+bool DocumentHub::refuseLargeSelection(Connection &c, const Selection &selection, const QString &doc)
+{
+    if (selection.ranges().size() <= m_limits.maxSelectionRanges)
+        return false;
+    c.sendError(ProtocolErrorCode::InvalidMessage,
+                QStringLiteral("a selection may have at most %1 ranges").arg(m_limits.maxSelectionRanges), {}, doc);
+    return true;
+}
+
 void DocumentHub::handle(Connection &c, const Message::SetSelection &m)
 {
     if (const Live *queued = find(m.doc); queued && queued->uncommitted > 0)
@@ -843,12 +848,8 @@ void DocumentHub::handle(Connection &c, const Message::SetSelection &m)
                     m.doc);
         return;
     }
-    if (m.selection.ranges().size() > m_limits.maxSelectionRanges) {
-        c.sendError(ProtocolErrorCode::InvalidMessage,
-                    QStringLiteral("a selection may have at most %1 ranges").arg(m_limits.maxSelectionRanges), {},
-                    m.doc);
+    if (refuseLargeSelection(c, m.selection, m.doc))
         return;
-    }
     if (document.revision() - m.revision > m_limits.maxSelectionLag) {
         // Moving it through that many operations costs more than it is worth: the client sends a fresh one.
         c.sendError(ProtocolErrorCode::InvalidMessage,

@@ -154,6 +154,8 @@ private:
     void handleOp(Connection &c, const collab::Message::Op &m, int attempt);
     std::optional<collab::ProtocolError> creationRefused(const Connection &c, const QString &id, const QString &ref);
     void created(const Connection &c, const QString &id);
+    // Sends the error and returns true when the selection has more ranges than maxSelectionRanges.
+    bool refuseLargeSelection(Connection &c, const collab::Selection &selection, const QString &doc);
     static constexpr qsizetype maxCatchUpBytes = 8 * 1024 * 1024;
     void scheduleFlush();
     void flushBatch();

@@ -191,6 +191,18 @@ void RelayServer::leftHandshake(QObject *socket, const QHostAddress &peer)
         m_unauthenticatedPerAddress.remove(peer);
 }
 
+// A connection that was counted as unauthenticated said hello or went away; false if it was not counted.
+bool RelayServer::leftUnauthenticated(Connection &c)
+{
+    if (!c.property("coscribe.unauthenticated").toBool())
+        return false;
+    c.setProperty("coscribe.unauthenticated", false);
+    --m_unauthenticatedConnections;
+    if (--m_unauthenticatedPerAddress[c.peerAddress()] <= 0)
+        m_unauthenticatedPerAddress.remove(c.peerAddress());
+    return true;
+}
+
 void RelayServer::onOriginCheck(QWebSocketCorsAuthenticator *authenticator)
 {
     // Browsers always send Origin; native clients usually do not. A cross-site page must not be able to
@@ -251,15 +263,12 @@ void RelayServer::onWebSocketConnection()
             c->closeWith(CloseCode::GoingAway, QStringLiteral("server shutting down"));
             continue;
         }
-        const bool tooManyTotal = false; // counted at hello: only authenticated users take those places
-        const bool tooManyHere = m_perAddress.value(peer) > m_settings.maxConnectionsPerAddress;
-        if (tooManyTotal || tooManyHere) {
-            m_metrics->connectionRejected(tooManyTotal ? QStringLiteral("total-limit") : QStringLiteral("address-limit"));
-            qCWarning(lcRelay).noquote() << id << "refused:" << (tooManyTotal ? "total" : "per-address")
-                                         << "connection limit reached for" << peer.toString();
-            c->sendError(ProtocolErrorCode::TooManyConnections,
-                         tooManyTotal ? QStringLiteral("the relay has reached its connection limit")
-                                      : QStringLiteral("too many connections from your address"));
+        // The total is checked at hello: only authenticated users take those places.
+        if (m_perAddress.value(peer) > m_settings.maxConnectionsPerAddress) {
+            m_metrics->connectionRejected(QStringLiteral("address-limit"));
+            qCWarning(lcRelay).noquote() << id << "refused: per-address connection limit reached for"
+                                         << peer.toString();
+            c->sendError(ProtocolErrorCode::TooManyConnections, QStringLiteral("too many connections from your address"));
             c->closeWith(CloseCode::PolicyViolation, QStringLiteral("too many connections"));
             continue;
         }
@@ -274,14 +283,8 @@ void RelayServer::onWebSocketConnection()
 void RelayServer::onClosed(Connection &c)
 {
     qCDebug(lcRelay).noquote() << c.id() << "disconnected";
-    if (c.property("coscribe.unauthenticated").toBool()) {
-        c.setProperty("coscribe.unauthenticated", false);
-        --m_unauthenticatedConnections;
-        if (--m_unauthenticatedPerAddress[c.peerAddress()] <= 0)
-            m_unauthenticatedPerAddress.remove(c.peerAddress());
-    } else if (c.isAuthenticated()) {
+    if (!leftUnauthenticated(c) && c.isAuthenticated())
         --m_authenticated;
-    }
     m_hub->connectionClosed(c);
     const auto it = m_connections.find(&c);
     if (it != m_connections.end()) {
@@ -437,12 +440,7 @@ void RelayServer::handleHello(Connection &c, const Message::Hello &hello)
     if (!claimClientId(c, hello, user))
         return;
     c.authenticate(std::move(account), hello);
-    if (c.property("coscribe.unauthenticated").toBool()) {
-        c.setProperty("coscribe.unauthenticated", false);
-        --m_unauthenticatedConnections;
-        if (--m_unauthenticatedPerAddress[c.peerAddress()] <= 0)
-            m_unauthenticatedPerAddress.remove(c.peerAddress());
-    }
+    leftUnauthenticated(c);
     ++m_authenticated;
     // Qt closes with 1009 above this; between maxMessageBytes and it, the client gets a readable error.
     const qint64 hardLimit = std::max<qint64>(m_settings.maxMessageBytes * 4, m_settings.maxMessageBytes + 65536);

@@ -108,6 +108,7 @@ private:
     bool admitRateLimited(Connection &c, const QString &text);
     int unauthenticatedCount() const;
     void leftHandshake(QObject *socket, const QHostAddress &peer);
+    bool leftUnauthenticated(Connection &c);
     void handleHello(Connection &c, const collab::Message::Hello &hello);
     bool claimClientId(Connection &c, const collab::Message::Hello &hello, const QString &user);
     void sendError(Connection &c, const collab::ProtocolError &error);

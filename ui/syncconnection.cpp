@@ -60,12 +60,6 @@ SyncConnection::SyncConnection(DocumentBinding *binding, LocalStore *store, QObj
         Q_EMIT statusChanged();
     });
 
-    m_stableTimer.setSingleShot(true);
-    m_stableTimer.setInterval(10000);
-    connect(&m_stableTimer, &QTimer::timeout, this, [this] {
-        if (m_opened)
-            m_attempt = 0;
-    });
     m_reconnectTimer.setSingleShot(true);
     connect(&m_reconnectTimer, &QTimer::timeout, this, &SyncConnection::connectToServer);
     m_reopenTimer.setSingleShot(true);
@@ -131,9 +125,7 @@ bool SyncConnection::open(const QUrl &documentUrl, const Profile &profile, QStri
     m_document = document;
     m_profile = profile;
     m_replica = *replica;
-    m_client.emplace(m_replica.clientId, m_replica.revision, m_replica.lastSequence);
-    m_client->setMaxOperationBytes(m_maxOperationBytes);
-    m_client->setMaxOperationComponents(m_maxOperationComponents);
+    resetClient(m_replica.revision, m_replica.lastSequence);
     m_client->restorePending(m_replica.outstanding, m_replica.buffer);
     m_client->disconnected();
     m_outstandingEdits = m_replica.outstanding ? std::max(1, m_replica.pendingEdits) : 0;
@@ -333,7 +325,6 @@ void SyncConnection::onConnected()
 
 void SyncConnection::onDisconnected()
 {
-    m_stableTimer.stop();
     if (!m_closing) {
         if (const QString advice = adviceForClose(int(m_socket.closeCode()), m_socket.closeReason()); !advice.isEmpty())
             setProblem(advice);
@@ -398,15 +389,13 @@ void SyncConnection::handle(const collab::Message::Welcome &m)
 {
     m_connectionId = m.connectionId;
     // Every operation must fit the relay's message limit with its envelope (doc, numbers, a selection).
-    if (m.maxMessageBytes > 0) {
+    if (m.maxMessageBytes > 0)
         m_maxOperationBytes = std::max<qint64>(256, m.maxMessageBytes - MessageEnvelopeBytes);
-        if (m_client)
-            m_client->setMaxOperationBytes(m_maxOperationBytes);
-            m_client->setMaxOperationComponents(m_maxOperationComponents);
-    }
     m_maxOperationComponents = m.maxOperationComponents;
-    if (m_client)
+    if (m_client) {
+        m_client->setMaxOperationBytes(m_maxOperationBytes);
         m_client->setMaxOperationComponents(m_maxOperationComponents);
+    }
     sendOpen();
 }
 
@@ -440,9 +429,6 @@ void SyncConnection::handle(const collab::Message::Opened &m)
     }
 
     m_opened = true;
-    // The backoff is reset only once the link has proved healthy (an acknowledgement, or a while without
-    // trouble): a relay that accepts the document and then refuses what we send must not be hit twice a second.
-    m_stableTimer.start();
     m_attempt = 0;
     clearProblem();
     const collab::Client::Effects effects = m_client->resumed();
@@ -463,9 +449,7 @@ void SyncConnection::applySnapshot(int revision, const QString &text)
 {
     const bool pending = m_client->outstanding() || m_client->buffer();
     if (!pending) {
-        m_client.emplace(m_replica.clientId, revision, m_client->lastSequence());
-        m_client->setMaxOperationBytes(m_maxOperationBytes);
-        m_client->setMaxOperationComponents(m_maxOperationComponents);
+        resetClient(revision, m_client->lastSequence());
         m_client->disconnected();
         m_replica.synced = true;
         m_base = collab::Rope(text);
@@ -503,9 +487,7 @@ void SyncConnection::applySnapshot(int revision, const QString &text)
     // rebased edit a second time. A fresh number would leave a gap the relay refuses.
     const qint64 sequence = m_client->outstanding() ? m_client->outstanding()->sequence
                                                     : m_client->lastSequence() + 1;
-    m_client.emplace(m_replica.clientId, revision, sequence);
-    m_client->setMaxOperationBytes(m_maxOperationBytes);
-    m_client->setMaxOperationComponents(m_maxOperationComponents);
+    resetClient(revision, sequence);
     m_client->disconnected();
     m_client->restorePending(collab::Client::Outgoing{revision, sequence, pair->first}, std::nullopt);
     m_outstandingEdits = pendingEdits();
@@ -634,7 +616,6 @@ void SyncConnection::handle(const collab::Message::Ack &m)
         return;
     if (m.sequence != m_client->outstanding()->sequence)
         return;
-    m_attempt = 0;
     const collab::TextOperation committed = m_client->outstanding()->operation;
     collab::Expected<collab::Client::Effects> effects = m_client->serverAck(m.revision, m.sequence);
     if (!effects) {
@@ -658,7 +639,6 @@ bool SyncConnection::afterAcknowledged(const collab::TextOperation &committed, i
     remember(revision, committed);
     m_outstandingEdits = m_bufferEdits;
     m_bufferEdits = 0;
-
     persistOperations({{revision, committed}});
     Q_EMIT statusChanged();
     return true;
@@ -765,9 +745,7 @@ void SyncConnection::resync(const QString &why)
 {
     qWarning("SyncConnection: resynchronising %s: %s", qPrintable(m_document), qPrintable(why));
     Q_EMIT errorOccurred(tr("Resynchronising with the server: %1").arg(why));
-    m_client.emplace(m_replica.clientId, 0, m_client ? m_client->lastSequence() : 0);
-    m_client->setMaxOperationBytes(m_maxOperationBytes);
-    m_client->setMaxOperationComponents(m_maxOperationComponents);
+    resetClient(0, m_client ? m_client->lastSequence() : 0);
     m_client->disconnected();
     // Edits made from now until the server's text arrives are based on the text as it is now; the snapshot
     // is then rebased against them (applySnapshot), so only what was unacknowledged so far is given up.
@@ -856,6 +834,14 @@ void SyncConnection::onIdleTimeout()
         return;
     m_idle = true;
     send(collab::Message::encode(collab::Message::SetIdle{m_document, true}));
+}
+
+// The engine's client, afresh, with the relay's limits (every place that starts over goes through here).
+void SyncConnection::resetClient(int revision, qint64 lastSequence)
+{
+    m_client.emplace(m_replica.clientId, revision, lastSequence);
+    m_client->setMaxOperationBytes(m_maxOperationBytes);
+    m_client->setMaxOperationComponents(m_maxOperationComponents);
 }
 
 void SyncConnection::setProblem(const QString &text)

@@ -134,6 +134,7 @@ private:
     void persistOperations(const std::vector<LocalStore::LoggedOperation> &operations);
     void syncReplica();
     void resync(const QString &why);
+    void resetClient(int revision, qint64 lastSequence);
     void setProblem(const QString &text);
     void clearProblem();
     static QString adviceForError(const QString &code, const QString &message);
@@ -200,7 +201,6 @@ private:
     QString m_problem;
     qint64 m_maxOperationBytes = 1024 * 1024 - MessageEnvelopeBytes; // the relay's default until welcome
     qsizetype m_maxOperationComponents = 20000;                       // likewise
-    QTimer m_stableTimer; // resets the backoff after a while online without trouble
     QTimer m_reconnectTimer;
     QTimer m_reopenTimer;
     int m_attempt = 0;
