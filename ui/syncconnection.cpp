@@ -429,11 +429,15 @@ void SyncConnection::handle(const collab::Message::Opened &m)
     }
 
     m_opened = true;
-    m_attempt = 0;
     clearProblem();
     const collab::Client::Effects effects = m_client->resumed();
     if (effects.send && !m_readOnly)
         sendOutgoing(*effects.send);
+    // The backoff starts over only once the link has proved healthy: now when nothing waits to be sent,
+    // otherwise at the first acknowledgement. A relay that opens the document and then refuses or drops
+    // what we resend is retried ever more slowly, not twice a second.
+    if (!effects.send || m_readOnly)
+        m_attempt = 0;
     // A catch-up was logged operation by operation (afterServerOperations); a snapshot replaces the base.
     if (m.snapshot)
         persistSnapshot();
@@ -624,6 +628,7 @@ void SyncConnection::handle(const collab::Message::Ack &m)
     }
     if (!afterAcknowledged(committed, m.revision))
         return;
+    m_attempt = 0;
     if (effects->send && !m_readOnly)
         sendOutgoing(*effects->send);
     if (m_client->state() == collab::Client::State::Synchronized)

@@ -115,7 +115,8 @@ Q_SIGNALS:
 
 private:
     void connectToServer();
-    // The next delay of the shared reconnect/reopen backoff (counts an attempt; Opened resets it).
+    // The next delay of the shared reconnect/reopen backoff (counts an attempt; it starts over once the link
+    // has proved healthy: opened with nothing to resend, or an acknowledgement).
     int nextBackoffMs();
     void scheduleReconnect();
     // The relay dropped the document or refused an operation without applying it (storage trouble) while the

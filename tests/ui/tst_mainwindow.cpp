@@ -12,12 +12,17 @@
 #include <syncconnection.h>
 
 #include <QClipboard>
+#include <QElapsedTimer>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QGuiApplication>
 #include <QRandomGenerator>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTcpServer>
 #include <QTest>
+#include <QWebSocket>
+#include <QWebSocketServer>
 
 using ui::MainWindow;
 using ui::SyncConnection;
@@ -158,6 +163,99 @@ private Q_SLOTS:
         QCOMPARE(m_a->editor()->toPlainText(), m_b->editor()->toPlainText());
         QVERIFY(text(m_a).size() > 20);
         QCOMPARE(m_a->connection()->revision(), m_b->connection()->revision());
+    }
+
+    // A paste five times the relay's message limit (1 MiB by default) goes out as consecutive operations
+    // that each fit, and arrives whole, byte for byte, in the other window; later keystrokes follow it; it
+    // is one undo step. The text mixes ASCII, two-byte, three-byte and astral characters (surrogate pairs,
+    // which a cut must never separate).
+    void pasteOfFiveMegabytesArrivesWhole()
+    {
+        const QString pieces[] = {QStringLiteral("plain ascii words "), QStringLiteral("acción ñandú "),
+                                  QStringLiteral("日本語の文 "), QStringLiteral("😀🎉𝄞 "), QStringLiteral("\n")};
+        QRandomGenerator random(20261202);
+        QString big;
+        while (big.toUtf8().size() < 5 * 1024 * 1024) {
+            QString chunk;
+            for (int i = 0; i < 4096; ++i)
+                chunk += pieces[random.bounded(int(std::size(pieces)))];
+            big += chunk;
+        }
+        const QByteArray expected = big.toUtf8();
+        QVERIFY(expected.size() >= 5 * 1024 * 1024);
+
+        QGuiApplication::clipboard()->setText(big);
+        m_a->editor()->setFocus();
+        m_a->editor()->paste();
+        QCOMPARE(text(m_a), big);
+        QTest::keyClicks(m_a->editor(), QStringLiteral("!"));
+        QTRY_VERIFY_WITH_TIMEOUT(settled(m_a), 60000);
+        QTRY_COMPARE_WITH_TIMEOUT(text(m_b).size(), big.size() + 1, 60000);
+        QVERIFY(text(m_b).toUtf8() == expected + "!");
+        QVERIFY(m_a->connection()->problem().isEmpty());
+        QVERIFY(m_b->connection()->problem().isEmpty());
+        QTRY_VERIFY(settled(m_b));
+        QCOMPARE(m_a->connection()->revision(), m_b->connection()->revision());
+        QVERIFY2(m_a->connection()->revision() >= 5, "five megabytes cannot fit in fewer than five messages");
+
+        m_a->undo(); // the "!"
+        m_a->undo(); // the paste, whole
+        QCOMPARE(text(m_a), QString());
+        QTRY_COMPARE_WITH_TIMEOUT(text(m_b), QString(), 30000);
+        QTRY_VERIFY(settled(m_a) && settled(m_b));
+    }
+
+    // A relay that opens the document and then drops the link at every operation we resend (as one did at a
+    // 5 MB import: close 1009): each open succeeds, so a backoff reset on open kept retrying every 25-50 ms.
+    // The backoff must grow while the failures repeat.
+    void backoffGrowsWhileResendsFail()
+    {
+        QWebSocketServer fake(QStringLiteral("fake relay"), QWebSocketServer::NonSecureMode);
+        QVERIFY(fake.listen(QHostAddress::LocalHost, 0));
+        QList<qint64> connections;
+        QElapsedTimer clock;
+        clock.start();
+        QObject::connect(&fake, &QWebSocketServer::newConnection, &fake, [&] {
+            QWebSocket *socket = fake.nextPendingConnection();
+            connections.append(clock.elapsed());
+            QObject::connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
+            QObject::connect(socket, &QWebSocket::textMessageReceived, socket, [socket](const QString &text) {
+                const QString type = QJsonDocument::fromJson(text.toUtf8()).object().value(QStringLiteral("type")).toString();
+                if (type == QStringLiteral("hello")) {
+                    collab::Message::Welcome welcome;
+                    welcome.server = QStringLiteral("fake");
+                    welcome.connectionId = QStringLiteral("c1");
+                    socket->sendTextMessage(QString::fromUtf8(collab::Message::encode(welcome)));
+                } else if (type == QStringLiteral("open")) {
+                    collab::Message::Opened opened;
+                    opened.doc = QStringLiteral("flaky");
+                    opened.role = collab::Role::Write;
+                    opened.snapshot = QString();
+                    socket->sendTextMessage(QString::fromUtf8(collab::Message::encode(opened)));
+                } else if (type == QStringLiteral("op")) {
+                    socket->close(QWebSocketProtocol::CloseCodeTooMuchData, QStringLiteral("message too large"));
+                }
+            });
+        });
+
+        QTemporaryDir store;
+        auto window = std::make_unique<MainWindow>(store.path());
+        window->connection()->setReconnectDelays(50, 5000);
+        window->show();
+        window->openDocument(QUrl(QStringLiteral("ws://127.0.0.1:%1/flaky").arg(fake.serverPort())),
+                             SyncConnection::Profile{QStringLiteral("Flaky"), colorA(), QString(), {}});
+        window->binding()->applyLocal(collab::TextOperation::makeInsert(0, 0, QStringLiteral("never acked")),
+                                      ui::DocumentBinding::Origin::User);
+        QTRY_VERIFY_WITH_TIMEOUT(connections.size() >= 6, 10000);
+        // Attempt k waits between 25 * 2^k and 50 * 2^k ms: the fifth wait is at least 400 ms, the first at
+        // most 50 ms (plus the round trip of a connection on loopback).
+        const qint64 first = connections.at(1) - connections.at(0);
+        const qint64 fifth = connections.at(5) - connections.at(4);
+        QVERIFY2(fifth >= 400, qPrintable(QStringLiteral("waits %1 ms then %2 ms").arg(first).arg(fifth)));
+        QVERIFY2(fifth > 2 * first, qPrintable(QStringLiteral("waits %1 ms then %2 ms").arg(first).arg(fifth)));
+        QCOMPARE(window->connection()->pendingEdits(), 1); // nothing was lost meanwhile
+        QVERIFY(!window->connection()->problem().isEmpty()); // and the window says why it cannot send
+        window.reset();
     }
 
     // The first address has no relay (a relay that died): the editor fails over to the next address of the
