@@ -57,6 +57,7 @@ constexpr CodeName codeNames[] = {
     {ProtocolErrorCode::ConflictRetry, "conflict-retry"},
     {ProtocolErrorCode::ClientIdTaken, "client-id-taken"},
     {ProtocolErrorCode::QuotaExceeded, "quota-exceeded"},
+    {ProtocolErrorCode::RevisionTooOld, "revision-too-old"},
 };
 
 // Reads fields of one JSON object, remembering the first problem. Each accessor returns a default value
@@ -480,6 +481,8 @@ QJsonObject Message::Welcome::toJson() const
         limits.insert(QStringLiteral("maxOperationComponents"), maxOperationComponents);
     if (maxSelectionRanges > 0)
         limits.insert(QStringLiteral("maxSelectionRanges"), maxSelectionRanges);
+    if (maxOperationLag > 0)
+        limits.insert(QStringLiteral("maxOperationLag"), maxOperationLag);
     if (!limits.isEmpty())
         o.insert(QStringLiteral("limits"), limits);
     if (heartbeatSeconds > 0)
@@ -890,6 +893,7 @@ ProtocolResult<Message::Server> Message::decodeServerSlow(const QByteArray &fram
         m.burst = int(lr.integer("burst", 0, INT_MAX, false).value_or(0));
         m.maxOperationComponents = int(lr.integer("maxOperationComponents", 0, INT_MAX, false).value_or(0));
         m.maxSelectionRanges = int(lr.integer("maxSelectionRanges", 0, INT_MAX, false).value_or(0));
+        m.maxOperationLag = int(lr.integer("maxOperationLag", 0, INT_MAX, false).value_or(0));
         m.heartbeatSeconds = int(r.integer("heartbeatSeconds", 0, INT_MAX, false).value_or(0));
         return wrap<Welcome, V>(r, e, std::move(m));
     }

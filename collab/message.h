@@ -58,6 +58,7 @@ enum class ProtocolErrorCode {
     ConflictRetry,     // lost commit races too often: nothing applied, resend after retryAfterMs
     ClientIdTaken,     // hello: the clientId belongs to another client (other secret or other user)
     QuotaExceeded,     // a per-user limit (documents, creations per hour) is reached
+    RevisionTooOld,    // op: too far behind to transform cheaply; catch up (open with rev) and resend
 };
 
 QString protocolErrorName(ProtocolErrorCode code);
@@ -268,6 +269,7 @@ struct Message
         int burst = 0;                 // messages at once above the sustained rate
         int maxOperationComponents = 0;
         int maxSelectionRanges = 0;
+        int maxOperationLag = 0;       // revisions an op may be behind the document
         QJsonObject toJson() const;
     };
     struct Documents

@@ -559,6 +559,18 @@ void DocumentHub::handleOp(Connection &c, const Message::Op &m, int attempt)
     }
     if (m.selection && refuseLargeSelection(c, *m.selection, m.doc))
         return;
+    // An operation far behind is transformed through every operation since its revision (and may need that
+    // history loaded from storage): bound that work too. Nothing is applied; the client catches up by
+    // opening with its revision, which transforms its pending edit locally, and resends it.
+    if (const qint64 behind = qint64(document.revision()) - m.revision;
+        behind > m_limits.maxOperationLag
+        || behind * qint64(m.operation.components().size()) > m_limits.maxTransformWork) {
+        c.sendError(ProtocolErrorCode::RevisionTooOld,
+                    QStringLiteral("the operation is %1 revisions behind (at most %2, welcome.limits.maxOperationLag)"
+                                   ": open the document with your revision to catch up, then resend")
+                            .arg(behind).arg(m_limits.maxOperationLag), {}, m.doc);
+        return;
+    }
 
     // A client the in-memory log does not know (its operations predate the snapshot this document was loaded
     // from) may be resending something already stored: ask storage before letting the engine apply it.

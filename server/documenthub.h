@@ -58,6 +58,8 @@ public:
         int maxSelectionRanges = 64;                // ranges of one selection
         int maxSelectionLag = 256;                  // revisions a selection may be behind to be moved forward
         int maxOperationComponents = 20000;         // components of one operation (bounds the work of one op)
+        int maxOperationLag = 1000;                 // revisions an operation may be behind the document, and
+        qint64 maxTransformWork = 4'000'000;        // at most this many (revisions behind x components)
         int maxDocumentsPerUser = 1000;             // documents one user may have created
         int maxCreationsPerHour = 120;              // documents one user may create per hour
     };

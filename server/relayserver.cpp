@@ -458,6 +458,7 @@ void RelayServer::handleHello(Connection &c, const Message::Hello &hello)
     welcome.burst = m_settings.burst;
     welcome.maxOperationComponents = m_settings.documents.maxOperationComponents;
     welcome.maxSelectionRanges = m_settings.documents.maxSelectionRanges;
+    welcome.maxOperationLag = m_settings.documents.maxOperationLag;
     welcome.heartbeatSeconds = int(std::max<qint64>(1, m_settings.pingInterval.count() / 1000));
     c.sendMessage(welcome);
 }

@@ -715,6 +715,11 @@ void SyncConnection::handle(const collab::Message::Error &m)
         });
         return;
     }
+    if (m.code == QLatin1String("revision-too-old") && m.doc == m_document) {
+        // Nothing was applied: catch up from our revision (the pending edit is transformed here) and resend.
+        scheduleReopen();
+        return;
+    }
     if (m.code == QLatin1String("read-only")) {
         m_readOnly = true;
         m_binding->editor()->setReadOnly(true);

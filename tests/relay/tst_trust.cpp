@@ -75,6 +75,7 @@ private Q_SLOTS:
     void selectionLimits_data();
     void selectionLimits();
     void operationComponentLimit();
+    void operationFarBehindIsRefused();
     void documentQuotas();
     void rateLimitedNamesWhatWasDropped();
     void emptyDatabaseFileRefused();
@@ -250,25 +251,9 @@ void tst_Trust::readerThatNeverReadsIsDropped()
 
     // A raw socket: hello, then "list" + "open" (catch-up from 0 with pending) in a loop, reading nothing.
     QTcpSocket raw;
-    raw.connectToHost(QHostAddress::LocalHost, r->server->port());
-    QVERIFY(raw.waitForConnected(3000));
+    QVERIFY(rawHandshake(raw, r->server->port()));
     raw.setReadBufferSize(1); // Qt stops reading from the kernel: the relay's writes back up
-    raw.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
-    const auto frame = [](const QByteArray &payload) {
-        QByteArray f;
-        f.append(char(0x81));
-        if (payload.size() < 126) {
-            f.append(char(0x80 | payload.size()));
-        } else {
-            f.append(char(0x80 | 126));
-            f.append(char(payload.size() >> 8));
-            f.append(char(payload.size() & 0xff));
-        }
-        f.append("\0\0\0\0", 4); // zero mask
-        f.append(payload);
-        return f;
-    };
+    const auto frame = rawFrame;
     raw.write(frame(Message::encode(Message::Hello{1, QStringLiteral("nonreader"), QStringLiteral("n"),
                                                    QStringLiteral("#000000"), std::nullopt, Message::Hello::newSecret()})));
     for (int i = 0; i < 60; ++i) {
@@ -295,18 +280,8 @@ void tst_Trust::writerThatNeverReadsFailsTheHeartbeat()
     auto r = start(settings);
     QVERIFY(r);
     QTcpSocket raw;
-    raw.connectToHost(QHostAddress::LocalHost, r->server->port());
-    QVERIFY(raw.waitForConnected(3000));
-    raw.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
-    const auto frame = [](const QByteArray &payload) {
-        QByteArray f;
-        f.append(char(0x81));
-        f.append(char(0x80 | payload.size()));
-        f.append("\0\0\0\0", 4);
-        f.append(payload);
-        return f;
-    };
+    QVERIFY(rawHandshake(raw, r->server->port()));
+    const auto frame = rawFrame;
     raw.write(frame(Message::encode(Message::Hello{1, QStringLiteral("w"), QStringLiteral("w"),
                                                    QStringLiteral("#000000"), std::nullopt, Message::Hello::newSecret()})));
     QElapsedTimer timer;
@@ -449,6 +424,45 @@ void tst_Trust::operationComponentLimit()
     }
     QVERIFY(revision >= 3); // split into at least two pieces
     QCOMPARE(textOf(*r, QStringLiteral("doc")), QString(100, u'a'));
+}
+
+// An operation is transformed through every operation since its revision: how far behind it may be, and
+// how much transform work it may cause (revisions behind x components), are bounded. Nothing is applied.
+void tst_Trust::operationFarBehindIsRefused()
+{
+    RelayServer::Settings settings;
+    settings.documents.maxOperationLag = 20;
+    settings.documents.maxTransformWork = 200;
+    settings.opsPerSecond = 100000;
+    settings.burst = 100000;
+    auto r = start(settings);
+    QVERIFY(r);
+    auto writer = join(*r, QStringLiteral("doc"));
+    auto late = join(*r, QStringLiteral("doc"));
+    QVERIFY(writer && late);
+    RelayTestClient probe; // the limit is announced
+    QVERIFY(probe.open(r->server->url()));
+    probe.send(Message::Hello{1, probe.clientId, QStringLiteral("p"), QStringLiteral("#000000"), std::nullopt, probe.secret});
+    const QJsonObject welcome = probe.waitFor(QStringLiteral("welcome"));
+    QCOMPARE(welcome.value(QStringLiteral("limits")).toObject().value(QStringLiteral("maxOperationLag")).toInt(), 20);
+    for (int i = 0; i < 30; ++i)
+        QCOMPARE(writer->edit(QStringLiteral("doc"), i, i + 1, TextOperation::makeInsert(i, i, QStringLiteral("x"))), i + 1);
+
+    late->send(Message::Op{QStringLiteral("doc"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("L")), std::nullopt});
+    const QJsonObject tooOld = late->waitForError(QStringLiteral("revision-too-old"));
+    QCOMPARE(tooOld.value(QStringLiteral("doc")).toString(), QStringLiteral("doc"));
+    // Within the lag but over the work budget: 15 behind x 30 components = 450 > 200.
+    TextOperation wide;
+    for (int i = 0; i < 15; ++i)
+        wide.retain(1).insert(QStringLiteral("w"));
+    QCOMPARE(wide.components().size(), 30);
+    late->send(Message::Op{QStringLiteral("doc"), 15, 1, wide, std::nullopt});
+    QVERIFY(!late->waitForError(QStringLiteral("revision-too-old")).isEmpty());
+    QCOMPARE(writer->count(QStringLiteral("op")), 0);
+    // Five behind with three components is within both: transformed and applied (after the writer's 30).
+    QCOMPARE(late->edit(QStringLiteral("doc"), 25, 1, TextOperation::makeInsert(25, 0, QStringLiteral("L"))), 31);
+    QCOMPARE(textOf(*r, QStringLiteral("doc")), QStringLiteral("L") + QString(30, u'x'));
+    QCOMPARE(late->count(QStringLiteral("error")), 0);
 }
 
 void tst_Trust::documentQuotas()

@@ -27,6 +27,70 @@
 using ui::MainWindow;
 using ui::SyncConnection;
 
+// A scripted relay on 127.0.0.1 for one document: it welcomes every hello, answers open (an empty text at
+// revision 0, or no missed operations when the open names a revision) and hands every other message to
+// `onMessage`. It notes when each connection arrived and how many opens it answered.
+class FakeRelay : public QObject
+{
+public:
+    static constexpr const char *document = "scripted";
+    std::function<void(QWebSocket *, const QJsonObject &)> onMessage;
+    QList<qint64> connections; // ms since listen()
+    QList<QJsonObject> opens;
+
+    bool listen()
+    {
+        m_clock.start();
+        connect(&m_server, &QWebSocketServer::newConnection, this, [this] {
+            QWebSocket *socket = m_server.nextPendingConnection();
+            connections.append(m_clock.elapsed());
+            connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
+            connect(socket, &QWebSocket::textMessageReceived, socket, [this, socket](const QString &text) {
+                received(socket, QJsonDocument::fromJson(text.toUtf8()).object());
+            });
+        });
+        return m_server.listen(QHostAddress::LocalHost, 0);
+    }
+    QUrl documentUrl() const
+    {
+        return QUrl(QStringLiteral("ws://127.0.0.1:%1/%2").arg(m_server.serverPort()).arg(QLatin1StringView(document)));
+    }
+    template<typename M>
+    static void send(QWebSocket *socket, const M &message)
+    {
+        socket->sendTextMessage(QString::fromUtf8(collab::Message::encode(message)));
+    }
+
+private:
+    void received(QWebSocket *socket, const QJsonObject &message)
+    {
+        const QString type = message.value(QStringLiteral("type")).toString();
+        if (type == QStringLiteral("hello")) {
+            collab::Message::Welcome welcome;
+            welcome.server = QStringLiteral("fake");
+            welcome.connectionId = QStringLiteral("c%1").arg(connections.size());
+            send(socket, welcome);
+        } else if (type == QStringLiteral("open")) {
+            opens.append(message);
+            collab::Message::Opened opened;
+            opened.doc = QString::fromLatin1(document);
+            opened.role = collab::Role::Write;
+            if (message.contains(QStringLiteral("revision"))) {
+                opened.revision = message.value(QStringLiteral("revision")).toInt();
+                opened.ops = QList<collab::CommittedOperation>();
+            } else {
+                opened.snapshot = QString();
+            }
+            send(socket, opened);
+        } else if (onMessage) {
+            onMessage(socket, message);
+        }
+    }
+
+    QWebSocketServer m_server{QStringLiteral("fake relay"), QWebSocketServer::NonSecureMode};
+    QElapsedTimer m_clock;
+};
+
 class tst_MainWindow : public QObject
 {
     Q_OBJECT
@@ -210,39 +274,18 @@ private Q_SLOTS:
     // The backoff must grow while the failures repeat.
     void backoffGrowsWhileResendsFail()
     {
-        QWebSocketServer fake(QStringLiteral("fake relay"), QWebSocketServer::NonSecureMode);
-        QVERIFY(fake.listen(QHostAddress::LocalHost, 0));
-        QList<qint64> connections;
-        QElapsedTimer clock;
-        clock.start();
-        QObject::connect(&fake, &QWebSocketServer::newConnection, &fake, [&] {
-            QWebSocket *socket = fake.nextPendingConnection();
-            connections.append(clock.elapsed());
-            QObject::connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
-            QObject::connect(socket, &QWebSocket::textMessageReceived, socket, [socket](const QString &text) {
-                const QString type = QJsonDocument::fromJson(text.toUtf8()).object().value(QStringLiteral("type")).toString();
-                if (type == QStringLiteral("hello")) {
-                    collab::Message::Welcome welcome;
-                    welcome.server = QStringLiteral("fake");
-                    welcome.connectionId = QStringLiteral("c1");
-                    socket->sendTextMessage(QString::fromUtf8(collab::Message::encode(welcome)));
-                } else if (type == QStringLiteral("open")) {
-                    collab::Message::Opened opened;
-                    opened.doc = QStringLiteral("flaky");
-                    opened.role = collab::Role::Write;
-                    opened.snapshot = QString();
-                    socket->sendTextMessage(QString::fromUtf8(collab::Message::encode(opened)));
-                } else if (type == QStringLiteral("op")) {
-                    socket->close(QWebSocketProtocol::CloseCodeTooMuchData, QStringLiteral("message too large"));
-                }
-            });
-        });
-
+        FakeRelay fake;
+        QVERIFY(fake.listen());
+        fake.onMessage = [](QWebSocket *socket, const QJsonObject &message) {
+            if (message.value(QStringLiteral("type")).toString() == QStringLiteral("op"))
+                socket->close(QWebSocketProtocol::CloseCodeTooMuchData, QStringLiteral("message too large"));
+        };
+        const QList<qint64> &connections = fake.connections;
         QTemporaryDir store;
         auto window = std::make_unique<MainWindow>(store.path());
         window->connection()->setReconnectDelays(50, 5000);
         window->show();
-        window->openDocument(QUrl(QStringLiteral("ws://127.0.0.1:%1/flaky").arg(fake.serverPort())),
+        window->openDocument(fake.documentUrl(),
                              SyncConnection::Profile{QStringLiteral("Flaky"), colorA(), QString(), {}});
         window->binding()->applyLocal(collab::TextOperation::makeInsert(0, 0, QStringLiteral("never acked")),
                                       ui::DocumentBinding::Origin::User);
@@ -256,6 +299,45 @@ private Q_SLOTS:
         QCOMPARE(window->connection()->pendingEdits(), 1); // nothing was lost meanwhile
         QVERIFY(!window->connection()->problem().isEmpty()); // and the window says why it cannot send
         window.reset();
+    }
+
+    // revision-too-old: the relay would not transform an operation that far behind. The editor catches up
+    // (opens with its revision) and resends; the edit lands and nothing is shown as a problem.
+    void operationTooFarBehindIsCaughtUpAndResent()
+    {
+        FakeRelay fake;
+        QVERIFY(fake.listen());
+        int ops = 0;
+        fake.onMessage = [&ops](QWebSocket *socket, const QJsonObject &message) {
+            if (message.value(QStringLiteral("type")).toString() != QStringLiteral("op"))
+                return;
+            const qint64 seq = message.value(QStringLiteral("seq")).toInteger();
+            if (++ops == 1) {
+                collab::Message::Error error;
+                error.code = QStringLiteral("revision-too-old");
+                error.message = QStringLiteral("the operation is 5000 revisions behind");
+                error.doc = QString::fromLatin1(FakeRelay::document);
+                FakeRelay::send(socket, error);
+            } else {
+                FakeRelay::send(socket, collab::Message::Ack{QString::fromLatin1(FakeRelay::document), 1, seq});
+            }
+        };
+        QTemporaryDir store;
+        auto window = std::make_unique<MainWindow>(store.path());
+        window->connection()->setReconnectDelays(50, 300);
+        window->show();
+        window->openDocument(fake.documentUrl(), SyncConnection::Profile{QStringLiteral("Late"), colorA(), QString(), {}});
+        QTRY_VERIFY(online(window));
+        window->binding()->applyLocal(collab::TextOperation::makeInsert(0, 0, QStringLiteral("late")),
+                                      ui::DocumentBinding::Origin::User);
+        QTRY_VERIFY(settled(window));
+        QCOMPARE(ops, 2);
+        QCOMPARE(fake.opens.size(), 2);
+        QCOMPARE(fake.opens.at(1).value(QStringLiteral("revision")).toInt(), 0); // caught up from where it was
+        QCOMPARE(fake.connections.size(), 1); // on the same link
+        QCOMPARE(window->connection()->revision(), 1);
+        QCOMPARE(text(window), QStringLiteral("late"));
+        QVERIFY(window->connection()->problem().isEmpty());
     }
 
     // The first address has no relay (a relay that died): the editor fails over to the next address of the
