@@ -126,6 +126,12 @@ void Connection::setRateLimit(int perSecond, int burst)
     m_refill.restart();
 }
 
+void Connection::chargeReply(qint64 replyBytes)
+{
+    if (m_perSecond > 0)
+        m_tokens -= double(replyBytes / bytesPerToken);
+}
+
 int Connection::takeToken()
 {
     if (m_perSecond <= 0)

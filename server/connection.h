@@ -67,6 +67,10 @@ public:
     // Rate limiting. Returns 0 when the message may proceed, else the milliseconds until a token is free.
     void setRateLimit(int perSecond, int burst);
     int takeToken();
+    // A message whose reply is large costs more than one token: one more per `bytesPerToken` of the reply
+    // (the bucket may go below zero: the messages after it wait until it refills).
+    void chargeReply(qint64 replyBytes);
+    static constexpr qint64 bytesPerToken = 64 * 1024;
     int consecutiveRejections() const { return m_rejections; }
 
     // Output budget: bytes queued for the peer (not yet taken by the kernel) beyond which the connection is

@@ -50,11 +50,30 @@ qsizetype insertedLength(const TextOperation &op)
     return n;
 }
 
+// Component steps to move something through every operation after `revision`: one transform walks the
+// components of both sides, so each operation costs `perOperation` plus `perComponent` times its own size.
+// History no longer in memory counts as operations of maxOperationComponents.
+qint64 transformWork(const ServerDocument &document, int revision, qint64 perOperation, qint64 perComponent,
+                     int maxOperationComponents)
+{
+    const std::deque<ServerDocument::LogEntry> &history = document.history();
+    qint64 work = 0;
+    int r = revision;
+    for (; r < document.historyStart(); ++r)
+        work += perOperation + perComponent * maxOperationComponents;
+    for (size_t i = size_t(r - document.historyStart()); i < history.size(); ++i)
+        work += perOperation + perComponent * qint64(history[i].operation.components().size());
+    return work;
+}
+
 } // namespace
 
 DocumentHub::DocumentHub(Storage &storage, Limits limits, QObject *parent)
     : QObject(parent), m_storage(storage), m_limits(limits)
 {
+    m_clock.start();
+    m_idleSweep.setInterval(std::max(1000, m_limits.keepIdleMs / 4));
+    connect(&m_idleSweep, &QTimer::timeout, this, &DocumentHub::evictIdle);
 }
 
 DocumentHub::~DocumentHub()
@@ -179,10 +198,48 @@ bool DocumentHub::reload(Live &live)
 void DocumentHub::unloadIfUnused(const QString &id)
 {
     Live *live = find(id);
-    if (live && live->members.empty()) {
-        m_documents.remove(id);
-        Q_EMIT documentsChanged(int(m_documents.size()));
+    if (!live || !live->members.empty())
+        return;
+    if (m_limits.keepIdleMs <= 0) {
+        unload(id);
+        return;
     }
+    live->idleSince = m_clock.elapsed();
+    evictIdle();
+    if (!m_idleSweep.isActive())
+        m_idleSweep.start();
+}
+
+void DocumentHub::unload(QString id)
+{
+    if (m_documents.remove(id))
+        Q_EMIT documentsChanged(int(m_documents.size()));
+}
+
+void DocumentHub::evictIdle()
+{
+    const qint64 now = m_clock.elapsed();
+    std::vector<std::pair<qint64, QString>> idle; // (idleSince, id), longest idle first after sorting
+    qint64 idleBytes = 0;
+    for (auto it = m_documents.cbegin(); it != m_documents.cend(); ++it) {
+        Live &live = *it.value();
+        if (!live.members.empty())
+            live.idleSince = -1;
+        else if (live.idleSince >= 0)
+            idle.emplace_back(live.idleSince, live.id);
+    }
+    std::sort(idle.begin(), idle.end());
+    for (const auto &[since, id] : idle)
+        idleBytes += 2 * m_documents.value(id)->document.length();
+    for (const auto &[since, id] : idle) {
+        if (now - since < m_limits.keepIdleMs && idleBytes <= m_limits.maxIdleBytes)
+            break;
+        idleBytes -= 2 * m_documents.value(id)->document.length();
+        unload(id);
+    }
+    if (idleBytes == 0 && std::none_of(m_documents.cbegin(), m_documents.cend(),
+                                       [](const std::shared_ptr<Live> &l) { return l->idleSince >= 0; }))
+        m_idleSweep.stop();
 }
 
 void DocumentHub::broadcast(Live &live, const QString &payload, const Connection *except)
@@ -332,7 +389,7 @@ void DocumentHub::handle(Connection &c, const Message::Delete &m)
                 member.connection->send(payload);
         }
         live->members.clear();
-        unloadIfUnused(m.doc);
+        unload(m.doc);
     }
 }
 
@@ -366,6 +423,7 @@ void DocumentHub::sendOpened(Connection &c, Live &live, std::optional<int> since
     // A client with pending edits must catch up by operations, however many: it gets them a page at a time
     // (at most maxCatchUpOps and about maxCatchUpBytes each, "more": true) and opens again from the page's
     // end, so one small request never makes the relay queue the whole log at once.
+    qsizetype catchUpCost = 0;
     if (since && *since <= reply.revision && (pending || reply.revision - *since <= m_limits.maxCatchUpOps)) {
         const int upTo = pending ? std::min(reply.revision, *since + m_limits.maxCatchUpOps) : reply.revision;
         std::optional<std::vector<ServerDocument::LogEntry>> entries;
@@ -377,7 +435,7 @@ void DocumentHub::sendOpened(Connection &c, Live &live, std::optional<int> since
         }
         if (entries) {
             QList<CommittedOperation> ops;
-            qsizetype cost = 0;
+            qsizetype &cost = catchUpCost;
             int revision = *since;
             for (ServerDocument::LogEntry &e : *entries) {
                 cost += e.operation.components().size() * 4 + insertedLength(e.operation) + 32;
@@ -396,6 +454,9 @@ void DocumentHub::sendOpened(Connection &c, Live &live, std::optional<int> since
     }
     if (!reply.ops)
         reply.snapshot = live.document.text().toString();
+    // Opening a large document over and over must not keep the relay encoding it: the reply's size is
+    // charged to the connection's rate limit (a 2 MiB text costs 32 messages).
+    c.chargeReply(reply.snapshot ? reply.snapshot->size() : catchUpCost);
     c.sendMessage(reply);
 }
 
@@ -564,7 +625,9 @@ void DocumentHub::handleOp(Connection &c, const Message::Op &m, int attempt)
     // opening with its revision, which transforms its pending edit locally, and resends it.
     if (const qint64 behind = qint64(document.revision()) - m.revision;
         behind > m_limits.maxOperationLag
-        || behind * qint64(m.operation.components().size()) > m_limits.maxTransformWork) {
+        || (behind > 0
+            && transformWork(document, m.revision, qint64(m.operation.components().size()), 1,
+                             m_limits.maxOperationComponents) > m_limits.maxTransformWork)) {
         c.sendError(ProtocolErrorCode::RevisionTooOld,
                     QStringLiteral("the operation is %1 revisions behind (at most %2, welcome.limits.maxOperationLag)"
                                    ": open the document with your revision to catch up, then resend")
@@ -829,7 +892,7 @@ void DocumentHub::closeForStorageFailure(Live &live)
         member.connection->send(payload);
     }
     live.members.clear();
-    unloadIfUnused(live.id);
+    unload(live.id); // never kept idle: its text in memory may hold what storage refused
 }
 
 bool DocumentHub::refuseLargeSelection(Connection &c, const Selection &selection, const QString &doc)
@@ -868,6 +931,15 @@ void DocumentHub::handle(Connection &c, const Message::SetSelection &m)
                     QStringLiteral("selection revision %1 is more than %2 behind %3; send it at a later revision")
                             .arg(m.revision).arg(m_limits.maxSelectionLag).arg(document.revision()),
                     {}, m.doc);
+        return;
+    }
+    // Each operation moves both ends of every range: bounded like the work of an operation.
+    if (m.revision < document.revision()
+        && transformWork(document, m.revision, 0, 2 * std::max<qint64>(1, m.selection.ranges().size()),
+                         m_limits.maxOperationComponents) > m_limits.maxTransformWork) {
+        c.sendError(ProtocolErrorCode::RevisionTooOld,
+                    QStringLiteral("moving this selection from revision %1 to %2 is too much work; send it at a later"
+                                   " revision").arg(m.revision).arg(document.revision()), {}, m.doc);
         return;
     }
     Selection selection = m.selection;

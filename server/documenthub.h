@@ -4,9 +4,11 @@
 #include "message.h"
 #include "serverdocument.h"
 
+#include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
 #include <QString>
+#include <QTimer>
 
 #include <chrono>
 #include <deque>
@@ -59,9 +61,14 @@ public:
         int maxSelectionLag = 256;                  // revisions a selection may be behind to be moved forward
         int maxOperationComponents = 20000;         // components of one operation (bounds the work of one op)
         int maxOperationLag = 1000;                 // revisions an operation may be behind the document, and
-        qint64 maxTransformWork = 4'000'000;        // at most this many (revisions behind x components)
+        qint64 maxTransformWork = 4'000'000;        // component steps to move an op or selection to the present
         int maxDocumentsPerUser = 1000;             // documents one user may have created
         int maxCreationsPerHour = 120;              // documents one user may create per hour
+        // A document nobody has open stays loaded this long (an editor that closes and reopens, or a
+        // client that opens and closes in a loop, costs no reload), as long as all such documents together
+        // hold at most maxIdleBytes of text; the longest idle go first. 0: unload at once.
+        int keepIdleMs = 60000;
+        qint64 maxIdleBytes = 64 * 1024 * 1024;
     };
 
     DocumentHub(Storage &storage, Limits limits, QObject *parent = nullptr);
@@ -123,6 +130,7 @@ private:
         std::vector<Member> members;
         QSet<QString> clientsChecked; // clients whose last stored sequence was looked up
         int uncommitted = 0;          // operations applied in memory and queued, not yet committed
+        qint64 idleSince = -1;        // m_clock when its last member left (-1: has members or never idle)
     };
     // An operation applied in memory, waiting for the batch commit. What is sent after the commit is
     // computed at receive time, when the document is exactly at `revision`.
@@ -144,6 +152,9 @@ private:
     Live *load(const QString &id, collab::ProtocolError &error);
     bool reload(Live &live);
     void unloadIfUnused(const QString &id);
+    void unload(QString id); // by value: callers pass live.id, which goes with the document
+    // Unloads idle documents past keepIdleMs, then the longest idle while their text exceeds maxIdleBytes.
+    void evictIdle();
     Member *member(Live &live, const Connection &c);
     void leave(Live &live, Connection &c, bool notifySelf, const QString &ref);
     void broadcast(Live &live, const QString &payload, const Connection *except);
@@ -172,6 +183,8 @@ private:
     bool m_commitsFailing = false;
     Limits m_limits;
     QHash<QString, std::shared_ptr<Live>> m_documents;
+    QElapsedTimer m_clock;
+    QTimer m_idleSweep;
     std::vector<Pending> m_pending;            // the next batch
     std::vector<Pending> *m_flushing = nullptr; // the batch being acknowledged or retried, if any
     bool m_flushScheduled = false;

@@ -354,6 +354,10 @@ void RelayServer::onBinary(Connection &c)
 void RelayServer::onText(Connection &c, const QString &text)
 {
     m_metrics->messageReceived();
+    // A connection being closed (over its output budget, a flood) gets no more work done for it: the rest
+    // of a burst it sent in one read is dropped, not answered into a socket that is going away.
+    if (c.isClosing())
+        return;
     if (!admitRateLimited(c, text))
         return;
     // UTF-8 takes at least one byte per UTF-16 unit: only convert what might fit.

@@ -304,9 +304,10 @@ std::optional<QSqlQuery> SqlStorage::run(const What &what, const QString &sql,
 std::optional<std::vector<Storage::DocumentRecord>> SqlStorage::documents()
 {
     auto q = run(QStringLiteral("listing documents"),
-                 QStringLiteral("SELECT d.id, d.name, d.created, COALESCE(MAX(o.revision), 0) FROM documents d"
-                                " LEFT JOIN operations o ON o.doc = d.id GROUP BY d.id, d.name, d.created"
-                                " ORDER BY d.id"),
+                 // One index lookup per document ((doc, revision) is the key), not a scan of every operation:
+                 // the join and GROUP BY this replaced cost a list ~10 ms per 100,000 operations (tst_soak).
+                 QStringLiteral("SELECT d.id, d.name, d.created, (SELECT COALESCE(MAX(o.revision), 0) FROM operations o"
+                                " WHERE o.doc = d.id) FROM documents d ORDER BY d.id"),
                  {}, Kind::Read);
     if (!q)
         return std::nullopt;

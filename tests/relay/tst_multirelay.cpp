@@ -9,6 +9,7 @@
 #include "clusterbus.h"
 #include "pgcluster.h"
 #include "relayserver.h"
+#include "headlesseditor.h"
 #include "relaytestclient.h"
 #include "serverdocument.h"
 #include "sqlstorage.h"
@@ -37,156 +38,6 @@ QString relayBinary()
         return fromEnv + QStringLiteral("/server/coscribe-relay");
     return QStringLiteral(COSCRIBE_RELAY_BINARY);
 }
-
-// One editor: the engine's three-state client over a RelayTestClient, with its local text. It knows several
-// relay addresses and, when its relay goes away, reconnects to the next one and resends what is pending (the
-// engine keeps the sequence number, so the relays deduplicate a resend of an operation that did commit).
-class Editor
-{
-public:
-    Editor(QString clientId, QList<QUrl> urls, int first, QString doc)
-        : engine(clientId), urls(std::move(urls)), current(first), doc(std::move(doc)), m_clientId(std::move(clientId))
-    {
-    }
-
-    Client engine;
-    QList<QUrl> urls;
-    int current = 0;
-    const QString doc;
-    std::unique_ptr<RelayTestClient> ws;
-    QString text;
-    QList<std::pair<qint64, int>> acked; // (seq, revision)
-    int conflictRetries = 0;
-    int failovers = 0;
-    QString failure;
-
-    bool connect()
-    {
-        ws = std::make_unique<RelayTestClient>();
-        ws->clientId = m_clientId;
-        ws->secret = m_secret;
-        if (!ws->open(urls.at(current)) || ws->hello().isEmpty())
-            return fail(QStringLiteral("cannot connect to %1").arg(urls.at(current).toString()));
-        const QJsonObject opened = ws->openDocument(doc, engine.revision());
-        if (opened.isEmpty())
-            return fail(QStringLiteral("no opened from %1").arg(urls.at(current).toString()));
-        if (opened.contains(QStringLiteral("snapshot"))) {
-            if (engine.revision() != 0 || !opened.value(QStringLiteral("snapshot")).toString().isEmpty())
-                return fail(QStringLiteral("unexpected snapshot at revision %1 (relay at %2)")
-                                    .arg(engine.revision())
-                                    .arg(opened.value(QStringLiteral("revision")).toInt()));
-        }
-        for (const QJsonValue &v : opened.value(QStringLiteral("ops")).toArray()) {
-            auto c = CommittedOperation::fromJson(v);
-            if (!c)
-                return fail(c.error().message);
-            if (!serverOp(c->revision, c->operation, c->author, c->sequence))
-                return false;
-        }
-        if (!engine.isOnline())
-            send(engine.resumed());
-        return true;
-    }
-
-    // The relay is gone: go to the next address and resend.
-    bool failover()
-    {
-        ++failovers;
-        if (engine.isOnline())
-            engine.disconnected();
-        current = (current + 1) % int(urls.size());
-        return connect();
-    }
-
-    bool isDisconnected() const { return ws && ws->disconnectedFlag; }
-
-    bool type(QRandomGenerator &rng)
-    {
-        const qsizetype position = rng.bounded(int(text.size()) + 1);
-        const QString ch(QChar(u'a' + rng.bounded(26)));
-        TextOperation op = text.isEmpty() || rng.bounded(5) != 0 || position == text.size()
-                ? TextOperation::makeInsert(text.size(), position, ch)
-                : TextOperation::makeDelete(text.size(), position, 1);
-        auto applied = op.apply(text);
-        if (!applied)
-            return fail(applied.error().message);
-        text = *applied;
-        auto effects = engine.applyClient(op);
-        if (!effects)
-            return fail(effects.error().message);
-        send(*effects);
-        return true;
-    }
-
-    bool pump()
-    {
-        if (!ws)
-            return true;
-        while (!ws->received.isEmpty()) {
-            const QJsonObject o = ws->received.takeFirst();
-            const QString type = o.value(QStringLiteral("type")).toString();
-            if (type == u"op") {
-                auto op = TextOperation::fromJson(o.value(QStringLiteral("op")));
-                if (!op || !serverOp(o.value(QStringLiteral("rev")).toInt(), *op, o.value(QStringLiteral("author")).toString(),
-                                     o.value(QStringLiteral("seq")).toInteger()))
-                    return fail(QStringLiteral("bad op"));
-            } else if (type == u"ack") {
-                const int rev = o.value(QStringLiteral("rev")).toInt();
-                const qint64 seq = o.value(QStringLiteral("seq")).toInteger();
-                acked.append({seq, rev});
-                auto effects = engine.serverAck(rev, seq);
-                if (!effects)
-                    return fail(effects.error().message);
-                send(*effects);
-            } else if (type == u"error") {
-                if (o.value(QStringLiteral("code")).toString() == u"conflict-retry") {
-                    // Nothing was applied: resend the outstanding operation (same sequence number).
-                    ++conflictRetries;
-                    engine.disconnected();
-                    send(engine.resumed());
-                    continue;
-                }
-                return fail(QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact)));
-            }
-        }
-        return true;
-    }
-
-    bool fail(const QString &why)
-    {
-        if (failure.isEmpty())
-            failure = m_clientId.left(8) + QStringLiteral(": ") + why;
-        return false;
-    }
-
-private:
-    bool serverOp(int revision, const TextOperation &op, const QString &author, qint64 sequence)
-    {
-        auto effects = engine.applyServer(revision, op, author, sequence);
-        if (!effects)
-            return fail(effects.error().message);
-        if (author == m_clientId && !effects->apply && revision > 0)
-            acked.append({sequence, revision}); // our own op seen in catch-up: its ack was lost
-        if (effects->apply) {
-            auto applied = effects->apply->apply(text);
-            if (!applied)
-                return fail(applied.error().message);
-            text = *applied;
-        }
-        send(*effects);
-        return true;
-    }
-
-    void send(const Client::Effects &effects)
-    {
-        if (!effects.send || !ws || ws->socket.state() != QAbstractSocket::ConnectedState)
-            return;
-        ws->send(Message::Op{doc, effects.send->revision, effects.send->sequence, effects.send->operation, std::nullopt});
-    }
-
-    QString m_clientId;
-    QString m_secret = collab::Message::Hello::newSecret();
-};
 
 // One relay in this process: its own storage connection, cluster bus and server, as coscribe-relay builds
 // them. Destroyed server first (it publishes leaves into the bus), then bus, then storage.
@@ -445,9 +296,9 @@ void tst_MultiRelay::randomConcurrentEditsConverge()
         urls.append(servers.back()->url());
     }
     const QString doc = QStringLiteral("shared");
-    std::vector<std::unique_ptr<Editor>> editors;
+    std::vector<std::unique_ptr<HeadlessEditor>> editors;
     for (int i = 0; i < relays * editorsPerRelay; ++i) {
-        editors.push_back(std::make_unique<Editor>(QUuid::createUuid().toString(QUuid::WithoutBraces), urls, i % relays, doc));
+        editors.push_back(std::make_unique<HeadlessEditor>(QUuid::createUuid().toString(QUuid::WithoutBraces), urls, i % relays, doc));
         QVERIFY2(editors.back()->connect(), qPrintable(editors.back()->failure));
     }
 
@@ -722,9 +573,9 @@ void tst_MultiRelay::sigkillMidBurstFailsOver()
         urls.append(QUrl(QStringLiteral("ws://127.0.0.1:%1/?doc=failover").arg(port)));
     }
     const QString doc = QStringLiteral("failover");
-    std::vector<std::unique_ptr<Editor>> editors;
+    std::vector<std::unique_ptr<HeadlessEditor>> editors;
     for (int i = 0; i < 6; ++i) {
-        editors.push_back(std::make_unique<Editor>(QUuid::createUuid().toString(QUuid::WithoutBraces), urls, i % 3, doc));
+        editors.push_back(std::make_unique<HeadlessEditor>(QUuid::createUuid().toString(QUuid::WithoutBraces), urls, i % 3, doc));
         QVERIFY2(editors.back()->connect(), qPrintable(editors.back()->failure));
     }
     // An observer on relay 2 watches the killed relay's participants leave.

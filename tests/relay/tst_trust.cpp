@@ -76,6 +76,8 @@ private Q_SLOTS:
     void selectionLimits();
     void operationComponentLimit();
     void operationFarBehindIsRefused();
+    void closedDocumentsStayLoadedWithinBounds();
+    void selectionWorkIsBounded();
     void documentQuotas();
     void rateLimitedNamesWhatWasDropped();
     void emptyDatabaseFileRefused();
@@ -451,7 +453,8 @@ void tst_Trust::operationFarBehindIsRefused()
     late->send(Message::Op{QStringLiteral("doc"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("L")), std::nullopt});
     const QJsonObject tooOld = late->waitForError(QStringLiteral("revision-too-old"));
     QCOMPARE(tooOld.value(QStringLiteral("doc")).toString(), QStringLiteral("doc"));
-    // Within the lag but over the work budget: 15 behind x 30 components = 450 > 200.
+    // Within the lag but over the work budget: 15 operations behind, each transform walking 30 + 2
+    // components: 480 > 200.
     TextOperation wide;
     for (int i = 0; i < 15; ++i)
         wide.retain(1).insert(QStringLiteral("w"));
@@ -463,6 +466,73 @@ void tst_Trust::operationFarBehindIsRefused()
     QCOMPARE(late->edit(QStringLiteral("doc"), 25, 1, TextOperation::makeInsert(25, 0, QStringLiteral("L"))), 31);
     QCOMPARE(textOf(*r, QStringLiteral("doc")), QStringLiteral("L") + QString(30, u'x'));
     QCOMPARE(late->count(QStringLiteral("error")), 0);
+}
+
+// Opening and closing a document in a loop made the relay reload it from storage every time (57 ms for a
+// 4 MB text, found by tst_soak): a document nobody has open stays loaded for keepIdleMs, within
+// maxIdleBytes of text, the longest idle unloaded first.
+void tst_Trust::closedDocumentsStayLoadedWithinBounds()
+{
+    RelayServer::Settings settings;
+    settings.documents.keepIdleMs = 1500;
+    settings.documents.maxIdleBytes = 3000; // one 1000-character document (2000 bytes of UTF-16), not two
+    settings.opsPerSecond = 100000;
+    settings.burst = 100000;
+    auto r = start(settings);
+    QVERIFY(r);
+    const relay::DocumentHub &hub = r->server->hub();
+    RelayTestClient c;
+    QVERIFY(c.open(r->server->url()) && !c.hello().isEmpty());
+    for (const QString doc : {QStringLiteral("one"), QStringLiteral("two")}) {
+        QVERIFY(!c.openDocument(doc).isEmpty());
+        QCOMPARE(c.edit(doc, 0, 1, TextOperation::makeInsert(0, 0, QString(1000, u'x'))), 1);
+    }
+    QCOMPARE(hub.loadedDocuments(), 2);
+    c.send(Message::Close{QString(), QStringLiteral("one")});
+    QTRY_COMPARE(hub.loadedDocuments(), 2); // "one" idle, kept
+    QTest::qWait(100);
+    QCOMPARE(hub.loadedDocuments(), 2);
+    // Reopened from memory: same text, no storage read needed.
+    const QJsonObject again = c.openDocument(QStringLiteral("one"));
+    QCOMPARE(again.value(QStringLiteral("snapshot")).toString(), QString(1000, u'x'));
+    c.send(Message::Close{QString(), QStringLiteral("one")});
+    c.send(Message::Close{QString(), QStringLiteral("two")});
+    // Both idle: 4000 bytes > 3000, so the longest idle ("one") goes at once.
+    QTRY_COMPARE(hub.loadedDocuments(), 1);
+    QCOMPARE(textOf(*r, QStringLiteral("one")), QString(1000, u'x')); // reloads it (and lets it go idle)
+    // After keepIdleMs every idle document is unloaded.
+    QTRY_COMPARE_WITH_TIMEOUT(hub.loadedDocuments(), 0, 5000);
+}
+
+// A selection behind is moved through every operation since: 64 ranges through 250 operations of 20,000
+// components stalled the relay for most of a second (tst_soak). The work is bounded as for operations.
+void tst_Trust::selectionWorkIsBounded()
+{
+    RelayServer::Settings settings;
+    settings.documents.maxTransformWork = 1000;
+    settings.opsPerSecond = 100000;
+    settings.burst = 100000;
+    auto r = start(settings);
+    QVERIFY(r);
+    auto writer = join(*r, QStringLiteral("doc"));
+    auto watcher = join(*r, QStringLiteral("doc"));
+    QVERIFY(writer && watcher);
+    for (int i = 0; i < 10; ++i) // ten operations of two or three components
+        QCOMPARE(writer->edit(QStringLiteral("doc"), i, i + 1, TextOperation::makeInsert(i, i, QStringLiteral("x"))), i + 1);
+    QList<Selection::Range> wide;
+    for (int i = 0; i < 64; ++i)
+        wide.append(Selection::Range{0, 0});
+    // 10 operations x 2 ends x 64 ranges x 2-3 components: over 1000.
+    writer->send(Message::SetSelection{QStringLiteral("doc"), 0, Selection(wide)});
+    QVERIFY(!writer->waitForError(QStringLiteral("revision-too-old")).isEmpty());
+    QCOMPARE(watcher->count(QStringLiteral("selection")), 0);
+    // One range from as far behind is cheap: moved, stored, sent.
+    writer->send(Message::SetSelection{QStringLiteral("doc"), 0, Selection::cursor(0)});
+    const QJsonObject moved = watcher->waitFor(QStringLiteral("selection"));
+    QCOMPARE(moved.value(QStringLiteral("rev")).toInt(), 10);
+    // The same wide selection at the current revision costs nothing to move.
+    writer->send(Message::SetSelection{QStringLiteral("doc"), 10, Selection(wide)});
+    QVERIFY(!watcher->waitFor(QStringLiteral("selection")).isEmpty());
 }
 
 void tst_Trust::documentQuotas()
