@@ -78,6 +78,7 @@ private Q_SLOTS:
     void operationFarBehindIsRefused();
     void closedDocumentsStayLoadedWithinBounds();
     void selectionWorkIsBounded();
+    void largeRepliesAreChargedToTheRateLimit();
     void documentQuotas();
     void rateLimitedNamesWhatWasDropped();
     void emptyDatabaseFileRefused();
@@ -533,6 +534,33 @@ void tst_Trust::selectionWorkIsBounded()
     // The same wide selection at the current revision costs nothing to move.
     writer->send(Message::SetSelection{QStringLiteral("doc"), 10, Selection(wide)});
     QVERIFY(!watcher->waitFor(QStringLiteral("selection")).isEmpty());
+}
+
+// Re-opening a 2 MiB document cost the relay the encoding of 2 MiB each time at the price of one message
+// (tst_soak): an open is charged one more message per 64 KiB of its reply.
+void tst_Trust::largeRepliesAreChargedToTheRateLimit()
+{
+    RelayServer::Settings settings;
+    settings.opsPerSecond = 1; // the bucket hardly refills during the test
+    settings.burst = 40;
+    settings.maxMessageBytes = 4 * 1024 * 1024;
+    auto r = start(settings);
+    QVERIFY(r);
+    auto writer = join(*r, QStringLiteral("doc"));
+    QVERIFY(writer);
+    QCOMPARE(writer->edit(QStringLiteral("doc"), 0, 1, TextOperation::makeInsert(0, 0, QString(2 * 1024 * 1024, u'z'))), 1);
+    RelayTestClient reader;
+    QVERIFY(reader.open(r->server->url()) && !reader.hello().isEmpty());
+    QVERIFY(!reader.openDocument(QStringLiteral("doc")).isEmpty()); // hello + open + 32 for the reply
+    for (int i = 0; i < 10; ++i)
+        reader.send(Message::List{QStringLiteral("l%1").arg(i)});
+    QTRY_COMPARE(reader.count(QStringLiteral("documents")) + reader.count(QStringLiteral("error")), 10);
+    // 40 - 34 leaves room for six (seven if a slow machine let a second pass); without the charge all ten
+    // would have been answered.
+    const int answered = reader.count(QStringLiteral("documents"));
+    QVERIFY2(answered >= 6 && answered <= 7, qPrintable(QString::number(answered)));
+    QCOMPARE(reader.count(QStringLiteral("error")), 10 - answered);
+    QVERIFY(!reader.waitForError(QStringLiteral("rate-limited"), 0).isEmpty());
 }
 
 void tst_Trust::documentQuotas()
