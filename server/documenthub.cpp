@@ -237,8 +237,8 @@ void DocumentHub::evictIdle()
         idleBytes -= 2 * m_documents.value(id)->document.length();
         unload(id);
     }
-    if (idleBytes == 0 && std::none_of(m_documents.cbegin(), m_documents.cend(),
-                                       [](const std::shared_ptr<Live> &l) { return l->idleSince >= 0; }))
+    if (std::none_of(m_documents.cbegin(), m_documents.cend(),
+                     [](const std::shared_ptr<Live> &l) { return l->members.empty() && l->idleSince >= 0; }))
         m_idleSweep.stop();
 }
 
