@@ -17,6 +17,7 @@
 
 #include <QEventLoop>
 #include <QNetworkAccessManager>
+#include <QNetworkProxy>
 #include <QNetworkReply>
 #include <QProcess>
 #include <QRegularExpression>
@@ -226,6 +227,7 @@ void tst_Soak::cleanupTestCase()
 double tst_Soak::metric(const QString &name, const QString &label)
 {
     QNetworkAccessManager manager;
+    manager.setProxy(QNetworkProxy::NoProxy); // loopback only, whatever the environment says
     QNetworkReply *reply = manager.get(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/metrics").arg(m_port))));
     QEventLoop loop;
     connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
