@@ -219,26 +219,32 @@ void DocumentHub::unload(QString id)
 void DocumentHub::evictIdle()
 {
     const qint64 now = m_clock.elapsed();
-    std::vector<std::pair<qint64, QString>> idle; // (idleSince, id), longest idle first after sorting
+    struct Idle
+    {
+        qint64 since;
+        qint64 bytes; // its text in memory (UTF-16)
+        QString id;
+        bool operator<(const Idle &o) const { return since < o.since; }
+    };
+    std::vector<Idle> idle;
     qint64 idleBytes = 0;
-    for (auto it = m_documents.cbegin(); it != m_documents.cend(); ++it) {
-        Live &live = *it.value();
-        if (!live.members.empty())
-            live.idleSince = -1;
-        else if (live.idleSince >= 0)
-            idle.emplace_back(live.idleSince, live.id);
+    for (const std::shared_ptr<Live> &live : std::as_const(m_documents)) {
+        if (!live->members.empty()) {
+            live->idleSince = -1;
+        } else if (live->idleSince >= 0) {
+            idle.push_back({live->idleSince, 2 * qint64(live->document.length()), live->id});
+            idleBytes += idle.back().bytes;
+        }
     }
-    std::sort(idle.begin(), idle.end());
-    for (const auto &[since, id] : idle)
-        idleBytes += 2 * m_documents.value(id)->document.length();
-    for (const auto &[since, id] : idle) {
-        if (now - since < m_limits.keepIdleMs && idleBytes <= m_limits.maxIdleBytes)
+    std::sort(idle.begin(), idle.end()); // longest idle first
+    size_t kept = 0;
+    for (; kept < idle.size(); ++kept) {
+        if (now - idle[kept].since < m_limits.keepIdleMs && idleBytes <= m_limits.maxIdleBytes)
             break;
-        idleBytes -= 2 * m_documents.value(id)->document.length();
-        unload(id);
+        idleBytes -= idle[kept].bytes;
+        unload(idle[kept].id);
     }
-    if (std::none_of(m_documents.cbegin(), m_documents.cend(),
-                     [](const std::shared_ptr<Live> &l) { return l->members.empty() && l->idleSince >= 0; }))
+    if (kept == idle.size())
         m_idleSweep.stop();
 }
 
@@ -435,15 +441,14 @@ void DocumentHub::sendOpened(Connection &c, Live &live, std::optional<int> since
         }
         if (entries) {
             QList<CommittedOperation> ops;
-            qsizetype &cost = catchUpCost;
             int revision = *since;
             for (ServerDocument::LogEntry &e : *entries) {
-                cost += e.operation.components().size() * 4 + insertedLength(e.operation) + 32;
+                catchUpCost += e.operation.components().size() * 4 + insertedLength(e.operation) + 32;
                 ops.append(CommittedOperation{++revision, std::move(e.operation), e.clientId, e.sequence});
-                if (pending && cost > maxCatchUpBytes && revision < reply.revision)
+                if (pending && catchUpCost > maxCatchUpBytes && revision < reply.revision)
                     break;
             }
-            if (pending || cost <= live.document.length() + 64 * 1024) {
+            if (pending || catchUpCost <= live.document.length() + 64 * 1024) {
                 if (revision < reply.revision) {
                     reply.more = true;
                     reply.revision = revision;

@@ -489,12 +489,8 @@ bool RelayServer::claimClientId(Connection &c, const Message::Hello &hello, cons
         c.closeWith(CloseCode::ServerError, QStringLiteral("storage unavailable"));
         return false;
     }
-    // Both digests are hex of the same length; compare without an early exit.
-    bool same = owner->secretDigest.size() == digest.size() && owner->user == user;
-    unsigned diff = 0;
-    for (qsizetype i = 0; same && i < digest.size(); ++i)
-        diff |= unsigned(digest.at(i) ^ owner->secretDigest.at(i));
-    if (same && diff == 0)
+    // Digests, not secrets, are compared: how long a comparison takes tells nothing about the secret.
+    if (owner->secretDigest == digest && owner->user == user)
         return true;
     qCWarning(lcRelay).noquote() << c.id() << "from" << c.peerAddress().toString() << "refused: client id"
                                  << logSafe(hello.clientId) << "belongs to another client";

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "localstore.h"
 
+#include <message.h>
 #include <rope.h>
 
 #include <QDir>
@@ -10,7 +11,6 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QStandardPaths>
-#include <QRandomGenerator>
 #include <QUuid>
 #include <QVariant>
 
@@ -208,10 +208,7 @@ QString LocalStore::secretFor(const QString &clientId)
     read.addBindValue(clientId);
     if (read.exec() && read.next())
         return read.value(0).toString();
-    QByteArray bytes(32, Qt::Uninitialized);
-    QRandomGenerator::system()->generate(reinterpret_cast<quint32 *>(bytes.data()),
-                                         reinterpret_cast<quint32 *>(bytes.data() + bytes.size()));
-    const QString secret = QString::fromLatin1(bytes.toHex());
+    const QString secret = collab::Message::Hello::newSecret();
     QSqlQuery insert(db);
     insert.prepare(QStringLiteral("INSERT INTO replica_secrets (client_id, secret) VALUES (?, ?)"));
     insert.addBindValue(clientId);

@@ -392,10 +392,7 @@ void SyncConnection::handle(const collab::Message::Welcome &m)
     if (m.maxMessageBytes > 0)
         m_maxOperationBytes = std::max<qint64>(256, m.maxMessageBytes - MessageEnvelopeBytes);
     m_maxOperationComponents = m.maxOperationComponents;
-    if (m_client) {
-        m_client->setMaxOperationBytes(m_maxOperationBytes);
-        m_client->setMaxOperationComponents(m_maxOperationComponents);
-    }
+    applyLimits();
     sendOpen();
 }
 
@@ -850,6 +847,13 @@ void SyncConnection::onIdleTimeout()
 void SyncConnection::resetClient(int revision, qint64 lastSequence)
 {
     m_client.emplace(m_replica.clientId, revision, lastSequence);
+    applyLimits();
+}
+
+void SyncConnection::applyLimits()
+{
+    if (!m_client)
+        return;
     m_client->setMaxOperationBytes(m_maxOperationBytes);
     m_client->setMaxOperationComponents(m_maxOperationComponents);
 }

@@ -136,6 +136,8 @@ private:
     void syncReplica();
     void resync(const QString &why);
     void resetClient(int revision, qint64 lastSequence);
+    // The relay's limits (from welcome) on the engine's client.
+    void applyLimits();
     void setProblem(const QString &text);
     void clearProblem();
     static QString adviceForError(const QString &code, const QString &message);

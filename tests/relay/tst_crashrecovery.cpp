@@ -3,6 +3,7 @@
 // directory, check every acknowledged operation survived and the editors resync to one text; SIGTERM closes
 // everyone with 1001 and exits 0.
 #include "client.h"
+#include "relayprocess.h"
 #include "relaytestclient.h"
 
 #include <QJsonArray>
@@ -18,14 +19,6 @@
 using namespace collab;
 
 namespace {
-
-QString relayBinary()
-{
-    const QString fromEnv = qEnvironmentVariable("COSCRIBE_BINARY_DIR");
-    if (!fromEnv.isEmpty() && QFile::exists(fromEnv + QStringLiteral("/server/coscribe-relay")))
-        return fromEnv + QStringLiteral("/server/coscribe-relay");
-    return QStringLiteral(COSCRIBE_RELAY_BINARY);
-}
 
 // One editor: the engine's three-state client over a RelayTestClient, with its local text.
 class Editor
@@ -168,24 +161,9 @@ private:
     // Start the relay; returns its port, or 0.
     quint16 start(QProcess &process)
     {
-        process.setProgram(relayBinary());
-        process.setArguments({QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--data-dir"), m_dir.path(),
-                              QStringLiteral("--snapshot-interval"), QStringLiteral("25")});
-        process.setProcessChannelMode(QProcess::SeparateChannels);
-        process.start();
-        if (!process.waitForStarted(5000))
-            return 0;
-        QByteArray out;
-        const bool started = QTest::qWaitFor([&] {
-            out += process.readAllStandardOutput();
-            return (out.contains("listening ") && out.contains('\n')) || process.state() == QProcess::NotRunning;
-        }, 10000);
-        const qsizetype at = out.indexOf("listening ");
-        if (!started || at < 0) {
-            qWarning() << "relay did not start:" << process.readAllStandardError();
-            return 0;
-        }
-        return quint16(out.mid(at + 10, out.indexOf('\n', at) - at - 10).trimmed().toUInt());
+        return testutil::startRelayProcess(process, {QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--data-dir"),
+                                                     m_dir.path(), QStringLiteral("--snapshot-interval"), QStringLiteral("25")},
+                                           10000);
     }
 
 private Q_SLOTS:
@@ -197,7 +175,7 @@ private Q_SLOTS:
 void tst_CrashRecovery::initTestCase()
 {
     QVERIFY(m_dir.isValid());
-    QVERIFY2(QFile::exists(relayBinary()), qPrintable(relayBinary()));
+    QVERIFY2(QFile::exists(testutil::relayBinary()), qPrintable(testutil::relayBinary()));
 }
 
 void tst_CrashRecovery::killMidStreamAndRecover()
@@ -315,7 +293,7 @@ void tst_CrashRecovery::ackLatency()
 {
     QTemporaryDir dir;
     QProcess relay;
-    relay.setProgram(relayBinary());
+    relay.setProgram(testutil::relayBinary());
     relay.setArguments({QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--data-dir"), dir.path()});
     relay.start();
     QVERIFY(relay.waitForStarted(5000));

@@ -10,6 +10,7 @@
 #include "pgcluster.h"
 #include "relayserver.h"
 #include "headlesseditor.h"
+#include "relayprocess.h"
 #include "relaytestclient.h"
 #include "serverdocument.h"
 #include "sqlstorage.h"
@@ -30,14 +31,6 @@
 using namespace collab;
 
 namespace {
-
-QString relayBinary()
-{
-    const QString fromEnv = qEnvironmentVariable("COSCRIBE_BINARY_DIR");
-    if (!fromEnv.isEmpty() && QFile::exists(fromEnv + QStringLiteral("/server/coscribe-relay")))
-        return fromEnv + QStringLiteral("/server/coscribe-relay");
-    return QStringLiteral(COSCRIBE_RELAY_BINARY);
-}
 
 // One relay in this process: its own storage connection, cluster bus and server, as coscribe-relay builds
 // them. Destroyed server first (it publishes leaves into the bus), then bus, then storage.
@@ -252,24 +245,8 @@ std::optional<QString> tst_MultiRelay::verifyLog(const relay::SqlStorage::Option
 
 quint16 tst_MultiRelay::startProcess(QProcess &process, const QString &databaseUrl)
 {
-    process.setProgram(relayBinary());
-    process.setArguments({QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--database"), databaseUrl,
-                          QStringLiteral("--snapshot-interval"), QStringLiteral("40")});
-    process.setProcessChannelMode(QProcess::SeparateChannels);
-    process.start();
-    if (!process.waitForStarted(5000))
-        return 0;
-    QByteArray out;
-    const bool started = QTest::qWaitFor([&] {
-        out += process.readAllStandardOutput();
-        return (out.contains("listening ") && out.contains('\n')) || process.state() == QProcess::NotRunning;
-    }, 15000);
-    const qsizetype at = out.indexOf("listening ");
-    if (!started || at < 0) {
-        qWarning() << "relay did not start:" << process.readAllStandardError();
-        return 0;
-    }
-    return quint16(out.mid(at + 10, out.indexOf('\n', at) - at - 10).trimmed().toUInt());
+    return testutil::startRelayProcess(process, {QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--database"),
+                                                 databaseUrl, QStringLiteral("--snapshot-interval"), QStringLiteral("40")});
 }
 
 void tst_MultiRelay::randomConcurrentEditsConverge_data()

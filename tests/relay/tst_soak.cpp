@@ -10,6 +10,7 @@
 //     at the handshake, refused over quota, too much work refused), which the relay's /metrics count;
 //   - afterwards every editor has the same text as the relay, and no revision was acknowledged twice.
 #include "headlesseditor.h"
+#include "relayprocess.h"
 #include "relaytestclient.h"
 #include "sqlstorage.h"
 
@@ -31,14 +32,6 @@
 using namespace collab;
 
 namespace {
-
-QString relayBinary()
-{
-    const QString fromEnv = qEnvironmentVariable("COSCRIBE_BINARY_DIR");
-    if (!fromEnv.isEmpty() && QFile::exists(fromEnv + QStringLiteral("/server/coscribe-relay")))
-        return fromEnv + QStringLiteral("/server/coscribe-relay");
-    return QStringLiteral(COSCRIBE_RELAY_BINARY);
-}
 
 constexpr qint64 MiB = 1024 * 1024;
 constexpr qint64 OutputBudget = 48 * MiB;   // coscribe-relay's default --max-output-bytes
@@ -179,25 +172,13 @@ bool tst_Soak::seedDatabase(QString *error)
 
 bool tst_Soak::startRelay()
 {
-    m_relay.setProgram(relayBinary());
-    // Default limits, but a heartbeat short enough for a phase: a peer that answers no ping is gone in ~4 s.
-    m_relay.setArguments({QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--data-dir"), m_dir.path(),
-                          QStringLiteral("--ping-interval"), QStringLiteral("1s"), QStringLiteral("--ping-timeout"),
-                          QStringLiteral("3s"), QStringLiteral("--hello-timeout"), QStringLiteral("2s")});
-    m_relay.setProcessChannelMode(QProcess::SeparateChannels);
     m_relay.setStandardErrorFile(m_dir.filePath(QStringLiteral("relay.log")));
-    m_relay.start();
-    if (!m_relay.waitForStarted(5000))
-        return false;
-    QByteArray out;
-    const bool started = QTest::qWaitFor([&] {
-        out += m_relay.readAllStandardOutput();
-        return (out.contains("listening ") && out.contains('\n')) || m_relay.state() == QProcess::NotRunning;
-    }, 30000);
-    const qsizetype at = out.indexOf("listening ");
-    if (!started || at < 0)
-        return false;
-    m_port = quint16(out.mid(at + 10, out.indexOf('\n', at) - at - 10).trimmed().toUInt());
+    // Default limits, but a heartbeat short enough for a phase: a peer that answers no ping is gone in ~4 s.
+    m_port = testutil::startRelayProcess(m_relay, {QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--data-dir"),
+                                                   m_dir.path(), QStringLiteral("--ping-interval"), QStringLiteral("1s"),
+                                                   QStringLiteral("--ping-timeout"), QStringLiteral("3s"),
+                                                   QStringLiteral("--hello-timeout"), QStringLiteral("2s")},
+                                         30000);
     return m_port != 0;
 }
 
