@@ -83,13 +83,13 @@ int main(int argc, char *argv[])
     parser.addOption(tokenOption);
     parser.process(app);
 
-    ui::SyncConnection::Profile profile = ui::ConnectDialog::savedProfile();
+    syncing::DocumentSession::Profile profile = ui::ConnectDialog::savedProfile();
     if (parser.isSet(nameOption))
         profile.name = parser.value(nameOption);
     else if (!nameArgument.isEmpty())
         profile.name = nameArgument;
     if (parser.isSet(colorOption) && QColor::fromString(parser.value(colorOption)).isValid())
-        profile.color = QColor::fromString(parser.value(colorOption));
+        profile.color = QColor::fromString(parser.value(colorOption)).name();
     if (parser.isSet(tokenOption))
         profile.token = parser.value(tokenOption);
     for (const QString &relay : parser.values(relayOption))

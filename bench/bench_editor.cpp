@@ -2,7 +2,7 @@
 // Editor benchmarks (QBENCHMARK), each on a 100 KB, a 1 MB and a 10 MB document in the editor widget (a
 // CollabEditor, as in the app): a remote operation applied through the binding, a local keystroke handled end
 // to end (key event -> QTextDocument -> contentsChange -> TextOperation), and a repaint of the view while
-// another participant has the whole document selected; and the SyncConnection's share of an edit (a remote
+// another participant has the whole document selected; and the DocumentSession's share of an edit (a remote
 // operation from the relay, a local edit sent and acknowledged: base text, local store and all) against a
 // scripted in-process relay. Goal: well under one frame (16 ms) on 10 MB, and the same cost at every size
 // (nothing per edit may depend on the document's length).
@@ -12,7 +12,7 @@
 #include <documentbinding.h>
 #include <localstore.h>
 #include <remotecursoroverlay.h>
-#include <syncconnection.h>
+#include <documentsession.h>
 
 #include <message.h>
 #include <selection.h>
@@ -115,7 +115,7 @@ private:
     qint64 m_peerSequence = 0;
 };
 
-// The editor, its binding, a local store and a SyncConnection online on a document of `bytes` bytes. The
+// The editor, its binding, a local store and a DocumentSession online on a document of `bytes` bytes. The
 // text is put into the local store beforehand (as a cached document), so the link carries no snapshot.
 struct SyncFixture
 {
@@ -124,11 +124,12 @@ struct SyncFixture
     explicit SyncFixture(qsizetype bytes)
         : relay(Revision), binding(&editor), store(storeDir.path()), connection(&binding, &store)
     {
+        binding.attach(&connection);
         editor.resize(800, 600);
         editor.show();
         store.open();
         {
-            std::optional<ui::LocalStore::Replica> r = store.claim(relay.server(), QStringLiteral("bench"));
+            std::optional<syncing::LocalStore::Replica> r = store.claim(relay.server(), QStringLiteral("bench"));
             QVERIFY(r);
             r->synced = true;
             r->revision = Revision;
@@ -137,8 +138,8 @@ struct SyncFixture
             store.release(r->id);
         }
         connection.open(QUrl(relay.server() + QStringLiteral("/bench")),
-                        ui::SyncConnection::Profile{QStringLiteral("Bench"), Qt::red, {}, {}});
-        QTRY_VERIFY_WITH_TIMEOUT(connection.status() == ui::SyncConnection::Status::Online, 30000);
+                        syncing::DocumentSession::Profile{QStringLiteral("Bench"), QStringLiteral("#ff0000"), {}, {}});
+        QTRY_VERIFY_WITH_TIMEOUT(connection.status() == syncing::DocumentSession::Status::Online, 30000);
         length = binding.length();
     }
 
@@ -158,8 +159,8 @@ struct SyncFixture
     ScriptedRelay relay;
     ui::CollabEditor editor;
     ui::DocumentBinding binding;
-    ui::LocalStore store;
-    ui::SyncConnection connection;
+    syncing::LocalStore store;
+    syncing::DocumentSession connection;
     qsizetype length = 0;
 };
 
@@ -239,7 +240,7 @@ void bench_Editor::repaintWithRemoteSelection()
     }
 }
 
-// A remote operation arriving over the socket, through SyncConnection (client, base text, local store) into the
+// A remote operation arriving over the socket, through DocumentSession (client, base text, local store) into the
 // editor: an insert and a delete in the middle per iteration.
 void bench_Editor::syncRemoteOperation()
 {
@@ -259,7 +260,7 @@ void bench_Editor::syncRemoteOperation()
 }
 
 // A local edit saved, sent and acknowledged, then a second one (the pair leaves the size unchanged): what one
-// keystroke of one's own costs in SyncConnection, with the relay's answer.
+// keystroke of one's own costs in DocumentSession, with the relay's answer.
 void bench_Editor::syncLocalEditAcknowledged()
 {
     QFETCH(qsizetype, bytes);

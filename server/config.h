@@ -28,7 +28,7 @@
 //   - TLS certificate and key come together;
 //   - every limit is positive, the metrics port differs from a non-zero relay port.
 //
-// Wiring note for server/main.cpp (H4):
+// Wiring note for server/main.cpp:
 //     const auto parsed = relay::Config::parse(app.arguments(), QProcessEnvironment::systemEnvironment());
 //     if (auto *exit = std::get_if<relay::Config::Exit>(&parsed)) {
 //         (exit->code == 0 ? stdout : stderr) << exit->message;   return exit->code;

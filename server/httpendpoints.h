@@ -19,7 +19,7 @@ QT_END_NAMESPACE
 // served either on the relay's own port, in front of the WebSocket handshake, or on a separate --metrics-port.
 // A deliberately minimal HTTP/1.1 responder: one request per connection, answered with Connection: close.
 //
-// (b) On the relay port (H4's server). The relay accepts sockets with its own QTcpServer (LowDelay) or
+// (b) On the relay port. The relay accepts sockets with its own QTcpServer (LowDelay) or
 // QSslServer (TLS, see tlsconfig.h); for each accepted socket it calls route() instead of handing it straight
 // to QWebSocketServer (connect to pendingConnectionAvailable, which works for both server kinds):
 //

@@ -9,7 +9,7 @@
 // TlsConfig: turns --tls-cert / --tls-key (PEM files) into the QSslConfiguration the relay serves wss:// with,
 // with errors an operator can act on (missing file, not PEM, encrypted key, no TLS backend, expired cert).
 //
-// How the relay serves TLS (H4's server), keeping TCP_NODELAY and the /healthz peek:
+// How the relay serves TLS, keeping TCP_NODELAY and the /healthz peek:
 //   - Listen with a QSslServer (Qt 6.4, a QTcpServer subclass) instead of a plain QTcpServer:
 //         auto *server = new QSslServer(this);
 //         server->setSslConfiguration(tls);          // from TlsConfig::load()

@@ -47,7 +47,7 @@ ConnectDialog::ConnectDialog(QWidget *parent)
 {
     setWindowTitle(tr("Connect to a Server"));
     QSettings settings;
-    const SyncConnection::Profile profile = savedProfile();
+    const syncing::DocumentSession::Profile profile = savedProfile();
     m_server->setText(savedServer());
     m_server->setPlaceholderText(QStringLiteral("ws://127.0.0.1:8080"));
     m_document->setText(settings.value(DocumentKey, QStringLiteral("welcome")).toString());
@@ -55,7 +55,7 @@ ConnectDialog::ConnectDialog(QWidget *parent)
     m_token->setEchoMode(QLineEdit::Password);
     m_token->setPlaceholderText(tr("only if the server asks for one"));
     m_name->setText(profile.name);
-    m_color = profile.color;
+    m_color = QColor::fromString(profile.color);
     updateColorButton();
     connect(m_colorButton, &QPushButton::clicked, this, &ConnectDialog::chooseColor);
 
@@ -81,19 +81,20 @@ QUrl ConnectDialog::documentUrl() const
     return url;
 }
 
-SyncConnection::Profile ConnectDialog::profile() const
+syncing::DocumentSession::Profile ConnectDialog::profile() const
 {
-    return SyncConnection::Profile{m_name->text().trimmed(), m_color, m_token->text(), {}};
+    return syncing::DocumentSession::Profile{m_name->text().trimmed(), m_color.name(), m_token->text(), {}};
 }
 
-SyncConnection::Profile ConnectDialog::savedProfile()
+syncing::DocumentSession::Profile ConnectDialog::savedProfile()
 {
     QSettings settings;
-    SyncConnection::Profile profile;
+    syncing::DocumentSession::Profile profile;
     profile.name = settings.value(NameKey, defaultName()).toString();
-    profile.color = QColor::fromString(settings.value(ColorKey).toString());
-    if (!profile.color.isValid())
-        profile.color = defaultColor(profile.name);
+    QColor color = QColor::fromString(settings.value(ColorKey).toString());
+    if (!color.isValid())
+        color = defaultColor(profile.name);
+    profile.color = color.name();
     profile.token = settings.value(TokenKey).toString();
     return profile;
 }
@@ -103,11 +104,11 @@ QString ConnectDialog::savedServer()
     return QSettings().value(ServerKey, QStringLiteral("ws://127.0.0.1:8080")).toString();
 }
 
-void ConnectDialog::saveProfile(const SyncConnection::Profile &profile)
+void ConnectDialog::saveProfile(const syncing::DocumentSession::Profile &profile)
 {
     QSettings settings;
     settings.setValue(NameKey, profile.name);
-    settings.setValue(ColorKey, profile.color.name());
+    settings.setValue(ColorKey, profile.color);
     settings.setValue(TokenKey, profile.token);
 }
 
@@ -115,7 +116,7 @@ void ConnectDialog::accept()
 {
     QString server;
     QString document;
-    if (!SyncConnection::splitUrl(documentUrl(), &server, &document)) {
+    if (!syncing::DocumentSession::splitUrl(documentUrl(), &server, &document)) {
         QMessageBox::warning(this, windowTitle(),
                              tr("Please give a server address such as ws://127.0.0.1:8080 and a document name "
                                 "made of letters, digits, '.', '_' or '-'."));

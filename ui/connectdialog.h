@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "syncconnection.h"
+#include <documentsession.h>
 
 #include <QDialog>
 #include <QUrl>
@@ -23,12 +23,12 @@ public:
 
     // ws://host:port/document
     QUrl documentUrl() const;
-    SyncConnection::Profile profile() const;
+    syncing::DocumentSession::Profile profile() const;
 
     // The remembered profile and server (defaults on first run: the user's login name, a colour from it).
-    static SyncConnection::Profile savedProfile();
+    static syncing::DocumentSession::Profile savedProfile();
     static QString savedServer();
-    static void saveProfile(const SyncConnection::Profile &profile);
+    static void saveProfile(const syncing::DocumentSession::Profile &profile);
 
     void accept() override;
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "documentbinding.h"
 
+#include <documentsession.h>
+
 #include <QPlainTextEdit>
 #include <QScrollBar>
 #include <QTextBlock>
@@ -278,6 +280,21 @@ void DocumentBinding::onCursorPositionChanged()
     if (m_applying)
         return;
     Q_EMIT localSelectionChanged(selection());
+}
+
+void DocumentBinding::attach(syncing::DocumentSession *session)
+{
+    connect(this, &DocumentBinding::localEdited, session,
+            [session](const collab::TextOperation &op, const collab::TextOperation &inverse, Origin origin) {
+                session->localEdited(op, inverse, origin == Origin::User);
+            });
+    connect(this, &DocumentBinding::localSelectionChanged, session,
+            &syncing::DocumentSession::localSelectionChanged);
+}
+
+void DocumentBinding::setReadOnly(bool readOnly)
+{
+    m_editor->setReadOnly(readOnly);
 }
 
 } // namespace ui

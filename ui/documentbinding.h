@@ -4,6 +4,7 @@
 #include <rope.h>
 #include <selection.h>
 #include <textoperation.h>
+#include <textsurface.h>
 
 #include <QObject>
 #include <QString>
@@ -13,10 +14,14 @@ class QPlainTextEdit;
 class QTextDocument;
 QT_END_NAMESPACE
 
+namespace syncing {
+class DocumentSession;
+}
+
 namespace ui {
 
 // DocumentBinding: the one place that knows both Qt's text model and the engine (as ot.js's
-// codemirror-adapter). It turns every change of a QPlainTextEdit's document into a collab::TextOperation and
+// codemirror-adapter), and the syncing::TextSurface a DocumentSession edits. It turns every change of a QPlainTextEdit's document into a collab::TextOperation and
 // applies operations coming from elsewhere as QTextCursor edits.
 //
 // Invariants:
@@ -34,7 +39,7 @@ namespace ui {
 // QTextCursor::insertText() turns '\r' (and the other block-break code points) into a paragraph break, which
 // would change the length; a remote '\r' is therefore shown as U+240D (SYMBOL FOR CARRIAGE RETURN) so the
 // positions stay one to one. The shadow keeps the real '\r'.
-class DocumentBinding : public QObject
+class DocumentBinding : public QObject, public syncing::TextSurface
 {
     Q_OBJECT
 public:
@@ -46,22 +51,26 @@ public:
     // The whole text, copied out of the shadow: O(n), for saving, snapshots and tests, not for every edit.
     QString text() const { return m_shadow.toString(); }
     // The text without a copy (e.g. for collab::UndoManager::undo()).
-    const collab::Rope &rope() const { return m_shadow; }
+    const collab::Rope &rope() const override { return m_shadow; }
     qsizetype length() const { return m_shadow.length(); }
 
     // Replace the whole text (a snapshot from the server or the local store); not reported as an edit.
-    void resetText(const QString &text);
+    void resetText(const QString &text) override;
 
     // Apply an operation made elsewhere. The local caret, selection and scroll position stay on the same text;
     // an insert exactly at the caret goes before it. False (and nothing changes) if op does not fit the text.
-    bool applyRemote(const collab::TextOperation &op);
+    bool applyRemote(const collab::TextOperation &op) override;
 
     // Apply an operation made here by code rather than by typing (undo, redo, replace-all): it changes the
     // editor, moves the caret to the end of the change and is reported through localEdited() with `origin`.
     bool applyLocal(const collab::TextOperation &op, Origin origin);
 
+    // Report this binding's edits and selection changes to `session` (user edits undoable, undo/redo not).
+    void attach(syncing::DocumentSession *session);
+
     // The local caret and selection as engine positions.
-    collab::Selection selection() const;
+    collab::Selection selection() const override;
+    void setReadOnly(bool readOnly) override;
 
     // The text the document shows for a piece of engine text (block breaks as '\n', '\r' as U+240D).
     static QString displayForm(QString text);

@@ -13,7 +13,7 @@
 
 namespace ui {
 
-DocumentBrowser::DocumentBrowser(const QString &server, const SyncConnection::Profile &profile, QWidget *parent)
+DocumentBrowser::DocumentBrowser(const QString &server, const syncing::DocumentSession::Profile &profile, QWidget *parent)
     : QDialog(parent), m_server(server), m_profile(profile), m_table(new QTableWidget(0, 4, this)),
       m_status(new QLabel(this))
 {
@@ -46,21 +46,16 @@ DocumentBrowser::DocumentBrowser(const QString &server, const SyncConnection::Pr
     layout->addWidget(m_status);
     layout->addWidget(buttons);
 
-    connect(&m_socket, &QWebSocket::connected, this, [this] {
-        collab::Message::Hello hello;
-        hello.clientId = QStringLiteral("browser-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
-        hello.secret = collab::Message::Hello::newSecret();
-        hello.name = m_profile.name;
-        hello.color = m_profile.color.name();
-        if (!m_profile.token.isEmpty())
-            hello.token = m_profile.token;
-        send(collab::Message::encode(hello));
+    m_link.setAutoReconnect(false);
+    m_link.setAddresses({QUrl(m_server)});
+    m_link.setIdentity({QStringLiteral("browser-") + QUuid::createUuid().toString(QUuid::WithoutBraces),
+                        collab::Message::Hello::newSecret(), m_profile.name, m_profile.color, m_profile.token});
+    connect(&m_link, &syncing::RelayLink::welcomed, this,
+            [this] { m_link.send(collab::Message::encode(collab::Message::List{QStringLiteral("list")})); });
+    connect(&m_link, &syncing::RelayLink::received, this, &DocumentBrowser::onReceived);
+    connect(&m_link, &syncing::RelayLink::dropped, this, [this](const QString &why) {
+        m_status->setText(why.isEmpty() ? tr("The connection to %1 was closed").arg(m_server) : why);
     });
-    connect(&m_socket, &QWebSocket::textMessageReceived, this, &DocumentBrowser::onTextMessage);
-    connect(&m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
-            [this](QAbstractSocket::SocketError) {
-                m_status->setText(tr("Cannot reach %1: %2").arg(m_server, m_socket.errorString()));
-            });
     refresh();
 }
 
@@ -74,18 +69,13 @@ QUrl DocumentBrowser::selectedDocumentUrl() const
     return url;
 }
 
-void DocumentBrowser::send(const QByteArray &frame)
-{
-    m_socket.sendTextMessage(QString::fromUtf8(frame));
-}
-
 void DocumentBrowser::refresh()
 {
     m_status->setText(tr("Connecting to %1...").arg(m_server));
-    if (m_socket.state() == QAbstractSocket::ConnectedState)
-        send(collab::Message::encode(collab::Message::List{QStringLiteral("list")}));
-    else if (m_socket.state() == QAbstractSocket::UnconnectedState)
-        m_socket.open(QUrl(m_server));
+    if (m_link.isConnected())
+        m_link.send(collab::Message::encode(collab::Message::List{QStringLiteral("list")}));
+    else if (m_link.state() == syncing::RelayLink::State::Offline)
+        m_link.open();
 }
 
 std::optional<QString> DocumentBrowser::askDocumentName(QWidget *parent)
@@ -110,24 +100,19 @@ void DocumentBrowser::createDocument()
     if (!id)
         return;
     m_pendingCreate = *id;
-    send(collab::Message::encode(collab::Message::Create{QStringLiteral("create"), *id, *id}));
+    m_link.send(collab::Message::encode(collab::Message::Create{QStringLiteral("create"), *id, *id}));
 }
 
-void DocumentBrowser::onTextMessage(const QString &message)
+void DocumentBrowser::onReceived(const collab::Message::Server &message)
 {
-    collab::ProtocolResult<collab::Message::Server> decoded = collab::Message::decodeServer(message.toUtf8());
-    if (!decoded)
-        return;
-    if (std::holds_alternative<collab::Message::Welcome>(*decoded)) {
-        send(collab::Message::encode(collab::Message::List{QStringLiteral("list")}));
-    } else if (auto *documents = std::get_if<collab::Message::Documents>(&*decoded)) {
+    if (auto *documents = std::get_if<collab::Message::Documents>(&message)) {
         m_documents = documents->documents;
         showDocuments();
         Q_EMIT documentsListed();
-    } else if (auto *created = std::get_if<collab::Message::Created>(&*decoded)) {
+    } else if (auto *created = std::get_if<collab::Message::Created>(&message)) {
         m_pendingCreate = created->doc;
-        send(collab::Message::encode(collab::Message::List{QStringLiteral("list")}));
-    } else if (auto *error = std::get_if<collab::Message::Error>(&*decoded)) {
+        m_link.send(collab::Message::encode(collab::Message::List{QStringLiteral("list")}));
+    } else if (auto *error = std::get_if<collab::Message::Error>(&message)) {
         m_status->setText(tr("The server says: %1").arg(error->message));
     }
 }

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "syncconnection.h"
+#include <documentsession.h>
+#include <relaylink.h>
 
 #include <message.h>
 
 #include <QDialog>
 
-#include <optional>
 #include <QUrl>
-#include <QWebSocket>
+
+#include <optional>
 
 QT_BEGIN_NAMESPACE
 class QLabel;
@@ -20,13 +21,13 @@ QT_END_NAMESPACE
 namespace ui {
 
 // DocumentBrowser: the server's documents (name, id, how many people are in each, revision, length) and a
-// way to create a new one. It keeps a short-lived connection of its own (hello, list, create) so browsing
+// way to create a new one. It keeps a short-lived RelayLink of its own (hello, list, create) so browsing
 // never disturbs the open document's session.
 class DocumentBrowser : public QDialog
 {
     Q_OBJECT
 public:
-    DocumentBrowser(const QString &server, const SyncConnection::Profile &profile, QWidget *parent = nullptr);
+    DocumentBrowser(const QString &server, const syncing::DocumentSession::Profile &profile, QWidget *parent = nullptr);
 
     // Ask the user for a new document's id (validated; a warning explains a bad one); nullopt if cancelled.
     static std::optional<QString> askDocumentName(QWidget *parent);
@@ -41,13 +42,12 @@ Q_SIGNALS:
 private:
     void refresh();
     void createDocument();
-    void onTextMessage(const QString &message);
+    void onReceived(const collab::Message::Server &message);
     void showDocuments();
-    void send(const QByteArray &frame);
 
     QString m_server;
-    SyncConnection::Profile m_profile;
-    QWebSocket m_socket;
+    syncing::DocumentSession::Profile m_profile;
+    syncing::RelayLink m_link;
     QList<collab::DocumentInfo> m_documents;
     QTableWidget *m_table;
     QLabel *m_status;

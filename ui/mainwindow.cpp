@@ -37,9 +37,8 @@ const QString RecentKey = QStringLiteral("recentDocuments");
 
 MainWindow::MainWindow(const QString &storeDirectory, QWidget *parent)
     : QMainWindow(parent), m_store(storeDirectory), m_editor(new CollabEditor(this)),
-      m_binding(new DocumentBinding(m_editor, this)), m_connection(new SyncConnection(m_binding, &m_store, this))
+      m_binding(new DocumentBinding(m_editor, this)), m_session(new syncing::DocumentSession(m_binding, &m_store, this))
 {
-    m_clock.start();
     QString error;
     if (!m_store.open(&error))
         qWarning("Coscribe: the local store is not available (%s); edits are not kept offline", qPrintable(error));
@@ -56,27 +55,27 @@ MainWindow::MainWindow(const QString &storeDirectory, QWidget *parent)
     createStatusBar();
     readSettings();
 
+    m_binding->attach(m_session);
     connect(m_binding, &DocumentBinding::localEdited, this, &MainWindow::onLocalEdited);
-    connect(m_connection, &SyncConnection::remoteApplied, this, &MainWindow::onRemoteApplied);
-    connect(m_connection, &SyncConnection::textReset, this, [this] {
-        m_undo.clear();
+    connect(m_session, &syncing::DocumentSession::remoteApplied, this, &MainWindow::onRemoteApplied);
+    connect(m_session, &syncing::DocumentSession::textReset, this, [this] {
         m_editor->overlay()->clear();
         updateUndoActions();
     });
-    connect(m_connection, &SyncConnection::statusChanged, this, &MainWindow::updateStatus);
-    connect(m_connection, &SyncConnection::participantJoined, this, &MainWindow::onParticipantJoined);
-    connect(m_connection, &SyncConnection::participantUpdated, m_participants, &ParticipantsPanel::setParticipant);
-    connect(m_connection, &SyncConnection::participantLeft, this, [this](const QString &id) {
+    connect(m_session, &syncing::DocumentSession::statusChanged, this, &MainWindow::updateStatus);
+    connect(m_session, &syncing::DocumentSession::participantJoined, this, &MainWindow::onParticipantJoined);
+    connect(m_session, &syncing::DocumentSession::participantUpdated, m_participants, &ParticipantsPanel::setParticipant);
+    connect(m_session, &syncing::DocumentSession::participantLeft, this, [this](const QString &id) {
         m_participants->removeParticipant(id);
         m_editor->overlay()->removeCursor(id);
     });
-    connect(m_connection, &SyncConnection::participantsCleared, this, [this] {
+    connect(m_session, &syncing::DocumentSession::participantsCleared, this, [this] {
         m_participants->clear();
         m_editor->overlay()->clear();
     });
-    connect(m_connection, &SyncConnection::participantSelectionChanged, this,
+    connect(m_session, &syncing::DocumentSession::participantSelectionChanged, this,
             &MainWindow::onParticipantSelectionChanged);
-    connect(m_connection, &SyncConnection::errorOccurred, this,
+    connect(m_session, &syncing::DocumentSession::errorOccurred, this,
             [this](const QString &message) { statusBar()->showMessage(message, 8000); });
     connect(m_participants, &ParticipantsPanel::participantActivated, this, &MainWindow::revealParticipant);
     connect(m_participants, &ParticipantsPanel::followChanged, this, [this](const QString &id) {
@@ -92,23 +91,22 @@ MainWindow::MainWindow(const QString &storeDirectory, QWidget *parent)
 
 MainWindow::~MainWindow()
 {
-    m_connection->close();
+    m_session->close();
 }
 
-bool MainWindow::openDocument(const QUrl &documentUrl, const SyncConnection::Profile &profile)
+bool MainWindow::openDocument(const QUrl &documentUrl, const syncing::DocumentSession::Profile &profile)
 {
     m_profile = profile;
     QString error;
-    if (!m_connection->open(documentUrl, profile, &error)) {
+    if (!m_session->open(documentUrl, profile, &error)) {
         statusBar()->showMessage(error, 10000);
         return false;
     }
     m_editor->setReadOnly(false);
     m_editor->setPlaceholderText(tr("This document is empty: start typing. Everyone who opens it sees your text."));
-    m_undo.clear();
     updateUndoActions();
     addRecent(documentUrl);
-    setWindowTitle(tr("%1 — Coscribe").arg(m_connection->documentId()));
+    setWindowTitle(tr("%1 — Coscribe").arg(m_session->documentId()));
     setWindowFilePath(documentUrl.toString());
     updateStatus();
     return true;
@@ -243,20 +241,20 @@ void MainWindow::createStatusBar()
 
 QString MainWindow::statusText() const
 {
-    if (!m_connection->isOpen())
+    if (!m_session->isOpen())
         return tr("No document");
-    const int pending = m_connection->pendingEdits();
+    const int pending = m_session->pendingEdits();
     QString state;
-    switch (m_connection->status()) {
-    case SyncConnection::Status::Online:
-        state = m_connection->isReadOnly() ? tr("Online, read-only") : tr("Online");
+    switch (m_session->status()) {
+    case syncing::DocumentSession::Status::Online:
+        state = m_session->isReadOnly() ? tr("Online, read-only") : tr("Online");
         if (pending > 0)
             state += QStringLiteral(", ") + tr("sending %n edit(s)", nullptr, pending);
         break;
-    case SyncConnection::Status::Connecting:
+    case syncing::DocumentSession::Status::Connecting:
         state = pending > 0 ? tr("Connecting, %n edit(s) pending", nullptr, pending) : tr("Connecting");
         break;
-    case SyncConnection::Status::Offline:
+    case syncing::DocumentSession::Status::Offline:
         state = pending > 0 ? tr("Offline, %n edit(s) pending", nullptr, pending) : tr("Offline");
         break;
     }
@@ -266,41 +264,41 @@ QString MainWindow::statusText() const
 void MainWindow::updateStatus()
 {
     // A problem stays in the status bar, with what to do, until the connection says it is resolved.
-    const QString problem = m_connection->problem();
+    const QString problem = m_session->problem();
     m_stateLabel->setText(problem.isEmpty() ? statusText() : statusText() + QStringLiteral(" — ") + problem);
     m_stateLabel->setToolTip(problem);
     QString color;
-    switch (m_connection->status()) {
-    case SyncConnection::Status::Online:
+    switch (m_session->status()) {
+    case syncing::DocumentSession::Status::Online:
         color = QStringLiteral("#2e7d32");
         break;
-    case SyncConnection::Status::Connecting:
+    case syncing::DocumentSession::Status::Connecting:
         color = QStringLiteral("#b26a00");
         break;
-    case SyncConnection::Status::Offline:
+    case syncing::DocumentSession::Status::Offline:
         color = QStringLiteral("#c62828");
         break;
     }
     m_stateLabel->setStyleSheet(QStringLiteral("QLabel { color: %1; font-weight: bold; }").arg(color));
-    const qint64 rtt = m_connection->roundTripMs();
-    m_rttLabel->setText(m_connection->status() == SyncConnection::Status::Online && rtt >= 0
+    const qint64 rtt = m_session->roundTripMs();
+    m_rttLabel->setText(m_session->status() == syncing::DocumentSession::Status::Online && rtt >= 0
                             ? tr("RTT %1 ms").arg(rtt)
                             : tr("RTT –"));
-    m_revisionLabel->setText(tr("Revision %1").arg(m_connection->revision()));
+    m_revisionLabel->setText(tr("Revision %1").arg(m_session->revision()));
 }
 
 void MainWindow::updateUndoActions()
 {
     const bool writable = !m_editor->isReadOnly();
-    m_undoAction->setEnabled(writable && m_undo.canUndo());
-    m_redoAction->setEnabled(writable && m_undo.canRedo());
+    m_undoAction->setEnabled(writable && m_session->undoManager().canUndo());
+    m_redoAction->setEnabled(writable && m_session->undoManager().canRedo());
 }
 
 void MainWindow::undo()
 {
     if (m_editor->isReadOnly())
         return;
-    if (std::optional<collab::TextOperation> op = m_undo.undo(m_binding->rope()))
+    if (std::optional<collab::TextOperation> op = m_session->undoOperation())
         m_binding->applyLocal(*op, DocumentBinding::Origin::UndoRedo);
     updateUndoActions();
 }
@@ -309,23 +307,19 @@ void MainWindow::redo()
 {
     if (m_editor->isReadOnly())
         return;
-    if (std::optional<collab::TextOperation> op = m_undo.redo(m_binding->rope()))
+    if (std::optional<collab::TextOperation> op = m_session->redoOperation())
         m_binding->applyLocal(*op, DocumentBinding::Origin::UndoRedo);
     updateUndoActions();
 }
 
-void MainWindow::onLocalEdited(const collab::TextOperation &op, const collab::TextOperation &inverse,
-                               DocumentBinding::Origin origin)
+void MainWindow::onLocalEdited(const collab::TextOperation &op)
 {
-    if (origin == DocumentBinding::Origin::User)
-        m_undo.addLocal(op, inverse, m_clock.elapsed());
     m_editor->overlay()->transform(op);
     updateUndoActions();
 }
 
 void MainWindow::onRemoteApplied(const collab::TextOperation &op, const QString &connectionId)
 {
-    m_undo.transformRemote(op);
     m_editor->overlay()->transform(op, connectionId);
     updateUndoActions();
 }
@@ -339,7 +333,7 @@ void MainWindow::onParticipantJoined(const collab::Participant &participant)
 
 void MainWindow::onParticipantSelectionChanged(const QString &connectionId, const collab::Selection &selection)
 {
-    for (const collab::Participant &p : m_connection->participants()) {
+    for (const collab::Participant &p : m_session->participants()) {
         if (p.connectionId == connectionId) {
             m_editor->overlay()->setCursor(connectionId, p.name, QColor::fromString(p.color), selection, true);
             break;
@@ -362,15 +356,15 @@ void MainWindow::newDocument()
     const std::optional<QString> id = DocumentBrowser::askDocumentName(this);
     if (!id)
         return;
-    QUrl url(m_connection->isOpen() ? m_connection->server() : ConnectDialog::savedServer());
+    QUrl url(m_session->isOpen() ? m_session->server() : ConnectDialog::savedServer());
     url.setPath(QLatin1Char('/') + *id);
     openInWindow(url);
 }
 
 void MainWindow::openFromServer()
 {
-    const QString server = m_connection->isOpen() ? m_connection->server() : ConnectDialog::savedServer();
-    DocumentBrowser browser(server, m_connection->isOpen() ? m_profile : ConnectDialog::savedProfile(), this);
+    const QString server = m_session->isOpen() ? m_session->server() : ConnectDialog::savedServer();
+    DocumentBrowser browser(server, m_session->isOpen() ? m_profile : ConnectDialog::savedProfile(), this);
     if (browser.exec() == QDialog::Accepted && browser.selectedDocumentUrl().isValid())
         openInWindow(browser.selectedDocumentUrl());
 }
@@ -385,8 +379,8 @@ void MainWindow::connectToServer()
 // An empty window takes the document itself; otherwise it opens in a new window (one document per window).
 void MainWindow::openInWindow(const QUrl &url)
 {
-    const SyncConnection::Profile profile = m_connection->isOpen() ? m_profile : ConnectDialog::savedProfile();
-    if (!m_connection->isOpen()) {
+    const syncing::DocumentSession::Profile profile = m_session->isOpen() ? m_profile : ConnectDialog::savedProfile();
+    if (!m_session->isOpen()) {
         openDocument(url, profile);
         return;
     }
@@ -418,7 +412,7 @@ void MainWindow::importFile()
 
 void MainWindow::exportFile()
 {
-    QString suggested = m_connection->documentId();
+    QString suggested = m_session->documentId();
     if (!suggested.contains(QLatin1Char('.')))
         suggested += QStringLiteral(".txt");
     const QString fileName = QFileDialog::getSaveFileName(this, tr("Export"), suggested);
@@ -493,7 +487,7 @@ void MainWindow::writeSettings()
 void MainWindow::closeEvent(QCloseEvent *event)
 {
     writeSettings();
-    m_connection->close();
+    m_session->close();
     event->accept();
 }
 

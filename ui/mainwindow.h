@@ -2,10 +2,9 @@
 #pragma once
 
 #include "documentbinding.h"
-#include "localstore.h"
-#include "syncconnection.h"
 
-#include <undomanager.h>
+#include <documentsession.h>
+#include <localstore.h>
 
 #include <QElapsedTimer>
 #include <QMainWindow>
@@ -29,26 +28,25 @@ class ParticipantsPanel;
 // export, recent), Edit (undo/redo of one's own edits, clipboard, find/replace), View (participants,
 // remote cursors), Help. It wires the pieces together and owns no protocol or text-model logic itself:
 //
-//   CollabEditor <-> DocumentBinding <-> SyncConnection <-> relay
-//                          |                  |
-//                   UndoManager (own edits; remote ops transform it)
+//   CollabEditor <-> DocumentBinding (a syncing::TextSurface) <-> syncing::DocumentSession <-> relay
+//                                                                  |  (undo of own edits, presence)
 //                   RemoteCursorOverlay / ParticipantsPanel <- participant signals
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
 public:
     // storeDirectory: where the LocalStore keeps its database (tests give each window its own).
-    explicit MainWindow(const QString &storeDirectory = LocalStore::defaultDirectory(), QWidget *parent = nullptr);
+    explicit MainWindow(const QString &storeDirectory = syncing::LocalStore::defaultDirectory(), QWidget *parent = nullptr);
     ~MainWindow() override;
 
     // Open a document (ws://host:port/document) as the given profile; shows cached text at once.
-    bool openDocument(const QUrl &documentUrl, const SyncConnection::Profile &profile);
+    bool openDocument(const QUrl &documentUrl, const syncing::DocumentSession::Profile &profile);
 
     CollabEditor *editor() const { return m_editor; }
     DocumentBinding *binding() const { return m_binding; }
-    SyncConnection *connection() const { return m_connection; }
+    syncing::DocumentSession *session() const { return m_session; }
     ParticipantsPanel *participantsPanel() const { return m_participants; }
-    const collab::UndoManager &undoManager() const { return m_undo; }
+    const collab::UndoManager &undoManager() const { return m_session->undoManager(); }
     QString statusText() const;
 
 public Q_SLOTS:
@@ -77,20 +75,17 @@ private:
     void about();
     void openInWindow(const QUrl &url);
 
-    void onLocalEdited(const collab::TextOperation &op, const collab::TextOperation &inverse,
-                       DocumentBinding::Origin origin);
+    void onLocalEdited(const collab::TextOperation &op);
     void onRemoteApplied(const collab::TextOperation &op, const QString &connectionId);
     void onParticipantJoined(const collab::Participant &participant);
     void onParticipantSelectionChanged(const QString &connectionId, const collab::Selection &selection);
     void revealParticipant(const QString &connectionId);
 
-    LocalStore m_store;
+    syncing::LocalStore m_store;
     CollabEditor *m_editor;
     DocumentBinding *m_binding;
-    SyncConnection *m_connection;
-    collab::UndoManager m_undo;
-    QElapsedTimer m_clock;
-    SyncConnection::Profile m_profile;
+    syncing::DocumentSession *m_session;
+    syncing::DocumentSession::Profile m_profile;
 
     ParticipantsPanel *m_participants = nullptr;
     QDockWidget *m_dock = nullptr;

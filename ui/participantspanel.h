@@ -15,7 +15,7 @@ namespace ui {
 
 // ParticipantsPanel: who else has the document open: a colour swatch, the name, active or idle, and a
 // read-only badge. Clicking a name asks to scroll to that person's cursor; "Follow" keeps asking while they
-// move. It shows what it is told; SyncConnection is the source of truth.
+// move. It shows what it is told; syncing::DocumentSession is the source of truth.
 class ParticipantsPanel : public QWidget
 {
     Q_OBJECT

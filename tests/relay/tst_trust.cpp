@@ -484,7 +484,7 @@ void tst_Trust::closedDocumentsStayLoadedWithinBounds()
     const relay::DocumentHub &hub = r->server->hub();
     RelayTestClient c;
     QVERIFY(c.open(r->server->url()) && !c.hello().isEmpty());
-    for (const QString doc : {QStringLiteral("one"), QStringLiteral("two")}) {
+    for (const QString &doc : {QStringLiteral("one"), QStringLiteral("two")}) {
         QVERIFY(!c.openDocument(doc).isEmpty());
         QCOMPARE(c.edit(doc, 0, 1, TextOperation::makeInsert(0, 0, QString(1000, u'x'))), 1);
     }

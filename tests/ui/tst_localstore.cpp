@@ -8,7 +8,7 @@
 #include <documentbinding.h>
 #include <localstore.h>
 #include <mainwindow.h>
-#include <syncconnection.h>
+#include <documentsession.h>
 
 #include <QProcess>
 #include <QRandomGenerator>
@@ -17,7 +17,7 @@
 #include <QTest>
 
 using collab::TextOperation;
-using ui::LocalStore;
+using syncing::LocalStore;
 
 namespace {
 
@@ -128,13 +128,13 @@ private:
     std::unique_ptr<ui::MainWindow> openWatcher(const QString &storeDir, const QUrl &url, const QString &text)
     {
         auto watcher = std::make_unique<ui::MainWindow>(storeDir);
-        watcher->connection()->setReconnectDelays(50, 300);
+        watcher->session()->setReconnectDelays(50, 300);
         watcher->show();
-        watcher->openDocument(url, ui::SyncConnection::Profile{QStringLiteral("Wat"), QColor(Qt::blue), QString(), {}});
-        if (!QTest::qWaitFor([&] { return watcher->connection()->status() == ui::SyncConnection::Status::Online; }))
+        watcher->openDocument(url, syncing::DocumentSession::Profile{QStringLiteral("Wat"), QColor(Qt::blue).name(), QString(), {}});
+        if (!QTest::qWaitFor([&] { return watcher->session()->status() == syncing::DocumentSession::Status::Online; }))
             return nullptr;
         watcher->binding()->applyLocal(TextOperation::makeInsert(0, 0, text), ui::DocumentBinding::Origin::User);
-        if (!QTest::qWaitFor([&] { return watcher->connection()->pendingEdits() == 0; }))
+        if (!QTest::qWaitFor([&] { return watcher->session()->pendingEdits() == 0; }))
             return nullptr;
         return watcher;
     }
@@ -146,7 +146,7 @@ private:
             const qsizetype length = watcher.binding()->length();
             watcher.binding()->applyLocal(TextOperation::makeInsert(length, length, QStringLiteral(" w%1").arg(i)),
                                           ui::DocumentBinding::Origin::User);
-            if (!QTest::qWaitFor([&] { return watcher.connection()->pendingEdits() == 0; }))
+            if (!QTest::qWaitFor([&] { return watcher.session()->pendingEdits() == 0; }))
                 return false;
         }
         return true;
@@ -159,11 +159,11 @@ private:
         const QString document = url.path().mid(1);
         QProcess editor;
         startEditor(editor, storeDir, url, {QStringLiteral("--type"), QStringLiteral("ack ")});
-        QTRY_VERIFY_WITH_TIMEOUT(watcher.connection()->participants().size() == 1, 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(watcher.session()->participants().size() == 1, 15000);
         QTRY_VERIFY_WITH_TIMEOUT(watcher.binding()->text().startsWith(QStringLiteral("ack ")), 15000);
         QTRY_COMPARE_WITH_TIMEOUT(pendingIn(storeDir, document), 0, 10000);
-        QTRY_COMPARE_WITH_TIMEOUT(cachedIn(storeDir, document).revision, watcher.connection()->revision(), 10000);
-        const int openedAt = watcher.connection()->revision();
+        QTRY_COMPARE_WITH_TIMEOUT(cachedIn(storeDir, document).revision, watcher.session()->revision(), 10000);
+        const int openedAt = watcher.session()->revision();
         QVERIFY(appendEdits(watcher, edits));
         QTRY_COMPARE_WITH_TIMEOUT(cachedIn(storeDir, document).revision, openedAt + edits, 10000);
         editor.kill();
@@ -439,14 +439,14 @@ private Q_SLOTS:
         {
             QString server;
             QString document;
-            QVERIFY(ui::SyncConnection::splitUrl(url, &server, &document));
+            QVERIFY(syncing::DocumentSession::splitUrl(url, &server, &document));
             LocalStore store(editorStore.path());
             QVERIFY(store.open());
             std::optional<LocalStore::Replica> r = store.claim(server, document);
             QVERIFY(r);
             QVERIFY(!r->damaged);
             QVERIFY(r->synced);
-            QCOMPARE(r->revision, watcher->connection()->revision());
+            QCOMPARE(r->revision, watcher->session()->revision());
             QCOMPARE(r->snapshot, watcher->binding()->text());
             QVERIFY(r->loggedOperations >= Edits);
         }
@@ -462,7 +462,7 @@ private Q_SLOTS:
         }
         const QString expected = typed + watcher->binding()->text();
         QVERIFY(relay.start());
-        QTRY_COMPARE_WITH_TIMEOUT(watcher->connection()->status(), ui::SyncConnection::Status::Online, 15000);
+        QTRY_COMPARE_WITH_TIMEOUT(watcher->session()->status(), syncing::DocumentSession::Status::Online, 15000);
         // Meanwhile the others went on: the restarted editor catches up over these before its edits land.
         QVERIFY(appendEdits(*watcher, 3));
         QProcess editor;
@@ -496,12 +496,12 @@ private Q_SLOTS:
         const QString text = watcher->binding()->text();
         {
             ui::MainWindow editor(editorStore.path());
-            editor.connection()->setReconnectDelays(50, 300);
+            editor.session()->setReconnectDelays(50, 300);
             editor.show();
-            editor.openDocument(url, ui::SyncConnection::Profile{QStringLiteral("Kim"), QColor(Qt::red), QString(), {}});
-            QTRY_COMPARE_WITH_TIMEOUT(editor.connection()->status(), ui::SyncConnection::Status::Online, 10000);
+            editor.openDocument(url, syncing::DocumentSession::Profile{QStringLiteral("Kim"), QColor(Qt::red).name(), QString(), {}});
+            QTRY_COMPARE_WITH_TIMEOUT(editor.session()->status(), syncing::DocumentSession::Status::Online, 10000);
             QTRY_COMPARE(editor.binding()->text(), text);
-            QCOMPARE(editor.connection()->revision(), watcher->connection()->revision());
+            QCOMPARE(editor.session()->revision(), watcher->session()->revision());
             // And it keeps converging from there.
             QVERIFY(appendEdits(*watcher, 2));
             QTRY_COMPARE(editor.binding()->text(), watcher->binding()->text());
@@ -533,16 +533,16 @@ private Q_SLOTS:
             const qsizetype length = b->binding()->length();
             const QString lines = (QString(59, QChar(u'a' + i)) + QLatin1Char('\n')).repeated(2000);
             b->binding()->applyLocal(TextOperation::makeInsert(length, length, lines), ui::DocumentBinding::Origin::User);
-            QTRY_COMPARE(b->connection()->pendingEdits(), 0);
-            QTRY_COMPARE(a->connection()->revision(), b->connection()->revision());
+            QTRY_COMPARE(b->session()->pendingEdits(), 0);
+            QTRY_COMPARE(a->session()->revision(), b->session()->revision());
             QCOMPARE(cachedIn(aStore.path(), QStringLiteral("compact")).loggedOperations, logged + i + 1);
         }
         // ... and the next one finds the log as large as the text (over 256 KB): a snapshot, no log.
         QVERIFY(appendEdits(*b, 1));
-        QTRY_COMPARE(a->connection()->revision(), b->connection()->revision());
+        QTRY_COMPARE(a->session()->revision(), b->session()->revision());
         const LocalStore::CachedDocument cached = cachedIn(aStore.path(), QStringLiteral("compact"));
         QCOMPARE(cached.loggedOperations, 0);
-        QCOMPARE(cached.revision, a->connection()->revision());
+        QCOMPARE(cached.revision, a->session()->revision());
         QCOMPARE(cached.length, a->binding()->length());
         QVERIFY(appendEdits(*b, 1));
         QTRY_COMPARE(cachedIn(aStore.path(), QStringLiteral("compact")).loggedOperations, 1);
@@ -561,19 +561,19 @@ private Q_SLOTS:
 
         // A watcher window in this process puts some text in and later checks what arrived.
         ui::MainWindow watcher(watcherStore.path());
-        watcher.connection()->setReconnectDelays(50, 300);
+        watcher.session()->setReconnectDelays(50, 300);
         watcher.show();
-        watcher.openDocument(url, ui::SyncConnection::Profile{QStringLiteral("Wat"), QColor(Qt::blue), QString(), {}});
-        QTRY_COMPARE(watcher.connection()->status(), ui::SyncConnection::Status::Online);
+        watcher.openDocument(url, syncing::DocumentSession::Profile{QStringLiteral("Wat"), QColor(Qt::blue).name(), QString(), {}});
+        QTRY_COMPARE(watcher.session()->status(), syncing::DocumentSession::Status::Online);
         watcher.binding()->applyLocal(TextOperation::makeInsert(0, 0, QStringLiteral("[shared]")),
                                       ui::DocumentBinding::Origin::User);
-        QTRY_COMPARE(watcher.connection()->pendingEdits(), 0);
+        QTRY_COMPARE(watcher.session()->pendingEdits(), 0);
 
         // 1. The editor syncs once (so it has the document cached), then is killed.
         {
             QProcess editor;
             startEditor(editor, editorStore.path(), url);
-            QTRY_VERIFY_WITH_TIMEOUT(watcher.connection()->participants().size() == 1, 15000);
+            QTRY_VERIFY_WITH_TIMEOUT(watcher.session()->participants().size() == 1, 15000);
             editor.kill();
             editor.waitForFinished();
         }
@@ -592,7 +592,7 @@ private Q_SLOTS:
 
         // 3. The relay is back; the editor starts again, reconnects by itself and the edits arrive.
         QVERIFY(relay.start());
-        QTRY_COMPARE_WITH_TIMEOUT(watcher.connection()->status(), ui::SyncConnection::Status::Online, 15000);
+        QTRY_COMPARE_WITH_TIMEOUT(watcher.session()->status(), syncing::DocumentSession::Status::Online, 15000);
         QProcess editor;
         startEditor(editor, editorStore.path(), url);
         QTRY_COMPARE_WITH_TIMEOUT(watcher.binding()->text(), typed + QStringLiteral("[shared]"), 20000);

@@ -9,7 +9,7 @@
 #include <mainwindow.h>
 #include <participantspanel.h>
 #include <remotecursoroverlay.h>
-#include <syncconnection.h>
+#include <documentsession.h>
 
 #include <QClipboard>
 #include <QElapsedTimer>
@@ -25,7 +25,7 @@
 #include <QWebSocketServer>
 
 using ui::MainWindow;
-using ui::SyncConnection;
+using syncing::DocumentSession;
 
 // A scripted relay on 127.0.0.1 for one document: it welcomes every hello, answers open (an empty text at
 // revision 0, or no missed operations when the open names a revision) and hands every other message to
@@ -119,18 +119,18 @@ private:
     {
         auto window = std::make_unique<MainWindow>(storeDir);
         window->resize(640, 420);
-        window->connection()->setReconnectDelays(50, 300);
+        window->session()->setReconnectDelays(50, 300);
         window->show();
-        window->openDocument(url, SyncConnection::Profile{name, color, QString(), {}});
+        window->openDocument(url, DocumentSession::Profile{name, color.name(), QString(), {}});
         return window;
     }
 
     static QString text(const std::unique_ptr<MainWindow> &w) { return w->binding()->text(); }
     static bool online(const std::unique_ptr<MainWindow> &w)
     {
-        return w->connection()->status() == SyncConnection::Status::Online;
+        return w->session()->status() == DocumentSession::Status::Online;
     }
-    static bool settled(const std::unique_ptr<MainWindow> &w) { return online(w) && w->connection()->pendingEdits() == 0; }
+    static bool settled(const std::unique_ptr<MainWindow> &w) { return online(w) && w->session()->pendingEdits() == 0; }
 
     static void moveCaret(const std::unique_ptr<MainWindow> &w, int position)
     {
@@ -186,7 +186,7 @@ private Q_SLOTS:
         QTest::keyClick(m_a->editor(), Qt::Key_Delete);
         QTRY_COMPARE(text(m_b), QStringLiteral("pasted\ntext\nworld"));
         QTRY_VERIFY(settled(m_a) && settled(m_b));
-        QCOMPARE(m_a->connection()->revision(), m_b->connection()->revision());
+        QCOMPARE(m_a->session()->revision(), m_b->session()->revision());
     }
 
     void interleavedRandomEditsConverge()
@@ -226,7 +226,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(settled(m_a) && settled(m_b) && text(m_a) == text(m_b), 20000);
         QCOMPARE(m_a->editor()->toPlainText(), m_b->editor()->toPlainText());
         QVERIFY(text(m_a).size() > 20);
-        QCOMPARE(m_a->connection()->revision(), m_b->connection()->revision());
+        QCOMPARE(m_a->session()->revision(), m_b->session()->revision());
     }
 
     // A paste five times the relay's message limit (1 MiB by default) goes out as consecutive operations
@@ -256,11 +256,11 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(settled(m_a), 60000);
         QTRY_COMPARE_WITH_TIMEOUT(text(m_b).size(), big.size() + 1, 60000);
         QVERIFY(text(m_b).toUtf8() == expected + "!");
-        QVERIFY(m_a->connection()->problem().isEmpty());
-        QVERIFY(m_b->connection()->problem().isEmpty());
+        QVERIFY(m_a->session()->problem().isEmpty());
+        QVERIFY(m_b->session()->problem().isEmpty());
         QTRY_VERIFY(settled(m_b));
-        QCOMPARE(m_a->connection()->revision(), m_b->connection()->revision());
-        QVERIFY2(m_a->connection()->revision() >= 5, "five megabytes cannot fit in fewer than five messages");
+        QCOMPARE(m_a->session()->revision(), m_b->session()->revision());
+        QVERIFY2(m_a->session()->revision() >= 5, "five megabytes cannot fit in fewer than five messages");
 
         m_a->undo(); // the "!"
         m_a->undo(); // the paste, whole
@@ -283,10 +283,10 @@ private Q_SLOTS:
         const QList<qint64> &connections = fake.connections;
         QTemporaryDir store;
         auto window = std::make_unique<MainWindow>(store.path());
-        window->connection()->setReconnectDelays(50, 5000);
+        window->session()->setReconnectDelays(50, 5000);
         window->show();
         window->openDocument(fake.documentUrl(),
-                             SyncConnection::Profile{QStringLiteral("Flaky"), colorA(), QString(), {}});
+                             DocumentSession::Profile{QStringLiteral("Flaky"), colorA().name(), QString(), {}});
         window->binding()->applyLocal(collab::TextOperation::makeInsert(0, 0, QStringLiteral("never acked")),
                                       ui::DocumentBinding::Origin::User);
         QTRY_VERIFY_WITH_TIMEOUT(connections.size() >= 6, 10000);
@@ -296,8 +296,8 @@ private Q_SLOTS:
         const qint64 fifth = connections.at(5) - connections.at(4);
         QVERIFY2(fifth >= 400, qPrintable(QStringLiteral("waits %1 ms then %2 ms").arg(first).arg(fifth)));
         QVERIFY2(fifth > 2 * first, qPrintable(QStringLiteral("waits %1 ms then %2 ms").arg(first).arg(fifth)));
-        QCOMPARE(window->connection()->pendingEdits(), 1); // nothing was lost meanwhile
-        QVERIFY(!window->connection()->problem().isEmpty()); // and the window says why it cannot send
+        QCOMPARE(window->session()->pendingEdits(), 1); // nothing was lost meanwhile
+        QVERIFY(!window->session()->problem().isEmpty()); // and the window says why it cannot send
         window.reset();
     }
 
@@ -324,9 +324,9 @@ private Q_SLOTS:
         };
         QTemporaryDir store;
         auto window = std::make_unique<MainWindow>(store.path());
-        window->connection()->setReconnectDelays(50, 300);
+        window->session()->setReconnectDelays(50, 300);
         window->show();
-        window->openDocument(fake.documentUrl(), SyncConnection::Profile{QStringLiteral("Late"), colorA(), QString(), {}});
+        window->openDocument(fake.documentUrl(), DocumentSession::Profile{QStringLiteral("Late"), colorA().name(), QString(), {}});
         QTRY_VERIFY(online(window));
         window->binding()->applyLocal(collab::TextOperation::makeInsert(0, 0, QStringLiteral("late")),
                                       ui::DocumentBinding::Origin::User);
@@ -335,9 +335,9 @@ private Q_SLOTS:
         QCOMPARE(fake.opens.size(), 2);
         QCOMPARE(fake.opens.at(1).value(QStringLiteral("revision")).toInt(), 0); // caught up from where it was
         QCOMPARE(fake.connections.size(), 1); // on the same link
-        QCOMPARE(window->connection()->revision(), 1);
+        QCOMPARE(window->session()->revision(), 1);
         QCOMPARE(text(window), QStringLiteral("late"));
-        QVERIFY(window->connection()->problem().isEmpty());
+        QVERIFY(window->session()->problem().isEmpty());
     }
 
     // The first address has no relay (a relay that died): the editor fails over to the next address of the
@@ -354,15 +354,15 @@ private Q_SLOTS:
         const QUrl dead(QStringLiteral("ws://127.0.0.1:%1/%2").arg(deadPort).arg(doc));
         QTemporaryDir store;
         auto window = std::make_unique<MainWindow>(store.path());
-        window->connection()->setReconnectDelays(50, 300);
+        window->session()->setReconnectDelays(50, 300);
         window->show();
-        SyncConnection::Profile profile{QStringLiteral("Failover"), colorA(), QString(), {}};
+        DocumentSession::Profile profile{QStringLiteral("Failover"), colorA().name(), QString(), {}};
         profile.failoverServers.append(QUrl(QStringLiteral("ws://127.0.0.1:%1").arg(m_relay.port())));
         window->openDocument(dead, profile);
         window->binding()->applyLocal(collab::TextOperation::makeInsert(0, 0, QStringLiteral("typed while down")),
                                       ui::DocumentBinding::Origin::User);
         QTRY_VERIFY_WITH_TIMEOUT(settled(window), 10000);
-        QCOMPARE(window->connection()->currentUrl().port(), int(m_relay.port()));
+        QCOMPARE(window->session()->currentUrl().port(), int(m_relay.port()));
 
         auto watcher = openWindow(m_storeB.path(), m_relay.documentUrl(doc), QStringLiteral("Watcher"), colorB());
         QTRY_COMPARE(text(watcher), QStringLiteral("typed while down"));
@@ -377,7 +377,7 @@ private Q_SLOTS:
                                    ui::DocumentBinding::Origin::User);
         QTRY_COMPARE(text(m_b), QStringLiteral("abcdefghij klmnop"));
         moveCaret(m_a, 11);
-        const QString adaOnB = m_a->connection()->connectionId();
+        const QString adaOnB = m_a->session()->connectionId();
         QTRY_VERIFY(m_b->editor()->overlay()->cursor(adaOnB).has_value());
         QTRY_COMPARE(m_b->editor()->overlay()->cursor(adaOnB)->selection,
                      collab::Selection::cursor(11));
@@ -442,7 +442,7 @@ private Q_SLOTS:
             QTest::keyClicks(m_a->editor(), QStringLiteral("refused"));
             QTest::qWait(400); // the refusal, the dropped document, failing reopen attempts
             QCOMPARE(text(m_b), QStringLiteral("before "));
-            QVERIFY(m_a->connection()->pendingEdits() > 0);
+            QVERIFY(m_a->session()->pendingEdits() > 0);
             QTest::keyClicks(m_a->editor(), QStringLiteral(" and more"));
             QVERIFY(q.exec(QStringLiteral("ALTER TABLE operations_away RENAME TO operations")));
         }
@@ -450,7 +450,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(text(m_b), QStringLiteral("before refused and more"), 10000);
         QTRY_VERIFY(settled(m_a) && settled(m_b));
         QCOMPARE(text(m_a), text(m_b));
-        QCOMPARE(m_a->connection()->revision(), m_b->connection()->revision());
+        QCOMPARE(m_a->session()->revision(), m_b->session()->revision());
     }
 
     void undoUndoesOnlyOwnEdits()
@@ -485,8 +485,8 @@ private Q_SLOTS:
         QTRY_VERIFY(settled(m_a) && settled(m_b));
 
         m_relay.stop();
-        QTRY_VERIFY(m_a->connection()->status() != SyncConnection::Status::Online);
-        QTRY_VERIFY(m_b->connection()->status() != SyncConnection::Status::Online);
+        QTRY_VERIFY(m_a->session()->status() != DocumentSession::Status::Online);
+        QTRY_VERIFY(m_b->session()->status() != DocumentSession::Status::Online);
         QTRY_COMPARE(m_a->participantsPanel()->count(), 0);
 
         moveCaret(m_a, 0);
@@ -497,8 +497,8 @@ private Q_SLOTS:
         QTest::keyClicks(m_b->editor(), QStringLiteral(">"));
         QCOMPARE(text(m_a), QStringLiteral("start middle"));
         QCOMPARE(text(m_b), QStringLiteral(">middle end"));
-        QCOMPARE(m_a->connection()->pendingEdits(), 6);
-        QCOMPARE(m_b->connection()->pendingEdits(), 5);
+        QCOMPARE(m_a->session()->pendingEdits(), 6);
+        QCOMPARE(m_b->session()->pendingEdits(), 5);
         QVERIFY(m_a->statusText().contains(QStringLiteral("6")));
 
         QVERIFY(m_relay.start());

@@ -1,17 +1,13 @@
 // SPDX-License-Identifier: MIT
-#include "syncconnection.h"
+#include "documentsession.h"
+#include "textbuffer.h"
 
-#include "documentbinding.h"
+#include <QUuid>
 
-#include <QPlainTextEdit>
-#include <QRandomGenerator>
-
-namespace ui {
+namespace syncing {
 
 namespace {
 
-constexpr int PingIntervalMs = 5000;
-constexpr int PongTimeoutMs = 3 * PingIntervalMs;
 constexpr int IdleAfterMs = 60000;
 constexpr size_t HistoryLength = 256;
 // The operation log is replaced by a snapshot once it holds about as many bytes as the text has characters
@@ -20,72 +16,40 @@ constexpr size_t HistoryLength = 256;
 // bounded by about one more pass over the text.
 constexpr qint64 MinCompactionBytes = 256 * 1024;
 
-// The single replace that turns `from` into `to` (common prefix and suffix kept, never splitting a pair).
-collab::TextOperation diff(const QString &from, const QString &to)
-{
-    const qsizetype shorter = std::min(from.size(), to.size());
-    qsizetype prefix = 0;
-    while (prefix < shorter && from[prefix] == to[prefix])
-        ++prefix;
-    if (prefix > 0 && from[prefix - 1].isHighSurrogate())
-        --prefix;
-    qsizetype suffix = 0;
-    while (suffix < shorter - prefix && from[from.size() - 1 - suffix] == to[to.size() - 1 - suffix])
-        ++suffix;
-    if (suffix > 0 && from[from.size() - suffix].isLowSurrogate())
-        --suffix;
-    return collab::TextOperation::makeReplace(from.size(), prefix, from.size() - prefix - suffix,
-                                              to.mid(prefix, to.size() - prefix - suffix));
-}
-
 } // namespace
 
-SyncConnection::SyncConnection(DocumentBinding *binding, LocalStore *store, QObject *parent)
-    : QObject(parent), m_binding(binding), m_store(store)
+DocumentSession::DocumentSession(TextSurface *surface, LocalStore *store, QObject *parent)
+    : QObject(parent), m_surface(surface), m_store(store)
 {
-    // One frame per message (see RelayServer::onWebSocketConnection: Qt's 512 KiB frames can split a UTF-8
-    // character, which Qt's receiver rejects as invalid text).
-    m_socket.setOutgoingFrameSize(QWebSocket::maxOutgoingFrameSize());
-    connect(&m_socket, &QWebSocket::connected, this, &SyncConnection::onConnected);
-    connect(&m_socket, &QWebSocket::disconnected, this, &SyncConnection::onDisconnected);
-    connect(&m_socket, &QWebSocket::textMessageReceived, this, &SyncConnection::onTextMessage);
-    connect(&m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, [this](QAbstractSocket::SocketError) {
-        // A refused or failed connection attempt never emits disconnected().
-        if (m_socket.state() == QAbstractSocket::UnconnectedState)
-            onDisconnected();
-    });
-    connect(&m_socket, &QWebSocket::pong, this, [this](quint64 elapsed, const QByteArray &) {
-        m_rttMs = qint64(elapsed);
-        m_sincePong.restart();
-        Q_EMIT statusChanged();
+    m_clock.start();
+    connect(&m_link, &RelayLink::welcomed, this, &DocumentSession::onWelcomed);
+    connect(&m_link, &RelayLink::received, this, &DocumentSession::onReceived);
+    connect(&m_link, &RelayLink::dropped, this, &DocumentSession::onDropped);
+    connect(&m_link, &RelayLink::roundTripMeasured, this, &DocumentSession::statusChanged);
+    connect(&m_link, &RelayLink::stateChanged, this, [this] {
+        if (m_link.state() == RelayLink::State::Connecting && m_status != Status::Connecting)
+            setStatus(Status::Connecting);
     });
 
-    m_reconnectTimer.setSingleShot(true);
-    connect(&m_reconnectTimer, &QTimer::timeout, this, &SyncConnection::connectToServer);
     m_reopenTimer.setSingleShot(true);
     connect(&m_reopenTimer, &QTimer::timeout, this, [this] {
-        if (!m_closing && !m_opened && m_socket.state() == QAbstractSocket::ConnectedState)
+        if (!m_closing && !m_opened && m_link.isConnected())
             sendOpen();
     });
-    m_pingTimer.setInterval(PingIntervalMs);
-    connect(&m_pingTimer, &QTimer::timeout, this, &SyncConnection::onPingTimer);
     m_selectionTimer.setSingleShot(true);
     m_selectionTimer.setInterval(40);
-    connect(&m_selectionTimer, &QTimer::timeout, this, &SyncConnection::sendSelectionIfSynchronized);
+    connect(&m_selectionTimer, &QTimer::timeout, this, &DocumentSession::sendSelectionIfSynchronized);
     m_idleTimer.setSingleShot(true);
     m_idleTimer.setInterval(IdleAfterMs);
-    connect(&m_idleTimer, &QTimer::timeout, this, &SyncConnection::onIdleTimeout);
-
-    connect(m_binding, &DocumentBinding::localEdited, this, &SyncConnection::onLocalEdited);
-    connect(m_binding, &DocumentBinding::localSelectionChanged, this, &SyncConnection::onLocalSelectionChanged);
+    connect(&m_idleTimer, &QTimer::timeout, this, &DocumentSession::onIdleTimeout);
 }
 
-SyncConnection::~SyncConnection()
+DocumentSession::~DocumentSession()
 {
     close();
 }
 
-bool SyncConnection::splitUrl(const QUrl &url, QString *server, QString *document)
+bool DocumentSession::splitUrl(const QUrl &url, QString *server, QString *document)
 {
     if (!url.isValid() || (url.scheme() != QLatin1String("ws") && url.scheme() != QLatin1String("wss"))
         || url.host().isEmpty())
@@ -103,7 +67,7 @@ bool SyncConnection::splitUrl(const QUrl &url, QString *server, QString *documen
     return true;
 }
 
-bool SyncConnection::open(const QUrl &documentUrl, const Profile &profile, QString *error)
+bool DocumentSession::open(const QUrl &documentUrl, const Profile &profile, QString *error)
 {
     close();
     QString server;
@@ -113,7 +77,17 @@ bool SyncConnection::open(const QUrl &documentUrl, const Profile &profile, QStri
             *error = tr("Not a document address: %1 (expected ws://host:port/document)").arg(documentUrl.toString());
         return false;
     }
-    std::optional<LocalStore::Replica> replica = m_store->claim(server, document);
+    std::optional<LocalStore::Replica> replica;
+    if (m_store) {
+        replica = m_store->claim(server, document);
+    } else {
+        // Nothing kept: a fresh identity for this session alone.
+        replica.emplace();
+        replica->server = server;
+        replica->document = document;
+        replica->clientId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        replica->secret = collab::Message::Hello::newSecret();
+    }
     if (!replica) {
         if (error)
             *error = tr("The local store in %1 cannot be used").arg(m_store->directory());
@@ -134,7 +108,8 @@ bool SyncConnection::open(const QUrl &documentUrl, const Profile &profile, QStri
         m_bufferEdits = std::max(1, m_replica.pendingEdits - (m_replica.outstanding ? 1 : 0));
         m_outstandingEdits = m_replica.outstanding ? 1 : 0;
     }
-    m_binding->resetText(m_replica.localText().value_or(m_replica.snapshot));
+    m_undo.clear();
+    m_surface->resetText(m_replica.localText().value_or(m_replica.snapshot));
     m_base = collab::Rope(m_replica.snapshot);
     m_replica.snapshot = QString();
     Q_EMIT textReset();
@@ -144,41 +119,35 @@ bool SyncConnection::open(const QUrl &documentUrl, const Profile &profile, QStri
         Q_EMIT errorOccurred(tr("The local copy of %1 was damaged: its unsent edits could not be kept, and what"
                                 " the store could not rebuild is taken from the server").arg(document));
     }
-    m_attempt = 0;
-    m_urlIndex = 0;
-    connectToServer();
+
+    QList<QUrl> addresses{documentUrl};
+    for (QUrl url : profile.failoverServers) {
+        url.setPath(QLatin1Char('/') + document);
+        addresses.append(url);
+    }
+    m_link.setAddresses(addresses);
+    m_link.setIdentity({m_replica.clientId, m_replica.secret, profile.name, profile.color, profile.token});
+    setStatus(Status::Connecting);
+    m_link.open();
     return true;
 }
 
-QUrl SyncConnection::currentUrl() const
-{
-    if (m_urlIndex == 0 || m_urlIndex > m_profile.failoverServers.size())
-        return m_url;
-    QUrl url = m_profile.failoverServers.at(m_urlIndex - 1);
-    url.setPath(QLatin1Char('/') + m_document);
-    return url;
-}
-
-void SyncConnection::close()
+void DocumentSession::close()
 {
     m_closing = true;
-    m_reconnectTimer.stop();
     m_reopenTimer.stop();
-    m_pingTimer.stop();
     m_idleTimer.stop();
-    if (m_socket.state() != QAbstractSocket::UnconnectedState) {
-        if (m_opened)
-            send(collab::Message::encode(collab::Message::Close{QString(), m_document}));
-        m_socket.close();
-        m_socket.abort();
-    }
+    if (m_opened)
+        send(collab::Message::encode(collab::Message::Close{QString(), m_document}));
+    m_link.close();
     if (m_client) {
         // The log is compacted on the way out, so the next start has nothing to replay.
         if (m_replica.loggedOperations > 0)
             persistSnapshot();
         else
             persistPending();
-        m_store->release(m_replica.id);
+        if (m_store)
+            m_store->release(m_replica.id);
     }
     m_client.reset();
     m_opened = false;
@@ -186,52 +155,15 @@ void SyncConnection::close()
     m_status = Status::Offline;
 }
 
-void SyncConnection::setReconnectDelays(int initialMs, int maxMs)
+void DocumentSession::reconnectNow()
 {
-    m_initialDelayMs = std::max(1, initialMs);
-    m_maxDelayMs = std::max(m_initialDelayMs, maxMs);
+    if (m_client)
+        m_link.reconnectNow();
 }
 
-void SyncConnection::reconnectNow()
+void DocumentSession::scheduleReopen()
 {
-    if (!m_client || m_socket.state() != QAbstractSocket::UnconnectedState)
-        return;
-    m_reconnectTimer.stop();
-    connectToServer();
-}
-
-void SyncConnection::connectToServer()
-{
-    if (m_closing || !m_client)
-        return;
-    setStatus(Status::Connecting);
-    m_socket.open(currentUrl());
-}
-
-int SyncConnection::nextBackoffMs()
-{
-    // Exponential backoff with jitter: a relay coming back is not hit by every editor at the same moment.
-    const int exponent = std::min(m_attempt, 16);
-    const qint64 ceiling = std::min<qint64>(m_maxDelayMs, qint64(m_initialDelayMs) << exponent);
-    ++m_attempt;
-    return int(ceiling / 2 + QRandomGenerator::global()->bounded(ceiling / 2 + 1));
-}
-
-void SyncConnection::scheduleReconnect()
-{
-    if (m_closing || m_reconnectTimer.isActive())
-        return;
-    const int delay = nextBackoffMs();
-    // The link failed or dropped: with other relays of the deployment configured, try the next one.
-    if (!m_profile.failoverServers.isEmpty())
-        m_urlIndex = (m_urlIndex + 1) % int(m_profile.failoverServers.size() + 1);
-    m_reconnectTimer.start(delay);
-    setStatus(Status::Offline);
-}
-
-void SyncConnection::scheduleReopen()
-{
-    if (m_closing || m_reopenTimer.isActive() || m_socket.state() != QAbstractSocket::ConnectedState)
+    if (m_closing || m_reopenTimer.isActive() || !m_link.isConnected())
         return;
     if (m_opened) {
         m_opened = false;
@@ -240,23 +172,17 @@ void SyncConnection::scheduleReopen()
         m_participants.clear();
         Q_EMIT participantsCleared();
     }
-    m_reopenTimer.start(nextBackoffMs());
+    m_reopenTimer.start(m_link.nextBackoffMs());
     setStatus(Status::Connecting);
 }
 
-void SyncConnection::setStatus(Status status)
+void DocumentSession::setStatus(Status status)
 {
     m_status = status;
     Q_EMIT statusChanged();
 }
 
-void SyncConnection::send(const QByteArray &frame)
-{
-    if (m_socket.state() == QAbstractSocket::ConnectedState)
-        m_socket.sendTextMessage(QString::fromUtf8(frame));
-}
-
-void SyncConnection::syncReplica()
+void DocumentSession::syncReplica()
 {
     m_replica.revision = m_client->revision();
     m_replica.lastSequence = m_client->lastSequence();
@@ -265,17 +191,17 @@ void SyncConnection::syncReplica()
     m_replica.pendingEdits = pendingEdits();
 }
 
-void SyncConnection::persistPending()
+void DocumentSession::persistPending()
 {
-    if (!m_client)
+    if (!m_client || !m_store)
         return;
     syncReplica();
     m_store->save(m_replica, false);
 }
 
-void SyncConnection::persistSnapshot()
+void DocumentSession::persistSnapshot()
 {
-    if (!m_client)
+    if (!m_client || !m_store)
         return;
     syncReplica();
     m_replica.snapshot = m_base.toString();
@@ -286,9 +212,9 @@ void SyncConnection::persistSnapshot()
     m_replica.snapshot = QString();
 }
 
-void SyncConnection::persistOperations(const std::vector<LocalStore::LoggedOperation> &operations)
+void DocumentSession::persistOperations(const std::vector<LocalStore::LoggedOperation> &operations)
 {
-    if (!m_client)
+    if (!m_client || !m_store)
         return;
     if (operations.empty()) {
         persistPending();
@@ -309,35 +235,17 @@ void SyncConnection::persistOperations(const std::vector<LocalStore::LoggedOpera
     }
 }
 
-void SyncConnection::onConnected()
-{
-    collab::Message::Hello hello;
-    hello.clientId = m_replica.clientId;
-    hello.secret = m_replica.secret;
-    hello.name = m_profile.name;
-    hello.color = m_profile.color.isValid() ? m_profile.color.name() : QStringLiteral("#3366cc");
-    if (!m_profile.token.isEmpty())
-        hello.token = m_profile.token;
-    send(collab::Message::encode(hello));
-    m_sincePong.start();
-    m_pingTimer.start();
-}
-
-void SyncConnection::onDisconnected()
+void DocumentSession::onDropped(const QString &why, bool reached)
 {
     if (!m_closing) {
-        if (const QString advice = adviceForClose(int(m_socket.closeCode()), m_socket.closeReason()); !advice.isEmpty())
-            setProblem(advice);
-        else if (!m_opened && m_socket.error() != QAbstractSocket::UnknownSocketError)
-            setProblem(tr("Cannot reach %1: %2. Your edits are kept and sent when it answers; check the address"
-                          " in File › Connect… if this persists.")
-                               .arg(currentUrl().toString(QUrl::RemovePath), m_socket.errorString()));
+        if (!why.isEmpty())
+            setProblem(reached || m_opened ? why
+                                           : tr("%1. Your edits are kept and sent when it answers; check the"
+                                                " address in File › Connect… if this persists.").arg(why));
     }
-    m_pingTimer.stop();
     m_reopenTimer.stop(); // the reconnect reopens the document
     const bool wasOpened = m_opened;
     m_opened = false;
-    m_connectionId.clear();
     if (m_client)
         m_client->disconnected();
     if (wasOpened || !m_participants.isEmpty()) {
@@ -346,30 +254,16 @@ void SyncConnection::onDisconnected()
     }
     if (m_closing)
         return;
-    scheduleReconnect();
+    setStatus(Status::Offline);
+    Q_EMIT linkDropped(why);
 }
 
-void SyncConnection::onPingTimer()
+void DocumentSession::onReceived(const collab::Message::Server &message)
 {
-    if (m_sincePong.isValid() && m_sincePong.elapsed() > PongTimeoutMs) {
-        // The link is silently dead (no pong for three intervals): drop it and reconnect.
-        m_socket.abort();
-        return;
-    }
-    m_socket.ping();
+    std::visit([this](const auto &m) { handle(m); }, message);
 }
 
-void SyncConnection::onTextMessage(const QString &message)
-{
-    collab::ProtocolResult<collab::Message::Server> decoded = collab::Message::decodeServer(message.toUtf8());
-    if (!decoded) {
-        qWarning("SyncConnection: undecodable message from the relay: %s", qPrintable(decoded.error().message));
-        return;
-    }
-    std::visit([this](const auto &m) { handle(m); }, decoded.value());
-}
-
-void SyncConnection::sendOpen()
+void DocumentSession::sendOpen()
 {
     collab::Message::Open open;
     open.id = QStringLiteral("open");
@@ -381,13 +275,12 @@ void SyncConnection::sendOpen()
         // recognised as our own (Client::applyServer) instead of being rebased onto a snapshot twice.
         open.pending = m_client->outstanding().has_value() || m_client->buffer().has_value();
     }
-    open.create = true;
+    open.create = m_createIfMissing;
     send(collab::Message::encode(open));
 }
 
-void SyncConnection::handle(const collab::Message::Welcome &m)
+void DocumentSession::onWelcomed(const collab::Message::Welcome &m)
 {
-    m_connectionId = m.connectionId;
     // Every operation must fit the relay's message limit with its envelope (doc, numbers, a selection).
     if (m.maxMessageBytes > 0)
         m_maxOperationBytes = std::max<qint64>(256, m.maxMessageBytes - MessageEnvelopeBytes);
@@ -396,13 +289,13 @@ void SyncConnection::handle(const collab::Message::Welcome &m)
     sendOpen();
 }
 
-void SyncConnection::handle(const collab::Message::Opened &m)
+void DocumentSession::handle(const collab::Message::Opened &m)
 {
     if (m.doc != m_document || !m_client)
         return;
     m_documentName = m.name;
     m_readOnly = m.role == collab::Role::Read;
-    m_binding->editor()->setReadOnly(m_readOnly);
+    m_surface->setReadOnly(m_readOnly);
 
     if (m.snapshot) {
         applySnapshot(m.revision, *m.snapshot);
@@ -434,7 +327,7 @@ void SyncConnection::handle(const collab::Message::Opened &m)
     // otherwise at the first acknowledgement. A relay that opens the document and then refuses or drops
     // what we resend is retried ever more slowly, not twice a second.
     if (!effects.send || m_readOnly)
-        m_attempt = 0;
+        m_link.resetBackoff();
     // A catch-up was logged operation by operation (afterServerOperations); a snapshot replaces the base.
     if (m.snapshot)
         persistSnapshot();
@@ -446,7 +339,7 @@ void SyncConnection::handle(const collab::Message::Opened &m)
     noteActivity();
 }
 
-void SyncConnection::applySnapshot(int revision, const QString &text)
+void DocumentSession::applySnapshot(int revision, const QString &text)
 {
     const bool pending = m_client->outstanding() || m_client->buffer();
     if (!pending) {
@@ -455,8 +348,9 @@ void SyncConnection::applySnapshot(int revision, const QString &text)
         m_replica.synced = true;
         m_base = collab::Rope(text);
         m_history.clear();
-        if (m_binding->text() != text) {
-            m_binding->resetText(text);
+        if (m_surface->rope().toString() != text) {
+            m_undo.clear();
+            m_surface->resetText(text);
             Q_EMIT textReset();
         }
         return;
@@ -477,7 +371,7 @@ void SyncConnection::applySnapshot(int revision, const QString &text)
         if (composed)
             pendingOp = composed.value();
     }
-    const collab::TextOperation d = diff(m_base.toString(), text);
+    const collab::TextOperation d = TextBuffer::diff(m_base.toString(), text);
     auto pair = collab::TextOperation::transform(pendingOp, d);
     if (!pair) {
         resync(tr("The pending edits do not fit the server's text"));
@@ -496,15 +390,14 @@ void SyncConnection::applySnapshot(int revision, const QString &text)
     m_replica.synced = true;
     m_base = collab::Rope(text);
     m_history.clear();
-    if (!m_binding->applyRemote(pair->second)) {
-        m_binding->resetText(pair->first.apply(text).value());
+    if (!applyToSurface(pair->second, QString())) {
+        m_undo.clear();
+        m_surface->resetText(pair->first.apply(text).value());
         Q_EMIT textReset();
-    } else {
-        Q_EMIT remoteApplied(pair->second, QString());
     }
 }
 
-bool SyncConnection::applyServerOperation(int revision, const collab::TextOperation &op, const QString &author,
+bool DocumentSession::applyServerOperation(int revision, const collab::TextOperation &op, const QString &author,
                                           qint64 sequence, const QString &connectionId)
 {
     if (revision <= m_client->revision())
@@ -527,7 +420,7 @@ bool SyncConnection::applyServerOperation(int revision, const collab::TextOperat
 // The operations missed while offline go through the client as one batch (Client::applyServerBatch: same
 // result as one applyServer() each, without transforming the whole pending buffer K times), and reach the
 // editor, the undo stack and the remote cursors as one operation, and the local store as one transaction.
-bool SyncConnection::applyCatchUp(const QList<collab::CommittedOperation> &ops)
+bool DocumentSession::applyCatchUp(const QList<collab::CommittedOperation> &ops)
 {
     std::vector<collab::Client::ServerEntry> entries;
     entries.reserve(size_t(ops.size()));
@@ -565,7 +458,7 @@ bool SyncConnection::applyCatchUp(const QList<collab::CommittedOperation> &ops)
     return afterServerOperations(*effects, ours, QString(), logged);
 }
 
-void SyncConnection::remember(int revision, const collab::TextOperation &op)
+void DocumentSession::remember(int revision, const collab::TextOperation &op)
 {
     m_history.emplace_back(revision, op);
     if (m_history.size() > HistoryLength)
@@ -574,7 +467,7 @@ void SyncConnection::remember(int revision, const collab::TextOperation &op)
 
 // The client has taken server operations (`ours`: among them our outstanding one, so the buffer's edits are
 // now the ones in flight): the editor gets what to apply, the state is saved, the promoted buffer goes out.
-bool SyncConnection::afterServerOperations(const collab::Client::Effects &effects, bool ours,
+bool DocumentSession::afterServerOperations(const collab::Client::Effects &effects, bool ours,
                                            const QString &connectionId,
                                            const std::vector<LocalStore::LoggedOperation> &operations)
 {
@@ -583,26 +476,27 @@ bool SyncConnection::afterServerOperations(const collab::Client::Effects &effect
         m_bufferEdits = 0;
     }
     if (effects.apply) {
-        if (!m_binding->applyRemote(*effects.apply)) {
+        if (!applyToSurface(*effects.apply, connectionId)) {
             resync(tr("A remote edit does not fit the local text"));
             return false;
         }
-        Q_EMIT remoteApplied(*effects.apply, connectionId);
     }
     persistOperations(operations);
     if (effects.send && m_opened && !m_readOnly)
         sendOutgoing(*effects.send);
     Q_EMIT statusChanged();
+    if (ours)
+        notifyIfAllAcknowledged();
     return true;
 }
 
-void SyncConnection::handle(const collab::Message::RemoteOp &m)
+void DocumentSession::handle(const collab::Message::RemoteOp &m)
 {
     if (m.doc != m_document || !m_client || !m_opened)
         return;
     if (!applyServerOperation(m.revision, m.operation, m.author, m.sequence, m.connectionId))
         return;
-    if (m.selection && m.connectionId != m_connectionId) {
+    if (m.selection && m.connectionId != m_link.connectionId()) {
         const collab::Selection local = m_client->transformSelection(*m.selection);
         auto it = m_participants.find(m.connectionId);
         if (it != m_participants.end())
@@ -611,7 +505,7 @@ void SyncConnection::handle(const collab::Message::RemoteOp &m)
     }
 }
 
-void SyncConnection::handle(const collab::Message::Ack &m)
+void DocumentSession::handle(const collab::Message::Ack &m)
 {
     if (m.doc != m_document || !m_client || !m_client->outstanding())
         return;
@@ -625,14 +519,14 @@ void SyncConnection::handle(const collab::Message::Ack &m)
     }
     if (!afterAcknowledged(committed, m.revision))
         return;
-    m_attempt = 0;
+    m_link.resetBackoff();
     if (effects->send && !m_readOnly)
         sendOutgoing(*effects->send);
     if (m_client->state() == collab::Client::State::Synchronized)
         sendSelectionIfSynchronized();
 }
 
-bool SyncConnection::afterAcknowledged(const collab::TextOperation &committed, int revision)
+bool DocumentSession::afterAcknowledged(const collab::TextOperation &committed, int revision)
 {
     if (m_base.apply(committed)) {
         resync(tr("An acknowledged edit does not fit the cached text"));
@@ -643,12 +537,13 @@ bool SyncConnection::afterAcknowledged(const collab::TextOperation &committed, i
     m_bufferEdits = 0;
     persistOperations({{revision, committed}});
     Q_EMIT statusChanged();
+    notifyIfAllAcknowledged();
     return true;
 }
 
-void SyncConnection::handle(const collab::Message::Join &m)
+void DocumentSession::handle(const collab::Message::Join &m)
 {
-    if (m.doc != m_document || m.participant.connectionId == m_connectionId)
+    if (m.doc != m_document || m.participant.connectionId == m_link.connectionId())
         return;
     collab::Participant p = m.participant;
     p.selection = m_client ? m_client->transformSelection(p.selection) : collab::Selection();
@@ -656,7 +551,7 @@ void SyncConnection::handle(const collab::Message::Join &m)
     Q_EMIT participantJoined(p);
 }
 
-void SyncConnection::handle(const collab::Message::Leave &m)
+void DocumentSession::handle(const collab::Message::Leave &m)
 {
     if (m.doc != m_document)
         return;
@@ -664,7 +559,7 @@ void SyncConnection::handle(const collab::Message::Leave &m)
     Q_EMIT participantLeft(m.connectionId);
 }
 
-collab::Selection SyncConnection::toLocal(int revision, const collab::Selection &selection) const
+collab::Selection DocumentSession::toLocal(int revision, const collab::Selection &selection) const
 {
     // A selection at an older revision first catches up through the committed operations since then.
     collab::Selection s = selection;
@@ -677,9 +572,9 @@ collab::Selection SyncConnection::toLocal(int revision, const collab::Selection 
     return m_client->transformSelection(s);
 }
 
-void SyncConnection::handle(const collab::Message::SelectionChanged &m)
+void DocumentSession::handle(const collab::Message::SelectionChanged &m)
 {
-    if (m.doc != m_document || !m_client || m.connectionId == m_connectionId)
+    if (m.doc != m_document || !m_client || m.connectionId == m_link.connectionId())
         return;
     const collab::Selection local = toLocal(m.revision, m.selection);
     auto it = m_participants.find(m.connectionId);
@@ -688,7 +583,7 @@ void SyncConnection::handle(const collab::Message::SelectionChanged &m)
     Q_EMIT participantSelectionChanged(m.connectionId, local);
 }
 
-void SyncConnection::handle(const collab::Message::IdleChanged &m)
+void DocumentSession::handle(const collab::Message::IdleChanged &m)
 {
     if (m.doc != m_document)
         return;
@@ -699,10 +594,11 @@ void SyncConnection::handle(const collab::Message::IdleChanged &m)
     Q_EMIT participantUpdated(*it);
 }
 
-void SyncConnection::handle(const collab::Message::Error &m)
+void DocumentSession::handle(const collab::Message::Error &m)
 {
     if (!m.doc.isEmpty() && m.doc != m_document)
         return;
+    Q_EMIT relayError(m.code, m.message);
     if ((m.code == QLatin1String("rate-limited") || m.code == QLatin1String("conflict-retry")) && m_client
         && m_client->outstanding()) {
         const int delay = m.retryAfterMs.value_or(500);
@@ -719,11 +615,11 @@ void SyncConnection::handle(const collab::Message::Error &m)
     }
     if (m.code == QLatin1String("read-only")) {
         m_readOnly = true;
-        m_binding->editor()->setReadOnly(true);
+        m_surface->setReadOnly(true);
         setStatus(m_status);
     }
     Q_EMIT errorOccurred(tr("The server reported %1: %2").arg(m.code, m.message));
-    if (const QString advice = adviceForError(m.code, m.message); !advice.isEmpty())
+    if (const QString advice = RelayLink::adviceForError(m.code, m.message); !advice.isEmpty())
         setProblem(advice);
     // Storage trouble on the relay: our operation was not applied, or the document was dropped (or could not
     // be opened). Nothing is lost: reopen it, with backoff, until the relay can serve it again.
@@ -737,27 +633,30 @@ void SyncConnection::handle(const collab::Message::Error &m)
         resync(m.message);
 }
 
-void SyncConnection::handle(const collab::Message::Deleted &m)
+void DocumentSession::handle(const collab::Message::Deleted &m)
 {
     if (m.doc != m_document)
         return;
     Q_EMIT errorOccurred(tr("The document %1 was deleted on the server").arg(m_document));
     m_closing = true;
-    m_socket.close();
+    m_opened = false;
+    m_link.close();
+    setStatus(Status::Offline);
+    Q_EMIT documentDeleted();
 }
 
 // The local state no longer fits the server's: start over from the server's text. Pending edits that cannot
 // be rebased are lost, so this is the last resort and is reported.
-void SyncConnection::resync(const QString &why)
+void DocumentSession::resync(const QString &why)
 {
-    qWarning("SyncConnection: resynchronising %s: %s", qPrintable(m_document), qPrintable(why));
+    qWarning("DocumentSession: resynchronising %s: %s", qPrintable(m_document), qPrintable(why));
     Q_EMIT errorOccurred(tr("Resynchronising with the server: %1").arg(why));
     resetClient(0, m_client ? m_client->lastSequence() : 0);
     m_client->disconnected();
     // Edits made from now until the server's text arrives are based on the text as it is now; the snapshot
     // is then rebased against them (applySnapshot), so only what was unacknowledged so far is given up.
     m_replica.synced = false;
-    m_base = m_binding->rope();
+    m_base = m_surface->rope();
     m_outstandingEdits = m_bufferEdits = 0;
     persistSnapshot();
     // The relay sends an open document's text only once: close it, then open it afresh.
@@ -767,11 +666,11 @@ void SyncConnection::resync(const QString &why)
     collab::Message::Open open;
     open.id = QStringLiteral("open");
     open.doc = m_document;
-    open.create = true;
+    open.create = m_createIfMissing;
     send(collab::Message::encode(open));
 }
 
-void SyncConnection::sendOutgoing(const collab::Client::Outgoing &outgoing)
+void DocumentSession::sendOutgoing(const collab::Client::Outgoing &outgoing)
 {
     collab::Message::Op op;
     op.doc = m_document;
@@ -780,22 +679,25 @@ void SyncConnection::sendOutgoing(const collab::Client::Outgoing &outgoing)
     op.operation = outgoing.operation;
     // The selection goes along when this operation brings the relay to the text the user sees.
     if (!m_client->buffer()) {
-        op.selection = m_binding->selection();
+        op.selection = m_surface->selection();
         m_selectionDirty = false;
     }
     send(collab::Message::encode(op));
 }
 
-void SyncConnection::onLocalEdited(const collab::TextOperation &op)
+bool DocumentSession::localEdited(const collab::TextOperation &op, const collab::TextOperation &inverse,
+                                  bool undoable)
 {
     if (!m_client)
-        return;
+        return false;
     const bool hadOutstanding = m_client->outstanding().has_value();
     collab::Expected<collab::Client::Effects> effects = m_client->applyClient(op);
     if (!effects) {
         resync(effects.error().message);
-        return;
+        return false;
     }
+    if (undoable)
+        m_undo.addLocal(op, inverse, m_clock.elapsed());
     if (hadOutstanding || m_client->buffer())
         ++m_bufferEdits;
     else
@@ -806,9 +708,35 @@ void SyncConnection::onLocalEdited(const collab::TextOperation &op)
         sendOutgoing(*effects->send);
     noteActivity();
     Q_EMIT statusChanged();
+    return true;
 }
 
-void SyncConnection::onLocalSelectionChanged()
+std::optional<collab::TextOperation> DocumentSession::undoOperation()
+{
+    return m_undo.undo(m_surface->rope());
+}
+
+std::optional<collab::TextOperation> DocumentSession::redoOperation()
+{
+    return m_undo.redo(m_surface->rope());
+}
+
+bool DocumentSession::applyToSurface(const collab::TextOperation &op, const QString &connectionId)
+{
+    if (!m_surface->applyRemote(op))
+        return false;
+    m_undo.transformRemote(op);
+    Q_EMIT remoteApplied(op, connectionId);
+    return true;
+}
+
+void DocumentSession::notifyIfAllAcknowledged()
+{
+    if (m_client && !m_client->outstanding() && !m_client->buffer())
+        Q_EMIT allAcknowledged();
+}
+
+void DocumentSession::localSelectionChanged()
 {
     m_selectionDirty = true;
     if (m_opened && !m_selectionTimer.isActive())
@@ -816,17 +744,17 @@ void SyncConnection::onLocalSelectionChanged()
     noteActivity();
 }
 
-void SyncConnection::sendSelectionIfSynchronized()
+void DocumentSession::sendSelectionIfSynchronized()
 {
     if (!m_opened || !m_client || !m_selectionDirty
         || m_client->state() != collab::Client::State::Synchronized)
         return;
     m_selectionDirty = false;
     send(collab::Message::encode(
-        collab::Message::SetSelection{m_document, m_client->revision(), m_binding->selection()}));
+        collab::Message::SetSelection{m_document, m_client->revision(), m_surface->selection()}));
 }
 
-void SyncConnection::noteActivity()
+void DocumentSession::noteActivity()
 {
     if (m_idle && m_opened) {
         m_idle = false;
@@ -835,7 +763,7 @@ void SyncConnection::noteActivity()
     m_idleTimer.start();
 }
 
-void SyncConnection::onIdleTimeout()
+void DocumentSession::onIdleTimeout()
 {
     if (!m_opened || m_idle)
         return;
@@ -844,13 +772,13 @@ void SyncConnection::onIdleTimeout()
 }
 
 // The engine's client, afresh, with the relay's limits (every place that starts over goes through here).
-void SyncConnection::resetClient(int revision, qint64 lastSequence)
+void DocumentSession::resetClient(int revision, qint64 lastSequence)
 {
     m_client.emplace(m_replica.clientId, revision, lastSequence);
     applyLimits();
 }
 
-void SyncConnection::applyLimits()
+void DocumentSession::applyLimits()
 {
     if (!m_client)
         return;
@@ -858,7 +786,7 @@ void SyncConnection::applyLimits()
     m_client->setMaxOperationComponents(m_maxOperationComponents);
 }
 
-void SyncConnection::setProblem(const QString &text)
+void DocumentSession::setProblem(const QString &text)
 {
     if (m_problem == text)
         return;
@@ -866,7 +794,7 @@ void SyncConnection::setProblem(const QString &text)
     Q_EMIT statusChanged();
 }
 
-void SyncConnection::clearProblem()
+void DocumentSession::clearProblem()
 {
     if (m_problem.isEmpty())
         return;
@@ -874,60 +802,4 @@ void SyncConnection::clearProblem()
     Q_EMIT statusChanged();
 }
 
-// What the user can do about an error the relay sent; empty for errors recovered from without the user
-// (rate limits, lost commit races, storage trouble: retried; broken local state: resynchronised).
-QString SyncConnection::adviceForError(const QString &code, const QString &message)
-{
-    if (code == u"forbidden")
-        return tr("The relay refused access (%1). Check the token in File › Connect…").arg(message);
-    if (code == u"client-id-taken")
-        return tr("The relay says this editor's identity for the document belongs to another client. Close the"
-                  " document and open it again in a fresh profile, and report this to the relay's admin.");
-    if (code == u"message-too-large")
-        return tr("An edit was larger than the relay accepts in one message (%1). It is kept here; the relay's"
-                  " admin can raise --max-message-bytes.").arg(message);
-    if (code == u"document-too-large")
-        return tr("The document would exceed the relay's size limit (%1): your last edit is kept here but not"
-                  " sent. Undo it, or remove text, to go on sharing.").arg(message);
-    if (code == u"quota-exceeded")
-        return tr("%1. Ask the relay's admin to raise the limit, or delete documents you no longer need.").arg(message);
-    if (code == u"protocol-version")
-        return tr("This editor and the relay speak different protocol versions (%1): update the editor.").arg(message);
-    if (code == u"too-many-connections")
-        return tr("The relay has no room for another connection (%1); retrying.").arg(message);
-    if (code == u"read-only")
-        return tr("You have read-only access to this document: your edits stay here and are not shared.");
-    if (code == u"no-such-document" || code == u"invalid-document-id")
-        return tr("The relay cannot open this document: %1").arg(message);
-    return {};
-}
-
-QString SyncConnection::adviceForClose(int code, const QString &reason)
-{
-    switch (code) {
-    case 1000:
-    case 1001: // the relay is restarting: reconnect quietly
-    case 1006: // no close frame (network): the connection error says more
-        return {};
-    case 1008:
-        return tr("The relay closed the connection: %1. Check the token and address in File › Connect…").arg(reason);
-    case 1009:
-        return tr("The relay closed the connection because a message was too large (%1).").arg(reason);
-    case 1011:
-        return tr("The relay has trouble with its storage (%1); retrying, your edits are kept.").arg(reason);
-    case 4002:
-        return tr("The relay does not speak this editor's protocol version: update the editor.");
-    case 4008:
-        return tr("The relay timed out waiting for this editor to introduce itself; retrying.");
-    case 4010:
-        return tr("The relay stopped hearing from this editor (heartbeat); retrying.");
-    case 4013:
-        return tr("The relay dropped the connection because this editor did not read fast enough; retrying.");
-    case 4029:
-        return tr("The relay dropped the connection for sending too fast; retrying more slowly.");
-    default:
-        return tr("The relay closed the connection (code %1: %2); retrying.").arg(code).arg(reason);
-    }
-}
-
-} // namespace ui
+} // namespace syncing

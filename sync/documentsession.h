@@ -2,33 +2,33 @@
 #pragma once
 
 #include "localstore.h"
+#include "relaylink.h"
+#include "textsurface.h"
 
 #include <client.h>
 #include <message.h>
 #include <rope.h>
 #include <selection.h>
 #include <textoperation.h>
+#include <undomanager.h>
 
-#include <QColor>
 #include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
 #include <QTimer>
 #include <QUrl>
-#include <QWebSocket>
 
 #include <deque>
 #include <optional>
 
-namespace ui {
+namespace syncing {
 
-class DocumentBinding;
-
-// SyncConnection: one open document's link to coscribe-relay (docs/PROTOCOL.md, codec collab/message.h):
-// a QWebSocket carrying the collab::Client's effects, with the LocalStore keeping what is not acknowledged.
+// DocumentSession: one open document shared through coscribe-relay (docs/PROTOCOL.md), in the shape of
+// ot.js's EditorClient(serverAdapter, editorAdapter): a RelayLink carries the collab::Client's effects, a
+// TextSurface shows the text, and the LocalStore keeps what is not acknowledged.
 //
-//   binding --localEdited--> Client::applyClient --send--> socket           (op {doc, rev, seq, op})
-//   socket --op/ack--> Client::applyServer/serverAck --apply--> binding      (remote text, without echo)
+//   surface --localEdited--> Client::applyClient --send--> link              (op {doc, rev, seq, op})
+//   link --op/ack--> Client::applyServer/serverAck --apply--> surface         (remote text, without echo)
 //   every change of revision or pending edits --> LocalStore                 (before anything is sent)
 //
 // The relay's text at the client's revision (the base the pending edits apply to) is kept as a rope, and
@@ -37,14 +37,18 @@ class DocumentBinding;
 // text is written only as a snapshot: when the relay sends one, on a resync, on close (if operations were
 // logged since), and when the log has grown about as large as the text, so its cost per edit stays flat.
 //
-// Reconnect: when the link drops the client goes offline (edits keep composing into the buffer); the
-// connection retries with exponential backoff and jitter, sends hello with the same client id and open with
-// the last revision it saw, feeds the missed operations through the client as one batch
+// Reconnect: when the link drops the client goes offline (edits keep composing into the buffer); the link
+// retries with backoff, sends hello with the same client id, and the session opens the document with the
+// last revision it saw, feeds the missed operations through the client as one batch
 // (Client::applyServerBatch; its own in-flight operation, if it landed, counts as the acknowledgement),
-// applies the result to the editor as one operation and resends what is pending.
+// applies the result to the surface as one operation and resends what is pending.
+//
+// Undo: the session keeps a collab::UndoManager of the user's own edits (localEdited with undoable = true);
+// remote operations transform it and a snapshot clears it. undoOperation()/redoOperation() say what to
+// apply; the surface applies it and reports it back as a local edit that is not undoable itself.
 //
 // Positions in participant signals are local document positions (moved through the pending edits).
-class SyncConnection : public QObject
+class DocumentSession : public QObject
 {
     Q_OBJECT
 public:
@@ -53,7 +57,7 @@ public:
     struct Profile
     {
         QString name;
-        QColor color;
+        QString color; // #rrggbb
         QString token;
         // Other relays of the same deployment (ws[s]://host:port, sharing one database): when the link to the
         // current relay fails or drops, the next reconnect tries the next address, round robin. Pending edits
@@ -61,8 +65,10 @@ public:
         QList<QUrl> failoverServers;
     };
 
-    SyncConnection(DocumentBinding *binding, LocalStore *store, QObject *parent = nullptr);
-    ~SyncConnection() override;
+    // `store` may be null: nothing is kept beyond the session (a one-shot command, a load generator), and
+    // each open() is a new client to the relay.
+    DocumentSession(TextSurface *surface, LocalStore *store, QObject *parent = nullptr);
+    ~DocumentSession() override;
 
     // Split ws://host:port/document into the server part and the document id.
     static bool splitUrl(const QUrl &url, QString *server, QString *document);
@@ -72,26 +78,44 @@ public:
     // Close the document and the link; the replica (with any pending edits) stays in the store.
     void close();
 
+    // What the surface reports: an edit the user (or program) made, with its inverse; undoable unless it is
+    // an undo or redo itself. False if the edit could not be taken (the session then resynchronises).
+    bool localEdited(const collab::TextOperation &op, const collab::TextOperation &inverse, bool undoable = true);
+    void localSelectionChanged();
+
+    // The operation that undoes (redoes) the user's last own edit on the surface's text, if any.
+    std::optional<collab::TextOperation> undoOperation();
+    std::optional<collab::TextOperation> redoOperation();
+    const collab::UndoManager &undoManager() const { return m_undo; }
+
     // Reconnect delays: the first retry waits about `initialMs`, doubling up to `maxMs` (with jitter).
-    void setReconnectDelays(int initialMs, int maxMs);
+    void setReconnectDelays(int initialMs, int maxMs) { m_link.setReconnectDelays(initialMs, maxMs); }
+    // Reconnect after a drop (the default), or report it and stay offline (a one-shot command).
+    void setAutoReconnect(bool on) { m_link.setAutoReconnect(on); }
+    // Ask the relay to create the document when it does not exist (the default), or to refuse (reading).
+    void setCreateIfMissing(bool on) { m_createIfMissing = on; }
     // Retry now instead of waiting for the backoff timer.
     void reconnectNow();
 
     Status status() const { return m_status; }
     bool isOpen() const { return m_client.has_value(); }
+    // The document is open on the relay's side too (its text or catch-up has arrived).
+    bool isOpenOnRelay() const { return m_opened; }
     bool isReadOnly() const { return m_readOnly; }
     int pendingEdits() const { return m_outstandingEdits + m_bufferEdits; }
+    bool hasPendingEdits() const { return m_client && (m_client->outstanding() || m_client->buffer()); }
     int revision() const { return m_client ? m_client->revision() : 0; }
-    qint64 roundTripMs() const { return m_rttMs; }
+    qint64 roundTripMs() const { return m_link.roundTripMs(); }
     QString server() const { return m_server; }
     QString documentId() const { return m_document; }
     QString documentName() const { return m_documentName.isEmpty() ? m_document : m_documentName; }
     QUrl documentUrl() const { return m_url; }
     // The address of the relay used for the current (or next) connection attempt.
-    QUrl currentUrl() const;
+    QUrl currentUrl() const { return m_link.currentAddress(); }
     QString clientId() const { return m_replica.clientId; }
-    QString connectionId() const { return m_connectionId; }
+    QString connectionId() const { return m_link.connectionId(); }
     const std::optional<collab::Client> &client() const { return m_client; }
+    const RelayLink &link() const { return m_link; }
     QList<collab::Participant> participants() const { return m_participants.values(); }
     // What keeps this document from being shared right now and what the user can do about it; empty when
     // nothing does. Shown in the window until it is resolved (statusChanged says when it changes).
@@ -102,29 +126,33 @@ public:
 
 Q_SIGNALS:
     void statusChanged();
-    // A remote operation was applied to the binding (op in local coordinates).
+    // A remote operation was applied to the surface (op in local coordinates).
     void remoteApplied(const collab::TextOperation &op, const QString &connectionId);
     // The whole text was replaced (a snapshot).
     void textReset();
+    // Every edit made here so far has been acknowledged by the relay (nothing pending).
+    void allAcknowledged();
     void participantJoined(const collab::Participant &participant);
     void participantLeft(const QString &connectionId);
     void participantUpdated(const collab::Participant &participant);
     void participantSelectionChanged(const QString &connectionId, const collab::Selection &selection);
     void participantsCleared();
     void errorOccurred(const QString &message);
+    // The relay sent an error (`code` as on the wire, docs/PROTOCOL.md); errorOccurred follows unless it is
+    // one the session recovers from by itself.
+    void relayError(const QString &code, const QString &message);
+    // The relay deleted the document; the session has closed its link.
+    void documentDeleted();
+    // The link dropped (`why`: what the user can act on, if anything).
+    void linkDropped(const QString &why);
 
 private:
-    void connectToServer();
-    // The next delay of the shared reconnect/reopen backoff (counts an attempt; it starts over once the link
-    // has proved healthy: opened with nothing to resend, or an acknowledgement).
-    int nextBackoffMs();
-    void scheduleReconnect();
     // The relay dropped the document or refused an operation without applying it (storage trouble) while the
     // link stays up: reopen the document on it after a backoff; the relay sends what was missed and
     // resumed() resends what was not acknowledged.
     void scheduleReopen();
     void setStatus(Status status);
-    void send(const QByteArray &frame);
+    void send(const QByteArray &frame) { m_link.send(frame); }
     void sendOpen();
     void sendOutgoing(const collab::Client::Outgoing &outgoing);
     void sendSelectionIfSynchronized();
@@ -140,19 +168,14 @@ private:
     void applyLimits();
     void setProblem(const QString &text);
     void clearProblem();
-    static QString adviceForError(const QString &code, const QString &message);
-    static QString adviceForClose(int code, const QString &reason);
+    void notifyIfAllAcknowledged();
 
-    void onConnected();
-    void onDisconnected();
-    void onTextMessage(const QString &message);
-    void onLocalEdited(const collab::TextOperation &op);
-    void onLocalSelectionChanged();
-    void onPingTimer();
+    void onWelcomed(const collab::Message::Welcome &m);
+    void onReceived(const collab::Message::Server &message);
+    void onDropped(const QString &why, bool reached);
     void onIdleTimeout();
     void noteActivity();
 
-    void handle(const collab::Message::Welcome &m);
     void handle(const collab::Message::Opened &m);
     void handle(const collab::Message::RemoteOp &m);
     void handle(const collab::Message::Ack &m);
@@ -172,19 +195,19 @@ private:
                                const std::vector<LocalStore::LoggedOperation> &operations);
     void remember(int revision, const collab::TextOperation &op);
     void applySnapshot(int revision, const QString &text);
+    // Apply a remote operation (local coordinates) to the surface and the undo stack.
+    bool applyToSurface(const collab::TextOperation &op, const QString &connectionId);
     bool afterAcknowledged(const collab::TextOperation &committed, int revision);
     collab::Selection toLocal(int revision, const collab::Selection &selection) const;
 
-    DocumentBinding *m_binding;
+    TextSurface *m_surface;
     LocalStore *m_store;
-    QWebSocket m_socket;
+    RelayLink m_link;
     Profile m_profile;
     QUrl m_url;
-    int m_urlIndex = 0;             // 0: m_url; i > 0: m_profile.failoverServers[i - 1]
     QString m_server;
     QString m_document;
     QString m_documentName;
-    QString m_connectionId;
     // What the store holds of this replica; `snapshot` is only filled while it is being written.
     LocalStore::Replica m_replica;
     // The relay's text at m_client->revision() (before the first connection, or after a resync, the local
@@ -193,26 +216,21 @@ private:
     std::optional<collab::Client> m_client;
     std::deque<std::pair<int, collab::TextOperation>> m_history; // recent committed ops, for late selections
     QHash<QString, collab::Participant> m_participants;
+    collab::UndoManager m_undo;
+    QElapsedTimer m_clock;
 
     Status m_status = Status::Offline;
     bool m_opened = false;   // the document is open on the current link
     bool m_closing = false;
     bool m_readOnly = false;
+    bool m_createIfMissing = true;
     int m_outstandingEdits = 0;
     int m_bufferEdits = 0;
 
     QString m_problem;
     qint64 m_maxOperationBytes = 1024 * 1024 - MessageEnvelopeBytes; // the relay's default until welcome
     qsizetype m_maxOperationComponents = 20000;                       // likewise
-    QTimer m_reconnectTimer;
     QTimer m_reopenTimer;
-    int m_attempt = 0;
-    int m_initialDelayMs = 500;
-    int m_maxDelayMs = 30000;
-
-    QTimer m_pingTimer;
-    QElapsedTimer m_sincePong;
-    qint64 m_rttMs = -1;
 
     QTimer m_selectionTimer;
     bool m_selectionDirty = false;
@@ -220,4 +238,4 @@ private:
     bool m_idle = false;
 };
 
-} // namespace ui
+} // namespace syncing

@@ -14,7 +14,7 @@
 #include <QUuid>
 #include <QVariant>
 
-namespace ui {
+namespace syncing {
 
 namespace {
 
@@ -515,4 +515,4 @@ QList<LocalStore::CachedDocument> LocalStore::cachedDocuments() const
     return result;
 }
 
-} // namespace ui
+} // namespace syncing

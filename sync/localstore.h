@@ -16,7 +16,7 @@ QT_BEGIN_NAMESPACE
 class QLockFile;
 QT_END_NAMESPACE
 
-namespace ui {
+namespace syncing {
 
 // LocalStore: the editor's own SQLite database (QtSql), so that work survives a crash or a missing server.
 // It keeps one "replica" per document per editor session: the client id the relay knows it by, the last text
@@ -143,4 +143,4 @@ private:
     std::vector<std::pair<qint64, std::unique_ptr<QLockFile>>> m_locks;
 };
 
-} // namespace ui
+} // namespace syncing

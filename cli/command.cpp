@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: MIT
+#include "command.h"
+
+#include <QCoreApplication>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QStringDecoder>
+#include <QUuid>
+
+#include <cstdio>
+#include <unistd.h>
+
+namespace cli {
+
+namespace {
+
+void writeOut(const QByteArray &bytes)
+{
+    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout);
+    std::fflush(stdout);
+}
+
+// Errors the relay will not change its mind about within this run.
+bool isFinal(const QString &code)
+{
+    static const QStringList codes{
+        QStringLiteral("forbidden"),         QStringLiteral("no-such-document"),
+        QStringLiteral("invalid-document-id"), QStringLiteral("read-only"),
+        QStringLiteral("document-too-large"), QStringLiteral("message-too-large"),
+        QStringLiteral("quota-exceeded"),    QStringLiteral("protocol-version"),
+        QStringLiteral("client-id-taken"),   QStringLiteral("not-authenticated"),
+    };
+    return codes.contains(code);
+}
+
+std::optional<QString> decodeUtf8(const QByteArray &bytes)
+{
+    QStringDecoder decoder(QStringDecoder::Utf8);
+    QString text = decoder(bytes);
+    if (decoder.hasError())
+        return std::nullopt;
+    return text;
+}
+
+} // namespace
+
+Command::Command(Options options, QObject *parent) : QObject(parent), m_options(std::move(options))
+{
+    m_timeout.setSingleShot(true);
+    connect(&m_timeout, &QTimer::timeout, this, [this] {
+        finish(Unreachable, m_lastProblem.isEmpty()
+                                ? tr("No answer from %1 within %2 s").arg(m_options.url.toString()).arg(m_options.timeoutMs / 1000)
+                                : m_lastProblem);
+    });
+}
+
+Command::~Command() = default;
+
+void Command::start()
+{
+    m_timeout.start(m_options.timeoutMs);
+    if (m_options.kind == Kind::List)
+        startList();
+    else
+        startDocument();
+}
+
+void Command::startList()
+{
+    QUrl url = m_options.url;
+    url.setPath(QString());
+    m_link.setAutoReconnect(false);
+    m_link.setAddresses({url});
+    m_link.setIdentity({QStringLiteral("cli-") + QUuid::createUuid().toString(QUuid::WithoutBraces),
+                        collab::Message::Hello::newSecret(), m_options.profile.name, m_options.profile.color,
+                        m_options.profile.token});
+    connect(&m_link, &syncing::RelayLink::welcomed, this,
+            [this] { m_link.send(collab::Message::encode(collab::Message::List{QStringLiteral("ls")})); });
+    connect(&m_link, &syncing::RelayLink::dropped, this, [this](const QString &why) {
+        finish(Unreachable, why.isEmpty() ? tr("The relay closed the connection") : why);
+    });
+    connect(&m_link, &syncing::RelayLink::received, this, [this](const collab::Message::Server &message) {
+        if (const auto *documents = std::get_if<collab::Message::Documents>(&message)) {
+            QByteArray out;
+            for (const collab::DocumentInfo &d : documents->documents) {
+                out += d.id.toUtf8() + '\t' + QByteArray::number(d.revision) + '\t'
+                    + QByteArray::number(d.participants) + '\t'
+                    + (d.length >= 0 ? QByteArray::number(d.length) : QByteArray("-")) + '\t'
+                    + (d.name.isEmpty() ? d.id : d.name).toUtf8() + '\n';
+            }
+            writeOut(out);
+            finish(Ok);
+        } else if (const auto *error = std::get_if<collab::Message::Error>(&message)) {
+            const QString advice = syncing::RelayLink::adviceForError(error->code, error->message);
+            finish(Refused, tr("The relay refused: %1 (%2)").arg(advice.isEmpty() ? error->message : advice, error->code));
+        }
+    });
+    m_link.open();
+}
+
+void Command::startDocument()
+{
+    QByteArray input;
+    if (m_options.kind == Kind::Put) {
+        QFile file;
+        const bool opened = m_options.file == u"-" ? file.open(stdin, QIODevice::ReadOnly)
+                                                   : (file.setFileName(m_options.file), file.open(QIODevice::ReadOnly));
+        if (!opened)
+            return finish(LocalError, tr("Cannot read %1: %2").arg(m_options.file, file.errorString()));
+        input = file.readAll();
+        if (!decodeUtf8(input))
+            return finish(LocalError, tr("%1 is not UTF-8 text").arg(m_options.file));
+    }
+
+    m_session = std::make_unique<syncing::DocumentSession>(&m_buffer, nullptr);
+    m_session->setCreateIfMissing(m_options.kind != Kind::Get && m_options.kind != Kind::Watch);
+    // One-shot commands report a failed connection within their timeout; watch and type keep retrying.
+    m_session->setReconnectDelays(200, 5000);
+    connect(m_session.get(), &syncing::DocumentSession::statusChanged, this, [this] {
+        if (!m_online && m_session->status() == syncing::DocumentSession::Status::Online) {
+            m_online = true;
+            onOnline();
+        }
+        if (!m_session->problem().isEmpty())
+            m_lastProblem = m_session->problem();
+    });
+    connect(m_session.get(), &syncing::DocumentSession::linkDropped, this, [this](const QString &why) {
+        if (!why.isEmpty())
+            m_lastProblem = why;
+        if (m_online && m_options.kind == Kind::Watch)
+            std::fprintf(stderr, "coscribe-cli: %s\n", qPrintable(tr("Connection lost; reconnecting")));
+        m_online = false;
+    });
+    connect(m_session.get(), &syncing::DocumentSession::relayError, this, &Command::onRelayError);
+    connect(m_session.get(), &syncing::DocumentSession::remoteApplied, this, &Command::onRemoteApplied);
+    connect(m_session.get(), &syncing::DocumentSession::documentDeleted, this,
+            [this] { finish(m_options.kind == Kind::Watch ? Ok : Refused, tr("The document was deleted on the relay")); });
+    connect(m_session.get(), &syncing::DocumentSession::allAcknowledged, this, &Command::finishWhenAcknowledged);
+
+    QString error;
+    if (!m_session->open(m_options.url, m_options.profile, &error))
+        return finish(Usage, error);
+    if (m_options.kind == Kind::Put)
+        m_partialLine = input; // kept until the relay's text is here
+}
+
+void Command::onOnline()
+{
+    if (m_finished)
+        return;
+    const bool writes = m_options.kind == Kind::Put || m_options.kind == Kind::Type;
+    if (writes && m_session->isReadOnly())
+        return finish(Refused, tr("You have read-only access to %1").arg(m_options.url.toString()));
+    switch (m_options.kind) {
+    case Kind::List:
+        break;
+    case Kind::Get:
+        printText();
+        finish(Ok);
+        break;
+    case Kind::Watch:
+        m_timeout.stop();
+        if (!m_textPrinted) { // a reconnect does not print the text again
+            m_textPrinted = true;
+            printText();
+        }
+        if (m_options.count == 0)
+            finish(Ok);
+        break;
+    case Kind::Put: {
+        if (m_inputDone)
+            break; // a reconnect: the edit is pending already and will be acknowledged
+        m_inputDone = true;
+        const QString text = *decodeUtf8(m_partialLine);
+        m_partialLine.clear();
+        const QString current = m_buffer.text();
+        const collab::TextOperation op = m_options.append
+            ? collab::TextOperation::makeInsert(current.size(), current.size(), text)
+            : syncing::TextBuffer::diff(current, text);
+        if (!op.isNoop() && !edit(op))
+            return finish(LocalError, tr("The edit could not be made"));
+        finishWhenAcknowledged();
+        break;
+    }
+    case Kind::Type:
+        if (!m_stdinNotifier) {
+            m_timeout.stop();
+            m_stdinNotifier = std::make_unique<QSocketNotifier>(STDIN_FILENO, QSocketNotifier::Read);
+            connect(m_stdinNotifier.get(), &QSocketNotifier::activated, this, &Command::onStdinReadable);
+        }
+        break;
+    }
+}
+
+void Command::onStdinReadable()
+{
+    char chunk[65536];
+    const ssize_t n = ::read(STDIN_FILENO, chunk, sizeof chunk);
+    if (n > 0) {
+        m_partialLine.append(chunk, qsizetype(n));
+    } else if (n == 0 || errno != EINTR) {
+        // End of input: a last line without a newline is typed as it is.
+        m_stdinNotifier->setEnabled(false);
+        m_inputDone = true;
+    }
+    qsizetype end;
+    while ((end = m_partialLine.indexOf('\n')) >= 0 || (m_inputDone && !m_partialLine.isEmpty())) {
+        const qsizetype take = end >= 0 ? end + 1 : m_partialLine.size();
+        const std::optional<QString> line = decodeUtf8(m_partialLine.left(take));
+        m_partialLine.remove(0, take);
+        if (!line)
+            return finish(LocalError, tr("The input is not UTF-8 text"));
+        const qsizetype length = m_buffer.rope().length();
+        if (!edit(collab::TextOperation::makeInsert(length, length, *line)))
+            return finish(LocalError, tr("The edit could not be made"));
+    }
+    if (m_inputDone) {
+        m_timeout.start(m_options.timeoutMs);
+        finishWhenAcknowledged();
+    }
+}
+
+bool Command::edit(const collab::TextOperation &op)
+{
+    const collab::TextOperation inverse = m_buffer.rope().invert(op);
+    if (!m_buffer.apply(op))
+        return false;
+    return m_session->localEdited(op, inverse, false);
+}
+
+void Command::finishWhenAcknowledged()
+{
+    const bool writes = m_options.kind == Kind::Put || m_options.kind == Kind::Type;
+    if (writes && m_inputDone && m_online && !m_session->hasPendingEdits())
+        finish(Ok);
+}
+
+void Command::onRelayError(const QString &code, const QString &message)
+{
+    if (!isFinal(code))
+        return; // retried by the session (rate limits, lost races, storage trouble)
+    const QString advice = syncing::RelayLink::adviceForError(code, message);
+    finish(Refused, tr("The relay refused: %1 (%2)").arg(advice.isEmpty() ? message : advice, code));
+}
+
+void Command::onRemoteApplied(const collab::TextOperation &op, const QString &connectionId)
+{
+    // Changes caught up on after a reconnect count too; before the first text they are part of it.
+    if (m_options.kind != Kind::Watch || !m_textPrinted)
+        return;
+    ++m_changes;
+    if (m_options.fullText) {
+        printText();
+    } else {
+        QString author;
+        for (const collab::Participant &p : m_session->participants()) {
+            if (p.connectionId == connectionId)
+                author = p.name;
+        }
+        QJsonObject line{{QStringLiteral("revision"), m_session->revision()},
+                         {QStringLiteral("author"), author},
+                         {QStringLiteral("operation"), op.toJson()}};
+        writeOut(QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n');
+    }
+    if (m_options.count >= 0 && m_changes >= m_options.count)
+        finish(Ok);
+}
+
+void Command::printText()
+{
+    QByteArray out = m_buffer.text().toUtf8();
+    if (m_options.kind == Kind::Watch && m_options.fullText)
+        out += "\n\x1e\n"; // a record separator between versions
+    writeOut(out);
+}
+
+void Command::finish(int code, const QString &message)
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_timeout.stop();
+    if (!message.isEmpty())
+        std::fprintf(stderr, "coscribe-cli: %s\n", qPrintable(message));
+    if (m_session)
+        m_session->close();
+    m_link.close();
+    Q_EMIT finished(code);
+}
+
+} // namespace cli

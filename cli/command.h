@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <documentsession.h>
+#include <relaylink.h>
+#include <textbuffer.h>
+
+#include <QFile>
+#include <QObject>
+#include <QSocketNotifier>
+#include <QTimer>
+#include <QUrl>
+
+#include <memory>
+
+namespace cli {
+
+// Command: one run of coscribe-cli. It opens what the command needs on sync/ (a RelayLink for `ls`, a
+// DocumentSession over a TextBuffer for the others, without a local store: nothing outlives the run), does
+// the command and ends with an exit code (finished()).
+//
+//   ls URL           the relay's documents, one per line: id, revision, people, length, name (tab-separated)
+//   get URL/DOC      the text to stdout (the document must exist)
+//   put FILE URL/DOC replace the text with FILE's (- for stdin) as one edit, or append it (--append)
+//   watch URL/DOC    the text, then one JSON line per change as it arrives
+//   type URL/DOC     each line of stdin becomes an edit appended to the document
+//
+// A command that changes the text ends only once the relay has acknowledged every edit, so exit code 0 means
+// the text is stored on the relay. Errors go to stderr as one line saying what to do.
+class Command : public QObject
+{
+    Q_OBJECT
+public:
+    enum class Kind { List, Get, Put, Watch, Type };
+    enum ExitCode {
+        Ok = 0,
+        Usage = 1,       // bad arguments
+        Unreachable = 2, // no answer from the relay within the timeout
+        Refused = 3,     // the relay refused (access, no such document, read-only, limits)
+        LocalError = 4,  // the input file cannot be read, or is not UTF-8 text
+    };
+
+    struct Options
+    {
+        Kind kind = Kind::Get;
+        QUrl url;              // ws://host:port (ls) or ws://host:port/document
+        QString file;          // put: path, or "-" for stdin
+        bool append = false;   // put
+        bool fullText = false; // watch: print the whole text after every change instead of JSON lines
+        int count = -1;        // watch: stop after this many changes (-1: until interrupted)
+        int timeoutMs = 30000; // connecting, and waiting for acknowledgements
+        syncing::DocumentSession::Profile profile;
+    };
+
+    explicit Command(Options options, QObject *parent = nullptr);
+    ~Command() override;
+
+    void start();
+
+Q_SIGNALS:
+    void finished(int exitCode);
+
+private:
+    void startList();
+    void startDocument();
+    void onOnline();
+    void onRelayError(const QString &code, const QString &message);
+    void onRemoteApplied(const collab::TextOperation &op, const QString &connectionId);
+    void onStdinReadable();
+    // Apply a local edit to the buffer and hand it to the session.
+    bool edit(const collab::TextOperation &op);
+    void finishWhenAcknowledged();
+    void finish(int code, const QString &message = {});
+    void printText();
+
+    Options m_options;
+    syncing::RelayLink m_link;
+    syncing::TextBuffer m_buffer;
+    std::unique_ptr<syncing::DocumentSession> m_session;
+    QTimer m_timeout;
+    QString m_lastProblem;
+    bool m_online = false;
+    bool m_finished = false;
+    bool m_inputDone = false;
+    bool m_textPrinted = false;
+    int m_changes = 0;
+    QFile m_stdin;
+    std::unique_ptr<QSocketNotifier> m_stdinNotifier;
+    QByteArray m_partialLine;
+};
+
+} // namespace cli

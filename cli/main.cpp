@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+// coscribe-cli: the document session of sync/ from the command line (see cli/command.h).
+#include "command.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QTimer>
+
+#include <csignal>
+#include <cstdio>
+
+namespace {
+
+int usage(const QCommandLineParser &parser, const QString &message)
+{
+    std::fprintf(stderr, "coscribe-cli: %s\n\n%s", qPrintable(message), qPrintable(parser.helpText()));
+    return cli::Command::Usage;
+}
+
+QString fromEnvironment(const char *name, const QString &fallback = {})
+{
+    const QString value = qEnvironmentVariable(name);
+    return value.isEmpty() ? fallback : value;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("coscribe-cli"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(COSCRIBE_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Read and write Coscribe documents from scripts.\n\n"
+        "Commands:\n"
+        "  ls URL            list the relay's documents: id, revision, people, length, name (tab-separated)\n"
+        "  get URL/DOC       print the document's text\n"
+        "  put FILE URL/DOC  replace the text with FILE's (- for stdin) as one edit everyone sees\n"
+        "  watch URL/DOC     print the text, then one JSON line per change as it arrives\n"
+        "  type URL/DOC      make each line of stdin an edit appended to the document\n\n"
+        "URL is ws://host:port or wss://host:port. Exit codes: 0 done (edits acknowledged by the relay),\n"
+        "1 bad arguments, 2 relay unreachable or timed out, 3 refused by the relay, 4 input unreadable."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption tokenOption(QStringLiteral("token"),
+                                         QStringLiteral("Access token (default: $COSCRIBE_TOKEN)."),
+                                         QStringLiteral("token"));
+    const QCommandLineOption nameOption(QStringLiteral("name"),
+                                        QStringLiteral("Name shown to others (default: $COSCRIBE_NAME or coscribe-cli)."),
+                                        QStringLiteral("name"));
+    const QCommandLineOption colorOption(QStringLiteral("color"), QStringLiteral("Cursor colour, #rrggbb."),
+                                         QStringLiteral("color"), QStringLiteral("#607d8b"));
+    const QCommandLineOption timeoutOption(QStringLiteral("timeout"),
+                                           QStringLiteral("Seconds to wait for the relay (default 30)."),
+                                           QStringLiteral("seconds"), QStringLiteral("30"));
+    const QCommandLineOption appendOption(QStringLiteral("append"), QStringLiteral("put: append instead of replacing."));
+    const QCommandLineOption fullOption(QStringLiteral("full"),
+                                        QStringLiteral("watch: print the whole text after each change "
+                                                       "(versions separated by a line holding U+001E)."));
+    const QCommandLineOption countOption(QStringLiteral("count"),
+                                         QStringLiteral("watch: stop after N changes."), QStringLiteral("N"));
+    const QCommandLineOption failoverOption(QStringLiteral("failover"),
+                                            QStringLiteral("Another relay of the same deployment (repeatable)."),
+                                            QStringLiteral("url"));
+    parser.addOptions({tokenOption, nameOption, colorOption, timeoutOption, appendOption, fullOption, countOption,
+                       failoverOption});
+    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("ls, get, put, watch or type."));
+    parser.addPositionalArgument(QStringLiteral("arguments"), QStringLiteral("The command's arguments."),
+                                 QStringLiteral("[arguments...]"));
+    parser.process(app);
+
+    const QStringList args = parser.positionalArguments();
+    if (args.isEmpty())
+        return usage(parser, QStringLiteral("no command given"));
+    const QString name = args.first();
+    cli::Command::Options options;
+    const qsizetype expected = name == u"put" ? 3 : 2;
+    if (name == u"ls")
+        options.kind = cli::Command::Kind::List;
+    else if (name == u"get")
+        options.kind = cli::Command::Kind::Get;
+    else if (name == u"put")
+        options.kind = cli::Command::Kind::Put;
+    else if (name == u"watch")
+        options.kind = cli::Command::Kind::Watch;
+    else if (name == u"type")
+        options.kind = cli::Command::Kind::Type;
+    else
+        return usage(parser, QStringLiteral("unknown command \"%1\"").arg(name));
+    if (args.size() != expected)
+        return usage(parser, QStringLiteral("%1 takes %2 argument(s)").arg(name).arg(expected - 1));
+    if (options.kind == cli::Command::Kind::Put)
+        options.file = args.at(1);
+    options.url = QUrl(args.last());
+    if (!options.url.isValid() || (options.url.scheme() != u"ws" && options.url.scheme() != u"wss"))
+        return usage(parser, QStringLiteral("not a relay address: %1 (expected ws://host:port%2)")
+                                 .arg(args.last(), options.kind == cli::Command::Kind::List ? QString()
+                                                                                            : QStringLiteral("/document")));
+    if (options.kind != cli::Command::Kind::List) {
+        QString server;
+        QString document;
+        if (!syncing::DocumentSession::splitUrl(options.url, &server, &document))
+            return usage(parser, QStringLiteral("not a document address: %1 (expected ws://host:port/document)")
+                                     .arg(args.last()));
+    }
+    bool ok = false;
+    const int timeout = parser.value(timeoutOption).toInt(&ok);
+    if (!ok || timeout <= 0)
+        return usage(parser, QStringLiteral("--timeout takes a positive number of seconds"));
+    options.timeoutMs = timeout * 1000;
+    if (parser.isSet(countOption)) {
+        options.count = parser.value(countOption).toInt(&ok);
+        if (!ok || options.count < 0)
+            return usage(parser, QStringLiteral("--count takes a number"));
+    }
+    options.append = parser.isSet(appendOption);
+    options.fullText = parser.isSet(fullOption);
+    options.profile.name = parser.isSet(nameOption) ? parser.value(nameOption)
+                                                    : fromEnvironment("COSCRIBE_NAME", QStringLiteral("coscribe-cli"));
+    options.profile.token = parser.isSet(tokenOption) ? parser.value(tokenOption) : fromEnvironment("COSCRIBE_TOKEN");
+    options.profile.color = parser.value(colorOption);
+    for (const QString &failover : parser.values(failoverOption))
+        options.profile.failoverServers.append(QUrl(failover));
+
+    // Ctrl-C and SIGTERM end a watch or type cleanly (the session closes its document on the relay).
+    for (int signal : {SIGINT, SIGTERM})
+        std::signal(signal, [](int) { QMetaObject::invokeMethod(qApp, "quit", Qt::QueuedConnection); });
+
+    cli::Command command(options);
+    int exitCode = cli::Command::Ok;
+    QObject::connect(&command, &cli::Command::finished, &app, [&](int code) {
+        exitCode = code;
+        app.quit();
+    });
+    QTimer::singleShot(0, &command, &cli::Command::start);
+    app.exec();
+    return exitCode;
+}

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: MIT
+#include "relaylink.h"
+
+#include <QRandomGenerator>
+
+namespace syncing {
+
+namespace {
+constexpr int PingIntervalMs = 5000;
+constexpr int PongTimeoutMs = 3 * PingIntervalMs;
+} // namespace
+
+RelayLink::RelayLink(QObject *parent) : QObject(parent)
+{
+    // One frame per message (see RelayServer::onWebSocketConnection: Qt's 512 KiB frames can split a UTF-8
+    // character, which Qt's receiver rejects as invalid text).
+    m_socket.setOutgoingFrameSize(QWebSocket::maxOutgoingFrameSize());
+    connect(&m_socket, &QWebSocket::connected, this, &RelayLink::onConnected);
+    connect(&m_socket, &QWebSocket::disconnected, this, &RelayLink::onDisconnected);
+    connect(&m_socket, &QWebSocket::textMessageReceived, this, &RelayLink::onTextMessage);
+    connect(&m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
+            [this](QAbstractSocket::SocketError) {
+                // A refused or failed connection attempt never emits disconnected().
+                if (m_socket.state() == QAbstractSocket::UnconnectedState)
+                    onDisconnected();
+            });
+    connect(&m_socket, &QWebSocket::pong, this, [this](quint64 elapsed, const QByteArray &) {
+        m_rttMs = qint64(elapsed);
+        m_sincePong.restart();
+        Q_EMIT roundTripMeasured(m_rttMs);
+    });
+    m_reconnectTimer.setSingleShot(true);
+    connect(&m_reconnectTimer, &QTimer::timeout, this, &RelayLink::connectToServer);
+    m_pingTimer.setInterval(PingIntervalMs);
+    connect(&m_pingTimer, &QTimer::timeout, this, &RelayLink::onPingTimer);
+}
+
+RelayLink::~RelayLink()
+{
+    close();
+}
+
+void RelayLink::setAddresses(const QList<QUrl> &addresses)
+{
+    m_addresses = addresses;
+    m_index = 0;
+}
+
+void RelayLink::setReconnectDelays(int initialMs, int maxMs)
+{
+    m_initialDelayMs = std::max(1, initialMs);
+    m_maxDelayMs = std::max(m_initialDelayMs, maxMs);
+}
+
+void RelayLink::open()
+{
+    m_closing = false;
+    m_attempt = 0;
+    m_index = 0;
+    m_reconnectTimer.stop();
+    if (m_socket.state() == QAbstractSocket::UnconnectedState)
+        connectToServer();
+}
+
+void RelayLink::close()
+{
+    m_closing = true;
+    m_reconnectTimer.stop();
+    m_pingTimer.stop();
+    if (m_socket.state() != QAbstractSocket::UnconnectedState) {
+        m_socket.close();
+        m_socket.abort();
+    }
+    m_welcome = {};
+    m_state = State::Offline;
+}
+
+void RelayLink::reconnectNow()
+{
+    if (m_closing || m_socket.state() != QAbstractSocket::UnconnectedState)
+        return;
+    m_reconnectTimer.stop();
+    connectToServer();
+}
+
+void RelayLink::send(const QByteArray &frame)
+{
+    // QWebSocket takes text frames as QString: the one conversion from UTF-8 and back its API forces.
+    if (m_socket.state() == QAbstractSocket::ConnectedState)
+        m_socket.sendTextMessage(QString::fromUtf8(frame));
+}
+
+int RelayLink::nextBackoffMs()
+{
+    const int exponent = std::min(m_attempt, 16);
+    const qint64 ceiling = std::min<qint64>(m_maxDelayMs, qint64(m_initialDelayMs) << exponent);
+    ++m_attempt;
+    return int(ceiling / 2 + QRandomGenerator::global()->bounded(ceiling / 2 + 1));
+}
+
+void RelayLink::connectToServer()
+{
+    if (m_closing || m_addresses.isEmpty())
+        return;
+    m_reached = false;
+    setState(State::Connecting);
+    m_socket.open(currentAddress());
+}
+
+void RelayLink::setState(State state)
+{
+    m_state = state;
+    Q_EMIT stateChanged();
+}
+
+void RelayLink::onConnected()
+{
+    m_reached = true;
+    collab::Message::Hello hello;
+    hello.clientId = m_identity.clientId;
+    hello.secret = m_identity.secret;
+    hello.name = m_identity.name;
+    hello.color = m_identity.color.isEmpty() ? QStringLiteral("#3366cc") : m_identity.color;
+    if (!m_identity.token.isEmpty())
+        hello.token = m_identity.token;
+    send(collab::Message::encode(hello));
+    m_sincePong.start();
+    m_pingTimer.start();
+}
+
+void RelayLink::onDisconnected()
+{
+    m_pingTimer.stop();
+    m_welcome = {};
+    if (m_closing) {
+        m_state = State::Offline;
+        return;
+    }
+    QString why = adviceForClose(int(m_socket.closeCode()), m_socket.closeReason());
+    if (why.isEmpty() && !m_reached && m_socket.error() != QAbstractSocket::UnknownSocketError)
+        why = tr("Cannot reach %1: %2").arg(currentAddress().toString(QUrl::RemovePath), m_socket.errorString());
+    const bool reached = m_reached;
+    if (m_autoReconnect && !m_reconnectTimer.isActive()) {
+        const int delay = nextBackoffMs();
+        if (m_addresses.size() > 1)
+            m_index = (m_index + 1) % m_addresses.size();
+        m_reconnectTimer.start(delay);
+    }
+    setState(State::Offline);
+    Q_EMIT dropped(why, reached);
+}
+
+void RelayLink::onPingTimer()
+{
+    if (m_sincePong.isValid() && m_sincePong.elapsed() > PongTimeoutMs) {
+        m_socket.abort();
+        return;
+    }
+    m_socket.ping();
+}
+
+void RelayLink::onTextMessage(const QString &message)
+{
+    collab::ProtocolResult<collab::Message::Server> decoded = collab::Message::decodeServer(message.toUtf8());
+    if (!decoded) {
+        qWarning("RelayLink: undecodable message from the relay: %s", qPrintable(decoded.error().message));
+        return;
+    }
+    if (const auto *welcome = std::get_if<collab::Message::Welcome>(&decoded.value())) {
+        m_welcome = *welcome;
+        setState(State::Connected);
+        Q_EMIT welcomed(m_welcome);
+        return;
+    }
+    Q_EMIT received(decoded.value());
+}
+
+QString RelayLink::adviceForError(const QString &code, const QString &message)
+{
+    if (code == u"forbidden")
+        return tr("The relay refused access (%1). Check the token in File › Connect…").arg(message);
+    if (code == u"client-id-taken")
+        return tr("The relay says this editor's identity for the document belongs to another client. Close the"
+                  " document and open it again in a fresh profile, and report this to the relay's admin.");
+    if (code == u"message-too-large")
+        return tr("An edit was larger than the relay accepts in one message (%1). It is kept here; the relay's"
+                  " admin can raise --max-message-bytes.").arg(message);
+    if (code == u"document-too-large")
+        return tr("The document would exceed the relay's size limit (%1): your last edit is kept here but not"
+                  " sent. Undo it, or remove text, to go on sharing.").arg(message);
+    if (code == u"quota-exceeded")
+        return tr("%1. Ask the relay's admin to raise the limit, or delete documents you no longer need.").arg(message);
+    if (code == u"protocol-version")
+        return tr("This editor and the relay speak different protocol versions (%1): update the editor.").arg(message);
+    if (code == u"too-many-connections")
+        return tr("The relay has no room for another connection (%1); retrying.").arg(message);
+    if (code == u"read-only")
+        return tr("You have read-only access to this document: your edits stay here and are not shared.");
+    if (code == u"no-such-document" || code == u"invalid-document-id")
+        return tr("The relay cannot open this document: %1").arg(message);
+    return {};
+}
+
+QString RelayLink::adviceForClose(int code, const QString &reason)
+{
+    switch (code) {
+    case 1000:
+    case 1001: // the relay is restarting: reconnect quietly
+    case 1006: // no close frame (network): the connection error says more
+        return {};
+    case 1008:
+        return tr("The relay closed the connection: %1. Check the token and address in File › Connect…").arg(reason);
+    case 1009:
+        return tr("The relay closed the connection because a message was too large (%1).").arg(reason);
+    case 1011:
+        return tr("The relay has trouble with its storage (%1); retrying, your edits are kept.").arg(reason);
+    case 4002:
+        return tr("The relay does not speak this editor's protocol version: update the editor.");
+    case 4008:
+        return tr("The relay timed out waiting for this editor to introduce itself; retrying.");
+    case 4010:
+        return tr("The relay stopped hearing from this editor (heartbeat); retrying.");
+    case 4013:
+        return tr("The relay dropped the connection because this editor did not read fast enough; retrying.");
+    case 4029:
+        return tr("The relay dropped the connection for sending too fast; retrying more slowly.");
+    default:
+        return tr("The relay closed the connection (code %1: %2); retrying.").arg(code).arg(reason);
+    }
+}
+
+} // namespace syncing
