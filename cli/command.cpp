@@ -136,7 +136,12 @@ void Command::startDocument()
     connect(m_session.get(), &syncing::DocumentSession::remoteApplied, this, &Command::onRemoteApplied);
     connect(m_session.get(), &syncing::DocumentSession::documentDeleted, this,
             [this] { finish(m_options.kind == Kind::Watch ? Ok : Refused, tr("The document was deleted on the relay")); });
-    connect(m_session.get(), &syncing::DocumentSession::allAcknowledged, this, &Command::finishWhenAcknowledged);
+    connect(m_session.get(), &syncing::DocumentSession::allAcknowledged, this, [this] {
+        if (m_options.kind == Kind::Type)
+            typeNextLine();
+        else
+            finishWhenAcknowledged();
+    });
 
     QString error;
     if (!m_session->open(m_options.url, m_options.profile, &error))
@@ -203,22 +208,30 @@ void Command::onStdinReadable()
         // End of input: a last line without a newline is typed as it is.
         m_stdinNotifier->setEnabled(false);
         m_inputDone = true;
-    }
-    qsizetype end;
-    while ((end = m_partialLine.indexOf('\n')) >= 0 || (m_inputDone && !m_partialLine.isEmpty())) {
-        const qsizetype take = end >= 0 ? end + 1 : m_partialLine.size();
-        const std::optional<QString> line = decodeUtf8(m_partialLine.left(take));
-        m_partialLine.remove(0, take);
-        if (!line)
-            return finish(LocalError, tr("The input is not UTF-8 text"));
-        const qsizetype length = m_buffer.rope().length();
-        if (!edit(collab::TextOperation::makeInsert(length, length, *line)))
-            return finish(LocalError, tr("The edit could not be made"));
-    }
-    if (m_inputDone) {
         m_timeout.start(m_options.timeoutMs);
-        finishWhenAcknowledged();
     }
+    typeNextLine();
+}
+
+// One line, one edit, one revision: the next line goes once the relay has acknowledged this one (else the
+// session would compose lines typed meanwhile into one operation).
+void Command::typeNextLine()
+{
+    if (m_options.kind != Kind::Type || m_finished || m_session->hasPendingEdits())
+        return;
+    const qsizetype end = m_partialLine.indexOf('\n');
+    if (end < 0 && !(m_inputDone && !m_partialLine.isEmpty())) {
+        finishWhenAcknowledged();
+        return;
+    }
+    const qsizetype take = end >= 0 ? end + 1 : m_partialLine.size();
+    const std::optional<QString> line = decodeUtf8(m_partialLine.left(take));
+    m_partialLine.remove(0, take);
+    if (!line)
+        return finish(LocalError, tr("The input is not UTF-8 text"));
+    const qsizetype length = m_buffer.rope().length();
+    if (!edit(collab::TextOperation::makeInsert(length, length, *line)))
+        return finish(LocalError, tr("The edit could not be made"));
 }
 
 bool Command::edit(const collab::TextOperation &op)
@@ -270,8 +283,10 @@ void Command::onRemoteApplied(const collab::TextOperation &op, const QString &co
 void Command::printText()
 {
     QByteArray out = m_buffer.text().toUtf8();
-    if (m_options.kind == Kind::Watch && m_options.fullText)
-        out += "\n\x1e\n"; // a record separator between versions
+    // In a watch, a line holding a record separator ends each printing of the text (the text need not end
+    // with a newline), so a script can tell the text from the change lines that follow.
+    if (m_options.kind == Kind::Watch)
+        out += "\n\x1e\n";
     writeOut(out);
 }
 

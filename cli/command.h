@@ -22,8 +22,8 @@ namespace cli {
 //   ls URL           the relay's documents, one per line: id, revision, people, length, name (tab-separated)
 //   get URL/DOC      the text to stdout (the document must exist)
 //   put FILE URL/DOC replace the text with FILE's (- for stdin) as one edit, or append it (--append)
-//   watch URL/DOC    the text, then one JSON line per change as it arrives
-//   type URL/DOC     each line of stdin becomes an edit appended to the document
+//   watch URL/DOC    the text and a line holding U+001E, then one JSON line per change as it arrives
+//   type URL/DOC     each line of stdin becomes an edit (a revision) appended to the document
 //
 // A command that changes the text ends only once the relay has acknowledged every edit, so exit code 0 means
 // the text is stored on the relay. Errors go to stderr as one line saying what to do.
@@ -67,6 +67,7 @@ private:
     void onRelayError(const QString &code, const QString &message);
     void onRemoteApplied(const collab::TextOperation &op, const QString &connectionId);
     void onStdinReadable();
+    void typeNextLine();
     // Apply a local edit to the buffer and hand it to the session.
     bool edit(const collab::TextOperation &op);
     void finishWhenAcknowledged();

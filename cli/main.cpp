@@ -38,7 +38,8 @@ int main(int argc, char *argv[])
         "  ls URL            list the relay's documents: id, revision, people, length, name (tab-separated)\n"
         "  get URL/DOC       print the document's text\n"
         "  put FILE URL/DOC  replace the text with FILE's (- for stdin) as one edit everyone sees\n"
-        "  watch URL/DOC     print the text, then one JSON line per change as it arrives\n"
+        "  watch URL/DOC     print the text and a line holding U+001E, then one JSON line per change\n"
+        "                    as it arrives: {\"revision\":N,\"author\":NAME,\"operation\":[...]}\n"
         "  type URL/DOC      make each line of stdin an edit appended to the document\n\n"
         "URL is ws://host:port or wss://host:port. Exit codes: 0 done (edits acknowledged by the relay),\n"
         "1 bad arguments, 2 relay unreachable or timed out, 3 refused by the relay, 4 input unreadable."));
@@ -58,7 +59,7 @@ int main(int argc, char *argv[])
     const QCommandLineOption appendOption(QStringLiteral("append"), QStringLiteral("put: append instead of replacing."));
     const QCommandLineOption fullOption(QStringLiteral("full"),
                                         QStringLiteral("watch: print the whole text after each change "
-                                                       "(versions separated by a line holding U+001E)."));
+                                                       "(each followed by a line holding U+001E)."));
     const QCommandLineOption countOption(QStringLiteral("count"),
                                          QStringLiteral("watch: stop after N changes."), QStringLiteral("N"));
     const QCommandLineOption failoverOption(QStringLiteral("failover"),

@@ -130,6 +130,9 @@ void RelayLink::onConnected()
 
 void RelayLink::onDisconnected()
 {
+    // A failed attempt can report twice (error, then disconnected): the first one counts.
+    if (m_state == State::Offline)
+        return;
     m_pingTimer.stop();
     m_welcome = {};
     if (m_closing) {

@@ -1,4 +1,5 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="es_ES">
 <context>
     <name>QObject</name>
@@ -49,6 +50,140 @@
         <source>text</source>
         <translation>texto</translation>
     </message>
+    <message>
+        <source>Another relay of the same deployment to fail over to, ws://host:port (repeatable).</source>
+        <translation>Otro relé del mismo despliegue al que pasar si este falla, ws://servidor:puerto (se puede repetir).</translation>
+    </message>
+    <message>
+        <source>url</source>
+        <translation>url</translation>
+    </message>
+</context>
+<context>
+    <name>syncing::DocumentSession</name>
+    <message>
+        <source>Not a document address: %1 (expected ws://host:port/document)</source>
+        <translation>No es la dirección de un documento: %1 (se esperaba ws://servidor:puerto/documento)</translation>
+    </message>
+    <message>
+        <source>The local store in %1 cannot be used</source>
+        <translation>No se puede usar el almacén local en %1</translation>
+    </message>
+    <message>
+        <source>The local copy of %1 was damaged: its unsent edits could not be kept, and what the store could not rebuild is taken from the server</source>
+        <translation>La copia local de %1 estaba dañada: no se pudieron conservar sus ediciones sin enviar, y lo que el almacén no pudo reconstruir se toma del servidor</translation>
+    </message>
+    <message>
+        <source>%1. Your edits are kept and sent when it answers; check the address in File › Connect… if this persists.</source>
+        <translation>%1. Tus ediciones se guardan y se envían cuando responda; si esto persiste, revisa la dirección en Archivo › Conectar…</translation>
+    </message>
+    <message>
+        <source>The pending edits do not fit the server&apos;s text</source>
+        <translation>Las ediciones pendientes no encajan en el texto del servidor</translation>
+    </message>
+    <message>
+        <source>A server operation does not fit the cached text</source>
+        <translation>Una operación del servidor no encaja en el texto guardado</translation>
+    </message>
+    <message>
+        <source>A remote edit does not fit the local text</source>
+        <translation>Una edición remota no encaja en el texto local</translation>
+    </message>
+    <message>
+        <source>An acknowledged edit does not fit the cached text</source>
+        <translation>Una edición confirmada no encaja en el texto guardado</translation>
+    </message>
+    <message>
+        <source>The server reported %1: %2</source>
+        <translation>El servidor informó de %1: %2</translation>
+    </message>
+    <message>
+        <source>The document %1 was deleted on the server</source>
+        <translation>El documento %1 se borró en el servidor</translation>
+    </message>
+    <message>
+        <source>Resynchronising with the server: %1</source>
+        <translation>Resincronizando con el servidor: %1</translation>
+    </message>
+</context>
+<context>
+    <name>syncing::RelayLink</name>
+    <message>
+        <source>Cannot reach %1: %2</source>
+        <translation>No se puede conectar con %1: %2</translation>
+    </message>
+    <message>
+        <source>The relay refused access (%1). Check the token in File › Connect…</source>
+        <translation>El relé denegó el acceso (%1). Revisa el token en Archivo › Conectar…</translation>
+    </message>
+    <message>
+        <source>The relay says this editor&apos;s identity for the document belongs to another client. Close the document and open it again in a fresh profile, and report this to the relay&apos;s admin.</source>
+        <translation>El relé dice que la identidad de este editor para el documento pertenece a otro cliente. Cierra el documento y ábrelo de nuevo con un perfil nuevo, y avisa al administrador del relé.</translation>
+    </message>
+    <message>
+        <source>An edit was larger than the relay accepts in one message (%1). It is kept here; the relay&apos;s admin can raise --max-message-bytes.</source>
+        <translation>Una edición era mayor de lo que el relé acepta en un mensaje (%1). Se conserva aquí; el administrador del relé puede aumentar --max-message-bytes.</translation>
+    </message>
+    <message>
+        <source>The document would exceed the relay&apos;s size limit (%1): your last edit is kept here but not sent. Undo it, or remove text, to go on sharing.</source>
+        <translation>El documento superaría el límite de tamaño del relé (%1): tu última edición se conserva aquí pero no se envía. Deshazla, o quita texto, para seguir compartiendo.</translation>
+    </message>
+    <message>
+        <source>%1. Ask the relay&apos;s admin to raise the limit, or delete documents you no longer need.</source>
+        <translation>%1. Pide al administrador del relé que aumente el límite, o borra documentos que ya no necesites.</translation>
+    </message>
+    <message>
+        <source>This editor and the relay speak different protocol versions (%1): update the editor.</source>
+        <translation>Este editor y el relé hablan versiones distintas del protocolo (%1): actualiza el editor.</translation>
+    </message>
+    <message>
+        <source>The relay has no room for another connection (%1); retrying.</source>
+        <translation>El relé no tiene sitio para otra conexión (%1); reintentando.</translation>
+    </message>
+    <message>
+        <source>You have read-only access to this document: your edits stay here and are not shared.</source>
+        <translation>Tienes acceso de solo lectura a este documento: tus ediciones se quedan aquí y no se comparten.</translation>
+    </message>
+    <message>
+        <source>The relay cannot open this document: %1</source>
+        <translation>El relé no puede abrir este documento: %1</translation>
+    </message>
+    <message>
+        <source>The relay closed the connection: %1. Check the token and address in File › Connect…</source>
+        <translation>El relé cerró la conexión: %1. Revisa el token y la dirección en Archivo › Conectar…</translation>
+    </message>
+    <message>
+        <source>The relay closed the connection because a message was too large (%1).</source>
+        <translation>El relé cerró la conexión porque un mensaje era demasiado grande (%1).</translation>
+    </message>
+    <message>
+        <source>The relay has trouble with its storage (%1); retrying, your edits are kept.</source>
+        <translation>El relé tiene problemas con su almacenamiento (%1); reintentando, tus ediciones se conservan.</translation>
+    </message>
+    <message>
+        <source>The relay does not speak this editor&apos;s protocol version: update the editor.</source>
+        <translation>El relé no habla la versión del protocolo de este editor: actualiza el editor.</translation>
+    </message>
+    <message>
+        <source>The relay timed out waiting for this editor to introduce itself; retrying.</source>
+        <translation>El relé se cansó de esperar a que este editor se presentara; reintentando.</translation>
+    </message>
+    <message>
+        <source>The relay stopped hearing from this editor (heartbeat); retrying.</source>
+        <translation>El relé dejó de recibir señales de este editor (latido); reintentando.</translation>
+    </message>
+    <message>
+        <source>The relay dropped the connection because this editor did not read fast enough; retrying.</source>
+        <translation>El relé cortó la conexión porque este editor no leía lo bastante rápido; reintentando.</translation>
+    </message>
+    <message>
+        <source>The relay dropped the connection for sending too fast; retrying more slowly.</source>
+        <translation>El relé cortó la conexión por enviar demasiado rápido; reintentando más despacio.</translation>
+    </message>
+    <message>
+        <source>The relay closed the connection (code %1: %2); retrying.</source>
+        <translation>El relé cerró la conexión (código %1: %2); reintentando.</translation>
+    </message>
 </context>
 <context>
     <name>ui::ConnectDialog</name>
@@ -85,8 +220,8 @@
         <translation>C&amp;onectar</translation>
     </message>
     <message>
-        <source>Please give a server address such as ws://127.0.0.1:8080 and a document name made of letters, digits, '.', '_' or '-'.</source>
-        <translation>Indica una dirección de servidor como ws://127.0.0.1:8080 y un nombre de documento hecho de letras, cifras, '.', '_' o '-'.</translation>
+        <source>Please give a server address such as ws://127.0.0.1:8080 and a document name made of letters, digits, &apos;.&apos;, &apos;_&apos; or &apos;-&apos;.</source>
+        <translation>Indica una dirección de servidor como ws://127.0.0.1:8080 y un nombre de documento hecho de letras, cifras, &apos;.&apos;, &apos;_&apos; o &apos;-&apos;.</translation>
     </message>
     <message>
         <source>Cursor Colour</source>
@@ -132,10 +267,6 @@
         <translation>Documentos en %1:</translation>
     </message>
     <message>
-        <source>Cannot reach %1: %2</source>
-        <translation>No se puede conectar con %1: %2</translation>
-    </message>
-    <message>
         <source>Connecting to %1...</source>
         <translation>Conectando con %1...</translation>
     </message>
@@ -144,11 +275,11 @@
         <translation>Nuevo documento</translation>
     </message>
     <message>
-        <source>Document name (letters, digits, '.', '_', '-'):</source>
-        <translation>Nombre del documento (letras, cifras, '.', '_', '-'):</translation>
+        <source>Document name (letters, digits, &apos;.&apos;, &apos;_&apos;, &apos;-&apos;):</source>
+        <translation>Nombre del documento (letras, cifras, &apos;.&apos;, &apos;_&apos;, &apos;-&apos;):</translation>
     </message>
     <message>
-        <source>"%1" is not a valid document name.</source>
+        <source>&quot;%1&quot; is not a valid document name.</source>
         <translation>«%1» no es un nombre de documento válido.</translation>
     </message>
     <message>
@@ -157,7 +288,14 @@
     </message>
     <message numerus="yes">
         <source>%n document(s)</source>
-        <translation><numerusform>%n documento</numerusform><numerusform>%n documentos</numerusform></translation>
+        <translation>
+            <numerusform>%n documento</numerusform>
+            <numerusform>%n documentos</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The connection to %1 was closed</source>
+        <translation>Se cerró la conexión con %1</translation>
     </message>
 </context>
 <context>
@@ -195,12 +333,15 @@
         <translation>Reemplazar &amp;todo</translation>
     </message>
     <message>
-        <source>"%1" was not found.</source>
+        <source>&quot;%1&quot; was not found.</source>
         <translation>No se encontró «%1».</translation>
     </message>
     <message numerus="yes">
         <source>Replaced %n occurrence(s).</source>
-        <translation><numerusform>Se reemplazó %n aparición.</numerusform><numerusform>Se reemplazaron %n apariciones.</numerusform></translation>
+        <translation>
+            <numerusform>Se reemplazó %n aparición.</numerusform>
+            <numerusform>Se reemplazaron %n apariciones.</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -242,7 +383,7 @@
         <translation>&amp;Abrir desde el servidor...</translation>
     </message>
     <message>
-        <source>Choose one of the server's documents</source>
+        <source>Choose one of the server&apos;s documents</source>
         <translation>Elegir uno de los documentos del servidor</translation>
     </message>
     <message>
@@ -294,7 +435,7 @@
         <translation>&amp;Deshacer</translation>
     </message>
     <message>
-        <source>Undo your last edit (other people's edits stay)</source>
+        <source>Undo your last edit (other people&apos;s edits stay)</source>
         <translation>Deshacer tu última edición (las de los demás se mantienen)</translation>
     </message>
     <message>
@@ -367,11 +508,17 @@
     </message>
     <message numerus="yes">
         <source>sending %n edit(s)</source>
-        <translation><numerusform>enviando %n edición</numerusform><numerusform>enviando %n ediciones</numerusform></translation>
+        <translation>
+            <numerusform>enviando %n edición</numerusform>
+            <numerusform>enviando %n ediciones</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>Connecting, %n edit(s) pending</source>
-        <translation><numerusform>Conectando, %n edición pendiente</numerusform><numerusform>Conectando, %n ediciones pendientes</numerusform></translation>
+        <translation>
+            <numerusform>Conectando, %n edición pendiente</numerusform>
+            <numerusform>Conectando, %n ediciones pendientes</numerusform>
+        </translation>
     </message>
     <message>
         <source>Connecting</source>
@@ -379,7 +526,10 @@
     </message>
     <message numerus="yes">
         <source>Offline, %n edit(s) pending</source>
-        <translation><numerusform>Sin conexión, %n edición pendiente</numerusform><numerusform>Sin conexión, %n ediciones pendientes</numerusform></translation>
+        <translation>
+            <numerusform>Sin conexión, %n edición pendiente</numerusform>
+            <numerusform>Sin conexión, %n ediciones pendientes</numerusform>
+        </translation>
     </message>
     <message>
         <source>Offline</source>
@@ -396,18 +546,6 @@
     <message>
         <source>Revision %1</source>
         <translation>Revisión %1</translation>
-    </message>
-    <message>
-        <source>New Document</source>
-        <translation>Nuevo documento</translation>
-    </message>
-    <message>
-        <source>Document name (letters, digits, '.', '_', '-'):</source>
-        <translation>Nombre del documento (letras, cifras, '.', '_', '-'):</translation>
-    </message>
-    <message>
-        <source>"%1" is not a valid document name.</source>
-        <translation>«%1» no es un nombre de documento válido.</translation>
     </message>
     <message>
         <source>Import File</source>
@@ -457,7 +595,7 @@
         <translation>&amp;Seguir al seleccionado</translation>
     </message>
     <message>
-        <source>Keep the selected participant's cursor in view</source>
+        <source>Keep the selected participant&apos;s cursor in view</source>
         <translation>Mantener a la vista el cursor del participante seleccionado</translation>
     </message>
     <message>
@@ -479,41 +617,6 @@
     <message>
         <source>%1 (%2), connection %3</source>
         <translation>%1 (%2), conexión %3</translation>
-    </message>
-</context>
-<context>
-    <name>ui::SyncConnection</name>
-    <message>
-        <source>Not a document address: %1 (expected ws://host:port/document)</source>
-        <translation>No es la dirección de un documento: %1 (se esperaba ws://servidor:puerto/documento)</translation>
-    </message>
-    <message>
-        <source>The local store in %1 cannot be used</source>
-        <translation>No se puede usar el almacén local en %1</translation>
-    </message>
-    <message>
-        <source>The pending edits do not fit the server's text</source>
-        <translation>Las ediciones pendientes no encajan en el texto del servidor</translation>
-    </message>
-    <message>
-        <source>A server operation does not fit the cached text</source>
-        <translation>Una operación del servidor no encaja en el texto guardado</translation>
-    </message>
-    <message>
-        <source>A remote edit does not fit the local text</source>
-        <translation>Una edición remota no encaja en el texto local</translation>
-    </message>
-    <message>
-        <source>The server reported %1: %2</source>
-        <translation>El servidor informó de %1: %2</translation>
-    </message>
-    <message>
-        <source>The document %1 was deleted on the server</source>
-        <translation>El documento %1 se borró en el servidor</translation>
-    </message>
-    <message>
-        <source>Resynchronising with the server: %1</source>
-        <translation>Resincronizando con el servidor: %1</translation>
     </message>
 </context>
 </TS>

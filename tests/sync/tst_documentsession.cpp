@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+// DocumentSession over TextBuffers (no window) against an in-process relay: convergence under concurrent
+// random edits, offline work through a relay restart, undo of one's own edits only, acknowledgement, and a
+// session without a local store.
+#include "relayfixture.h"
+
+#include <documentsession.h>
+#include <localstore.h>
+#include <textbuffer.h>
+
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+
+using syncing::DocumentSession;
+using syncing::LocalStore;
+using syncing::TextBuffer;
+using collab::TextOperation;
+
+namespace {
+
+// One headless editor: a buffer, optionally a local store, and the session.
+struct Editor
+{
+    explicit Editor(bool withStore = true)
+    {
+        if (withStore) {
+            store = std::make_unique<LocalStore>(storeDir.path());
+            store->open();
+        }
+        session = std::make_unique<DocumentSession>(&buffer, store.get());
+        session->setReconnectDelays(30, 200);
+    }
+    bool open(const QUrl &url, const QString &name)
+    {
+        return session->open(url, DocumentSession::Profile{name, QStringLiteral("#336699"), QString(), {}});
+    }
+    bool edit(const TextOperation &op)
+    {
+        const TextOperation inverse = buffer.rope().invert(op);
+        return buffer.apply(op) && session->localEdited(op, inverse);
+    }
+    bool insert(qsizetype at, const QString &text) { return edit(TextOperation::makeInsert(buffer.rope().length(), at, text)); }
+    bool online() const { return session->status() == DocumentSession::Status::Online; }
+    bool settled() const { return online() && !session->hasPendingEdits(); }
+
+    QTemporaryDir storeDir;
+    TextBuffer buffer;
+    std::unique_ptr<LocalStore> store;
+    std::unique_ptr<DocumentSession> session;
+};
+
+TextOperation randomEdit(const collab::Rope &text, QRandomGenerator &random)
+{
+    const qsizetype length = text.length();
+    const qsizetype at = random.bounded(int(length + 1));
+    if (length > 0 && random.bounded(3) == 0) {
+        const qsizetype removed = std::min<qsizetype>(length - at, 1 + random.bounded(4));
+        if (removed > 0)
+            return TextOperation::makeDelete(length, at, removed);
+    }
+    static const QString alphabet = QStringLiteral("abcdefgh \n\u00e9\u65e5");
+    QString inserted;
+    for (int i = 0, n = 1 + random.bounded(5); i < n; ++i)
+        inserted += alphabet.at(random.bounded(int(alphabet.size())));
+    return TextOperation::makeInsert(length, at, inserted);
+}
+
+} // namespace
+
+class tst_DocumentSession : public QObject
+{
+    Q_OBJECT
+
+    RelayFixture m_relay;
+
+private Q_SLOTS:
+    void initTestCase() { QVERIFY(m_relay.start()); }
+
+    void concurrentRandomEditsConverge()
+    {
+        Editor a, b;
+        QVERIFY(a.open(m_relay.documentUrl(QStringLiteral("converge")), QStringLiteral("A")));
+        QVERIFY(b.open(m_relay.documentUrl(QStringLiteral("converge")), QStringLiteral("B")));
+        QTRY_VERIFY(a.online() && b.online());
+        QRandomGenerator random(20261202);
+        for (int round = 0; round < 60; ++round) {
+            // Both edit before either hears of the other's edit: every round is concurrent.
+            QVERIFY(a.edit(randomEdit(a.buffer.rope(), random)));
+            QVERIFY(b.edit(randomEdit(b.buffer.rope(), random)));
+            if (round % 7 == 0)
+                QTest::qWait(random.bounded(20));
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(a.settled() && b.settled() && a.session->revision() == b.session->revision(), 15000);
+        QCOMPARE(a.buffer.text(), b.buffer.text());
+        // And both equal the relay's text, as a newcomer gets it.
+        Editor reader(false);
+        QVERIFY(reader.open(m_relay.documentUrl(QStringLiteral("converge")), QStringLiteral("R")));
+        QTRY_VERIFY(reader.online());
+        QCOMPARE(reader.buffer.text(), a.buffer.text());
+        QCOMPARE(reader.session->revision(), a.session->revision());
+    }
+
+    // Edits made while the relay is down are kept (in the store) and arrive once it is back.
+    void offlineEditsArriveAfterARelayRestart()
+    {
+        Editor a, b;
+        const QUrl url = m_relay.documentUrl(QStringLiteral("offline"));
+        QVERIFY(a.open(url, QStringLiteral("A")));
+        QVERIFY(b.open(url, QStringLiteral("B")));
+        QTRY_VERIFY(a.online() && b.online());
+        QVERIFY(a.insert(0, QStringLiteral("before ")));
+        QTRY_VERIFY(a.settled() && b.buffer.text() == QStringLiteral("before "));
+
+        m_relay.stop();
+        QTRY_VERIFY(!a.online() && !b.online());
+        QVERIFY(a.insert(a.buffer.rope().length(), QStringLiteral("A-offline ")));
+        QVERIFY(b.insert(0, QStringLiteral("B-offline ")));
+        QCOMPARE(a.session->pendingEdits(), 1);
+        QVERIFY(m_relay.start());
+        QTRY_VERIFY_WITH_TIMEOUT(a.settled() && b.settled() && a.buffer.text() == b.buffer.text(), 15000);
+        QCOMPARE(a.buffer.text(), QStringLiteral("B-offline before A-offline "));
+    }
+
+    // Undo takes back one's own edit and leaves the other participant's.
+    void undoTakesBackOnlyOwnEdits()
+    {
+        Editor a, b;
+        const QUrl url = m_relay.documentUrl(QStringLiteral("undo"));
+        QVERIFY(a.open(url, QStringLiteral("A")));
+        QVERIFY(b.open(url, QStringLiteral("B")));
+        QTRY_VERIFY(a.online() && b.online());
+        QVERIFY(a.insert(0, QStringLiteral("mine ")));
+        QTRY_VERIFY(b.buffer.text() == QStringLiteral("mine "));
+        QVERIFY(b.insert(5, QStringLiteral("theirs")));
+        QTRY_COMPARE(a.buffer.text(), QStringLiteral("mine theirs"));
+        QVERIFY(a.session->undoManager().canUndo());
+        QVERIFY(!b.session->undoManager().canRedo());
+        const std::optional<TextOperation> undo = a.session->undoOperation();
+        QVERIFY(undo);
+        const TextOperation inverse = a.buffer.rope().invert(*undo);
+        QVERIFY(a.buffer.apply(*undo));
+        QVERIFY(a.session->localEdited(*undo, inverse, false));
+        QTRY_VERIFY(a.settled() && b.buffer.text() == QStringLiteral("theirs"));
+        QCOMPARE(a.buffer.text(), QStringLiteral("theirs"));
+        QVERIFY(a.session->undoManager().canRedo());
+    }
+
+    // allAcknowledged says when everything typed so far is stored on the relay.
+    void allAcknowledgedMeansStoredOnTheRelay()
+    {
+        Editor a;
+        QVERIFY(a.open(m_relay.documentUrl(QStringLiteral("acked")), QStringLiteral("A")));
+        QTRY_VERIFY(a.online());
+        QSignalSpy acknowledged(a.session.get(), &DocumentSession::allAcknowledged);
+        for (int i = 0; i < 20; ++i)
+            QVERIFY(a.insert(a.buffer.rope().length(), QString::number(i)));
+        QVERIFY(a.session->hasPendingEdits());
+        QTRY_VERIFY(!acknowledged.isEmpty());
+        QVERIFY(!a.session->hasPendingEdits());
+        Editor reader(false);
+        QVERIFY(reader.open(m_relay.documentUrl(QStringLiteral("acked")), QStringLiteral("R")));
+        QTRY_VERIFY(reader.online());
+        QCOMPARE(reader.buffer.text(), a.buffer.text());
+    }
+
+    // Without a store every open is a new client, and nothing is written anywhere.
+    void aSessionWithoutAStoreIsANewClientEachTime()
+    {
+        Editor a(false);
+        const QUrl url = m_relay.documentUrl(QStringLiteral("nostore"));
+        QVERIFY(a.open(url, QStringLiteral("A")));
+        const QString first = a.session->clientId();
+        QTRY_VERIFY(a.online());
+        QVERIFY(a.insert(0, QStringLiteral("x")));
+        QTRY_VERIFY(a.settled());
+        a.session->close();
+        QVERIFY(a.open(url, QStringLiteral("A")));
+        QVERIFY(a.session->clientId() != first);
+        QTRY_VERIFY(a.online());
+        QCOMPARE(a.buffer.text(), QStringLiteral("x"));
+    }
+
+    // A document that does not exist is refused when the session must not create it.
+    void openWithoutCreateIsRefusedForAMissingDocument()
+    {
+        Editor a(false);
+        a.session->setCreateIfMissing(false);
+        QSignalSpy errors(a.session.get(), &DocumentSession::relayError);
+        QVERIFY(a.open(m_relay.documentUrl(QStringLiteral("never-made")), QStringLiteral("A")));
+        QTRY_VERIFY(!errors.isEmpty());
+        QCOMPARE(errors.first().at(0).toString(), QStringLiteral("no-such-document"));
+        QVERIFY(!a.online());
+        QVERIFY(!a.session->problem().isEmpty());
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_DocumentSession)
+#include "tst_documentsession.moc"
