@@ -22,16 +22,24 @@ void writeOut(const QByteArray &bytes)
 }
 
 // Errors the relay will not change its mind about within this run.
-bool isFinal(const QString &code)
+bool isFinal(collab::ProtocolErrorCode code)
 {
-    static const QStringList codes{
-        QStringLiteral("forbidden"),         QStringLiteral("no-such-document"),
-        QStringLiteral("invalid-document-id"), QStringLiteral("read-only"),
-        QStringLiteral("document-too-large"), QStringLiteral("message-too-large"),
-        QStringLiteral("quota-exceeded"),    QStringLiteral("protocol-version"),
-        QStringLiteral("client-id-taken"),   QStringLiteral("not-authenticated"),
-    };
-    return codes.contains(code);
+    using Code = collab::ProtocolErrorCode;
+    switch (code) {
+    case Code::Forbidden:
+    case Code::NoSuchDocument:
+    case Code::InvalidDocumentId:
+    case Code::ReadOnly:
+    case Code::DocumentTooLarge:
+    case Code::MessageTooLarge:
+    case Code::QuotaExceeded:
+    case Code::ProtocolVersion:
+    case Code::ClientIdTaken:
+    case Code::NotAuthenticated:
+        return true;
+    default:
+        return false;
+    }
 }
 
 std::optional<QString> decodeUtf8(const QByteArray &bytes)
@@ -93,7 +101,8 @@ void Command::startList()
             finish(Ok);
         } else if (const auto *error = std::get_if<collab::Message::Error>(&message)) {
             const QString advice = syncing::RelayLink::adviceForError(error->code, error->message);
-            finish(Refused, tr("The relay refused: %1 (%2)").arg(advice.isEmpty() ? error->message : advice, error->code));
+            finish(Refused, tr("The relay refused: %1 (%2)")
+                                .arg(advice.isEmpty() ? error->message : advice, collab::protocolErrorName(error->code)));
         }
     });
     m_link.open();
@@ -249,12 +258,12 @@ void Command::finishWhenAcknowledged()
         finish(Ok);
 }
 
-void Command::onRelayError(const QString &code, const QString &message)
+void Command::onRelayError(collab::ProtocolErrorCode code, const QString &message)
 {
     if (!isFinal(code))
         return; // retried by the session (rate limits, lost races, storage trouble)
     const QString advice = syncing::RelayLink::adviceForError(code, message);
-    finish(Refused, tr("The relay refused: %1 (%2)").arg(advice.isEmpty() ? message : advice, code));
+    finish(Refused, tr("The relay refused: %1 (%2)").arg(advice.isEmpty() ? message : advice, collab::protocolErrorName(code)));
 }
 
 void Command::onRemoteApplied(const collab::TextOperation &op, const QString &connectionId)

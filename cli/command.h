@@ -64,7 +64,7 @@ private:
     void startList();
     void startDocument();
     void onOnline();
-    void onRelayError(const QString &code, const QString &message);
+    void onRelayError(collab::ProtocolErrorCode code, const QString &message);
     void onRemoteApplied(const collab::TextOperation &op, const QString &connectionId);
     void onStdinReadable();
     void typeNextLine();

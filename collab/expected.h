@@ -29,13 +29,14 @@ struct Error
     QString message;
 };
 
-// A small std::expected stand-in (C++23 is not available with g++ 12): a value or an Error.
-template<typename T>
+// A small std::expected stand-in (C++23 is not available with g++ 12): a value or an error, an engine Error
+// by default (the protocol codec's ProtocolResult<T> is Expected<T, ProtocolError>).
+template<typename T, typename E = Error>
 class Expected
 {
 public:
     Expected(T value) : m_data(std::in_place_index<0>, std::move(value)) {}
-    Expected(Error error) : m_data(std::in_place_index<1>, std::move(error)) {}
+    Expected(E error) : m_data(std::in_place_index<1>, std::move(error)) {}
 
     bool hasValue() const { return m_data.index() == 0; }
     explicit operator bool() const { return hasValue(); }
@@ -43,7 +44,7 @@ public:
     T &value() & { return std::get<0>(m_data); }
     const T &value() const & { return std::get<0>(m_data); }
     T &&value() && { return std::get<0>(std::move(m_data)); }
-    const Error &error() const { return std::get<1>(m_data); }
+    const E &error() const { return std::get<1>(m_data); }
 
     T &operator*() & { return value(); }
     const T &operator*() const & { return value(); }
@@ -51,7 +52,7 @@ public:
     const T *operator->() const { return &value(); }
 
 private:
-    std::variant<T, Error> m_data;
+    std::variant<T, E> m_data;
 };
 
 } // namespace collab

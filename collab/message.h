@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "expected.h"
 #include "selection.h"
 #include "textoperation.h"
 
 #include <QByteArray>
-#include <QJsonDocument>
-#include <QJsonObject>
+#include <QJsonValue>
 #include <QList>
 #include <QString>
 
@@ -19,12 +19,16 @@ namespace collab {
 
 // The wire protocol between the desktop editor and coscribe-relay (docs/PROTOCOL.md is the reference):
 // WebSocket text frames, each one JSON object with a "type". This file is the one codec both sides use, so
-// they cannot drift apart: typed message structs, strict decoding that names the offending field, compact
-// encoding.
+// they cannot drift apart: typed message structs, one encoder and one decoder per message. Encoding writes
+// compact JSON directly (JsonWriter), keys in sorted order; decoding parses with RapidJSON (a private
+// dependency of collab) and reads each field under one set of rules, naming the offending field.
 //
 // "op", "selection" and "idle" exist in both directions with different fields, so decoding is per
 // direction: Message::decodeClient() (what the relay reads) and Message::decodeServer() (what the editor
-// reads). Encoding is one template over every struct: Message::encode(Message::Ack{...}).
+// reads). Encoding is one overload per struct: Message::encode(Message::Ack{...}).
+//
+// Decoding is strict where leniency would let two readers disagree: a repeated key, more than 32 keys in an
+// object, a NUL byte or a lone surrogate in a string are errors. Unknown keys are ignored (newer peers).
 //
 // Pure QtCore: no I/O happens here.
 
@@ -59,6 +63,7 @@ enum class ProtocolErrorCode {
     ClientIdTaken,     // hello: the clientId belongs to another client (other secret or other user)
     QuotaExceeded,     // a per-user limit (documents, creations per hour) is reached
     RevisionTooOld,    // op: too far behind to transform cheaply; catch up (open with rev) and resend
+    Unknown,           // a code this build does not know (a newer relay): decoded, never sent
 };
 
 QString protocolErrorName(ProtocolErrorCode code);
@@ -87,29 +92,11 @@ struct ProtocolError
     QString doc;   // the request's "doc", if it had one
 };
 
-// Expected<T> with a ProtocolError (collab::Expected carries engine errors).
+// The codec's results: a value or a ProtocolError (collab::Expected with engine errors elsewhere).
 template<typename T>
-class ProtocolResult
-{
-public:
-    ProtocolResult(T value) : m_data(std::in_place_index<0>, std::move(value)) {}
-    ProtocolResult(ProtocolError error) : m_data(std::in_place_index<1>, std::move(error)) {}
+using ProtocolResult = Expected<T, ProtocolError>;
 
-    bool hasValue() const { return m_data.index() == 0; }
-    explicit operator bool() const { return hasValue(); }
-    T &value() & { return std::get<0>(m_data); }
-    const T &value() const & { return std::get<0>(m_data); }
-    T &&value() && { return std::get<0>(std::move(m_data)); }
-    const ProtocolError &error() const { return std::get<1>(m_data); }
-    T &operator*() & { return value(); }
-    const T &operator*() const & { return value(); }
-    T *operator->() { return &value(); }
-    const T *operator->() const { return &value(); }
-
-private:
-    std::variant<T, ProtocolError> m_data;
-};
-
+// What a connection may do with a document (read < write < admin); the relay's tokens grant these.
 enum class Role { Read, Write, Admin };
 QString roleName(Role role);
 std::optional<Role> roleFromName(QStringView name);
@@ -129,7 +116,9 @@ struct Participant
     bool idle = false;
     bool readOnly = false;
 
-    QJsonObject toJson() const;
+    QByteArray toJsonBytes() const;
+    static ProtocolResult<Participant> fromJsonBytes(const QByteArray &json);
+    // For tests that read frames with QJsonDocument: the same rules, by way of the bytes.
     static ProtocolResult<Participant> fromJson(const QJsonValue &json);
     bool operator==(const Participant &) const = default;
 };
@@ -143,8 +132,6 @@ struct DocumentInfo
     int participants = 0;
     qint64 length = -1;   // UTF-16 code units; -1 (omitted on the wire): not loaded, unknown
 
-    QJsonObject toJson() const;
-    static ProtocolResult<DocumentInfo> fromJson(const QJsonValue &json);
     bool operator==(const DocumentInfo &) const = default;
 };
 
@@ -156,7 +143,7 @@ struct CommittedOperation
     QString author;
     qint64 sequence = 0;
 
-    QJsonObject toJson() const;
+    // For tests that read frames with QJsonDocument: the same rules, by way of the bytes.
     static ProtocolResult<CommittedOperation> fromJson(const QJsonValue &json);
     bool operator==(const CommittedOperation &) const = default;
 };
@@ -179,13 +166,11 @@ struct Message
         static constexpr qsizetype minSecretLength = 16;
         // 64 hex digits from the system's random source.
         static QString newSecret();
-        QJsonObject toJson() const;
     };
     struct List
     {
         static constexpr const char *type = "list";
         QString id;
-        QJsonObject toJson() const;
     };
     struct Create
     {
@@ -193,7 +178,6 @@ struct Message
         QString id;
         QString doc;                   // empty: the relay picks an id
         QString name;
-        QJsonObject toJson() const;
     };
     struct Rename
     {
@@ -201,14 +185,12 @@ struct Message
         QString id;
         QString doc;
         QString name;
-        QJsonObject toJson() const;
     };
     struct Delete
     {
         static constexpr const char *type = "delete";
         QString id;
         QString doc;
-        QJsonObject toJson() const;
     };
     struct Open
     {
@@ -219,14 +201,12 @@ struct Message
         bool create = false;
         bool pending = false;          // the client holds unacknowledged edits: catch up by operations only
 
-        QJsonObject toJson() const;
     };
     struct Close
     {
         static constexpr const char *type = "close";
         QString id;
         QString doc;
-        QJsonObject toJson() const;
     };
     struct Op
     {
@@ -236,7 +216,6 @@ struct Message
         qint64 sequence = 0;           // "seq", 1, 2, 3, ... per clientId
         TextOperation operation;
         std::optional<Selection> selection; // sender's selection after the op
-        QJsonObject toJson() const;
     };
     struct SetSelection
     {
@@ -244,14 +223,12 @@ struct Message
         QString doc;
         int revision = 0;
         Selection selection;
-        QJsonObject toJson() const;
     };
     struct SetIdle
     {
         static constexpr const char *type = "idle";
         QString doc;
         bool idle = false;
-        QJsonObject toJson() const;
     };
 
     // ---- server -> client -------------------------------------------------------------------------
@@ -270,14 +247,12 @@ struct Message
         int maxOperationComponents = 0;
         int maxSelectionRanges = 0;
         int maxOperationLag = 0;       // revisions an op may be behind the document
-        QJsonObject toJson() const;
     };
     struct Documents
     {
         static constexpr const char *type = "documents";
         QString ref;
         QList<DocumentInfo> documents;
-        QJsonObject toJson() const;
     };
     struct Created
     {
@@ -285,7 +260,6 @@ struct Message
         QString ref;
         QString doc;
         QString name;
-        QJsonObject toJson() const;
     };
     struct Renamed
     {
@@ -293,14 +267,12 @@ struct Message
         QString ref;
         QString doc;
         QString name;
-        QJsonObject toJson() const;
     };
     struct Deleted
     {
         static constexpr const char *type = "deleted";
         QString ref;
         QString doc;
-        QJsonObject toJson() const;
     };
     struct Opened
     {
@@ -314,28 +286,24 @@ struct Message
         std::optional<QList<CommittedOperation>> ops;    // else: the operations after the asked revision
         bool more = false;                               // ops is a first page: open again from its end
         QList<Participant> participants;
-        QJsonObject toJson() const;
     };
     struct Closed
     {
         static constexpr const char *type = "closed";
         QString ref;
         QString doc;
-        QJsonObject toJson() const;
     };
     struct Join
     {
         static constexpr const char *type = "join";
         QString doc;
         Participant participant;
-        QJsonObject toJson() const;
     };
     struct Leave
     {
         static constexpr const char *type = "leave";
         QString doc;
         QString connectionId;
-        QJsonObject toJson() const;
     };
     struct Ack
     {
@@ -343,7 +311,6 @@ struct Message
         QString doc;
         int revision = 0;
         qint64 sequence = 0;
-        QJsonObject toJson() const;
     };
     struct RemoteOp
     {
@@ -355,7 +322,6 @@ struct Message
         qint64 sequence = 0;
         QString connectionId;
         std::optional<Selection> selection;
-        QJsonObject toJson() const;
     };
     struct SelectionChanged
     {
@@ -364,7 +330,6 @@ struct Message
         QString connectionId;
         int revision = 0;              // server revision the selection refers to
         Selection selection;
-        QJsonObject toJson() const;
     };
     struct IdleChanged
     {
@@ -372,17 +337,15 @@ struct Message
         QString doc;
         QString connectionId;
         bool idle = false;
-        QJsonObject toJson() const;
     };
     struct Error
     {
         static constexpr const char *type = "error";
-        QString code;                  // kebab-case; unknown codes are kept as they are
+        ProtocolErrorCode code = ProtocolErrorCode::ServerError; // kebab-case on the wire
         QString message;
         QString ref;
         QString doc;
         std::optional<int> retryAfterMs;
-        QJsonObject toJson() const;
         static Error from(const ProtocolError &e);
     };
 
@@ -392,27 +355,34 @@ struct Message
 
     // Strict decoding of one text frame. Errors: MalformedJson (not JSON / not an object), UnknownType,
     // InvalidMessage (message names the field), InvalidDocumentId, InvalidOperation (bad op array).
-    // The per-keystroke messages (client "op"/"selection", server "op"/"ack"/"selection") take a fast path
-    // (RapidJSON) when the frame is exactly the expected shape; anything else goes to the QJsonDocument
-    // decoder, so results and errors are the same either way.
     static ProtocolResult<Client> decodeClient(const QByteArray &frame);
     static ProtocolResult<Server> decodeServer(const QByteArray &frame);
-    // The QJsonDocument decoders alone, without the fast path (tests compare the two).
-    static ProtocolResult<Client> decodeClientSlow(const QByteArray &frame);
-    static ProtocolResult<Server> decodeServerSlow(const QByteArray &frame);
 
-    // Compact JSON of any message struct above.
-    template<typename M>
-    static QByteArray encode(const M &message)
-    {
-        return QJsonDocument(message.toJson()).toJson(QJsonDocument::Compact);
-    }
-    // The per-keystroke messages are written directly (JsonWriter): same bytes, a fraction of the cost.
-    static QByteArray encode(const Op &message);
-    static QByteArray encode(const Ack &message);
-    static QByteArray encode(const RemoteOp &message);
-    static QByteArray encode(const SetSelection &message);
-    static QByteArray encode(const SelectionChanged &message);
+    // Compact JSON of each message.
+    static QByteArray encode(const Hello &m);
+    static QByteArray encode(const List &m);
+    static QByteArray encode(const Create &m);
+    static QByteArray encode(const Rename &m);
+    static QByteArray encode(const Delete &m);
+    static QByteArray encode(const Open &m);
+    static QByteArray encode(const Close &m);
+    static QByteArray encode(const Op &m);
+    static QByteArray encode(const SetSelection &m);
+    static QByteArray encode(const SetIdle &m);
+    static QByteArray encode(const Welcome &m);
+    static QByteArray encode(const Documents &m);
+    static QByteArray encode(const Created &m);
+    static QByteArray encode(const Renamed &m);
+    static QByteArray encode(const Deleted &m);
+    static QByteArray encode(const Opened &m);
+    static QByteArray encode(const Closed &m);
+    static QByteArray encode(const Join &m);
+    static QByteArray encode(const Leave &m);
+    static QByteArray encode(const Ack &m);
+    static QByteArray encode(const RemoteOp &m);
+    static QByteArray encode(const SelectionChanged &m);
+    static QByteArray encode(const IdleChanged &m);
+    static QByteArray encode(const Error &m);
     static QByteArray encode(const Client &message);
     static QByteArray encode(const Server &message);
 };

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "selection.h"
 
+#include "jsonreader.h"
+
+#include <QJsonDocument>
+
 #include <QJsonArray>
 
 #include <cmath>
@@ -74,50 +78,15 @@ QJsonObject Selection::toJson() const
     return QJsonObject{{QStringLiteral("ranges"), ranges}};
 }
 
-namespace {
-
-Error malformed(const QString &message)
-{
-    return Error{ErrorCode::MalformedOperation, message};
-}
-
-// A position from the network: a JSON number that is an integer in [0, 2^31-1].
-std::optional<qsizetype> position(const QJsonValue &value)
-{
-    if (!value.isDouble())
-        return std::nullopt;
-    const double d = value.toDouble();
-    if (!std::isfinite(d) || d < 0 || d > double(std::numeric_limits<qint32>::max()) || std::floor(d) != d)
-        return std::nullopt;
-    return qsizetype(d);
-}
-
-} // namespace
-
 Expected<Selection> Selection::fromJson(const QJsonValue &json)
 {
+    // One set of rules for every reader (jsonreader.cpp, as the protocol codec reads a selection).
     if (!json.isObject())
-        return malformed(QStringLiteral("selection: not an object"));
-    const QJsonValue rangesValue = json.toObject().value(QStringLiteral("ranges"));
-    if (!rangesValue.isArray())
-        return malformed(QStringLiteral("selection: \"ranges\" missing or not an array"));
-    const QJsonArray array = rangesValue.toArray();
-    QList<Range> ranges;
-    ranges.reserve(array.size());
-    for (qsizetype i = 0; i < array.size(); ++i) {
-        const QJsonValue element = array.at(i);
-        if (!element.isObject())
-            return malformed(QStringLiteral("selection: range %1 is not an object").arg(i));
-        const QJsonObject object = element.toObject();
-        const std::optional<qsizetype> anchor = position(object.value(QStringLiteral("anchor")));
-        const std::optional<qsizetype> head = position(object.value(QStringLiteral("head")));
-        if (!anchor)
-            return malformed(QStringLiteral("selection: range %1 has no valid \"anchor\"").arg(i));
-        if (!head)
-            return malformed(QStringLiteral("selection: range %1 has no valid \"head\"").arg(i));
-        ranges.append(Range{*anchor, *head});
-    }
-    return Selection(std::move(ranges));
+        return Error{ErrorCode::MalformedOperation, QStringLiteral("selection: not an object")};
+    json::Document document;
+    if (document.parse(QJsonDocument(json.toObject()).toJson(QJsonDocument::Compact)))
+        return Error{ErrorCode::MalformedOperation, QStringLiteral("selection: not an object")};
+    return json::selection(document.root());
 }
 
 } // namespace collab

@@ -549,6 +549,42 @@ std::pair<TextOperation, TextOperation> TextOperation::splitToFit(qint64 maxByte
     return {std::move(first), std::move(rest)};
 }
 
+std::optional<QString> TextOperation::appendJsonInsert(const QString &text, qsizetype index)
+{
+    if (text.isEmpty())
+        return QStringLiteral("element %1: empty insert string").arg(index);
+    if (m_targetLength + text.size() > kMaxCount)
+        return QStringLiteral("element %1: target length exceeds 2^31-1").arg(index);
+    // A lone half of a surrogate pair is not text: no store keeps it as such (SQLite and PostgreSQL pair or
+    // replace it), so accepting it would let the stored document differ from the served one.
+    if (const std::optional<qsizetype> at = loneSurrogate(text))
+        return QStringLiteral("element %1: lone surrogate U+%2 at offset %3 of the insert (position %4 of the result)")
+            .arg(index)
+            .arg(uint(text.at(*at).unicode()), 4, 16, QLatin1Char('0'))
+            .arg(*at)
+            .arg(m_targetLength + *at);
+    insert(text);
+    return std::nullopt;
+}
+
+std::optional<QString> TextOperation::appendJsonCount(double d, qsizetype index)
+{
+    if (!std::isfinite(d) || d != std::floor(d))
+        return QStringLiteral("element %1: count %2 is not an integer").arg(index).arg(d);
+    if (d == 0)
+        return QStringLiteral("element %1: zero count").arg(index);
+    if (std::fabs(d) > double(kMaxCount))
+        return QStringLiteral("element %1: count %2 exceeds 2^31-1").arg(index).arg(d, 0, 'f', 0);
+    const qsizetype n = qsizetype(std::fabs(d));
+    if (m_baseLength + n > kMaxCount || (d > 0 && m_targetLength + n > kMaxCount))
+        return QStringLiteral("element %1: operation length exceeds 2^31-1").arg(index);
+    if (d > 0)
+        retain(n);
+    else
+        remove(n);
+    return std::nullopt;
+}
+
 Expected<TextOperation> TextOperation::fromJson(const QJsonValue &json)
 {
     if (!json.isArray())
@@ -557,52 +593,19 @@ Expected<TextOperation> TextOperation::fromJson(const QJsonValue &json)
     TextOperation op;
     for (qsizetype i = 0; i < array.size(); ++i) {
         const QJsonValue v = array.at(i);
+        std::optional<QString> broken;
         if (v.isString()) {
-            const QString text = v.toString();
-            if (text.isEmpty())
-                return Error{ErrorCode::MalformedOperation,
-                             QStringLiteral("element %1: empty insert string").arg(i)};
-            if (op.m_targetLength + text.size() > kMaxCount)
-                return Error{ErrorCode::MalformedOperation,
-                             QStringLiteral("element %1: target length exceeds 2^31-1").arg(i)};
-            // A lone half of a surrogate pair is not text: no store keeps it as such (SQLite and PostgreSQL
-            // pair or replace it), so accepting it would let the stored document differ from the served one.
-            if (const std::optional<qsizetype> at = loneSurrogate(text))
-                return Error{ErrorCode::MalformedOperation,
-                             QStringLiteral("element %1: lone surrogate U+%2 at offset %3 of the insert "
-                                            "(position %4 of the result)")
-                                 .arg(i)
-                                 .arg(uint(text.at(*at).unicode()), 4, 16, QLatin1Char('0'))
-                                 .arg(*at)
-                                 .arg(op.m_targetLength + *at)};
-            op.insert(text);
+            broken = op.appendJsonInsert(v.toString(), i);
         } else if (v.isDouble()) {
-            const double d = v.toDouble();
-            if (!std::isfinite(d) || d != std::floor(d))
-                return Error{ErrorCode::MalformedOperation,
-                             QStringLiteral("element %1: count %2 is not an integer").arg(i).arg(d)};
-            if (d == 0)
-                return Error{ErrorCode::MalformedOperation, QStringLiteral("element %1: zero count").arg(i)};
-            if (std::fabs(d) > double(kMaxCount))
-                return Error{ErrorCode::MalformedOperation,
-                             QStringLiteral("element %1: count %2 exceeds 2^31-1").arg(i).arg(d, 0, 'f', 0)};
-            const qsizetype n = qsizetype(std::fabs(d));
-            if (op.m_baseLength + n > kMaxCount || (d > 0 && op.m_targetLength + n > kMaxCount))
-                return Error{ErrorCode::MalformedOperation,
-                             QStringLiteral("element %1: operation length exceeds 2^31-1").arg(i)};
-            if (d > 0)
-                op.retain(n);
-            else
-                op.remove(n);
+            broken = op.appendJsonCount(v.toDouble(), i);
         } else {
             const char *type = v.isArray() ? "an array" : v.isObject() ? "an object" : v.isBool() ? "a boolean"
                                                        : v.isNull()  ? "null"
                                                                      : "of an unknown type";
-            return Error{ErrorCode::MalformedOperation,
-                         QStringLiteral("element %1 is %2; expected an integer or a string")
-                             .arg(i)
-                             .arg(QLatin1String(type))};
+            broken = QStringLiteral("element %1 is %2; expected an integer or a string").arg(i).arg(QLatin1String(type));
         }
+        if (broken)
+            return Error{ErrorCode::MalformedOperation, *broken};
     }
     return op;
 }

@@ -107,6 +107,11 @@ public:
     // errors name the element (and, for a lone surrogate, its offset and document position).
     static Expected<TextOperation> fromJson(const QJsonValue &json);
     static Expected<TextOperation> fromJsonBytes(const QByteArray &json);
+    // The rules for one element `index` of the JSON form, for every reader of it (fromJson here, the protocol
+    // codec's in jsonreader.cpp): append a count (retain > 0, delete < 0) or an insert; on a broken rule,
+    // the reason, and the operation is unchanged.
+    std::optional<QString> appendJsonCount(double count, qsizetype index);
+    std::optional<QString> appendJsonInsert(const QString &text, qsizetype index);
 
     bool operator==(const TextOperation &other) const;
 

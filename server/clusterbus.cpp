@@ -295,7 +295,7 @@ void ClusterBus::publishPresence(const QString &doc, const Participant &particip
                                  const QByteArray &message)
 {
     LocalPresence p{doc, participant.connectionId, participant,
-                    QString::fromUtf8(QJsonDocument(participant.toJson()).toJson(QJsonDocument::Compact)), revision};
+                    QString::fromUtf8(participant.toJsonBytes()), revision};
     m_local.insert(key(doc, participant.connectionId), p);
     if (!m_connected)
         return; // republished on reconnect
@@ -355,7 +355,7 @@ std::vector<std::pair<Participant, int>> ClusterBus::participants(const QString 
         return list;
     }
     while (q.next()) {
-        auto participant = Participant::fromJson(QJsonDocument::fromJson(q.value(0).toString().toUtf8()).object());
+        auto participant = Participant::fromJsonBytes(q.value(0).toString().toUtf8());
         if (participant)
             list.emplace_back(std::move(participant).value(), q.value(1).toInt());
     }

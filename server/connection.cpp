@@ -58,15 +58,7 @@ std::optional<Role> Connection::roleFor(const QString &documentId) const
         return std::nullopt;
     if (!m_account)
         return Role::Admin;
-    const std::optional<TokenStore::Role> role = m_account->roleFor(documentId);
-    if (!role)
-        return std::nullopt;
-    switch (*role) {
-    case TokenStore::Role::Read: return Role::Read;
-    case TokenStore::Role::Write: return Role::Write;
-    case TokenStore::Role::Admin: return Role::Admin;
-    }
-    return std::nullopt;
+    return m_account->roleFor(documentId);
 }
 
 void Connection::send(const QString &payload)
@@ -91,7 +83,7 @@ void Connection::sendError(ProtocolErrorCode code, const QString &message, const
 {
     const QString name = protocolErrorName(code);
     Q_EMIT errorSent(name);
-    sendMessage(Message::Error{name, message, ref, doc, retryAfterMs});
+    sendMessage(Message::Error{code, message, ref, doc, retryAfterMs});
 }
 
 void Connection::sendError(const ProtocolError &error)

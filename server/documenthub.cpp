@@ -879,7 +879,7 @@ void DocumentHub::batchFailed(std::vector<Pending> &batch)
             qCWarning(lcHub).noquote() << "commit of" << p.live->id << "lost" << p.attempt
                                        << "races; client asked to resend";
             p.connection->send(QString::fromUtf8(Message::encode(Message::Error{
-                    protocolErrorName(ProtocolErrorCode::ConflictRetry),
+                    ProtocolErrorCode::ConflictRetry,
                     QStringLiteral("the document is too busy right now; nothing was applied, resend the operation"),
                     {}, p.live->id, 100})));
         }
@@ -890,7 +890,7 @@ void DocumentHub::batchFailed(std::vector<Pending> &batch)
 void DocumentHub::closeForStorageFailure(Live &live)
 {
     const QString payload = QString::fromUtf8(Message::encode(
-            Message::Error{protocolErrorName(ProtocolErrorCode::ServerError),
+            Message::Error{ProtocolErrorCode::ServerError,
                            QStringLiteral("document closed: storage failure"), {}, live.id, std::nullopt}));
     for (const Member &member : live.members) {
         member.connection->openDocuments().remove(live.id);

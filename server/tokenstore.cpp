@@ -66,30 +66,6 @@ QRegularExpression TokenStore::patternToRegex(const QString &pattern)
                               QRegularExpression::DotMatchesEverythingOption);
 }
 
-QString TokenStore::roleName(Role role)
-{
-    switch (role) {
-    case Role::Read:
-        return QStringLiteral("read");
-    case Role::Write:
-        return QStringLiteral("write");
-    case Role::Admin:
-        return QStringLiteral("admin");
-    }
-    return {};
-}
-
-std::optional<TokenStore::Role> TokenStore::roleFromName(QStringView name)
-{
-    if (name == u"read")
-        return Role::Read;
-    if (name == u"write")
-        return Role::Write;
-    if (name == u"admin")
-        return Role::Admin;
-    return std::nullopt;
-}
-
 QString TokenStore::redact(QStringView token)
 {
     return QStringLiteral("token:") + QString::fromLatin1(digestOf(token).toHex().left(12));
@@ -140,7 +116,7 @@ std::variant<TokenStore, QString> TokenStore::parse(const QByteArray &text, cons
         for (qsizetype f = 2; f < fields.size(); ++f) {
             const QString &grantText = fields.at(f);
             const qsizetype colon = grantText.indexOf(u':');
-            const auto role = colon > 0 ? roleFromName(QStringView(grantText).left(colon)) : std::nullopt;
+            const auto role = colon > 0 ? collab::roleFromName(QStringView(grantText).left(colon)) : std::nullopt;
             const QString pattern = colon > 0 ? grantText.mid(colon + 1) : QString();
             if (!role || pattern.isEmpty())
                 return QStringLiteral("%1: grant '%2' must be ROLE:PATTERN with ROLE read, write or admin")

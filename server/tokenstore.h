@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <message.h>
+
 #include <QByteArray>
 #include <QList>
 #include <QRegularExpression>
@@ -42,7 +44,7 @@ namespace relay {
 class TokenStore
 {
 public:
-    enum class Role { Read = 1, Write = 2, Admin = 3 };
+    using Role = collab::Role; // read < write < admin
 
     struct Grant
     {
@@ -83,8 +85,6 @@ public:
     bool isEmpty() const { return m_entries.empty(); }
 
     static QString redact(QStringView token);
-    static QString roleName(Role role);
-    static std::optional<Role> roleFromName(QStringView name);
     // Glob (see above) to an anchored regular expression.
     static QRegularExpression patternToRegex(const QString &pattern);
 

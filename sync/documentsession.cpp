@@ -599,7 +599,8 @@ void DocumentSession::handle(const collab::Message::Error &m)
     if (!m.doc.isEmpty() && m.doc != m_document)
         return;
     Q_EMIT relayError(m.code, m.message);
-    if ((m.code == QLatin1String("rate-limited") || m.code == QLatin1String("conflict-retry")) && m_client
+    using Code = collab::ProtocolErrorCode;
+    if ((m.code == Code::RateLimited || m.code == Code::ConflictRetry) && m_client
         && m_client->outstanding()) {
         const int delay = m.retryAfterMs.value_or(500);
         QTimer::singleShot(delay, this, [this] {
@@ -608,28 +609,28 @@ void DocumentSession::handle(const collab::Message::Error &m)
         });
         return;
     }
-    if (m.code == QLatin1String("revision-too-old") && m.doc == m_document) {
+    if (m.code == Code::RevisionTooOld && m.doc == m_document) {
         // Nothing was applied: catch up from our revision (the pending edit is transformed here) and resend.
         scheduleReopen();
         return;
     }
-    if (m.code == QLatin1String("read-only")) {
+    if (m.code == Code::ReadOnly) {
         m_readOnly = true;
         m_surface->setReadOnly(true);
         setStatus(m_status);
     }
-    Q_EMIT errorOccurred(tr("The server reported %1: %2").arg(m.code, m.message));
+    Q_EMIT errorOccurred(tr("The server reported %1: %2").arg(collab::protocolErrorName(m.code), m.message));
     if (const QString advice = RelayLink::adviceForError(m.code, m.message); !advice.isEmpty())
         setProblem(advice);
     // Storage trouble on the relay: our operation was not applied, or the document was dropped (or could not
     // be opened). Nothing is lost: reopen it, with backoff, until the relay can serve it again.
     if (m.doc == m_document
-        && (m.code == QLatin1String("server-error") || (m.code == QLatin1String("not-open") && m_opened))) {
+        && (m.code == Code::ServerError || (m.code == Code::NotOpen && m_opened))) {
         scheduleReopen();
         return;
     }
-    if (m.code == QLatin1String("base-length-mismatch") || m.code == QLatin1String("splits-surrogate-pair")
-        || m.code == QLatin1String("invalid-operation") || m.code == QLatin1String("revision-from-future"))
+    if (m.code == Code::BaseLengthMismatch || m.code == Code::SplitsSurrogatePair || m.code == Code::InvalidOperation
+        || m.code == Code::RevisionFromFuture)
         resync(m.message);
 }
 

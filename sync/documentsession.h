@@ -138,9 +138,9 @@ Q_SIGNALS:
     void participantSelectionChanged(const QString &connectionId, const collab::Selection &selection);
     void participantsCleared();
     void errorOccurred(const QString &message);
-    // The relay sent an error (`code` as on the wire, docs/PROTOCOL.md); errorOccurred follows unless it is
-    // one the session recovers from by itself.
-    void relayError(const QString &code, const QString &message);
+    // The relay sent an error (docs/PROTOCOL.md); errorOccurred follows unless it is one the session
+    // recovers from by itself.
+    void relayError(collab::ProtocolErrorCode code, const QString &message);
     // The relay deleted the document; the session has closed its link.
     void documentDeleted();
     // The link dropped (`why`: what the user can act on, if anything).

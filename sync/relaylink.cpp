@@ -178,28 +178,29 @@ void RelayLink::onTextMessage(const QString &message)
     Q_EMIT received(decoded.value());
 }
 
-QString RelayLink::adviceForError(const QString &code, const QString &message)
+QString RelayLink::adviceForError(collab::ProtocolErrorCode code, const QString &message)
 {
-    if (code == u"forbidden")
+    using Code = collab::ProtocolErrorCode;
+    if (code == Code::Forbidden)
         return tr("The relay refused access (%1). Check the token in File › Connect…").arg(message);
-    if (code == u"client-id-taken")
+    if (code == Code::ClientIdTaken)
         return tr("The relay says this editor's identity for the document belongs to another client. Close the"
                   " document and open it again in a fresh profile, and report this to the relay's admin.");
-    if (code == u"message-too-large")
+    if (code == Code::MessageTooLarge)
         return tr("An edit was larger than the relay accepts in one message (%1). It is kept here; the relay's"
                   " admin can raise --max-message-bytes.").arg(message);
-    if (code == u"document-too-large")
+    if (code == Code::DocumentTooLarge)
         return tr("The document would exceed the relay's size limit (%1): your last edit is kept here but not"
                   " sent. Undo it, or remove text, to go on sharing.").arg(message);
-    if (code == u"quota-exceeded")
+    if (code == Code::QuotaExceeded)
         return tr("%1. Ask the relay's admin to raise the limit, or delete documents you no longer need.").arg(message);
-    if (code == u"protocol-version")
+    if (code == Code::ProtocolVersion)
         return tr("This editor and the relay speak different protocol versions (%1): update the editor.").arg(message);
-    if (code == u"too-many-connections")
+    if (code == Code::TooManyConnections)
         return tr("The relay has no room for another connection (%1); retrying.").arg(message);
-    if (code == u"read-only")
+    if (code == Code::ReadOnly)
         return tr("You have read-only access to this document: your edits stay here and are not shared.");
-    if (code == u"no-such-document" || code == u"invalid-document-id")
+    if (code == Code::NoSuchDocument || code == Code::InvalidDocumentId)
         return tr("The relay cannot open this document: %1").arg(message);
     return {};
 }

@@ -75,7 +75,7 @@ public:
 
     // What the user can do about an error the relay sent, or about the way it closed the link; empty for
     // what is recovered from without the user.
-    static QString adviceForError(const QString &code, const QString &message);
+    static QString adviceForError(collab::ProtocolErrorCode code, const QString &message);
     static QString adviceForClose(int code, const QString &reason);
 
 Q_SIGNALS:

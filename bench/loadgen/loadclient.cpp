@@ -113,7 +113,7 @@ void LoadClient::onMessage(const QString &text)
             m_caret = Selection::transformIndex(m_caret, *effects->apply, false);
         }
     } else if (const auto *error = std::get_if<Message::Error>(&message)) {
-        m_generator->errorReceived(QStringLiteral("%1: %2").arg(error->code, error->message));
+        m_generator->errorReceived(QStringLiteral("%1: %2").arg(protocolErrorName(error->code), error->message));
     }
     // selection, idle, join, leave: presence of others, nothing to do for the load.
 }

@@ -29,10 +29,12 @@ QByteArray viaWriter(const QString &text)
     return out;
 }
 
+// An encoder's output read and written again by QJsonDocument (which sorts keys): equal bytes mean the
+// encoder writes valid, compact JSON with keys in sorted order and QJsonDocument's escapes.
 template<typename M>
-QByteArray slowEncode(const M &m)
+QByteArray rewritten(const M &m)
 {
-    return QJsonDocument(m.toJson()).toJson(QJsonDocument::Compact);
+    return QJsonDocument::fromJson(Message::encode(m)).toJson(QJsonDocument::Compact);
 }
 
 } // namespace
@@ -46,7 +48,7 @@ private Q_SLOTS:
     void escapes();
     void stringsMatchQJsonDocument();
     void operationsMatchQJsonDocument();
-    void hotMessagesMatchQJsonDocument();
+    void messagesAreCanonicalJson();
     void nesting();
 };
 
@@ -91,9 +93,9 @@ void tst_JsonWriter::operationsMatchQJsonDocument()
     }));
 }
 
-void tst_JsonWriter::hotMessagesMatchQJsonDocument()
+void tst_JsonWriter::messagesAreCanonicalJson()
 {
-    QVERIFY(rc::check("fast encoders equal the QJsonObject encoders", [] {
+    QVERIFY(rc::check("encoders write compact JSON in QJsonDocument's canonical form", [] {
         const QString doc = *genText();
         const TextOperation op = *genOperation(doc);
         const QString id = *genRawUtf16();
@@ -105,15 +107,15 @@ void tst_JsonWriter::hotMessagesMatchQJsonDocument()
                             rc::gen::map(genSelection(), [](Selection s) { return std::optional<Selection>(s); }));
 
         Message::Op o{id, rev, seq, op, selection};
-        RC_ASSERT(Message::encode(o) == slowEncode(o));
+        RC_ASSERT(Message::encode(o) == rewritten(o));
         Message::Ack a{id, rev, seq};
-        RC_ASSERT(Message::encode(a) == slowEncode(a));
+        RC_ASSERT(Message::encode(a) == rewritten(a));
         Message::RemoteOp r{id, rev, op, author, seq, author + id, selection};
-        RC_ASSERT(Message::encode(r) == slowEncode(r));
+        RC_ASSERT(Message::encode(r) == rewritten(r));
         Message::SetSelection s{id, rev, selection.value_or(Selection())};
-        RC_ASSERT(Message::encode(s) == slowEncode(s));
+        RC_ASSERT(Message::encode(s) == rewritten(s));
         Message::SelectionChanged c{id, author, rev, selection.value_or(Selection())};
-        RC_ASSERT(Message::encode(c) == slowEncode(c));
+        RC_ASSERT(Message::encode(c) == rewritten(c));
         // And what is written decodes back to the same message.
         const auto decoded = Message::decodeClient(Message::encode(o));
         if (isValidDocumentId(id)) {

@@ -92,8 +92,8 @@ private Q_SLOTS:
         QVERIFY(Role::Read < Role::Write);
         QVERIFY(Role::Write < Role::Admin);
         for (Role role : {Role::Read, Role::Write, Role::Admin})
-            QCOMPARE(TokenStore::roleFromName(TokenStore::roleName(role)), std::optional<Role>(role));
-        QVERIFY(!TokenStore::roleFromName(u"owner"));
+            QCOMPARE(collab::roleFromName(collab::roleName(role)), std::optional<Role>(role));
+        QVERIFY(!collab::roleFromName(u"owner"));
     }
 
     void redaction()

@@ -148,11 +148,16 @@ void tst_Trust::loneSurrogateRefused()
     QVERIFY(r);
     auto c = join(*r, QStringLiteral("doc"));
     QVERIFY(c);
-    c->sendRaw(QStringLiteral(R"({"type":"op","doc":"doc","rev":0,"seq":1,"op":["ab\ud800c"]})"));
+    // A lone low half decodes to a surrogate, refused with where it is; a lone high half is not JSON at all.
+    c->sendRaw(QStringLiteral(R"({"type":"op","doc":"doc","rev":0,"seq":1,"op":["ab\udc00c"]})"));
     const QJsonObject error = c->waitForError(QStringLiteral("invalid-operation"));
     QVERIFY(!error.isEmpty());
     QVERIFY2(error.value(QStringLiteral("message")).toString().contains(QLatin1String("position 2")),
              qPrintable(error.value(QStringLiteral("message")).toString()));
+    c->sendRaw(QStringLiteral(R"({"type":"op","doc":"doc","rev":0,"seq":1,"op":["ab\ud800c"]})"));
+    const QJsonObject malformed = c->waitForError(QStringLiteral("malformed-json"));
+    QVERIFY2(malformed.value(QStringLiteral("message")).toString().contains(QLatin1String("surrogate")),
+             qPrintable(malformed.value(QStringLiteral("message")).toString()));
     QCOMPARE(r->storage->document(QStringLiteral("doc"))->revision, 0);
 }
 

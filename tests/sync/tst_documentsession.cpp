@@ -191,7 +191,7 @@ private Q_SLOTS:
         QSignalSpy errors(a.session.get(), &DocumentSession::relayError);
         QVERIFY(a.open(m_relay.documentUrl(QStringLiteral("never-made")), QStringLiteral("A")));
         QTRY_VERIFY(!errors.isEmpty());
-        QCOMPARE(errors.first().at(0).toString(), QStringLiteral("no-such-document"));
+        QCOMPARE(errors.first().at(0).value<collab::ProtocolErrorCode>(), collab::ProtocolErrorCode::NoSuchDocument);
         QVERIFY(!a.online());
         QVERIFY(!a.session->problem().isEmpty());
     }

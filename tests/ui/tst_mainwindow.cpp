@@ -314,7 +314,7 @@ private Q_SLOTS:
             const qint64 seq = message.value(QStringLiteral("seq")).toInteger();
             if (++ops == 1) {
                 collab::Message::Error error;
-                error.code = QStringLiteral("revision-too-old");
+                error.code = collab::ProtocolErrorCode::RevisionTooOld;
                 error.message = QStringLiteral("the operation is 5000 revisions behind");
                 error.doc = QString::fromLatin1(FakeRelay::document);
                 FakeRelay::send(socket, error);

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+#include "jsonreader.h"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/stream.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace collab::json {
+
+namespace {
+constexpr qint64 MaxCount = std::numeric_limits<qint32>::max(); // TextOperation's 2^31-1
+
+Error malformed(const QString &message)
+{
+    return Error{ErrorCode::MalformedOperation, message};
+}
+} // namespace
+
+std::optional<QString> Document::parse(const QByteArray &bytes)
+{
+    // A NUL would end RapidJSON's null-terminated stream early, hiding what follows it.
+    if (const void *nul = std::memchr(bytes.constData(), 0, std::size_t(bytes.size())))
+        return QStringLiteral("not valid JSON at offset %1: a NUL byte")
+            .arg(static_cast<const char *>(nul) - bytes.constData());
+    rapidjson::StringStream stream(bytes.constData());
+    m_document.ParseStream<ParseFlags>(stream);
+    if (m_document.HasParseError())
+        return QStringLiteral("not valid JSON at offset %1: %2")
+            .arg(m_document.GetErrorOffset())
+            .arg(QLatin1StringView(rapidjson::GetParseError_En(m_document.GetParseError())));
+    return std::nullopt;
+}
+
+const char *typeName(const Value &v)
+{
+    if (v.IsArray())
+        return "an array";
+    if (v.IsObject())
+        return "an object";
+    if (v.IsBool())
+        return "a boolean";
+    if (v.IsNull())
+        return "null";
+    if (v.IsString())
+        return "a string";
+    return "a number";
+}
+
+bool string(const Value &v, QString &out)
+{
+    if (!v.IsString())
+        return false;
+    const char *s = v.GetString();
+    const char *end = s + v.GetStringLength();
+    // The input is validated UTF-8, so ED A0..BF can only be a surrogate from a "\udxxx" escape.
+    for (const char *p = s; p < end; ++p) {
+        p = static_cast<const char *>(std::memchr(p, 0xed, std::size_t(end - p)));
+        if (!p)
+            break;
+        if (p + 1 < end && static_cast<unsigned char>(p[1]) >= 0xa0)
+            return false;
+    }
+    out = QString::fromUtf8(s, qsizetype(end - s));
+    return true;
+}
+
+std::optional<qint64> integer(const Value &v, qint64 min, qint64 max)
+{
+    if (v.IsInt64()) {
+        const qint64 n = v.GetInt64();
+        if (n < min || n > max)
+            return std::nullopt;
+        return n;
+    }
+    if (!v.IsDouble())
+        return std::nullopt; // also a uint64 above int64's range
+    const double d = v.GetDouble();
+    if (!std::isfinite(d) || d != std::floor(d) || d < double(min) || d > double(max))
+        return std::nullopt;
+    return qint64(d);
+}
+
+Expected<TextOperation> operation(const Value &v)
+{
+    if (!v.IsArray())
+        return malformed(QStringLiteral("operation must be a JSON array"));
+    TextOperation op;
+    qsizetype i = 0;
+    for (const Value &e : v.GetArray()) {
+        std::optional<QString> broken;
+        if (e.IsString()) {
+            QString text;
+            if (string(e, text)) {
+                broken = op.appendJsonInsert(text, i);
+            } else {
+                // Say where, as appendJsonInsert does for the UTF-16 form: the first surrogate's three bytes.
+                const char *s = e.GetString();
+                const char *p = s;
+                while (!(static_cast<unsigned char>(p[0]) == 0xed && static_cast<unsigned char>(p[1]) >= 0xa0))
+                    ++p;
+                const uint unit = ((uint(static_cast<unsigned char>(p[1])) & 0x3f) << 6)
+                                  | (uint(static_cast<unsigned char>(p[2])) & 0x3f) | 0xd000;
+                const qsizetype at = QString::fromUtf8(s, qsizetype(p - s)).size();
+                broken = QStringLiteral("element %1: lone surrogate U+%2 at offset %3 of the insert (position %4 of the result)")
+                             .arg(i)
+                             .arg(unit, 4, 16, QLatin1Char('0'))
+                             .arg(at)
+                             .arg(op.targetLength() + at);
+            }
+        } else if (e.IsInt64()) {
+            broken = op.appendJsonCount(double(e.GetInt64()), i);
+        } else if (e.IsNumber()) {
+            broken = op.appendJsonCount(e.GetDouble(), i);
+        } else {
+            broken = QStringLiteral("element %1 is %2; expected an integer or a string").arg(i).arg(QLatin1StringView(typeName(e)));
+        }
+        if (broken)
+            return malformed(*broken);
+        ++i;
+    }
+    return op;
+}
+
+Expected<Selection> selection(const Value &v)
+{
+    if (!v.IsObject())
+        return malformed(QStringLiteral("selection: not an object"));
+    const auto rangesMember = v.FindMember("ranges");
+    if (rangesMember == v.MemberEnd() || !rangesMember->value.IsArray())
+        return malformed(QStringLiteral("selection: \"ranges\" missing or not an array"));
+    const auto array = rangesMember->value.GetArray();
+    QList<Selection::Range> ranges;
+    ranges.reserve(qsizetype(array.Size()));
+    qsizetype i = 0;
+    for (const Value &element : array) {
+        if (!element.IsObject())
+            return malformed(QStringLiteral("selection: range %1 is not an object").arg(i));
+        const auto position = [&element](const char *key) -> std::optional<qint64> {
+            const auto m = element.FindMember(key);
+            return m == element.MemberEnd() ? std::nullopt : integer(m->value, 0, MaxCount);
+        };
+        const std::optional<qint64> anchor = position("anchor");
+        const std::optional<qint64> head = position("head");
+        if (!anchor)
+            return malformed(QStringLiteral("selection: range %1 has no valid \"anchor\"").arg(i));
+        if (!head)
+            return malformed(QStringLiteral("selection: range %1 has no valid \"head\"").arg(i));
+        ranges.append(Selection::Range{*anchor, *head});
+        ++i;
+    }
+    return Selection(std::move(ranges));
+}
+
+} // namespace collab::json

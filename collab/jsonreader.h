@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Internal to collab (RapidJSON is a private dependency; nothing outside collab includes this): reading
+// JSON values into the engine's types, under one set of rules for the protocol codec (message.cpp) and for
+// operations and selections read on their own (TextOperation::fromJsonBytes, Selection::fromJson).
+
+#include "expected.h"
+#include "selection.h"
+#include "textoperation.h"
+
+#include <QByteArray>
+#include <QString>
+
+#include <rapidjson/document.h>
+
+#include <optional>
+
+namespace collab::json {
+
+using Value = rapidjson::Value;
+
+// Strict JSON (no comments, NaN or trailing commas), UTF-8 validated; iterative, so deep nesting cannot
+// exhaust the stack.
+constexpr unsigned ParseFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
+
+// Buffers on the stack for RapidJSON's allocators: a keystroke's frame parses without a heap allocation.
+class Document
+{
+public:
+    Document() : m_values(m_valueBuffer, sizeof m_valueBuffer), m_stack(m_stackBuffer, sizeof m_stackBuffer),
+                 m_document(&m_values, 1024, &m_stack) {}
+    // Parse the whole of `bytes`; the reason when it is not one JSON value.
+    std::optional<QString> parse(const QByteArray &bytes);
+    const Value &root() const { return m_document; }
+
+private:
+    using Allocator = rapidjson::MemoryPoolAllocator<>;
+    char m_valueBuffer[4096];
+    char m_stackBuffer[1024];
+    Allocator m_values;
+    Allocator m_stack;
+    rapidjson::GenericDocument<rapidjson::UTF8<>, Allocator, Allocator> m_document;
+};
+
+// "an array", "an object", ... for error messages.
+const char *typeName(const Value &v);
+
+// A JSON string as QString; false if it holds a lone surrogate ("\udc00" escapes decode to UTF-8 that
+// encodes a surrogate, which is not text: no store keeps it as such).
+bool string(const Value &v, QString &out);
+
+// An integer-valued JSON number in [min, max] ("3", "3.0" and "3e0" alike).
+std::optional<qint64> integer(const Value &v, qint64 min, qint64 max);
+
+// ot.js's JSON form of an operation: [retain > 0, "insert", delete < 0, ...].
+Expected<TextOperation> operation(const Value &v);
+// {"ranges":[{"anchor":N,"head":N},...]}; other keys are ignored.
+Expected<Selection> selection(const Value &v);
+
+} // namespace collab::json
