@@ -14,22 +14,30 @@
 
 #include <rapidjson/document.h>
 
+#include <cmath>
 #include <optional>
 
 namespace collab::json {
 
 using Value = rapidjson::Value;
 
-// Strict JSON (no comments, NaN or trailing commas), UTF-8 validated; iterative, so deep nesting cannot
-// exhaust the stack.
+// Strict JSON (no comments, NaN or trailing commas), UTF-8 validated. A small input is parsed in place in
+// a copy (no string is copied again) by RapidJSON's recursive parser, whose depth its size bounds; a larger
+// one by the iterative parser, so deep nesting cannot exhaust the stack. Both accept exactly the same JSON.
 constexpr unsigned ParseFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
+constexpr unsigned SmallParseFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseInsituFlag;
+// ASCII is valid UTF-8 whatever it holds: a small all-ASCII input needs no validation (most keystrokes).
+constexpr unsigned SmallAsciiParseFlags = rapidjson::kParseInsituFlag;
+constexpr qsizetype SmallInput = 1024;
 
 // Buffers on the stack for RapidJSON's allocators: a keystroke's frame parses without a heap allocation.
 class Document
 {
 public:
+    // The parser's stack starts at a quarter of its buffer: it grows there by reallocation, and a first size
+    // as large as the buffer would not fit beside the pool's chunk header (a 64 KiB malloc per parse).
     Document() : m_values(m_valueBuffer, sizeof m_valueBuffer), m_stack(m_stackBuffer, sizeof m_stackBuffer),
-                 m_document(&m_values, 1024, &m_stack) {}
+                 m_document(&m_values, sizeof m_stackBuffer / 4, &m_stack) {}
     // Parse the whole of `bytes`; the reason when it is not one JSON value.
     std::optional<QString> parse(const QByteArray &bytes);
     const Value &root() const { return m_document; }
@@ -37,7 +45,8 @@ public:
 private:
     using Allocator = rapidjson::MemoryPoolAllocator<>;
     char m_valueBuffer[4096];
-    char m_stackBuffer[1024];
+    char m_stackBuffer[2048];
+    char m_small[SmallInput + 1];
     Allocator m_values;
     Allocator m_stack;
     rapidjson::GenericDocument<rapidjson::UTF8<>, Allocator, Allocator> m_document;
@@ -51,7 +60,22 @@ const char *typeName(const Value &v);
 bool string(const Value &v, QString &out);
 
 // An integer-valued JSON number in [min, max] ("3", "3.0" and "3e0" alike).
-std::optional<qint64> integer(const Value &v, qint64 min, qint64 max);
+inline std::optional<qint64> integer(const Value &v, qint64 min, qint64 max)
+{
+    if (v.IsInt64()) {
+        const qint64 n = v.GetInt64();
+        if (n < min || n > max)
+            return std::nullopt;
+        return n;
+    }
+    if (!v.IsDouble())
+        return std::nullopt; // also a uint64 above int64's range
+    const double d = v.GetDouble();
+    if (!std::isfinite(d) || d != std::floor(d) || d < double(min) || d > double(max))
+        return std::nullopt;
+    return qint64(d);
+}
+
 
 // ot.js's JSON form of an operation: [retain > 0, "insert", delete < 0, ...].
 Expected<TextOperation> operation(const Value &v);

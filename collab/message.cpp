@@ -82,25 +82,27 @@ int toRevision(std::optional<qint64> v) { return v ? int(*v) : 0; }
 class Reader
 {
 public:
-    Reader(const json::Value *object, QString context) : m_object(object), m_context(std::move(context))
+    // `context` names the object in error messages (a message type, "participant", ...).
+    Reader(const json::Value *object, QLatin1StringView context) : m_context(context)
     {
-        if (!m_object || !m_object->IsObject()) {
-            m_object = nullptr;
+        if (!object || !object->IsObject())
             return;
-        }
-        if (m_object->MemberCount() > MaxFields) {
+        if (object->MemberCount() > MaxFields) {
             fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("more than %1 fields").arg(MaxFields));
             return;
         }
-        for (auto a = m_object->MemberBegin(); a != m_object->MemberEnd(); ++a) {
-            for (auto b = m_object->MemberBegin(); b != a; ++b) {
-                if (a->name == b->name) {
-                    fail(ProtocolErrorCode::InvalidMessage,
-                         QStringLiteral("field \"%1\" appears more than once")
-                             .arg(QString::fromUtf8(a->name.GetString(), qsizetype(a->name.GetStringLength())).left(64)));
+        // The members indexed once (every field is looked up here, and repeated names are found here).
+        for (const auto &m : object->GetObject()) {
+            const Member member{m.name.GetString(), m.name.GetStringLength(), &m.value};
+            for (unsigned i = 0; i < m_count; ++i) {
+                if (m_members[i].length == member.length && m_members[i].name[0] == member.name[0]
+                    && std::memcmp(m_members[i].name, member.name, member.length) == 0) {
+                    fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"%1\" appears more than once")
+                                                                .arg(QString::fromUtf8(member.name, member.length).left(64)));
                     return;
                 }
             }
+            m_members[m_count++] = member;
         }
     }
 
@@ -113,18 +115,21 @@ public:
     }
 
     // The field's value, or null when it is missing or null.
-    const json::Value *find(const char *key) const
+    template<std::size_t N>
+    const json::Value *find(const char (&key)[N]) const
     {
-        if (!m_object)
-            return nullptr;
-        const auto m = m_object->FindMember(key);
-        if (m == m_object->MemberEnd() || m->value.IsNull())
-            return nullptr;
-        return &m->value;
+        for (unsigned i = 0; i < m_count; ++i) {
+            const Member &m = m_members[i];
+            if (m.length == N - 1 && std::memcmp(m.name, key, N - 1) == 0)
+                return m.value->IsNull() ? nullptr : m.value;
+        }
+        return nullptr;
     }
-    bool has(const char *key) const { return find(key) != nullptr; }
+    template<std::size_t N>
+    bool has(const char (&key)[N]) const { return find(key) != nullptr; }
 
-    QString string(const char *key, bool required = true, qsizetype maxLength = -1)
+    template<std::size_t N>
+    QString string(const char (&key)[N], bool required = true, qsizetype maxLength = -1)
     {
         const json::Value *v = present(key, required);
         if (!v)
@@ -146,7 +151,8 @@ public:
         return s;
     }
 
-    std::optional<qint64> integer(const char *key, qint64 min, qint64 max, bool required = true)
+    template<std::size_t N>
+    std::optional<qint64> integer(const char (&key)[N], qint64 min, qint64 max, bool required = true)
     {
         const json::Value *v = present(key, required);
         if (!v)
@@ -158,7 +164,8 @@ public:
         return n;
     }
 
-    bool boolean(const char *key, bool required = true, bool fallback = false)
+    template<std::size_t N>
+    bool boolean(const char (&key)[N], bool required = true, bool fallback = false)
     {
         const json::Value *v = present(key, required);
         if (!v)
@@ -170,7 +177,9 @@ public:
         return v->GetBool();
     }
 
-    QString docId(const char *key = "doc", bool required = true)
+    QString docId() { return docId("doc"); }
+    template<std::size_t N>
+    QString docId(const char (&key)[N], bool required = true)
     {
         const QString id = string(key, required, 1024);
         if (ok() && (required || !id.isNull()) && !isValidDocumentId(id))
@@ -180,7 +189,8 @@ public:
         return id;
     }
 
-    TextOperation operation(const char *key)
+    template<std::size_t N>
+    TextOperation operation(const char (&key)[N])
     {
         const json::Value *v = present(key, true);
         if (!v)
@@ -198,7 +208,8 @@ public:
         return std::move(op).value();
     }
 
-    std::optional<Selection> selection(const char *key, bool required)
+    template<std::size_t N>
+    std::optional<Selection> selection(const char (&key)[N], bool required)
     {
         const json::Value *v = present(key, required);
         if (!v)
@@ -213,8 +224,8 @@ public:
     }
 
     // An array field's elements, each read by `read` (a ProtocolResult); stops at the first error.
-    template<typename T, typename Read>
-    QList<T> list(const char *key, bool required, Read read)
+    template<typename T, std::size_t N, typename Read>
+    QList<T> list(const char (&key)[N], bool required, Read read)
     {
         QList<T> out;
         const json::Value *v = present(key, required);
@@ -237,7 +248,8 @@ public:
     }
 
 private:
-    const json::Value *present(const char *key, bool required)
+    template<std::size_t N>
+    const json::Value *present(const char (&key)[N], bool required)
     {
         if (!ok())
             return nullptr;
@@ -247,8 +259,15 @@ private:
         return v;
     }
 
-    const json::Value *m_object;
-    QString m_context;
+    struct Member
+    {
+        const char *name;
+        rapidjson::SizeType length;
+        const json::Value *value;
+    };
+    Member m_members[MaxFields];
+    unsigned m_count = 0;
+    QLatin1StringView m_context;
     std::optional<ProtocolError> m_error;
 };
 
@@ -264,7 +283,7 @@ ProtocolResult<Participant> readParticipant(const json::Value &v)
 {
     if (!v.IsObject())
         return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("participant must be an object"), {}, {}};
-    Reader r(&v, QStringLiteral("participant"));
+    Reader r(&v, QLatin1StringView("participant"));
     Participant p;
     p.connectionId = r.string("connectionId");
     p.clientId = r.string("clientId");
@@ -281,7 +300,7 @@ ProtocolResult<DocumentInfo> readDocumentInfo(const json::Value &v)
 {
     if (!v.IsObject())
         return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("document entry must be an object"), {}, {}};
-    Reader r(&v, QStringLiteral("documents"));
+    Reader r(&v, QLatin1StringView("documents"));
     DocumentInfo d;
     d.id = r.string("id");
     d.name = r.string("name", false);
@@ -295,7 +314,7 @@ ProtocolResult<CommittedOperation> readCommittedOperation(const json::Value &v)
 {
     if (!v.IsObject())
         return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("ops entry must be an object"), {}, {}};
-    Reader r(&v, QStringLiteral("ops"));
+    Reader r(&v, QLatin1StringView("ops"));
     CommittedOperation c;
     c.revision = toRevision(r.integer("rev", 1, INT_MAX));
     c.operation = r.operation("op");
@@ -314,13 +333,28 @@ ProtocolResult<T> readBytes(const QByteArray &bytes, Read read)
     return read(document.root());
 }
 
-// The frame's envelope: the request id (or reply's ref) and document, read best effort so that even a
-// rejected message's error can be correlated, and its type.
+// The frame's type, and (only when something is wrong) its request id or reply's ref and its document, read
+// best effort so that even a rejected message's error can be correlated.
 struct Envelope
 {
-    QString type;
-    QString ref;
-    QString doc;
+    const json::Value *root = nullptr;
+    bool request = false;
+    QByteArrayView type;
+
+    ProtocolError correlated(ProtocolError error) const
+    {
+        const auto stringMember = [this](const char *key, QString &out) {
+            const auto m = root->FindMember(key);
+            return m != root->MemberEnd() && json::string(m->value, out);
+        };
+        QString ref;
+        if (stringMember(request ? "id" : "ref", ref) && (!request || ref.size() <= MaxIdLength))
+            error.ref = ref;
+        QString doc;
+        if (stringMember("doc", doc) && isValidDocumentId(doc))
+            error.doc = doc;
+        return error;
+    }
 };
 
 std::optional<ProtocolError> readEnvelope(const json::Document &document, bool request, Envelope &e)
@@ -328,41 +362,29 @@ std::optional<ProtocolError> readEnvelope(const json::Document &document, bool r
     const json::Value &root = document.root();
     if (!root.IsObject())
         return ProtocolError{ProtocolErrorCode::MalformedJson, QStringLiteral("a message must be a JSON object"), {}, {}};
-    const auto stringMember = [&root](const char *key, QString &out) {
-        const auto m = root.FindMember(key);
-        return m != root.MemberEnd() && json::string(m->value, out);
-    };
-    QString ref;
-    if (stringMember(request ? "id" : "ref", ref) && (!request || ref.size() <= MaxIdLength))
-        e.ref = ref;
-    QString doc;
-    if (stringMember("doc", doc) && isValidDocumentId(doc))
-        e.doc = doc;
+    e.root = &root;
+    e.request = request;
     const auto type = root.FindMember("type");
     if (type == root.MemberEnd() || type->value.IsNull())
-        return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("missing field \"type\""), e.ref, e.doc};
-    if (!json::string(type->value, e.type))
-        return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"type\" must be a string"), e.ref,
-                             e.doc};
+        return e.correlated({ProtocolErrorCode::InvalidMessage, QStringLiteral("missing field \"type\""), {}, {}});
+    if (!type->value.IsString())
+        return e.correlated({ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"type\" must be a string"), {}, {}});
+    e.type = QByteArrayView(type->value.GetString(), qsizetype(type->value.GetStringLength()));
     return std::nullopt;
 }
 
 template<typename Variant, typename M>
 ProtocolResult<Variant> wrap(const Reader &r, const Envelope &e, M &&m)
 {
-    if (!r.ok()) {
-        ProtocolError err = r.error();
-        err.ref = e.ref;
-        err.doc = e.doc;
-        return err;
-    }
+    if (!r.ok())
+        return e.correlated(r.error());
     return Variant(std::forward<M>(m));
 }
 
 ProtocolError unknownType(const Envelope &e)
 {
-    return ProtocolError{ProtocolErrorCode::UnknownType, QStringLiteral("unknown message type \"%1\"").arg(e.type.left(64)),
-                         e.ref, e.doc};
+    return e.correlated({ProtocolErrorCode::UnknownType,
+                         QStringLiteral("unknown message type \"%1\"").arg(QString::fromUtf8(e.type).left(64)), {}, {}});
 }
 
 // ---- writing ----------------------------------------------------------------------------------------------
@@ -773,12 +795,12 @@ ProtocolResult<Message::Client> Message::decodeClient(const QByteArray &frame)
     Envelope e;
     if (std::optional<ProtocolError> broken = readEnvelope(document, true, e))
         return *broken;
-    Reader r(&document.root(), e.type);
+    Reader r(&document.root(), QLatin1StringView(e.type.data(), std::min<qsizetype>(e.type.size(), 64)));
     using V = Client;
-    const QStringView type = e.type;
+    const QByteArrayView type = e.type;
 
     // The per-keystroke messages first.
-    if (type == u"op") {
+    if (type == "op") {
         Op m;
         m.doc = r.docId();
         m.revision = toRevision(r.integer("rev", 0, INT_MAX));
@@ -787,7 +809,7 @@ ProtocolResult<Message::Client> Message::decodeClient(const QByteArray &frame)
         m.selection = r.selection("selection", false);
         return wrap<V>(r, e, std::move(m));
     }
-    if (type == u"selection") {
+    if (type == "selection") {
         SetSelection m;
         m.doc = r.docId();
         m.revision = toRevision(r.integer("rev", 0, INT_MAX));
@@ -796,7 +818,7 @@ ProtocolResult<Message::Client> Message::decodeClient(const QByteArray &frame)
     }
     // Every request may carry an id; a non-string one is an error rather than silently dropped.
     const QString id = r.string("id", false, MaxIdLength);
-    if (type == u"hello") {
+    if (type == "hello") {
         Hello m;
         m.protocol = int(r.integer("protocol", 0, INT_MAX).value_or(0));
         m.clientId = r.string("clientId", true, MaxIdLength);
@@ -814,9 +836,9 @@ ProtocolResult<Message::Client> Message::decodeClient(const QByteArray &frame)
             m.token = r.string("token", false, 4096);
         return wrap<V>(r, e, std::move(m));
     }
-    if (type == u"list")
+    if (type == "list")
         return wrap<V>(r, e, List{id});
-    if (type == u"create") {
+    if (type == "create") {
         Create m;
         m.id = id;
         if (r.has("doc"))
@@ -824,18 +846,18 @@ ProtocolResult<Message::Client> Message::decodeClient(const QByteArray &frame)
         m.name = r.string("name", false, 256);
         return wrap<V>(r, e, std::move(m));
     }
-    if (type == u"rename") {
+    if (type == "rename") {
         Rename m;
         m.id = id;
         m.doc = r.docId();
         m.name = r.string("name", true, 256);
         return wrap<V>(r, e, std::move(m));
     }
-    if (type == u"delete") {
+    if (type == "delete") {
         Delete m{id, r.docId()};
         return wrap<V>(r, e, std::move(m));
     }
-    if (type == u"open") {
+    if (type == "open") {
         Open m;
         m.id = id;
         m.doc = r.docId();
@@ -845,11 +867,11 @@ ProtocolResult<Message::Client> Message::decodeClient(const QByteArray &frame)
         m.pending = r.boolean("pending", false, false);
         return wrap<V>(r, e, std::move(m));
     }
-    if (type == u"close") {
+    if (type == "close") {
         Close m{id, r.docId()};
         return wrap<V>(r, e, std::move(m));
     }
-    if (type == u"idle") {
+    if (type == "idle") {
         SetIdle m;
         m.doc = r.docId();
         m.idle = r.boolean("idle");
@@ -868,12 +890,12 @@ ProtocolResult<Message::Server> Message::decodeServer(const QByteArray &frame)
     Envelope e;
     if (std::optional<ProtocolError> broken = readEnvelope(document, false, e))
         return *broken;
-    Reader r(&document.root(), e.type);
+    Reader r(&document.root(), QLatin1StringView(e.type.data(), std::min<qsizetype>(e.type.size(), 64)));
     using V = Server;
-    const QStringView type = e.type;
+    const QByteArrayView type = e.type;
 
     // The per-keystroke messages first.
-    if (type == u"op") {
+    if (type == "op") {
         RemoteOp m;
         m.doc = r.string("doc");
         m.revision = toRevision(r.integer("rev", 1, INT_MAX));
@@ -884,14 +906,14 @@ ProtocolResult<Message::Server> Message::decodeServer(const QByteArray &frame)
         m.selection = r.selection("selection", false);
         return wrap<V>(r, e, std::move(m));
     }
-    if (type == u"ack") {
+    if (type == "ack") {
         Ack m;
         m.doc = r.string("doc");
         m.revision = toRevision(r.integer("rev", 1, INT_MAX));
         m.sequence = r.integer("seq", 0, MaxSequence).value_or(0);
         return wrap<V>(r, e, std::move(m));
     }
-    if (type == u"selection") {
+    if (type == "selection") {
         SelectionChanged m;
         m.doc = r.string("doc");
         m.connectionId = r.string("connectionId");
@@ -900,14 +922,14 @@ ProtocolResult<Message::Server> Message::decodeServer(const QByteArray &frame)
         return wrap<V>(r, e, std::move(m));
     }
     const QString ref = r.string("ref", false);
-    if (type == u"welcome") {
+    if (type == "welcome") {
         Welcome m;
         m.protocol = int(r.integer("protocol", 0, INT_MAX).value_or(0));
         m.server = r.string("server", false);
         m.user = r.string("user", false);
         m.connectionId = r.string("connectionId");
         m.heartbeatSeconds = int(r.integer("heartbeatSeconds", 0, INT_MAX, false).value_or(0));
-        Reader lr(r.find("limits"), QStringLiteral("welcome.limits"));
+        Reader lr(r.find("limits"), QLatin1StringView("welcome.limits"));
         m.maxMessageBytes = lr.integer("maxMessageBytes", 0, MaxSequence, false).value_or(0);
         m.maxDocumentBytes = lr.integer("maxDocumentBytes", 0, MaxSequence, false).value_or(0);
         m.opsPerSecond = int(lr.integer("opsPerSecond", 0, INT_MAX, false).value_or(0));
@@ -919,28 +941,28 @@ ProtocolResult<Message::Server> Message::decodeServer(const QByteArray &frame)
             r.fail(lr.error().code, lr.error().message);
         return wrap<V>(r, e, std::move(m));
     }
-    if (type == u"documents") {
+    if (type == "documents") {
         Documents m;
         m.ref = ref;
         m.documents = r.list<DocumentInfo>("documents", true, readDocumentInfo);
         return wrap<V>(r, e, std::move(m));
     }
-    if (type == u"created" || type == u"renamed") {
+    if (type == "created" || type == "renamed") {
         const QString doc = r.string("doc");
         const QString name = r.string("name", false);
-        if (type == u"created")
+        if (type == "created")
             return wrap<V>(r, e, Created{ref, doc, name});
         return wrap<V>(r, e, Renamed{ref, doc, name});
     }
-    if (type == u"deleted") {
+    if (type == "deleted") {
         const QString doc = r.string("doc");
         return wrap<V>(r, e, Deleted{ref, doc});
     }
-    if (type == u"closed") {
+    if (type == "closed") {
         const QString doc = r.string("doc");
         return wrap<V>(r, e, Closed{ref, doc});
     }
-    if (type == u"opened") {
+    if (type == "opened") {
         Opened m;
         m.ref = ref;
         m.doc = r.string("doc");
@@ -961,7 +983,7 @@ ProtocolResult<Message::Server> Message::decodeServer(const QByteArray &frame)
         m.participants = r.list<Participant>("participants", false, readParticipant);
         return wrap<V>(r, e, std::move(m));
     }
-    if (type == u"join") {
+    if (type == "join") {
         Join m;
         m.doc = r.string("doc");
         if (const json::Value *p = r.find("participant")) {
@@ -975,20 +997,20 @@ ProtocolResult<Message::Server> Message::decodeServer(const QByteArray &frame)
         }
         return wrap<V>(r, e, std::move(m));
     }
-    if (type == u"leave") {
+    if (type == "leave") {
         Leave m;
         m.doc = r.string("doc");
         m.connectionId = r.string("connectionId");
         return wrap<V>(r, e, std::move(m));
     }
-    if (type == u"idle") {
+    if (type == "idle") {
         IdleChanged m;
         m.doc = r.string("doc");
         m.connectionId = r.string("connectionId");
         m.idle = r.boolean("idle");
         return wrap<V>(r, e, std::move(m));
     }
-    if (type == u"error") {
+    if (type == "error") {
         Error m;
         const QString code = r.string("code");
         m.code = protocolErrorFromName(code).value_or(ProtocolErrorCode::Unknown);
