@@ -155,4 +155,31 @@ std::optional<std::vector<ServerDocument::LogEntry>> ServerDocument::operationsS
     return entries;
 }
 
+Selection ServerDocument::senderSelection(const Selection &selection, int baseRevision, const TextOperation &op,
+                                          const Receipt &receipt) const
+{
+    Selection moved = selection;
+    if (receipt.revision - 1 > baseRevision) {
+        if (std::optional<std::vector<LogEntry>> since = operationsSince(baseRevision)) {
+            since->pop_back(); // the operation just applied
+            std::optional<TextOperation> concurrent;
+            for (const LogEntry &e : *since) {
+                if (!concurrent) {
+                    concurrent = e.operation;
+                } else if (Expected<TextOperation> composed = concurrent->compose(e.operation)) {
+                    concurrent = std::move(composed).value();
+                } else {
+                    concurrent.reset();
+                    break;
+                }
+            }
+            if (concurrent) {
+                if (auto pair = TextOperation::transform(op, *concurrent))
+                    moved = moved.transform(pair->second, false);
+            }
+        }
+    }
+    return moved.clamped(length());
+}
+
 } // namespace collab

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "rope.h"
+#include "selection.h"
 #include "textoperation.h"
 
 #include <QHash>
@@ -72,6 +73,20 @@ public:
     // BaseLengthMismatch / SplitsSurrogatePair / MalformedOperation. On error nothing changes.
     Expected<Receipt> receive(int baseRevision, const TextOperation &op, const QString &clientId,
                               qint64 sequence);
+
+    // The selection a client sent with `op` (made at `baseRevision`, in the coordinates after op), moved
+    // through the operations concurrent to op, which receive() transformed op over, so that it fits the text
+    // at `receipt.revision`. Call it right after receive(), before anything else is applied:
+    //
+    //    base ──concurrent──► revision-1
+    //     │                       │
+    //     op (sender)             op' (receipt)
+    //     ▼                       ▼
+    //    mine ──concurrent'──► revision
+    //
+    // Clamped to the text; if the operations are no longer in memory, only clamped.
+    Selection senderSelection(const Selection &selection, int baseRevision, const TextOperation &op,
+                              const Receipt &receipt) const;
 
     // The revision at which a client's sequence number landed, if it is the last one seen from it.
     struct Applied { qint64 sequence = 0; int revision = 0; };

@@ -329,20 +329,40 @@ qsizetype startIndex(TextOperation::Components c)
 
 } // namespace
 
+namespace {
+
+// Both operations a single insert or a single delete (after a retain), and the positions that relate them:
+// what shouldBeComposedWith() and shouldBeComposedWithInverted() decide on.
+struct SimplePair
+{
+    const TextOperation::Component *a;
+    const TextOperation::Component *b;
+    qsizetype startA;
+    qsizetype startB;
+};
+
+std::optional<SimplePair> simplePair(const TextOperation &first, const TextOperation &next)
+{
+    const TextOperation::Component *a = simpleComponent(first.components());
+    const TextOperation::Component *b = simpleComponent(next.components());
+    if (!a || !b)
+        return std::nullopt;
+    return SimplePair{a, b, startIndex(first.components()), startIndex(next.components())};
+}
+
+} // namespace
+
 bool TextOperation::shouldBeComposedWith(const TextOperation &next) const
 {
     if (isNoop() || next.isNoop())
         return true;
-    const qsizetype startA = startIndex(components());
-    const qsizetype startB = startIndex(next.components());
-    const Component *a = simpleComponent(components());
-    const Component *b = simpleComponent(next.components());
-    if (!a || !b)
+    const std::optional<SimplePair> p = simplePair(*this, next);
+    if (!p)
         return false;
-    if (a->kind == Kind::Insert && b->kind == Kind::Insert)
-        return startA + a->length == startB;
-    if (a->kind == Kind::Delete && b->kind == Kind::Delete)
-        return (startB + b->length == startA) || startA == startB;
+    if (p->a->kind == Kind::Insert && p->b->kind == Kind::Insert)
+        return p->startA + p->a->length == p->startB;
+    if (p->a->kind == Kind::Delete && p->b->kind == Kind::Delete)
+        return (p->startB + p->b->length == p->startA) || p->startA == p->startB;
     return false;
 }
 
@@ -350,16 +370,13 @@ bool TextOperation::shouldBeComposedWithInverted(const TextOperation &next) cons
 {
     if (isNoop() || next.isNoop())
         return true;
-    const qsizetype startA = startIndex(components());
-    const qsizetype startB = startIndex(next.components());
-    const Component *a = simpleComponent(components());
-    const Component *b = simpleComponent(next.components());
-    if (!a || !b)
+    const std::optional<SimplePair> p = simplePair(*this, next);
+    if (!p)
         return false;
-    if (a->kind == Kind::Insert && b->kind == Kind::Insert)
-        return startA + a->length == startB || startA == startB;
-    if (a->kind == Kind::Delete && b->kind == Kind::Delete)
-        return startB + b->length == startA;
+    if (p->a->kind == Kind::Insert && p->b->kind == Kind::Insert)
+        return p->startA + p->a->length == p->startB || p->startA == p->startB;
+    if (p->a->kind == Kind::Delete && p->b->kind == Kind::Delete)
+        return p->startB + p->b->length == p->startA;
     return false;
 }
 

@@ -23,19 +23,38 @@ struct OptionSpec
     const char *name;
     const char *valueName;  // nullptr for a flag (none yet; kept for completeness)
     const char *help;
-    const char *fallback;
+    QString fallback;
     bool repeatable = false;
 };
 
+// "1MiB", "48MiB", "16KiB" or bytes, as parseSize() reads them.
+QString sizeText(qint64 bytes)
+{
+    if (bytes > 0 && bytes % (1024 * 1024) == 0)
+        return QString::number(bytes / (1024 * 1024)) + QStringLiteral("MiB");
+    if (bytes > 0 && bytes % 1024 == 0)
+        return QString::number(bytes / 1024) + QStringLiteral("KiB");
+    return QString::number(bytes);
+}
+
+// "5s" or "250ms", as parseDuration() reads them.
+QString durationText(std::chrono::milliseconds d)
+{
+    if (d.count() % 1000 == 0)
+        return QString::number(d.count() / 1000) + u's';
+    return QString::number(d.count()) + QStringLiteral("ms");
+}
+
+// Built at start-up: the defaults come from defaults.h.
 const OptionSpec kOptions[] = {
     {"config", "file", "Read options from an INI file (keys are option names, e.g. port = 7300).", ""},
     {"listen", "address", "Address to listen on (IPv4/IPv6 literal or localhost). Listening on a non-loopback "
-                          "address requires --tokens.", "127.0.0.1"},
-    {"port", "port", "TCP port for WebSocket connections (0 = any free port).", "7300"},
+                          "address requires --tokens.", QStringLiteral("127.0.0.1")},
+    {"port", "port", "TCP port for WebSocket connections (0 = any free port).", QString::number(defaults::port)},
     {"data-dir", "dir", "Directory for the embedded database and other state.",
-     "$STATE_DIRECTORY, else $XDG_DATA_HOME/coscribe-relay"},
+     QStringLiteral("$STATE_DIRECTORY, else $XDG_DATA_HOME/coscribe-relay")},
     {"database", "path-or-url", "SQLite file (relative paths are inside --data-dir) or "
-                                "postgresql://user[:password]@host[:port]/database.", "relay.sqlite"},
+                                "postgresql://user[:password]@host[:port]/database.", QStringLiteral("relay.sqlite")},
     {"tokens", "file", "Tokens file granting users roles on documents (see docs/SELF-HOSTING.md). Without "
                        "it, anyone who can connect may edit (loopback only).", ""},
     {"allowed-origin", "origin", "Allowed WebSocket Origin, e.g. https://notes.example.org (repeatable, or a "
@@ -44,24 +63,24 @@ const OptionSpec kOptions[] = {
     {"tls-cert", "file", "PEM certificate (chain) to serve wss:// directly. Needs --tls-key.", ""},
     {"tls-key", "file", "PEM private key (unencrypted) for --tls-cert.", ""},
     {"metrics-port", "port", "Serve /healthz and /metrics on this separate port (same address) instead of the "
-                             "relay port; 0 = on the relay port.", "0"},
-    {"max-message-bytes", "size", "Largest accepted WebSocket message.", "1MiB"},
-    {"max-document-bytes", "size", "Largest document text (UTF-8); edits beyond it are refused.", "16MiB"},
-    {"ops-per-second", "n", "Sustained operations per second allowed per connection.", "100"},
-    {"burst", "n", "Operations a connection may send at once above the sustained rate.", "200"},
-    {"max-connections-per-address", "n", "Simultaneous connections from one IP address.", "64"},
-    {"max-connections", "n", "Simultaneous connections in total.", "2000"},
-    {"hello-timeout", "duration", "Close connections that send no valid hello within this time.", "5s"},
-    {"ping-interval", "duration", "Interval between server pings.", "20s"},
-    {"ping-timeout", "duration", "Drop a peer that has not answered a ping within this time.", "10s"},
-    {"snapshot-interval", "n", "Store a snapshot of a document every n operations.", "500"},
+                             "relay port; 0 = on the relay port.", QStringLiteral("0")},
+    {"max-message-bytes", "size", "Largest accepted WebSocket message.", sizeText(defaults::maxMessageBytes)},
+    {"max-document-bytes", "size", "Largest document text (UTF-8); edits beyond it are refused.", sizeText(defaults::maxDocumentBytes)},
+    {"ops-per-second", "n", "Sustained operations per second allowed per connection.", QString::number(defaults::opsPerSecond)},
+    {"burst", "n", "Operations a connection may send at once above the sustained rate.", QString::number(defaults::burst)},
+    {"max-connections-per-address", "n", "Simultaneous connections from one IP address.", QString::number(defaults::maxConnectionsPerAddress)},
+    {"max-connections", "n", "Simultaneous connections in total.", QString::number(defaults::maxConnections)},
+    {"hello-timeout", "duration", "Close connections that send no valid hello within this time.", durationText(defaults::helloTimeout)},
+    {"ping-interval", "duration", "Interval between server pings.", durationText(defaults::pingInterval)},
+    {"ping-timeout", "duration", "Drop a peer that has not answered a ping within this time.", durationText(defaults::pingTimeout)},
+    {"snapshot-interval", "n", "Store a snapshot of a document every n operations.", QString::number(defaults::snapshotInterval)},
     {"max-output-bytes", "size", "Unread output the relay queues for one connection before closing it (4013).",
-     "48MiB"},
-    {"max-handshakes", "n", "Connections still in their handshake or before hello, in total.", "256"},
-    {"max-handshakes-per-address", "n", "Connections before hello from one IP address.", "16"},
-    {"max-documents-per-user", "n", "Documents one user (token) may have created.", "1000"},
-    {"max-creations-per-hour", "n", "Documents one user may create per hour.", "120"},
-    {"log-level", "level", "debug, info, warning or error.", "info"},
+     sizeText(defaults::maxOutputBytes)},
+    {"max-handshakes", "n", "Connections still in their handshake or before hello, in total.", QString::number(defaults::maxUnauthenticated)},
+    {"max-handshakes-per-address", "n", "Connections before hello from one IP address.", QString::number(defaults::maxUnauthenticatedPerAddress)},
+    {"max-documents-per-user", "n", "Documents one user (token) may have created.", QString::number(defaults::maxDocumentsPerUser)},
+    {"max-creations-per-hour", "n", "Documents one user may create per hour.", QString::number(defaults::maxCreationsPerHour)},
+    {"log-level", "level", "debug, info, warning or error.", QStringLiteral("info")},
 };
 
 QString envName(const char *option)
@@ -81,8 +100,8 @@ void addOptions(QCommandLineParser &parser)
     parser.addVersionOption();
     for (const OptionSpec &spec : kOptions) {
         QString help = QString::fromUtf8(spec.help);
-        if (*spec.fallback)
-            help += QStringLiteral(" [default: %1]").arg(QString::fromUtf8(spec.fallback));
+        if (!spec.fallback.isEmpty())
+            help += QStringLiteral(" [default: %1]").arg(spec.fallback);
         help += QStringLiteral(" [env: %1]").arg(envName(spec.name));
         parser.addOption(QCommandLineOption(QString::fromLatin1(spec.name), help,
                                             QString::fromLatin1(spec.valueName)));
@@ -138,19 +157,33 @@ Config::Exit usageError(const QString &message)
 
 } // namespace
 
-std::optional<qint64> Config::parseSize(const QString &text)
+namespace {
+
+// "<digits><unit>": the number (at most maxDigits digits) and the unit, trimmed and lower case.
+std::optional<std::pair<qint64, QString>> numberAndUnit(const QString &text, qsizetype maxDigits)
 {
     const QString t = text.trimmed();
     qsizetype digits = 0;
     while (digits < t.size() && t.at(digits).isDigit())
         ++digits;
-    if (digits == 0 || digits > 15)
+    if (digits == 0 || digits > maxDigits)
         return std::nullopt;
     bool ok = false;
     const qint64 number = t.left(digits).toLongLong(&ok);
     if (!ok)
         return std::nullopt;
-    const QString suffix = t.mid(digits).trimmed().toLower();
+    return std::pair{number, t.mid(digits).trimmed().toLower()};
+}
+
+} // namespace
+
+std::optional<qint64> Config::parseSize(const QString &text)
+{
+    const auto parsed = numberAndUnit(text, 15);
+    if (!parsed)
+        return std::nullopt;
+    const qint64 number = parsed->first;
+    const QString &suffix = parsed->second;
     qint64 factor = 0;
     if (suffix.isEmpty() || suffix == u"b")
         factor = 1;
@@ -169,14 +202,11 @@ std::optional<qint64> Config::parseSize(const QString &text)
 
 std::optional<std::chrono::milliseconds> Config::parseDuration(const QString &text)
 {
-    const QString t = text.trimmed();
-    qsizetype digits = 0;
-    while (digits < t.size() && t.at(digits).isDigit())
-        ++digits;
-    if (digits == 0 || digits > 9)
+    const auto parsed = numberAndUnit(text, 9);
+    if (!parsed)
         return std::nullopt;
-    const qint64 number = t.left(digits).toLongLong();
-    const QString unit = t.mid(digits).trimmed().toLower();
+    const qint64 number = parsed->first;
+    const QString &unit = parsed->second;
     if (unit == u"ms")
         return std::chrono::milliseconds(number);
     if (unit.isEmpty() || unit == u"s")

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "defaults.h"
+
 #include <QHostAddress>
 #include <QProcessEnvironment>
 #include <QString>
@@ -73,7 +75,7 @@ public:
     // The text of --help (also used by parse()).
     static QString helpText();
 
-    static constexpr quint16 defaultPort = 7300;
+    static constexpr quint16 defaultPort = defaults::port;
     static constexpr const char *envPrefix = "COSCRIBE_RELAY_";
 
     // Network
@@ -139,21 +141,21 @@ private:
     QString m_tokensFile;
     QString m_tlsCert;
     QString m_tlsKey;
-    qint64 m_maxMessageBytes = 1024 * 1024;
-    qint64 m_maxDocumentBytes = 16 * 1024 * 1024;
-    int m_opsPerSecond = 100;
-    int m_burst = 200;
-    int m_maxConnectionsPerAddress = 64;
-    int m_maxConnections = 2000;
-    std::chrono::milliseconds m_helloTimeout{5000};
-    std::chrono::milliseconds m_pingInterval{20000};
-    std::chrono::milliseconds m_pingTimeout{10000};
-    int m_snapshotInterval = 500;
-    qint64 m_maxOutputBytes = 48 * 1024 * 1024;
-    int m_maxUnauthenticated = 256;
-    int m_maxUnauthenticatedPerAddress = 16;
-    int m_maxDocumentsPerUser = 1000;
-    int m_maxCreationsPerHour = 120;
+    qint64 m_maxMessageBytes = defaults::maxMessageBytes;
+    qint64 m_maxDocumentBytes = defaults::maxDocumentBytes;
+    int m_opsPerSecond = defaults::opsPerSecond;
+    int m_burst = defaults::burst;
+    int m_maxConnectionsPerAddress = defaults::maxConnectionsPerAddress;
+    int m_maxConnections = defaults::maxConnections;
+    std::chrono::milliseconds m_helloTimeout = defaults::helloTimeout;
+    std::chrono::milliseconds m_pingInterval = defaults::pingInterval;
+    std::chrono::milliseconds m_pingTimeout = defaults::pingTimeout;
+    int m_snapshotInterval = defaults::snapshotInterval;
+    qint64 m_maxOutputBytes = defaults::maxOutputBytes;
+    int m_maxUnauthenticated = defaults::maxUnauthenticated;
+    int m_maxUnauthenticatedPerAddress = defaults::maxUnauthenticatedPerAddress;
+    int m_maxDocumentsPerUser = defaults::maxDocumentsPerUser;
+    int m_maxCreationsPerHour = defaults::maxCreationsPerHour;
     LogLevel m_logLevel = LogLevel::Info;
     QString m_configFile;
     QStringList m_warnings;

@@ -714,37 +714,10 @@ void DocumentHub::handleOp(Connection &c, const Message::Op &m, int attempt)
     }
     ServerDocument::Receipt &receipt = *result;
 
-    // The sender's selection came in its own coordinates (after its op, before the concurrent ops the relay
-    // transformed it over): move it through those too.
-    //
-    //    base ──concurrent──► revision-1
-    //     │                       │
-    //     op (sender)             op' (receipt)
-    //     ▼                       ▼
-    //    mine ──concurrent'──► revision
-    std::optional<Selection> senderSelection = m.selection;
-    if (senderSelection && receipt.revision - 1 > m.revision) {
-        if (auto since = document.operationsSince(m.revision)) {
-            since->pop_back(); // the operation just applied
-            std::optional<TextOperation> concurrent;
-            for (const ServerDocument::LogEntry &e : *since) {
-                if (!concurrent) {
-                    concurrent = e.operation;
-                } else if (auto composed = concurrent->compose(e.operation)) {
-                    concurrent = std::move(composed).value();
-                } else {
-                    concurrent.reset();
-                    break;
-                }
-            }
-            if (concurrent) {
-                if (auto pair = TextOperation::transform(m.operation, *concurrent))
-                    senderSelection = senderSelection->transform(pair->second, false);
-            }
-        }
-    }
-    if (senderSelection)
-        senderSelection = senderSelection->clamped(document.length());
+    // The sender's selection came in its own coordinates: move it through the concurrent operations too.
+    std::optional<Selection> senderSelection;
+    if (m.selection)
+        senderSelection = document.senderSelection(*m.selection, m.revision, m.operation, receipt);
 
     // Commit before anyone hears of it: queue it for this pass's batch.
     Pending pending{m_documents.value(m.doc), &c, c.id(), c.clientId(), m, attempt, receipt.revision,

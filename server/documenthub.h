@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "defaults.h"
+
 #include "message.h"
 #include "serverdocument.h"
 
@@ -52,23 +54,23 @@ class DocumentHub : public QObject
 public:
     struct Limits
     {
-        qint64 maxDocumentBytes = 16 * 1024 * 1024; // UTF-8 size of a document's text
-        int snapshotInterval = 500;                 // operations between snapshots
-        int historyInMemory = 1000;                 // operations kept in memory beyond the snapshot
-        int maxCatchUpOps = 2000;                   // more than this: send a snapshot instead (or, to a client
+        qint64 maxDocumentBytes = defaults::maxDocumentBytes; // UTF-8 size of a document's text
+        int snapshotInterval = defaults::snapshotInterval;    // operations between snapshots
+        int historyInMemory = defaults::historyInMemory;      // operations kept in memory beyond the snapshot
+        int maxCatchUpOps = defaults::maxCatchUpOps;          // more than this: send a snapshot instead (or, to a client
                                                     // with pending edits, this many and "more": true)
-        int maxSelectionRanges = 64;                // ranges of one selection
-        int maxSelectionLag = 256;                  // revisions a selection may be behind to be moved forward
-        int maxOperationComponents = 20000;         // components of one operation (bounds the work of one op)
-        int maxOperationLag = 1000;                 // revisions an operation may be behind the document, and
-        qint64 maxTransformWork = 4'000'000;        // component steps to move an op or selection to the present
-        int maxDocumentsPerUser = 1000;             // documents one user may have created
-        int maxCreationsPerHour = 120;              // documents one user may create per hour
+        int maxSelectionRanges = defaults::maxSelectionRanges; // ranges of one selection
+        int maxSelectionLag = defaults::maxSelectionLag;                 // revisions a selection may be behind to be moved forward
+        int maxOperationComponents = defaults::maxOperationComponents;       // components of one operation (bounds the work of one op)
+        int maxOperationLag = defaults::maxOperationLag;               // revisions an operation may be behind the document, and
+        qint64 maxTransformWork = defaults::maxTransformWork;      // component steps to move an op or selection to the present
+        int maxDocumentsPerUser = defaults::maxDocumentsPerUser;           // documents one user may have created
+        int maxCreationsPerHour = defaults::maxCreationsPerHour;            // documents one user may create per hour
         // A document nobody has open stays loaded this long (an editor that closes and reopens, or a
         // client that opens and closes in a loop, costs no reload), as long as all such documents together
         // hold at most maxIdleBytes of text; the longest idle go first. 0: unload at once.
-        int keepIdleMs = 60000;
-        qint64 maxIdleBytes = 64 * 1024 * 1024;
+        int keepIdleMs = defaults::keepIdleMs;
+        qint64 maxIdleBytes = defaults::maxIdleBytes;
     };
 
     DocumentHub(Storage &storage, Limits limits, QObject *parent = nullptr);

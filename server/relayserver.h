@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "defaults.h"
+
 #include "documenthub.h"
 #include "tokenstore.h"
 
@@ -50,23 +52,23 @@ public:
         QHostAddress address = QHostAddress(QHostAddress::LocalHost);
         quint16 port = 0;
         QStringList allowedOrigins;              // empty: any origin
-        qint64 maxMessageBytes = 1024 * 1024;
-        int opsPerSecond = 100;
-        int burst = 200;
-        int maxConnectionsPerAddress = 64;
-        int maxConnections = 2000;               // after hello
+        qint64 maxMessageBytes = defaults::maxMessageBytes;
+        int opsPerSecond = defaults::opsPerSecond;
+        int burst = defaults::burst;
+        int maxConnectionsPerAddress = defaults::maxConnectionsPerAddress;
+        int maxConnections = defaults::maxConnections; // after hello
         // Before hello (TCP accepted, WebSocket handshake, or upgraded but not yet authenticated): bounded
         // apart, so sockets that never authenticate cannot lock out token holders. A message before hello may
         // be at most preHelloMessageBytes.
-        int maxUnauthenticated = 256;
-        int maxUnauthenticatedPerAddress = 16;
-        qint64 preHelloMessageBytes = 16 * 1024;
+        int maxUnauthenticated = defaults::maxUnauthenticated;
+        int maxUnauthenticatedPerAddress = defaults::maxUnauthenticatedPerAddress;
+        qint64 preHelloMessageBytes = defaults::preHelloMessageBytes;
         // Unread output queued for one connection before it is closed (CloseCode::SlowConsumer). It must
         // hold the largest reply: a snapshot of a document of maxDocumentBytes, escaped.
-        qint64 maxOutputBytes = 48 * 1024 * 1024;
-        std::chrono::milliseconds helloTimeout{5000};
-        std::chrono::milliseconds pingInterval{20000};
-        std::chrono::milliseconds pingTimeout{10000};
+        qint64 maxOutputBytes = defaults::maxOutputBytes;
+        std::chrono::milliseconds helloTimeout = defaults::helloTimeout;
+        std::chrono::milliseconds pingInterval = defaults::pingInterval;
+        std::chrono::milliseconds pingTimeout = defaults::pingTimeout;
         DocumentHub::Limits documents;
         std::optional<TokenStore> tokens;        // nullopt: anonymous (only sensible on loopback)
         std::optional<QSslConfiguration> tls;

@@ -10,6 +10,7 @@
 
 using collab::ErrorCode;
 using collab::ServerDocument;
+using collab::Selection;
 using collab::TextOperation;
 
 namespace {
@@ -56,6 +57,7 @@ class tst_ServerDocument : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void senderSelectionFollowsConcurrentEdits();
     void fixture();
     void errors_data();
     void errors();
@@ -399,6 +401,28 @@ void tst_ServerDocument::propertyRandomBaseRevisions()
         RC_ASSERT(replayHistory(texts[size_t(since)], *doc.operationsSince(since)) == doc.text().toString());
     };
     QVERIFY(rc::check("operations from random base revisions are transformed and logged", property));
+}
+
+// A selection sent with an operation made before concurrent edits lands on the same text after them.
+void tst_ServerDocument::senderSelectionFollowsConcurrentEdits()
+{
+    ServerDocument doc(QStringLiteral("hello world"), 0);
+    QVERIFY(doc.receive(0, TextOperation::makeInsert(11, 0, QStringLiteral(">> ")), QStringLiteral("a"), 1));
+    QVERIFY(doc.receive(1, TextOperation::makeDelete(14, 13, 1), QStringLiteral("a"), 2)); // "... worl"
+    // b, still at revision 0, types "!" after "hello" with its caret after the "!".
+    const TextOperation op = TextOperation::makeInsert(11, 5, QStringLiteral("!"));
+    auto receipt = doc.receive(0, op, QStringLiteral("b"), 1);
+    QVERIFY(receipt);
+    QCOMPARE(doc.text().toString(), QStringLiteral(">> hello! worl"));
+    const Selection moved = doc.senderSelection(Selection::cursor(6), 0, op, *receipt);
+    QCOMPARE(moved, Selection::cursor(9)); // still right after the "!"
+    // Nothing concurrent: unchanged, and clamped to the text.
+    auto next = doc.receive(3, TextOperation::makeInsert(14, 14, QStringLiteral("d")), QStringLiteral("b"), 2);
+    QVERIFY(next);
+    QCOMPARE(doc.senderSelection(Selection::cursor(15), 3, TextOperation::makeInsert(14, 14, QStringLiteral("d")), *next),
+             Selection::cursor(15));
+    QCOMPARE(doc.senderSelection(Selection::cursor(99), 3, TextOperation::makeInsert(14, 14, QStringLiteral("d")), *next),
+             Selection::cursor(15));
 }
 
 QTEST_GUILESS_MAIN(tst_ServerDocument)
