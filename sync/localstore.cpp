@@ -381,7 +381,7 @@ bool LocalStore::updateReplica(const Replica &r, ReplicaFields fields)
     if (fields == ReplicaFields::Base)
         query.bindValue(QStringLiteral(":synced"), r.synced ? 1 : 0);
     query.bindValue(QStringLiteral(":seq"), r.lastSequence);
-    const QVariant nullInt(QMetaType(QMetaType::LongLong));
+    const QVariant nullInt{QMetaType(QMetaType::LongLong)};
     query.bindValue(QStringLiteral(":orev"), r.outstanding ? QVariant(r.outstanding->revision) : nullInt);
     query.bindValue(QStringLiteral(":oseq"), r.outstanding ? QVariant(r.outstanding->sequence) : nullInt);
     query.bindValue(QStringLiteral(":oop"),
