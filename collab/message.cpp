@@ -111,8 +111,11 @@ public:
     void fail(ProtocolErrorCode code, const QString &message)
     {
         if (!m_error)
-            m_error = ProtocolError{code, m_context + QStringLiteral(": ") + message, {}, {}};
+            m_error = ProtocolError{code, m_context.isEmpty() ? message : m_context + QStringLiteral(": ") + message,
+                                    {}, {}};
     }
+    // A message's Reader is made before its type is known (the type is one of its fields).
+    void setContext(QLatin1StringView context) { m_context = context; }
 
     // The field's value, or null when it is missing or null.
     template<std::size_t N>
@@ -357,19 +360,23 @@ struct Envelope
     }
 };
 
-std::optional<ProtocolError> readEnvelope(const json::Document &document, bool request, Envelope &e)
+// The envelope of the frame whose top-level object `r` reads; on success `r` is named after the type.
+std::optional<ProtocolError> readEnvelope(const json::Document &document, Reader &r, bool request, Envelope &e)
 {
     const json::Value &root = document.root();
     if (!root.IsObject())
         return ProtocolError{ProtocolErrorCode::MalformedJson, QStringLiteral("a message must be a JSON object"), {}, {}};
     e.root = &root;
     e.request = request;
-    const auto type = root.FindMember("type");
-    if (type == root.MemberEnd() || type->value.IsNull())
+    if (!r.ok())
+        return e.correlated(r.error());
+    const json::Value *type = r.find("type");
+    if (!type)
         return e.correlated({ProtocolErrorCode::InvalidMessage, QStringLiteral("missing field \"type\""), {}, {}});
-    if (!type->value.IsString())
+    if (!type->IsString())
         return e.correlated({ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"type\" must be a string"), {}, {}});
-    e.type = QByteArrayView(type->value.GetString(), qsizetype(type->value.GetStringLength()));
+    e.type = QByteArrayView(type->GetString(), qsizetype(type->GetStringLength()));
+    r.setContext(QLatin1StringView(e.type.data(), std::min<qsizetype>(e.type.size(), 64)));
     return std::nullopt;
 }
 
@@ -792,10 +799,10 @@ ProtocolResult<Message::Client> Message::decodeClient(const QByteArray &frame)
     json::Document document;
     if (std::optional<QString> broken = document.parse(frame))
         return ProtocolError{ProtocolErrorCode::MalformedJson, *broken, {}, {}};
+    Reader r(&document.root(), QLatin1StringView());
     Envelope e;
-    if (std::optional<ProtocolError> broken = readEnvelope(document, true, e))
+    if (std::optional<ProtocolError> broken = readEnvelope(document, r, true, e))
         return *broken;
-    Reader r(&document.root(), QLatin1StringView(e.type.data(), std::min<qsizetype>(e.type.size(), 64)));
     using V = Client;
     const QByteArrayView type = e.type;
 
@@ -887,10 +894,10 @@ ProtocolResult<Message::Server> Message::decodeServer(const QByteArray &frame)
     json::Document document;
     if (std::optional<QString> broken = document.parse(frame))
         return ProtocolError{ProtocolErrorCode::MalformedJson, *broken, {}, {}};
+    Reader r(&document.root(), QLatin1StringView());
     Envelope e;
-    if (std::optional<ProtocolError> broken = readEnvelope(document, false, e))
+    if (std::optional<ProtocolError> broken = readEnvelope(document, r, false, e))
         return *broken;
-    Reader r(&document.root(), QLatin1StringView(e.type.data(), std::min<qsizetype>(e.type.size(), 64)));
     using V = Server;
     const QByteArrayView type = e.type;
 

@@ -588,14 +588,21 @@ std::optional<QString> TextOperation::appendJsonCount(double d, qsizetype index)
 {
     if (!std::isfinite(d) || d != std::floor(d))
         return QStringLiteral("element %1: count %2 is not an integer").arg(index).arg(d);
-    if (d == 0)
-        return QStringLiteral("element %1: zero count").arg(index);
     if (std::fabs(d) > double(kMaxCount))
         return QStringLiteral("element %1: count %2 exceeds 2^31-1").arg(index).arg(d, 0, 'f', 0);
-    const qsizetype n = qsizetype(std::fabs(d));
-    if (m_baseLength + n > kMaxCount || (d > 0 && m_targetLength + n > kMaxCount))
+    return appendJsonCount(qint64(d), index);
+}
+
+std::optional<QString> TextOperation::appendJsonCount(qint64 count, qsizetype index)
+{
+    if (count == 0)
+        return QStringLiteral("element %1: zero count").arg(index);
+    if (count > kMaxCount || count < -kMaxCount)
+        return QStringLiteral("element %1: count %2 exceeds 2^31-1").arg(index).arg(count);
+    const qsizetype n = count > 0 ? count : -count;
+    if (m_baseLength + n > kMaxCount || (count > 0 && m_targetLength + n > kMaxCount))
         return QStringLiteral("element %1: operation length exceeds 2^31-1").arg(index);
-    if (d > 0)
+    if (count > 0)
         retain(n);
     else
         remove(n);

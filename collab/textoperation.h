@@ -111,6 +111,7 @@ public:
     // codec's in jsonreader.cpp): append a count (retain > 0, delete < 0) or an insert; on a broken rule,
     // the reason, and the operation is unchanged.
     std::optional<QString> appendJsonCount(double count, qsizetype index);
+    std::optional<QString> appendJsonCount(qint64 count, qsizetype index); // the same, for a JSON integer
     std::optional<QString> appendJsonInsert(const QString &text, qsizetype index);
 
     bool operator==(const TextOperation &other) const;
