@@ -599,6 +599,79 @@ void DocumentHub::handle(Connection &c, const Message::Op &m)
     handleOp(c, m, 1);
 }
 
+// The work one operation causes grows with its components (transforms, every stored selection) and with the
+// ranges of the selection it carries; an operation far behind is transformed through every operation since
+// its revision (and may need that history loaded from storage). All three are bounded: true (and the error is
+// sent, nothing applied) when the operation exceeds one.
+bool DocumentHub::refuseCostlyOperation(Connection &c, const Message::Op &m, const ServerDocument &document)
+{
+    if (qsizetype(m.operation.components().size()) > m_limits.maxOperationComponents) {
+        c.sendError(ProtocolErrorCode::InvalidOperation,
+                    QStringLiteral("an operation may have at most %1 components (welcome.limits.maxOperationComponents)"
+                                   "; split it").arg(m_limits.maxOperationComponents), {}, m.doc);
+        return true;
+    }
+    if (m.selection && refuseLargeSelection(c, *m.selection, m.doc))
+        return true;
+    // The client catches up by opening with its revision, which transforms its pending edit locally, and
+    // resends it.
+    if (const qint64 behind = qint64(document.revision()) - m.revision;
+        behind > m_limits.maxOperationLag
+        || (behind > 0
+            && transformWork(document, m.revision, qint64(m.operation.components().size()), 1,
+                             m_limits.maxOperationComponents) > m_limits.maxTransformWork)) {
+        c.sendError(ProtocolErrorCode::RevisionTooOld,
+                    QStringLiteral("the operation is %1 revisions behind (at most %2, welcome.limits.maxOperationLag)"
+                                   ": open the document with your revision to catch up, then resend")
+                            .arg(behind).arg(m_limits.maxOperationLag), {}, m.doc);
+        return true;
+    }
+    return false;
+}
+
+// A client the in-memory log does not know (its operations predate the snapshot this document was loaded
+// from) may be resending something already stored: ask storage before letting the engine apply it. False
+// when the operation was answered here (acknowledged as a resend, or refused).
+bool DocumentHub::admitsSequence(Connection &c, const Message::Op &m, ServerDocument &document)
+{
+    if (document.lastApplied(c.clientId()))
+        return true;
+    const std::optional<Storage::Applied> stored = m_storage.lastApplied(m.doc, c.clientId());
+    if (!stored && !m_storage.lastError().isEmpty()) {
+        c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), {}, m.doc);
+        return false;
+    }
+    if (stored && m.sequence <= stored->sequence) {
+        if (!acknowledgeResend(c, m, m.sequence == stored->sequence ? std::optional<int>(stored->revision)
+                                                                    : std::nullopt))
+            c.sendError(ProtocolErrorCode::OutOfOrderSequence,
+                        QStringLiteral("sequence %1 was never applied and is below the last applied %2")
+                                .arg(m.sequence).arg(stored->sequence), {}, m.doc);
+        return false;
+    }
+    if (stored && m.sequence > stored->sequence + 1) {
+        c.sendError(ProtocolErrorCode::OutOfOrderSequence,
+                    QStringLiteral("sent sequence %1, expected %2").arg(m.sequence).arg(stored->sequence + 1), {},
+                    m.doc);
+        return false;
+    }
+    // The engine takes a client it does not know only at sequence 1; teach it what storage knows.
+    if (stored)
+        document.rememberApplied(c.clientId(), ServerDocument::Applied{stored->sequence, stored->revision});
+    return true;
+}
+
+// A resend of an operation already applied: acknowledge it where it landed (`known`, else from the log).
+// False when the log has no such operation.
+bool DocumentHub::acknowledgeResend(Connection &c, const Message::Op &m, std::optional<int> known)
+{
+    const std::optional<int> revision = known ? known : m_storage.revisionOf(m.doc, c.clientId(), m.sequence);
+    if (!revision)
+        return false;
+    c.sendMessage(Message::Ack{m.doc, *revision, m.sequence});
+    return true;
+}
+
 void DocumentHub::handleOp(Connection &c, const Message::Op &m, int attempt)
 {
     if (const Live *loaded = find(m.doc); m_peers && loaded && m.revision > loaded->document.revision())
@@ -614,62 +687,8 @@ void DocumentHub::handleOp(Connection &c, const Message::Op &m, int attempt)
         return;
     }
     ServerDocument &document = live->document;
-
-    // The work one operation causes grows with its components (transforms, every stored selection) and with
-    // the ranges of the selection it carries: both are bounded.
-    if (qsizetype(m.operation.components().size()) > m_limits.maxOperationComponents) {
-        c.sendError(ProtocolErrorCode::InvalidOperation,
-                    QStringLiteral("an operation may have at most %1 components (welcome.limits.maxOperationComponents)"
-                                   "; split it").arg(m_limits.maxOperationComponents), {}, m.doc);
+    if (refuseCostlyOperation(c, m, document) || !admitsSequence(c, m, document))
         return;
-    }
-    if (m.selection && refuseLargeSelection(c, *m.selection, m.doc))
-        return;
-    // An operation far behind is transformed through every operation since its revision (and may need that
-    // history loaded from storage): bound that work too. Nothing is applied; the client catches up by
-    // opening with its revision, which transforms its pending edit locally, and resends it.
-    if (const qint64 behind = qint64(document.revision()) - m.revision;
-        behind > m_limits.maxOperationLag
-        || (behind > 0
-            && transformWork(document, m.revision, qint64(m.operation.components().size()), 1,
-                             m_limits.maxOperationComponents) > m_limits.maxTransformWork)) {
-        c.sendError(ProtocolErrorCode::RevisionTooOld,
-                    QStringLiteral("the operation is %1 revisions behind (at most %2, welcome.limits.maxOperationLag)"
-                                   ": open the document with your revision to catch up, then resend")
-                            .arg(behind).arg(m_limits.maxOperationLag), {}, m.doc);
-        return;
-    }
-
-    // A client the in-memory log does not know (its operations predate the snapshot this document was loaded
-    // from) may be resending something already stored: ask storage before letting the engine apply it.
-    if (!document.lastApplied(c.clientId())) {
-        const std::optional<Storage::Applied> stored = m_storage.lastApplied(m.doc, c.clientId());
-        if (!stored && !m_storage.lastError().isEmpty()) {
-            c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), {}, m.doc);
-            return;
-        }
-        if (stored && m.sequence <= stored->sequence) {
-            const std::optional<int> revision = m.sequence == stored->sequence
-                    ? std::optional<int>(stored->revision)
-                    : m_storage.revisionOf(m.doc, c.clientId(), m.sequence);
-            if (revision)
-                c.sendMessage(Message::Ack{m.doc, *revision, m.sequence});
-            else
-                c.sendError(ProtocolErrorCode::OutOfOrderSequence,
-                            QStringLiteral("sequence %1 was never applied and is below the last applied %2")
-                                    .arg(m.sequence).arg(stored->sequence), {}, m.doc);
-            return;
-        }
-        if (stored && m.sequence > stored->sequence + 1) {
-            c.sendError(ProtocolErrorCode::OutOfOrderSequence,
-                        QStringLiteral("sent sequence %1, expected %2").arg(m.sequence).arg(stored->sequence + 1), {},
-                        m.doc);
-            return;
-        }
-        // The engine takes a client it does not know only at sequence 1; teach it what storage knows.
-        if (stored)
-            document.rememberApplied(c.clientId(), ServerDocument::Applied{stored->sequence, stored->revision});
-    }
 
     if (documentTooLarge(*live, m.operation)) {
         c.sendError(ProtocolErrorCode::DocumentTooLarge,
@@ -699,15 +718,9 @@ void DocumentHub::handleOp(Connection &c, const Message::Op &m, int attempt)
                 return;
             }
             const std::optional<ServerDocument::Applied> last = document.lastApplied(c.clientId());
-            std::optional<int> revision;
-            if (last && last->sequence == m.sequence)
-                revision = last->revision;
-            else
-                revision = m_storage.revisionOf(m.doc, c.clientId(), m.sequence);
-            if (revision) {
-                c.sendMessage(Message::Ack{m.doc, *revision, m.sequence});
+            if (acknowledgeResend(c, m, last && last->sequence == m.sequence ? std::optional<int>(last->revision)
+                                                                             : std::nullopt))
                 return;
-            }
         }
         c.sendError(protocolCode(e.code), e.message, {}, m.doc);
         return;

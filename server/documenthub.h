@@ -167,6 +167,9 @@ private:
     void sendOpened(Connection &c, Live &live, std::optional<int> since, const QString &ref, bool pending = false);
 
     void handleOp(Connection &c, const collab::Message::Op &m, int attempt);
+    bool refuseCostlyOperation(Connection &c, const collab::Message::Op &m, const collab::ServerDocument &document);
+    bool admitsSequence(Connection &c, const collab::Message::Op &m, collab::ServerDocument &document);
+    bool acknowledgeResend(Connection &c, const collab::Message::Op &m, std::optional<int> known);
     std::optional<collab::ProtocolError> creationRefused(const Connection &c, const QString &id, const QString &ref);
     void created(const Connection &c, const QString &id);
     // Sends the error and returns true when the selection has more ranges than maxSelectionRanges.
