@@ -69,7 +69,8 @@ qint64 transformWork(const ServerDocument &document, int revision, qint64 perOpe
 } // namespace
 
 DocumentHub::DocumentHub(Storage &storage, Limits limits, QObject *parent)
-    : QObject(parent), m_storage(storage), m_limits(limits)
+    : QObject(parent), m_storage(storage), m_limits(limits),
+      m_quota(storage, limits.maxDocumentsPerUser, limits.maxCreationsPerHour)
 {
     m_clock.start();
     m_idleSweep.setInterval(std::max(1000, m_limits.keepIdleMs / 4));
@@ -282,35 +283,9 @@ void DocumentHub::handle(Connection &c, const Message::List &m)
     c.sendMessage(reply);
 }
 
-// Quotas: how many documents one user may have created, and how many it may create per hour (a token
-// holder could otherwise fill the database and make every "list" reply huge in seconds).
-std::optional<ProtocolError> DocumentHub::creationRefused(const Connection &c, const QString &id, const QString &ref)
-{
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    std::deque<qint64> &recent = m_creations[c.user()];
-    while (!recent.empty() && recent.front() <= now - 3600 * 1000)
-        recent.pop_front();
-    if (qsizetype(recent.size()) >= m_limits.maxCreationsPerHour)
-        return ProtocolError{ProtocolErrorCode::QuotaExceeded,
-                             QStringLiteral("%1 may create at most %2 documents per hour")
-                                     .arg(c.user()).arg(m_limits.maxCreationsPerHour),
-                             ref, id};
-    const std::optional<int> count = m_storage.documentsCreatedBy(c.user());
-    if (!count)
-        return ProtocolError{ProtocolErrorCode::ServerError, QStringLiteral("storage error"), ref, id};
-    if (*count >= m_limits.maxDocumentsPerUser)
-        return ProtocolError{ProtocolErrorCode::QuotaExceeded,
-                             QStringLiteral("%1 has created %2 documents, the most one user may have")
-                                     .arg(c.user()).arg(*count),
-                             ref, id};
-    return std::nullopt;
-}
-
 void DocumentHub::created(const Connection &c, const QString &id)
 {
-    m_creations[c.user()].push_back(QDateTime::currentMSecsSinceEpoch());
-    if (!m_storage.recordCreator(id, c.user()))
-        qCWarning(lcHub).noquote() << "recording who created" << id << "failed:" << m_storage.lastError();
+    m_quota.created(c.user(), id);
     qCInfo(lcHub).noquote() << c.id() << c.user() << "created" << id;
 }
 
@@ -328,7 +303,7 @@ void DocumentHub::handle(Connection &c, const Message::Create &m)
                     m.id, id);
         return;
     }
-    if (const std::optional<ProtocolError> refused = creationRefused(c, id, m.id)) {
+    if (const std::optional<ProtocolError> refused = m_quota.refused(c.user(), id, m.id)) {
         c.sendError(*refused);
         return;
     }
@@ -482,7 +457,7 @@ void DocumentHub::handle(Connection &c, const Message::Open &m)
             c.sendError(ProtocolErrorCode::Forbidden, QStringLiteral("you may not create \"%1\"").arg(m.doc), m.id, m.doc);
             return;
         }
-        if (const std::optional<ProtocolError> refused = creationRefused(c, m.doc, m.id)) {
+        if (const std::optional<ProtocolError> refused = m_quota.refused(c.user(), m.doc, m.id)) {
             c.sendError(*refused);
             return;
         }

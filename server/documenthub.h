@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "creationquota.h"
 #include "defaults.h"
 
 #include "message.h"
@@ -170,7 +171,6 @@ private:
     bool refuseCostlyOperation(Connection &c, const collab::Message::Op &m, const collab::ServerDocument &document);
     bool admitsSequence(Connection &c, const collab::Message::Op &m, collab::ServerDocument &document);
     bool acknowledgeResend(Connection &c, const collab::Message::Op &m, std::optional<int> known);
-    std::optional<collab::ProtocolError> creationRefused(const Connection &c, const QString &id, const QString &ref);
     void created(const Connection &c, const QString &id);
     // Sends the error and returns true when the selection has more ranges than maxSelectionRanges.
     bool refuseLargeSelection(Connection &c, const collab::Selection &selection, const QString &doc);
@@ -193,7 +193,7 @@ private:
     std::vector<Pending> m_pending;            // the next batch
     std::vector<Pending> *m_flushing = nullptr; // the batch being acknowledged or retried, if any
     bool m_flushScheduled = false;
-    QHash<QString, std::deque<qint64>> m_creations; // per user: when its documents of the last hour were made
+    CreationQuota m_quota;
 };
 
 } // namespace relay
