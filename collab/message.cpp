@@ -4,8 +4,6 @@
 #include "jsonreader.h"
 #include "jsonwriter.h"
 
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QRandomGenerator>
 
 #include <climits>
@@ -499,19 +497,9 @@ ProtocolResult<Participant> Participant::fromJsonBytes(const QByteArray &json)
     return readBytes<Participant>(json, readParticipant);
 }
 
-ProtocolResult<Participant> Participant::fromJson(const QJsonValue &json)
+ProtocolResult<CommittedOperation> CommittedOperation::fromJsonBytes(const QByteArray &json)
 {
-    if (!json.isObject())
-        return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("participant must be an object"), {}, {}};
-    return fromJsonBytes(QJsonDocument(json.toObject()).toJson(QJsonDocument::Compact));
-}
-
-ProtocolResult<CommittedOperation> CommittedOperation::fromJson(const QJsonValue &json)
-{
-    if (!json.isObject())
-        return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("ops entry must be an object"), {}, {}};
-    return readBytes<CommittedOperation>(QJsonDocument(json.toObject()).toJson(QJsonDocument::Compact),
-                                         readCommittedOperation);
+    return readBytes<CommittedOperation>(json, readCommittedOperation);
 }
 
 QString Message::Hello::newSecret()

@@ -6,7 +6,6 @@
 #include "textoperation.h"
 
 #include <QByteArray>
-#include <QJsonValue>
 #include <QList>
 #include <QString>
 
@@ -118,8 +117,6 @@ struct Participant
 
     QByteArray toJsonBytes() const;
     static ProtocolResult<Participant> fromJsonBytes(const QByteArray &json);
-    // For tests that read frames with QJsonDocument: the same rules, by way of the bytes.
-    static ProtocolResult<Participant> fromJson(const QJsonValue &json);
     bool operator==(const Participant &) const = default;
 };
 
@@ -143,8 +140,7 @@ struct CommittedOperation
     QString author;
     qint64 sequence = 0;
 
-    // For tests that read frames with QJsonDocument: the same rules, by way of the bytes.
-    static ProtocolResult<CommittedOperation> fromJson(const QJsonValue &json);
+    static ProtocolResult<CommittedOperation> fromJsonBytes(const QByteArray &json);
     bool operator==(const CommittedOperation &) const = default;
 };
 

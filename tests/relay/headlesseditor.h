@@ -77,7 +77,7 @@ public:
             text = opened.value(QStringLiteral("snapshot")).toString();
         }
         for (const QJsonValue &v : opened.value(QStringLiteral("ops")).toArray()) {
-            auto c = CommittedOperation::fromJson(v);
+            auto c = CommittedOperation::fromJsonBytes(QJsonDocument(v.toObject()).toJson());
             if (!c)
                 return fail(c.error().message);
             if (!serverOp(c->revision, c->operation, c->author, c->sequence))

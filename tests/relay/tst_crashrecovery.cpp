@@ -49,7 +49,7 @@ public:
                 return fail(QStringLiteral("unexpected snapshot"));
         }
         for (const QJsonValue &v : opened.value(QStringLiteral("ops")).toArray()) {
-            auto c = CommittedOperation::fromJson(v);
+            auto c = CommittedOperation::fromJsonBytes(QJsonDocument(v.toObject()).toJson());
             if (!c)
                 return fail(c.error().message);
             if (!serverOp(c->revision, c->operation, c->author, c->sequence))
