@@ -19,20 +19,6 @@ Error malformed(const QString &message)
 }
 } // namespace
 
-namespace {
-// RapidJSON copies its own string streams into locals while it parses a string, which on x86 stalls on
-// store forwarding for every string of a small frame (measured: half of a keystroke frame's parse). A
-// stream type of our own is not copied (rapidjson::StreamTraits<>::copyOptimization is 0 for it).
-struct InsituStream : rapidjson::InsituStringStream
-{
-    using rapidjson::InsituStringStream::InsituStringStream;
-};
-struct Stream : rapidjson::StringStream
-{
-    using rapidjson::StringStream::StringStream;
-};
-} // namespace
-
 std::optional<QString> Document::parse(const QByteArray &bytes)
 {
     // A NUL would end RapidJSON's null-terminated stream early, hiding what follows it.
@@ -51,13 +37,13 @@ std::optional<QString> Document::parse(const QByteArray &bytes)
         }
         for (; i < bytes.size(); ++i)
             high |= static_cast<unsigned char>(m_small[i]);
-        InsituStream stream(m_small);
+        rapidjson::InsituStringStream stream(m_small);
         if ((high & 0x8080808080808080ull) == 0)
             m_document.ParseStream<SmallAsciiParseFlags>(stream);
         else
             m_document.ParseStream<SmallParseFlags>(stream);
     } else {
-        Stream stream(bytes.constData());
+        rapidjson::StringStream stream(bytes.constData());
         m_document.ParseStream<ParseFlags>(stream);
     }
     if (m_document.HasParseError())

@@ -12,6 +12,10 @@
 #include <QByteArray>
 #include <QString>
 
+// Every x86-64 processor has SSE2: RapidJSON then scans strings and whitespace 16 bytes at a time.
+#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2)
+#define RAPIDJSON_SSE2
+#endif
 #include <rapidjson/document.h>
 
 #include <cmath>
