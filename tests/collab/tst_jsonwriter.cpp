@@ -107,6 +107,8 @@ void tst_JsonWriter::messagesAreCanonicalJson()
                             rc::gen::map(genSelection(), [](Selection s) { return std::optional<Selection>(s); }));
 
         Message::Op o{id, rev, seq, op, selection};
+        // Qt 6.4's JSON parser drops U+FEFF wherever it is, even inside a string: no oracle for those.
+        RC_PRE(!(Message::encode(o) + author.toUtf8()).contains("\xef\xbb\xbf"));
         RC_ASSERT(Message::encode(o) == rewritten(o));
         Message::Ack a{id, rev, seq};
         RC_ASSERT(Message::encode(a) == rewritten(a));
