@@ -6,7 +6,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QStringDecoder>
-#include <QUuid>
 
 #include <cstdio>
 #include <unistd.h>
@@ -80,9 +79,8 @@ void Command::startList()
     url.setPath(QString());
     m_link.setAutoReconnect(false);
     m_link.setAddresses({url});
-    m_link.setIdentity({QStringLiteral("cli-") + QUuid::createUuid().toString(QUuid::WithoutBraces),
-                        collab::Message::Hello::newSecret(), m_options.profile.name, m_options.profile.color,
-                        m_options.profile.token});
+    m_link.setIdentity(syncing::RelayLink::Identity::fresh(QStringLiteral("cli-"), m_options.profile.name,
+                                                           m_options.profile.color, m_options.profile.token));
     connect(&m_link, &syncing::RelayLink::welcomed, this,
             [this] { m_link.send(collab::Message::encode(collab::Message::List{QStringLiteral("ls")})); });
     connect(&m_link, &syncing::RelayLink::dropped, this, [this](const QString &why) {
@@ -100,9 +98,7 @@ void Command::startList()
             writeOut(out);
             finish(Ok);
         } else if (const auto *error = std::get_if<collab::Message::Error>(&message)) {
-            const QString advice = syncing::RelayLink::adviceForError(error->code, error->message);
-            finish(Refused, tr("The relay refused: %1 (%2)")
-                                .arg(advice.isEmpty() ? error->message : advice, collab::protocolErrorName(error->code)));
+            refuse(error->code, error->message);
         }
     });
     m_link.open();
@@ -260,8 +256,13 @@ void Command::finishWhenAcknowledged()
 
 void Command::onRelayError(collab::ProtocolErrorCode code, const QString &message)
 {
-    if (!isFinal(code))
-        return; // retried by the session (rate limits, lost races, storage trouble)
+    if (isFinal(code))
+        refuse(code, message);
+    // Others are retried by the session (rate limits, lost races, storage trouble).
+}
+
+void Command::refuse(collab::ProtocolErrorCode code, const QString &message)
+{
     const QString advice = syncing::RelayLink::adviceForError(code, message);
     finish(Refused, tr("The relay refused: %1 (%2)").arg(advice.isEmpty() ? message : advice, collab::protocolErrorName(code)));
 }

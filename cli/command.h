@@ -65,6 +65,7 @@ private:
     void startDocument();
     void onOnline();
     void onRelayError(collab::ProtocolErrorCode code, const QString &message);
+    void refuse(collab::ProtocolErrorCode code, const QString &message);
     void onRemoteApplied(const collab::TextOperation &op, const QString &connectionId);
     void onStdinReadable();
     void typeNextLine();

@@ -68,21 +68,28 @@ const char *typeName(const Value &v)
     return "a number";
 }
 
-bool string(const Value &v, QString &out)
+namespace {
+// The first surrogate in a JSON string's UTF-8, or null. The input is validated UTF-8, so ED A0..BF can only
+// be a surrogate from a "\udxxx" escape (three bytes).
+const char *surrogateIn(const Value &v)
 {
-    if (!v.IsString())
-        return false;
-    const char *s = v.GetString();
-    const char *end = s + v.GetStringLength();
-    // The input is validated UTF-8, so ED A0..BF can only be a surrogate from a "\udxxx" escape.
-    for (const char *p = s; p < end; ++p) {
+    const char *end = v.GetString() + v.GetStringLength();
+    for (const char *p = v.GetString(); p < end; ++p) {
         p = static_cast<const char *>(std::memchr(p, 0xed, std::size_t(end - p)));
         if (!p)
             break;
         if (p + 1 < end && static_cast<unsigned char>(p[1]) >= 0xa0)
-            return false;
+            return p;
     }
-    out = QString::fromUtf8(s, qsizetype(end - s));
+    return nullptr;
+}
+} // namespace
+
+bool string(const Value &v, QString &out)
+{
+    if (!v.IsString() || surrogateIn(v))
+        return false;
+    out = QString::fromUtf8(v.GetString(), qsizetype(v.GetStringLength()));
     return true;
 }
 
@@ -99,11 +106,9 @@ Expected<TextOperation> operation(const Value &v)
             if (string(e, text)) {
                 broken = op.appendJsonInsert(text, i);
             } else {
-                // Say where, as appendJsonInsert does for the UTF-16 form: the first surrogate's three bytes.
+                // Say where, as appendJsonInsert does for the UTF-16 form.
                 const char *s = e.GetString();
-                const char *p = s;
-                while (!(static_cast<unsigned char>(p[0]) == 0xed && static_cast<unsigned char>(p[1]) >= 0xa0))
-                    ++p;
+                const char *p = surrogateIn(e);
                 const uint unit = ((uint(static_cast<unsigned char>(p[1])) & 0x3f) << 6)
                                   | (uint(static_cast<unsigned char>(p[2])) & 0x3f) | 0xd000;
                 const qsizetype at = QString::fromUtf8(s, qsizetype(p - s)).size();

@@ -3,12 +3,10 @@
 
 #include "jsonreader.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 
-#include <QJsonArray>
-
-#include <cmath>
-#include <limits>
+#include <algorithm>
 
 namespace collab {
 

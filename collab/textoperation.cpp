@@ -327,10 +327,6 @@ qsizetype startIndex(TextOperation::Components c)
     return (!c.empty() && c[0].kind == Kind::Retain) ? c[0].length : 0;
 }
 
-} // namespace
-
-namespace {
-
 // Both operations a single insert or a single delete (after a retain), and the positions that relate them:
 // what shouldBeComposedWith() and shouldBeComposedWithInverted() decide on.
 struct SimplePair

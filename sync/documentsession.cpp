@@ -2,8 +2,6 @@
 #include "documentsession.h"
 #include "textbuffer.h"
 
-#include <QUuid>
-
 namespace syncing {
 
 namespace {
@@ -85,8 +83,9 @@ bool DocumentSession::open(const QUrl &documentUrl, const Profile &profile, QStr
         replica.emplace();
         replica->server = server;
         replica->document = document;
-        replica->clientId = QUuid::createUuid().toString(QUuid::WithoutBraces);
-        replica->secret = collab::Message::Hello::newSecret();
+        const RelayLink::Identity identity = RelayLink::Identity::fresh({}, profile.name, profile.color, profile.token);
+        replica->clientId = identity.clientId;
+        replica->secret = identity.secret;
     }
     if (!replica) {
         if (error)

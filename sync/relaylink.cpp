@@ -2,6 +2,7 @@
 #include "relaylink.h"
 
 #include <QRandomGenerator>
+#include <QUuid>
 
 namespace syncing {
 
@@ -9,6 +10,13 @@ namespace {
 constexpr int PingIntervalMs = 5000;
 constexpr int PongTimeoutMs = 3 * PingIntervalMs;
 } // namespace
+
+RelayLink::Identity RelayLink::Identity::fresh(const QString &prefix, const QString &name, const QString &color,
+                                               const QString &token)
+{
+    return {prefix + QUuid::createUuid().toString(QUuid::WithoutBraces), collab::Message::Hello::newSecret(), name,
+            color, token};
+}
 
 RelayLink::RelayLink(QObject *parent) : QObject(parent)
 {

@@ -38,6 +38,9 @@ public:
         QString name;
         QString color;    // #rrggbb
         QString token;    // empty: none
+
+        // A new client id (`prefix` and a UUID) with a new secret: a client the relay has never seen.
+        static Identity fresh(const QString &prefix, const QString &name, const QString &color, const QString &token);
     };
 
     explicit RelayLink(QObject *parent = nullptr);

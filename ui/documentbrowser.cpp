@@ -8,7 +8,6 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QTableWidget>
-#include <QUuid>
 #include <QVBoxLayout>
 
 namespace ui {
@@ -48,8 +47,8 @@ DocumentBrowser::DocumentBrowser(const QString &server, const syncing::DocumentS
 
     m_link.setAutoReconnect(false);
     m_link.setAddresses({QUrl(m_server)});
-    m_link.setIdentity({QStringLiteral("browser-") + QUuid::createUuid().toString(QUuid::WithoutBraces),
-                        collab::Message::Hello::newSecret(), m_profile.name, m_profile.color, m_profile.token});
+    m_link.setIdentity(syncing::RelayLink::Identity::fresh(QStringLiteral("browser-"), m_profile.name, m_profile.color,
+                                                           m_profile.token));
     connect(&m_link, &syncing::RelayLink::welcomed, this,
             [this] { m_link.send(collab::Message::encode(collab::Message::List{QStringLiteral("list")})); });
     connect(&m_link, &syncing::RelayLink::received, this, &DocumentBrowser::onReceived);
