@@ -25,26 +25,36 @@ std::optional<QString> Document::parse(const QByteArray &bytes)
     if (const void *nul = std::memchr(bytes.constData(), 0, std::size_t(bytes.size())))
         return QStringLiteral("not valid JSON at offset %1: a NUL byte")
             .arg(static_cast<const char *>(nul) - bytes.constData());
-    if (bytes.size() <= SmallInput) {
-        std::memcpy(m_small, bytes.constData(), std::size_t(bytes.size()) + 1); // with the terminating NUL
-        // All ASCII? Eight bytes at a time.
-        quint64 high = 0;
-        qsizetype i = 0;
-        for (; i + 8 <= bytes.size(); i += 8) {
-            quint64 word;
-            std::memcpy(&word, m_small + i, 8);
-            high |= word;
-        }
-        for (; i < bytes.size(); ++i)
-            high |= static_cast<unsigned char>(m_small[i]);
-        rapidjson::InsituStringStream stream(m_small);
-        if ((high & 0x8080808080808080ull) == 0)
-            m_document.ParseStream<SmallAsciiParseFlags>(stream);
+    const qsizetype size = bytes.size();
+    char *copy = m_small;
+    if (size > SmallInput) {
+        m_large.resize(size + ScanPadding);
+        copy = m_large.data();
+    }
+    std::memcpy(copy, bytes.constData(), std::size_t(size));
+    std::memset(copy + size, 0, std::size_t(ScanPadding)); // the NUL that ends the stream, and the padding
+    // All ASCII? Eight bytes at a time.
+    quint64 high = 0;
+    qsizetype i = 0;
+    for (; i + 8 <= size; i += 8) {
+        quint64 word;
+        std::memcpy(&word, copy + i, 8);
+        high |= word;
+    }
+    for (; i < size; ++i)
+        high |= static_cast<unsigned char>(copy[i]);
+    const bool ascii = (high & 0x8080808080808080ull) == 0;
+    rapidjson::InsituStringStream stream(copy);
+    if (size <= SmallInput) {
+        if (ascii)
+            m_document.ParseStream<AsciiParseFlags>(stream);
         else
-            m_document.ParseStream<SmallParseFlags>(stream);
+            m_document.ParseStream<ParseFlags>(stream);
     } else {
-        rapidjson::StringStream stream(bytes.constData());
-        m_document.ParseStream<ParseFlags>(stream);
+        if (ascii)
+            m_document.ParseStream<LargeAsciiParseFlags>(stream);
+        else
+            m_document.ParseStream<LargeParseFlags>(stream);
     }
     if (m_document.HasParseError())
         return QStringLiteral("not valid JSON at offset %1: %2")

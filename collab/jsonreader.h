@@ -25,14 +25,18 @@ namespace collab::json {
 
 using Value = rapidjson::Value;
 
-// Strict JSON (no comments, NaN or trailing commas), UTF-8 validated. A small input is parsed in place in
-// a copy (no string is copied again) by RapidJSON's recursive parser, whose depth its size bounds; a larger
-// one by the iterative parser, so deep nesting cannot exhaust the stack. Both accept exactly the same JSON.
-constexpr unsigned ParseFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
-constexpr unsigned SmallParseFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseInsituFlag;
-// ASCII is valid UTF-8 whatever it holds: a small all-ASCII input needs no validation (most keystrokes).
-constexpr unsigned SmallAsciiParseFlags = rapidjson::kParseInsituFlag;
+// Strict JSON (no comments, NaN or trailing commas), UTF-8 validated, parsed in place in a padded copy (no
+// string is copied again). A small input goes to RapidJSON's recursive parser, whose depth its size bounds;
+// a larger one to the iterative parser, so deep nesting cannot exhaust the stack. Both accept the same JSON.
+constexpr unsigned ParseFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseInsituFlag;
+constexpr unsigned LargeParseFlags = ParseFlags | rapidjson::kParseIterativeFlag;
+// ASCII is valid UTF-8 whatever it holds: an all-ASCII input needs no validation (most keystrokes).
+constexpr unsigned AsciiParseFlags = rapidjson::kParseInsituFlag;
+constexpr unsigned LargeAsciiParseFlags = AsciiParseFlags | rapidjson::kParseIterativeFlag;
 constexpr qsizetype SmallInput = 1024;
+// RapidJSON's SSE2 scans load aligned 16-byte blocks, up to 15 bytes past the terminating NUL: the copy
+// it parses carries that many more zero bytes, so no load leaves the buffer.
+constexpr qsizetype ScanPadding = 16;
 
 // Buffers on the stack for RapidJSON's allocators: a keystroke's frame parses without a heap allocation.
 class Document
@@ -50,7 +54,8 @@ private:
     using Allocator = rapidjson::MemoryPoolAllocator<>;
     char m_valueBuffer[4096];
     char m_stackBuffer[2048];
-    char m_small[SmallInput + 1];
+    char m_small[SmallInput + ScanPadding];
+    QByteArray m_large; // the copy of an input over SmallInput
     Allocator m_values;
     Allocator m_stack;
     rapidjson::GenericDocument<rapidjson::UTF8<>, Allocator, Allocator> m_document;
