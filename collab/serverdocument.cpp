@@ -155,6 +155,18 @@ std::optional<std::vector<ServerDocument::LogEntry>> ServerDocument::operationsS
     return entries;
 }
 
+qint64 ServerDocument::transformWork(int revision, qint64 perOperation, qint64 perComponent,
+                                     qint64 unloadedComponents) const
+{
+    qint64 work = 0;
+    int r = revision;
+    for (; r < historyStart(); ++r)
+        work += perOperation + perComponent * unloadedComponents;
+    for (size_t i = size_t(r - historyStart()); i < m_history.size(); ++i)
+        work += perOperation + perComponent * qint64(m_history[i].operation.components().size());
+    return work;
+}
+
 Selection ServerDocument::senderSelection(const Selection &selection, int baseRevision, const TextOperation &op,
                                           const Receipt &receipt) const
 {

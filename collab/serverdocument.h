@@ -95,6 +95,11 @@ public:
     // where it landed); ignored when the log in memory already knows the client.
     void rememberApplied(const QString &clientId, Applied applied);
 
+    // The cost of moving something through every operation after `revision`, in component steps: one
+    // transform walks the components of both sides, so each operation costs `perOperation` plus
+    // `perComponent` times its own size. History no longer in memory counts `unloadedComponents` each.
+    qint64 transformWork(int revision, qint64 perOperation, qint64 perComponent, qint64 unloadedComponents) const;
+
     // Operations in (since, revision()], for a catching-up client; empty optional when not in memory.
     std::optional<std::vector<LogEntry>> operationsSince(int since) const;
 

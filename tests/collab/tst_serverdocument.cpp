@@ -69,6 +69,7 @@ private Q_SLOTS:
     void operationsSince_data();
     void operationsSince();
     void trimAndPrependHistory();
+    void transformWorkCountsHistory();
 
     void propertyTwoConcurrentClients();
     void propertyRandomBaseRevisions();
@@ -342,6 +343,24 @@ void tst_ServerDocument::trimAndPrependHistory()
     const auto late = doc.receive(2, op("[3,\"y\"]"), QStringLiteral("finn"), 1);
     QVERIFY(late.hasValue());
     QCOMPARE(doc.text().toString(), QStringLiteral("\u00E9\u00E9\u00E9\u00E9\u00E9xy"));
+}
+
+// The relay bounds the work of moving an operation or a selection to the present by this count: every
+// operation after the revision costs its fixed part plus its components, and trimmed history is charged at
+// the stated worst case (it would be read back from storage).
+void tst_ServerDocument::transformWorkCountsHistory()
+{
+    ServerDocument doc(QStringLiteral("abc"), 0);
+    QVERIFY(doc.receive(0, op("[3,\"x\"]"), QStringLiteral("erin"), 1));       // 2 components
+    QVERIFY(doc.receive(1, op("[1,-1,2]"), QStringLiteral("erin"), 2));          // 3
+    QVERIFY(doc.receive(2, op("[\"y\",3]"), QStringLiteral("erin"), 3));       // 2
+    QCOMPARE(doc.transformWork(3, 10, 1, 100), qint64(0));
+    QCOMPARE(doc.transformWork(2, 10, 1, 100), qint64(10 + 2));
+    QCOMPARE(doc.transformWork(0, 10, 1, 100), qint64(3 * 10 + 2 + 3 + 2));
+    QCOMPARE(doc.transformWork(0, 0, 2, 100), qint64(2 * (2 + 3 + 2)));
+    doc.trimHistory(2);
+    QCOMPARE(doc.transformWork(2, 10, 1, 100), qint64(10 + 2));
+    QCOMPARE(doc.transformWork(0, 10, 1, 100), qint64(2 * (10 + 100) + 10 + 2));
 }
 
 // Two clients edit the same revision; whatever they did, the server's text is the top of the diamond, and

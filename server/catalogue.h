@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "creationquota.h"
+#include "livedocuments.h"
+
+#include "message.h"
+
+#include <optional>
+
+namespace relay {
+
+class Connection;
+class Storage;
+
+// Catalogue: which documents exist (list, create, rename, delete), by the role each connection has, with the
+// creation quota. What it shows of a loaded document is its committed state: the caller flushes queued
+// operations first (DocumentHub does).
+class Catalogue
+{
+public:
+    Catalogue(Storage &storage, LiveDocuments &live, int maxDocumentsPerUser, int maxCreationsPerHour);
+
+    void list(Connection &c, const collab::Message::List &m);
+    void create(Connection &c, const collab::Message::Create &m);
+    void rename(Connection &c, const collab::Message::Rename &m);
+    void remove(Connection &c, const collab::Message::Delete &m);
+    // "open" with "create": true of a document that does not exist. The error to send, or nullopt once it
+    // exists (made here, or by someone else meanwhile).
+    std::optional<collab::ProtocolError> createForOpen(const Connection &c, const collab::Message::Open &m);
+
+private:
+    void created(const Connection &c, const QString &id);
+
+    Storage &m_storage;
+    LiveDocuments &m_live;
+    CreationQuota m_quota;
+};
+
+} // namespace relay
