@@ -165,12 +165,16 @@ void RelayServer::onTcpConnection()
         ++m_socketsPerAddress[peer];
         ++m_unauthenticatedPerAddress[peer];
         ++m_handshaking;
-        socket->setProperty("coscribe.handshaking", true);
-        connect(socket, &QObject::destroyed, this, [this, peer](QObject *) {
+        // Found again by its peer's address and port when it comes out of the WebSocket handshake (a
+        // QWebSocket does not show the socket it took over).
+        const Endpoint endpoint{peer, socket->peerPort()};
+        m_handshakes.insert(endpoint, socket);
+        connect(socket, &QObject::destroyed, this, [this, peer, endpoint](QObject *gone) {
             if (--m_socketsPerAddress[peer] <= 0)
                 m_socketsPerAddress.remove(peer);
+            leftHandshake(gone, endpoint);
         });
-        connect(socket, &QAbstractSocket::disconnected, this, [this, socket, peer] { leftHandshake(socket, peer); });
+        connect(socket, &QAbstractSocket::disconnected, this, [this, socket, endpoint] { leftHandshake(socket, endpoint); });
         m_http->route(socket, [this](QTcpSocket *s) { m_ws->handleConnection(s); });
     }
 }
@@ -180,15 +184,18 @@ int RelayServer::unauthenticatedCount() const
     return m_handshaking + m_unauthenticatedConnections;
 }
 
-// A socket that came through its handshake (as a WebSocket, or as an HTTP request answered) or went away.
-void RelayServer::leftHandshake(QObject *socket, const QHostAddress &peer)
+// A socket that came through its handshake (as a WebSocket, or as an HTTP request answered) or went away:
+// the first of these for a socket ends its count; later ones find nothing.
+bool RelayServer::leftHandshake(QObject *socket, const Endpoint &endpoint)
 {
-    if (!socket->property("coscribe.handshaking").toBool())
-        return;
-    socket->setProperty("coscribe.handshaking", false);
+    const auto it = m_handshakes.constFind(endpoint);
+    if (it == m_handshakes.cend() || it.value() != socket)
+        return false;
+    m_handshakes.erase(it);
     --m_handshaking;
-    if (--m_unauthenticatedPerAddress[peer] <= 0)
-        m_unauthenticatedPerAddress.remove(peer);
+    if (--m_unauthenticatedPerAddress[endpoint.address] <= 0)
+        m_unauthenticatedPerAddress.remove(endpoint.address);
+    return true;
 }
 
 // A connection that was counted as unauthenticated said hello or went away; false if it was not counted.
@@ -236,13 +243,12 @@ void RelayServer::onWebSocketConnection()
         socket->setOutgoingFrameSize(QWebSocket::maxOutgoingFrameSize());
         auto *c = new Connection(socket, id, peer, this);
         // The handshake's count moves to the connection, which counts as unauthenticated until its hello.
-        for (QTcpSocket *tcp : socket->findChildren<QTcpSocket *>())
-            if (tcp->property("coscribe.handshaking").toBool()) {
-                tcp->setProperty("coscribe.handshaking", false);
-                --m_handshaking;
-                c->setProperty("coscribe.unauthenticated", true);
-                ++m_unauthenticatedConnections;
-            }
+        const Endpoint endpoint{peer, socket->peerPort()};
+        if (const auto it = m_handshakes.constFind(endpoint); it != m_handshakes.cend() && leftHandshake(it.value(), endpoint)) {
+            ++m_unauthenticatedPerAddress[peer];
+            c->setProperty("coscribe.unauthenticated", true);
+            ++m_unauthenticatedConnections;
+        }
         c->setRateLimit(m_settings.opsPerSecond, m_settings.burst);
         c->setOutputBudget(m_settings.maxOutputBytes);
         m_connections.insert(c, peer);

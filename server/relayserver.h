@@ -109,7 +109,14 @@ private:
     void onHeartbeat();
     bool admitRateLimited(Connection &c, const QString &text);
     int unauthenticatedCount() const;
-    void leftHandshake(QObject *socket, const QHostAddress &peer);
+    struct Endpoint
+    {
+        QHostAddress address;
+        quint16 port = 0;
+        bool operator==(const Endpoint &o) const { return port == o.port && address == o.address; }
+        friend size_t qHash(const Endpoint &e, size_t seed = 0) { return qHashMulti(seed, e.address, e.port); }
+    };
+    bool leftHandshake(QObject *socket, const Endpoint &endpoint);
     bool leftUnauthenticated(Connection &c);
     void handleHello(Connection &c, const collab::Message::Hello &hello);
     bool claimClientId(Connection &c, const collab::Message::Hello &hello, const QString &user);
@@ -129,6 +136,7 @@ private:
     QHash<QHostAddress, int> m_socketsPerAddress;         // TCP sockets, from accept to destruction
     QHash<QHostAddress, int> m_unauthenticatedPerAddress; // handshaking sockets and connections before hello
     int m_handshaking = 0;
+    QHash<Endpoint, QObject *> m_handshakes; // sockets accepted and not through their handshake yet
     int m_unauthenticatedConnections = 0;
     int m_authenticated = 0;
     QTimer m_heartbeat;

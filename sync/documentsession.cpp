@@ -413,6 +413,10 @@ bool DocumentSession::applyServerOperation(int revision, const collab::TextOpera
         return false;
     }
     remember(revision, op);
+    if (ours)
+        Q_EMIT acknowledged(sequence, revision);
+    else
+        Q_EMIT remoteOperationReceived(author, sequence, revision);
     return afterServerOperations(*effects, ours, connectionId, {{revision, op}});
 }
 
@@ -454,6 +458,11 @@ bool DocumentSession::applyCatchUp(const QList<collab::CommittedOperation> &ops)
     // Our in-flight operation was in the log (its acknowledgement was lost): it no longer is outstanding.
     const bool ours = hadOutstanding
         && (!m_client->outstanding() || m_client->outstanding()->sequence != outstandingSequence);
+    if (ours) {
+        for (const collab::Client::ServerEntry &e : entries)
+            if (e.authorId == m_replica.clientId && e.authorSequence == outstandingSequence)
+                Q_EMIT acknowledged(e.authorSequence, e.revision);
+    }
     return afterServerOperations(*effects, ours, QString(), logged);
 }
 
@@ -518,6 +527,7 @@ void DocumentSession::handle(const collab::Message::Ack &m)
     }
     if (!afterAcknowledged(committed, m.revision))
         return;
+    Q_EMIT acknowledged(m.sequence, m.revision);
     m_link.resetBackoff();
     if (effects->send && !m_readOnly)
         sendOutgoing(*effects->send);
@@ -683,6 +693,7 @@ void DocumentSession::sendOutgoing(const collab::Client::Outgoing &outgoing)
         m_selectionDirty = false;
     }
     send(collab::Message::encode(op));
+    Q_EMIT operationSent(outgoing.sequence);
 }
 
 bool DocumentSession::localEdited(const collab::TextOperation &op, const collab::TextOperation &inverse,

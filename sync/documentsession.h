@@ -132,6 +132,13 @@ Q_SIGNALS:
     void textReset();
     // Every edit made here so far has been acknowledged by the relay (nothing pending).
     void allAcknowledged();
+    // The operation with this sequence number went to the relay (again, after a reconnect or a retry).
+    void operationSent(qint64 sequence);
+    // The relay committed our operation `sequence` as `revision` (its acknowledgement, or, when that was
+    // lost, the operation itself seen in a catch-up).
+    void acknowledged(qint64 sequence, int revision);
+    // The relay broadcast another participant's operation `sequence` of `author` (a client id), now applied.
+    void remoteOperationReceived(const QString &author, qint64 sequence, int revision);
     void participantJoined(const collab::Participant &participant);
     void participantLeft(const QString &connectionId);
     void participantUpdated(const collab::Participant &participant);

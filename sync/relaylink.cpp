@@ -94,8 +94,10 @@ void RelayLink::reconnectNow()
 void RelayLink::send(const QByteArray &frame)
 {
     // QWebSocket takes text frames as QString: the one conversion from UTF-8 and back its API forces.
-    if (m_socket.state() == QAbstractSocket::ConnectedState)
-        m_socket.sendTextMessage(QString::fromUtf8(frame));
+    if (m_socket.state() != QAbstractSocket::ConnectedState)
+        return;
+    m_socket.sendTextMessage(QString::fromUtf8(frame));
+    Q_EMIT frameSent();
 }
 
 int RelayLink::nextBackoffMs()

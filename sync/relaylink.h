@@ -89,6 +89,8 @@ Q_SIGNALS:
     // closed it in the normal way); `reached` is false when no connection was made at all.
     void dropped(const QString &why, bool reached);
     void roundTripMeasured(qint64 ms);
+    // A frame went out (for load generators and statistics).
+    void frameSent();
 
 private:
     void connectToServer();

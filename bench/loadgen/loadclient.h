@@ -1,32 +1,33 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "client.h"
-#include "message.h"
+#include "documentsession.h"
+#include "textbuffer.h"
 
 #include <QObject>
 #include <QString>
 #include <QTimer>
-#include <QWebSocket>
 
+#include <memory>
 #include <vector>
 
 namespace bench {
 
 class LoadGenerator;
 
-// LoadClient: one simulated editor on one document, speaking docs/PROTOCOL.md over a QWebSocket. It keeps
-// its own copy of the text and a caret, and per tick of its typing timer either types (inserts a character
-// at the caret, or deletes the one before it) or moves the caret (a selection message). Edits go through
-// collab::Client exactly as in the editor; the keystroke times of the in-flight and buffered operations are
-// kept so each keystroke's acknowledgement latency is known.
+// LoadClient: one simulated editor on one document: a syncing::DocumentSession over a TextBuffer, exactly
+// the editor's session (hello, heartbeats, presence, the engine's client, selections carried by operations)
+// without a window or a local store. Per tick of its typing timer it either types (inserts a character at
+// the caret, or deletes the one before it) or moves the caret (a selection). The keystroke times of the
+// in-flight and buffered operations are kept so each keystroke's acknowledgement latency is known.
 class LoadClient : public QObject
 {
     Q_OBJECT
 public:
     LoadClient(LoadGenerator *generator, int index, QString document, QObject *parent = nullptr);
 
-    void open(const QUrl &url);
+    // `server`: ws://host:port of the relay.
+    void open(const QUrl &server);
     void startTyping(int firstDelayMs, int intervalMs);
     void stopTyping();
     bool isReady() const { return m_ready; }
@@ -36,26 +37,20 @@ Q_SIGNALS:
     void failed(const QString &why);
 
 private:
-    void onConnected();
-    void onMessage(const QString &text);
     void onTick();
-    void send(const QByteArray &frame);
-    void sendOutgoing(const collab::Client::Outgoing &out);
+    void onStatusChanged();
     void fail(const QString &why);
+    qsizetype caret() const;
 
     LoadGenerator *m_generator;
+    int m_index;
     QString m_document;
-    QString m_clientId;
-    QString m_secret = collab::Message::Hello::newSecret();
-    QWebSocket m_socket;
     QTimer m_timer;
-    collab::Client m_client;
-    QString m_text;
-    qsizetype m_caret = 0;
+    syncing::TextBuffer m_buffer;
+    std::unique_ptr<syncing::DocumentSession> m_session;
     bool m_ready = false;
-    bool m_selectionPending = false;
-    std::vector<qint64> m_outstandingKeys;  // keystroke times carried by the in-flight operation
-    std::vector<qint64> m_bufferKeys;       // ... and by the buffer
+    std::vector<qint64> m_outstandingKeys; // keystroke times carried by the in-flight operation
+    std::vector<qint64> m_bufferKeys;      // ... and by the buffer
 };
 
 } // namespace bench

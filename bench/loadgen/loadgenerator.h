@@ -72,6 +72,7 @@ Q_SIGNALS:
     void finished(const QJsonObject &result);
 
 private:
+    void connectNext();
     void onClientReady();
     void onClientFailed(const QString &why);
     void beginTyping();
@@ -96,6 +97,8 @@ private:
     std::vector<LoadClient *> m_clients;
     int m_opened = 0;
     int m_ready = 0;
+    size_t m_nextToConnect = 0;
+    static constexpr int maxHandshakes = 8;
     qint64 m_windowStartUs = -1;
     qint64 m_windowEndUs = -1;
     QHash<SentOperation, qint64> m_sendTimes; // sent, for operations sent in the window

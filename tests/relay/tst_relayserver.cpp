@@ -83,6 +83,7 @@ private Q_SLOTS:
     void readOnlyAndTokens();
     void originAllowList();
     void connectionLimits();
+    void helloEndsTheUnauthenticatedCount();
     void helloTimeoutAndProtocolVersion();
     void heartbeatDropsSilentPeer();
     void shutdownClosesWith1001();
@@ -570,6 +571,29 @@ void tst_RelayServer::connectionLimits()
     QTRY_COMPARE_WITH_TIMEOUT(r->server->connectionCount(), 1, 5000);
     auto c = client(*r);
     QVERIFY(c);
+}
+
+// The pre-hello limit per address bounds sockets that have not said hello yet, not editors: behind one NAT
+// or one reverse proxy, many more people than that limit share an address. Connections open one after the
+// other, each saying hello before the next, as many as maxConnectionsPerAddress.
+void tst_RelayServer::helloEndsTheUnauthenticatedCount()
+{
+    RelayServer::Settings settings;
+    settings.maxUnauthenticatedPerAddress = 3;
+    settings.maxConnectionsPerAddress = 10;
+    auto r = startRelay(settings);
+    QVERIFY(r);
+    std::vector<std::unique_ptr<RelayTestClient>> clients;
+    for (int i = 0; i < settings.maxConnectionsPerAddress; ++i) {
+        auto c = client(*r);
+        QVERIFY2(c, qPrintable(QStringLiteral("connection %1 was refused").arg(i + 1)));
+        clients.push_back(std::move(c));
+    }
+    QCOMPARE(r->server->connectionCount(), settings.maxConnectionsPerAddress);
+    // One more is over the per-address limit of editors, and is told so.
+    RelayTestClient extra;
+    QVERIFY(extra.open(url(*r)));
+    QVERIFY(!extra.waitForError(QStringLiteral("too-many-connections")).isEmpty());
 }
 
 void tst_RelayServer::helloTimeoutAndProtocolVersion()
