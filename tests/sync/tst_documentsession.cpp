@@ -79,6 +79,42 @@ class tst_DocumentSession : public QObject
 private Q_SLOTS:
     void initTestCase() { QVERIFY(m_relay.start()); }
 
+    // What a load generator or a test measures by: each operation sent is acknowledged once, with the
+    // sequence it went out with, at the revision the relay gave it; the other participant hears of the
+    // same operation (author and sequence) at the same revision.
+    void acknowledgementsNameTheirOperations()
+    {
+        Editor a, b;
+        const QUrl url = m_relay.documentUrl(QStringLiteral("acks"));
+        QVERIFY(a.open(url, QStringLiteral("A")));
+        QVERIFY(b.open(url, QStringLiteral("B")));
+        QTRY_VERIFY(a.online() && b.online());
+        QList<qint64> sent;
+        QList<std::pair<qint64, int>> acked;
+        QList<std::tuple<QString, qint64, int>> heard;
+        connect(a.session.get(), &DocumentSession::operationSent, this, [&](qint64 sequence) { sent << sequence; });
+        connect(a.session.get(), &DocumentSession::acknowledged, this,
+                [&](qint64 sequence, int revision) { acked.append({sequence, revision}); });
+        connect(b.session.get(), &DocumentSession::remoteOperationReceived, this,
+                [&](const QString &author, qint64 sequence, int revision) { heard.append({author, sequence, revision}); });
+        // Three keystrokes at once: the first goes out, the other two compose into the second operation.
+        QVERIFY(a.insert(0, QStringLiteral("x")));
+        QVERIFY(a.insert(1, QStringLiteral("y")));
+        QVERIFY(a.insert(2, QStringLiteral("z")));
+        QTRY_VERIFY(a.settled() && b.buffer.text() == QStringLiteral("xyz"));
+        QCOMPARE(sent, (QList<qint64>{1, 2}));
+        QCOMPARE(acked.size(), 2);
+        QCOMPARE(acked.at(0).first, 1);
+        QCOMPARE(acked.at(1).first, 2);
+        QCOMPARE(acked.at(1).second, acked.at(0).second + 1);
+        QCOMPARE(heard.size(), 2);
+        for (int i = 0; i < 2; ++i) {
+            QCOMPARE(std::get<0>(heard.at(i)), a.session->clientId());
+            QCOMPARE(std::get<1>(heard.at(i)), acked.at(i).first);
+            QCOMPARE(std::get<2>(heard.at(i)), acked.at(i).second);
+        }
+    }
+
     void concurrentRandomEditsConverge()
     {
         Editor a, b;
