@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// HeadlessEditor: a well-behaved editor for relay tests, without a window: the engine's collab::Client over
-// a RelayTestClient, with its local text. It types random keystrokes, follows the relay's operations and
-// acknowledgements (pump()), fails over to the next relay address, and times each acknowledgement.
-#include "client.h"
-#include "relaytestclient.h"
+// HeadlessEditor: a well-behaved editor for relay tests, without a window: the editor's own
+// syncing::DocumentSession over a TextBuffer (no local store). It types random keystrokes, knows several
+// relay addresses and fails over to the next one as the editor does (the session resends what is pending;
+// the engine keeps the sequence number, so the relays deduplicate a resend of an operation that did commit),
+// and times each acknowledgement.
+#include <documentsession.h>
+#include <textbuffer.h>
 
 #include <QElapsedTimer>
-#include <QJsonArray>
 #include <QRandomGenerator>
+#include <QTest>
 
 #include <map>
 #include <memory>
@@ -18,23 +20,52 @@ namespace testutil {
 
 using namespace collab;
 
-// One editor: the engine's three-state client over a RelayTestClient, with its local text. It knows several
-// relay addresses and, when its relay goes away, reconnects to the next one and resends what is pending (the
-// engine keeps the sequence number, so the relays deduplicate a resend of an operation that did commit).
-class HeadlessEditor
+class HeadlessEditor : public QObject
 {
+    syncing::TextBuffer m_buffer; // before the session, which shows its text there until it is destroyed
+
 public:
-    HeadlessEditor(QString clientId, QList<QUrl> urls, int first, QString doc)
-        : engine(clientId), urls(std::move(urls)), current(first), doc(std::move(doc)), m_clientId(std::move(clientId))
+    // `urls`: the relays of one deployment; the editor starts on urls[first] and, when that one goes
+    // away, tries the next ones in turn.
+    HeadlessEditor(QList<QUrl> urls, int first, QString doc)
+        : urls(std::move(urls)), doc(std::move(doc)), m_first(first)
     {
+        session = std::make_unique<syncing::DocumentSession>(&m_buffer, nullptr);
+        session->setReconnectDelays(20, 200);
+        QObject::connect(session.get(), &syncing::DocumentSession::operationSent, this,
+                         [this](qint64 sequence) { m_sentAt.try_emplace(sequence, clock()); }); // a resend keeps the first time
+        QObject::connect(session.get(), &syncing::DocumentSession::acknowledged, this, [this](qint64 sequence, int revision) {
+            acked.append({sequence, revision});
+            if (const auto sent = m_sentAt.find(sequence); sent != m_sentAt.end()) {
+                ackTimings.push_back({clock(), clock() - sent->second});
+                m_sentAt.erase(sent);
+            }
+        });
+        QObject::connect(session.get(), &syncing::DocumentSession::relayError, this,
+                         [this](ProtocolErrorCode code) { conflictRetries += code == ProtocolErrorCode::ConflictRetry; });
+        QObject::connect(session.get(), &syncing::DocumentSession::errorOccurred, this,
+                         [this](const QString &message) { fail(message); });
+        // The relays must answer a client that has state with the operations it missed, never a snapshot
+        // (the session would have to rebase its pending edits by diff).
+        QObject::connect(session.get(), &syncing::DocumentSession::textReset, this, [this] {
+            if (m_opened)
+                fail(QStringLiteral("the relay sent a snapshot to a client at revision %1").arg(session->revision()));
+        });
+        QObject::connect(session.get(), &syncing::DocumentSession::statusChanged, this, [this] {
+            const bool online = session->status() == syncing::DocumentSession::Status::Online;
+            if (online && m_opened && m_dropped && session->currentUrl() != m_lastUrl)
+                ++failovers;
+            if (online) {
+                m_dropped = false;
+                m_lastUrl = session->currentUrl();
+            }
+        });
+        QObject::connect(session.get(), &syncing::DocumentSession::linkDropped, this, [this] { m_dropped = true; });
     }
 
-    Client engine;
-    QList<QUrl> urls;
-    int current = 0;
+    const QList<QUrl> urls;
     const QString doc;
-    std::unique_ptr<RelayTestClient> ws;
-    QString text;
+    std::unique_ptr<syncing::DocumentSession> session;
     QList<std::pair<qint64, int>> acked; // (seq, revision)
     int conflictRetries = 0;
     int failovers = 0;
@@ -57,146 +88,86 @@ public:
         return timer.elapsed();
     }
 
-    bool connect()
+    // Open the document and wait until its text is here.
+    bool connect(int timeoutMs = 10000)
     {
-        ws = std::make_unique<RelayTestClient>();
-        ws->clientId = m_clientId;
-        ws->secret = m_secret;
-        if (!ws->open(urls.at(current)) || ws->hello().isEmpty())
-            return fail(QStringLiteral("cannot connect to %1").arg(urls.at(current).toString()));
-        const QJsonObject opened = ws->openDocument(doc, engine.revision());
-        if (opened.isEmpty())
-            return fail(QStringLiteral("no opened from %1").arg(urls.at(current).toString()));
-        if (opened.contains(QStringLiteral("snapshot"))) {
-            // Only a newcomer (nothing seen, nothing typed) takes the relay's text as it is.
-            if (engine.revision() != 0 || engine.lastSequence() != 0 || !text.isEmpty())
-                return fail(QStringLiteral("unexpected snapshot at revision %1 (relay at %2)")
-                                    .arg(engine.revision())
-                                    .arg(opened.value(QStringLiteral("revision")).toInt()));
-            engine = Client(m_clientId, opened.value(QStringLiteral("revision")).toInt());
-            text = opened.value(QStringLiteral("snapshot")).toString();
-        }
-        for (const QJsonValue &v : opened.value(QStringLiteral("ops")).toArray()) {
-            auto c = CommittedOperation::fromJsonBytes(QJsonDocument(v.toObject()).toJson());
-            if (!c)
-                return fail(c.error().message);
-            if (!serverOp(c->revision, c->operation, c->author, c->sequence))
-                return false;
-        }
-        if (!engine.isOnline())
-            send(engine.resumed());
-        return true;
+        QUrl url = urls.at(m_first);
+        url.setPath(QLatin1Char('/') + doc);
+        url.setQuery(QString());
+        syncing::DocumentSession::Profile profile{QStringLiteral("headless"), QStringLiteral("#336699"), QString(), {}};
+        for (int i = 1; i < urls.size(); ++i)
+            profile.failoverServers.append(urls.at((m_first + i) % urls.size()));
+        QString error;
+        if (!session->open(url, profile, &error))
+            return fail(error);
+        if (!QTest::qWaitFor([this] { return isOnline() || !failure.isEmpty(); }, timeoutMs))
+            return fail(QStringLiteral("cannot open %1 on %2").arg(doc, urls.at(m_first).toString()));
+        m_opened = failure.isEmpty();
+        return m_opened;
     }
 
-    // The relay is gone: go to the next address and resend.
-    bool failover()
+    bool isOnline() const
     {
-        ++failovers;
-        if (engine.isOnline())
-            engine.disconnected();
-        current = (current + 1) % int(urls.size());
-        return connect();
+        return session->status() == syncing::DocumentSession::Status::Online && session->isOpenOnRelay();
     }
+    bool isDisconnected() const { return !isOnline(); }
+    // The relay went away: wait until the session is online again (on the next address that answers).
+    bool failover(int timeoutMs = 10000)
+    {
+        if (!QTest::qWaitFor([this] { return isOnline() || !failure.isEmpty(); }, timeoutMs))
+            return fail(QStringLiteral("no relay took the session back within %1 ms").arg(timeoutMs));
+        return failure.isEmpty();
+    }
+    // Whether nothing went wrong so far (events are delivered by the event loop).
+    bool pump() const { return failure.isEmpty(); }
 
-    bool isDisconnected() const { return ws && ws->disconnectedFlag; }
+    // The address of the relay the session is on (or tries next), as an index into urls.
+    int current() const
+    {
+        for (int i = 0; i < urls.size(); ++i)
+            if (urls.at(i).port() == session->currentUrl().port())
+                return i;
+        return -1;
+    }
+    const Client &engine() const { return *session->client(); }
+    QString text() const { return m_buffer.text(); }
+    QString clientId() const { return session->clientId(); }
+    QString connectionId() const { return session->connectionId(); }
 
     bool type(QRandomGenerator &rng)
     {
-        const qsizetype position = rng.bounded(int(text.size()) + 1);
+        const qsizetype length = m_buffer.rope().length();
+        const qsizetype position = rng.bounded(int(length) + 1);
         const QString ch(QChar(u'a' + rng.bounded(26)));
-        TextOperation op = text.isEmpty() || rng.bounded(5) != 0 || position == text.size()
-                ? TextOperation::makeInsert(text.size(), position, ch)
-                : TextOperation::makeDelete(text.size(), position, 1);
+        const TextOperation op = length == 0 || rng.bounded(5) != 0 || position == length
+                ? TextOperation::makeInsert(length, position, ch)
+                : TextOperation::makeDelete(length, position, 1);
         return edit(op);
     }
 
-    // A local edit of `text`: applied here, handed to the engine, sent when the engine says so.
+    // A local edit of the text: applied here and handed to the session, which sends it when it may.
     bool edit(const TextOperation &op)
     {
-        auto applied = op.apply(text);
-        if (!applied)
-            return fail(applied.error().message);
-        text = *applied;
-        auto effects = engine.applyClient(op);
-        if (!effects)
-            return fail(effects.error().message);
-        send(*effects);
-        return true;
-    }
-
-    bool pump()
-    {
-        if (!ws)
-            return true;
-        while (!ws->received.isEmpty()) {
-            const QJsonObject o = ws->received.takeFirst();
-            const QString type = o.value(QStringLiteral("type")).toString();
-            if (type == u"op") {
-                auto op = TextOperation::fromJson(o.value(QStringLiteral("op")));
-                if (!op || !serverOp(o.value(QStringLiteral("rev")).toInt(), *op, o.value(QStringLiteral("author")).toString(),
-                                     o.value(QStringLiteral("seq")).toInteger()))
-                    return fail(QStringLiteral("bad op"));
-            } else if (type == u"ack") {
-                const int rev = o.value(QStringLiteral("rev")).toInt();
-                const qint64 seq = o.value(QStringLiteral("seq")).toInteger();
-                acked.append({seq, rev});
-                if (const auto sent = m_sentAt.find(seq); sent != m_sentAt.end()) {
-                    ackTimings.push_back({clock(), clock() - sent->second});
-                    m_sentAt.erase(sent);
-                }
-                auto effects = engine.serverAck(rev, seq);
-                if (!effects)
-                    return fail(effects.error().message);
-                send(*effects);
-            } else if (type == u"error") {
-                if (o.value(QStringLiteral("code")).toString() == u"conflict-retry") {
-                    // Nothing was applied: resend the outstanding operation (same sequence number).
-                    ++conflictRetries;
-                    engine.disconnected();
-                    send(engine.resumed());
-                    continue;
-                }
-                return fail(QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact)));
-            }
-        }
+        const TextOperation inverse = m_buffer.rope().invert(op);
+        if (!m_buffer.apply(op))
+            return fail(QStringLiteral("the edit does not fit the text"));
+        if (!session->localEdited(op, inverse, false)) // never undone: no undo stack to keep
+            return fail(QStringLiteral("the session did not take the edit"));
         return true;
     }
 
     bool fail(const QString &why)
     {
         if (failure.isEmpty())
-            failure = m_clientId.left(8) + QStringLiteral(": ") + why;
+            failure = (session ? session->clientId().left(8) : QString()) + QStringLiteral(": ") + why;
         return false;
     }
 
 private:
-    bool serverOp(int revision, const TextOperation &op, const QString &author, qint64 sequence)
-    {
-        auto effects = engine.applyServer(revision, op, author, sequence);
-        if (!effects)
-            return fail(effects.error().message);
-        if (author == m_clientId && !effects->apply && revision > 0)
-            acked.append({sequence, revision}); // our own op seen in catch-up: its ack was lost
-        if (effects->apply) {
-            auto applied = effects->apply->apply(text);
-            if (!applied)
-                return fail(applied.error().message);
-            text = *applied;
-        }
-        send(*effects);
-        return true;
-    }
-
-    void send(const Client::Effects &effects)
-    {
-        if (!effects.send || !ws || ws->socket.state() != QAbstractSocket::ConnectedState)
-            return;
-        m_sentAt.try_emplace(effects.send->sequence, clock()); // a resend keeps the first time
-        ws->send(Message::Op{doc, effects.send->revision, effects.send->sequence, effects.send->operation, std::nullopt});
-    }
-
-    QString m_clientId;
-    QString m_secret = collab::Message::Hello::newSecret();
+    int m_first = 0;
+    bool m_opened = false;
+    bool m_dropped = false;
+    QUrl m_lastUrl;
     std::map<qint64, qint64> m_sentAt; // seq -> clock() of its first send
 };
 

@@ -275,7 +275,7 @@ void tst_MultiRelay::randomConcurrentEditsConverge()
     const QString doc = QStringLiteral("shared");
     std::vector<std::unique_ptr<HeadlessEditor>> editors;
     for (int i = 0; i < relays * editorsPerRelay; ++i) {
-        editors.push_back(std::make_unique<HeadlessEditor>(QUuid::createUuid().toString(QUuid::WithoutBraces), urls, i % relays, doc));
+        editors.push_back(std::make_unique<HeadlessEditor>(urls, i % relays, doc));
         QVERIFY2(editors.back()->connect(), qPrintable(editors.back()->failure));
     }
 
@@ -302,11 +302,11 @@ void tst_MultiRelay::randomConcurrentEditsConverge()
     const auto settled = [&] {
         int revision = -1;
         for (auto &e : editors) {
-            if (!e->pump() || e->engine.state() != Client::State::Synchronized)
+            if (!e->pump() || e->engine().state() != Client::State::Synchronized)
                 return false;
-            if (revision >= 0 && e->engine.revision() != revision)
+            if (revision >= 0 && e->engine().revision() != revision)
                 return false;
-            revision = e->engine.revision();
+            revision = e->engine().revision();
         }
         return true;
     };
@@ -315,13 +315,13 @@ void tst_MultiRelay::randomConcurrentEditsConverge()
         QVERIFY2(e->failure.isEmpty(), qPrintable(QStringLiteral("seed %1: %2").arg(seed).arg(e->failure)));
     QVERIFY2(converged, qPrintable(QStringLiteral("seed %1: editors did not settle").arg(seed)));
     for (auto &e : editors)
-        QCOMPARE(e->text, editors.front()->text);
+        QCOMPARE(e->text(), editors.front()->text());
 
     int revisions = 0;
     const std::optional<QString> logText = verifyLog(*options, doc, &revisions);
     QVERIFY2(logText, "the log has a gap or a duplicate revision, or does not replay");
-    QCOMPARE(*logText, editors.front()->text);
-    QCOMPARE(revisions, editors.front()->engine.revision());
+    QCOMPARE(*logText, editors.front()->text());
+    QCOMPARE(revisions, editors.front()->engine().revision());
     // Every acknowledgement names a distinct revision, and they account for the whole log.
     std::set<int> ackedRevisions;
     for (auto &e : editors)
@@ -552,7 +552,7 @@ void tst_MultiRelay::sigkillMidBurstFailsOver()
     const QString doc = QStringLiteral("failover");
     std::vector<std::unique_ptr<HeadlessEditor>> editors;
     for (int i = 0; i < 6; ++i) {
-        editors.push_back(std::make_unique<HeadlessEditor>(QUuid::createUuid().toString(QUuid::WithoutBraces), urls, i % 3, doc));
+        editors.push_back(std::make_unique<HeadlessEditor>(urls, i % 3, doc));
         QVERIFY2(editors.back()->connect(), qPrintable(editors.back()->failure));
     }
     // An observer on relay 2 watches the killed relay's participants leave.
@@ -561,8 +561,8 @@ void tst_MultiRelay::sigkillMidBurstFailsOver()
     QVERIFY(!observer.openDocument(doc).isEmpty());
     QStringList doomed;
     for (auto &e : editors)
-        if (e->current == 0)
-            doomed.append(e->ws->connectionId);
+        if (e->current() == 0)
+            doomed.append(e->connectionId());
 
     QRandomGenerator rng(QRandomGenerator::global()->generate());
     const quint32 seed = rng.generate();
@@ -595,11 +595,11 @@ void tst_MultiRelay::sigkillMidBurstFailsOver()
         for (auto &e : editors) {
             if (e->isDisconnected() && !e->failover())
                 return false;
-            if (!e->pump() || e->engine.state() != Client::State::Synchronized)
+            if (!e->pump() || e->engine().state() != Client::State::Synchronized)
                 return false;
-            if (revision >= 0 && e->engine.revision() != revision)
+            if (revision >= 0 && e->engine().revision() != revision)
                 return false;
-            revision = e->engine.revision();
+            revision = e->engine().revision();
         }
         return true;
     };
@@ -609,7 +609,7 @@ void tst_MultiRelay::sigkillMidBurstFailsOver()
     QVERIFY2(converged, qPrintable(QStringLiteral("seed %1: editors did not settle").arg(seed)));
     int failovers = 0;
     for (auto &e : editors) {
-        QCOMPARE(e->text, editors.front()->text);
+        QCOMPARE(e->text(), editors.front()->text());
         failovers += e->failovers;
     }
     QCOMPARE(failovers, 2);
@@ -618,20 +618,20 @@ void tst_MultiRelay::sigkillMidBurstFailsOver()
     int revisions = 0;
     const auto text = verifyLog(*options, doc, &revisions);
     QVERIFY2(text, "the log has a gap or a duplicate revision, or does not replay");
-    QCOMPARE(*text, editors.front()->text);
+    QCOMPARE(*text, editors.front()->text());
     relay::SqlStorage check(*options);
     QVERIFY(check.open());
     int verified = 0;
     for (auto &e : editors) {
         for (const auto &[seq, rev] : e->acked) {
-            QCOMPARE(check.revisionOf(doc, e->ws->clientId, seq), std::optional<int>(rev));
+            QCOMPARE(check.revisionOf(doc, e->clientId(), seq), std::optional<int>(rev));
             ++verified;
         }
         // And no sequence number of a client was stored twice.
         const auto ops = check.operations(doc, 0, INT_MAX);
         std::set<qint64> seqs;
         for (const auto &r : *ops)
-            if (r.clientId == e->ws->clientId)
+            if (r.clientId == e->clientId())
                 QVERIFY2(seqs.insert(r.sequence).second, "an operation was applied twice");
     }
     QVERIFY(verified > 50);

@@ -257,7 +257,7 @@ bool tst_Soak::runPhase(const QString &name, const std::function<void()> &tick, 
     // Let what is in flight land before the next phase (its acks count to this one).
     const bool landed = QTest::qWaitFor([this] {
         return std::all_of(m_editors.begin(), m_editors.end(),
-                           [](const auto &e) { return !e->engine.outstanding(); });
+                           [](const auto &e) { return !e->engine().outstanding(); });
     }, 5000);
     if (!landed)
         qWarning("%s: operations still in flight 5 s after the phase", qPrintable(name));
@@ -283,11 +283,9 @@ void tst_Soak::editorsStayResponsiveUnderAttack()
 {
     const QString doc = QStringLiteral("soak");
     for (int i = 0; i < 4; ++i) {
-        auto e = std::make_unique<HeadlessEditor>(QUuid::createUuid().toString(QUuid::WithoutBraces), QList<QUrl>{url()},
+        auto e = std::make_unique<HeadlessEditor>(QList<QUrl>{url()},
                                                   0, doc);
         QVERIFY2(e->connect(), qPrintable(e->failure));
-        HeadlessEditor *editor = e.get();
-        connect(&e->ws->socket, &QWebSocket::textMessageReceived, this, [editor] { editor->pump(); });
         m_editors.push_back(std::move(e));
     }
 
@@ -360,8 +358,7 @@ void tst_Soak::editorsStayResponsiveUnderAttack()
             if (newcomerOk)
                 return;
             newcomerOk = true; // once
-            auto newcomer = std::make_unique<HeadlessEditor>(QUuid::createUuid().toString(QUuid::WithoutBraces),
-                                                             QList<QUrl>{url()}, 0, doc);
+            auto newcomer = std::make_unique<HeadlessEditor>(QList<QUrl>{url()}, 0, doc);
             newcomerOk = newcomer->connect();
             QVERIFY2(newcomerOk, qPrintable(newcomer->failure));
         });
@@ -373,10 +370,9 @@ void tst_Soak::editorsStayResponsiveUnderAttack()
     // 4. Work per message: an editor that sends 20,000-component operations into the document everyone
     //    types in, and a participant sending 64-range selections 250 revisions behind, 50 a second.
     {
-        HeadlessEditor heavy(QUuid::createUuid().toString(QUuid::WithoutBraces), QList<QUrl>{url()}, 0, doc);
+        HeadlessEditor heavy(QList<QUrl>{url()}, 0, doc);
         QVERIFY2(heavy.connect(), qPrintable(heavy.failure));
-        connect(&heavy.ws->socket, &QWebSocket::textMessageReceived, this, [&heavy] { heavy.pump(); });
-        QVERIFY(heavy.edit(TextOperation::makeInsert(heavy.text.size(), 0, QString(10000, u'h'))));
+        QVERIFY(heavy.edit(TextOperation::makeInsert(heavy.text().size(), 0, QString(10000, u'h'))));
         RelayTestClient selector;
         QVERIFY(selector.open(url()) && !selector.hello().isEmpty());
         const QJsonObject opened = selector.openDocument(doc);
@@ -397,11 +393,11 @@ void tst_Soak::editorsStayResponsiveUnderAttack()
             }
             selector.received.clear();
             selector.send(Message::SetSelection{doc, std::max(0, revision - 250), Selection(ranges)});
-            if (!heavy.engine.outstanding() && heavy.text.size() >= 10000) {
+            if (!heavy.engine().outstanding() && heavy.text().size() >= 10000) {
                 TextOperation op;
                 for (int i = 0; i < 9999; ++i)
                     op.retain(1).insert(QStringLiteral("y"));
-                op.retain(heavy.text.size() - 9999);
+                op.retain(heavy.text().size() - 9999);
                 if (heavy.edit(op))
                     ++heavyOps;
             }
@@ -453,7 +449,7 @@ void tst_Soak::editorsStayResponsiveUnderAttack()
 
     // Everyone converged on what the relay has, and no revision was acknowledged twice.
     QTRY_VERIFY_WITH_TIMEOUT(std::all_of(m_editors.begin(), m_editors.end(), [](const auto &e) {
-                                 return !e->engine.outstanding() && !e->engine.buffer();
+                                 return !e->engine().outstanding() && !e->engine().buffer();
                              }), 10000);
     for (auto &e : m_editors)
         QVERIFY2(e->failure.isEmpty(), qPrintable(e->failure));
@@ -462,7 +458,7 @@ void tst_Soak::editorsStayResponsiveUnderAttack()
     const QJsonObject final = reader.openDocument(doc);
     const QString relayText = final.value(QStringLiteral("snapshot")).toString();
     QTRY_VERIFY_WITH_TIMEOUT(std::all_of(m_editors.begin(), m_editors.end(),
-                                         [&](const auto &e) { return e->text == relayText; }), 10000);
+                                         [&](const auto &e) { return e->text() == relayText; }), 10000);
     std::set<int> revisions;
     for (auto &e : m_editors)
         for (const auto &[seq, rev] : e->acked)
