@@ -149,7 +149,8 @@ void RelayLink::onDisconnected()
         m_state = State::Offline;
         return;
     }
-    QString why = adviceForClose(int(m_socket.closeCode()), m_socket.closeReason());
+    m_lastCloseCode = int(m_socket.closeCode());
+    QString why = adviceForClose(m_lastCloseCode, m_socket.closeReason());
     if (why.isEmpty() && !m_reached && m_socket.error() != QAbstractSocket::UnknownSocketError)
         why = tr("Cannot reach %1: %2").arg(currentAddress().toString(QUrl::RemovePath), m_socket.errorString());
     const bool reached = m_reached;

@@ -66,6 +66,8 @@ public:
     // The next delay of the shared backoff (counts an attempt); resetBackoff() starts it over.
     int nextBackoffMs();
     void resetBackoff() { m_attempt = 0; }
+    // The WebSocket close code of the last drop (1001: the relay shut down; 1006: no close frame).
+    int lastCloseCode() const { return m_lastCloseCode; }
     int attempts() const { return m_attempt; }
 
     State state() const { return m_state; }
@@ -112,6 +114,7 @@ private:
 
     QTimer m_reconnectTimer;
     int m_attempt = 0;
+    int m_lastCloseCode = 0;
     int m_initialDelayMs = 500;
     int m_maxDelayMs = 30000;
 

@@ -2,7 +2,7 @@
 // coscribe-relay as a real subprocess: SIGKILL in the middle of a stream of edits, restart on the same data
 // directory, check every acknowledged operation survived and the editors resync to one text; SIGTERM closes
 // everyone with 1001 and exits 0.
-#include "client.h"
+#include "headlesseditor.h"
 #include "relayprocess.h"
 #include "relaytestclient.h"
 
@@ -18,150 +18,16 @@
 
 using namespace collab;
 
-namespace {
-
-// One editor: the engine's three-state client over a RelayTestClient, with its local text.
-class Editor
-{
-public:
-    explicit Editor(QString clientId) : engine(clientId), m_clientId(std::move(clientId)) {}
-
-    const QString doc = QStringLiteral("crash");
-    std::unique_ptr<RelayTestClient> ws;
-    Client engine;
-    QString text;
-    QList<std::pair<qint64, int>> acked; // (seq, revision)
-    QString failure;
-
-    bool connect(const QUrl &url)
-    {
-        ws = std::make_unique<RelayTestClient>();
-        ws->clientId = m_clientId;
-        ws->secret = m_secret;
-        if (!ws->open(url) || ws->hello().isEmpty())
-            return false;
-        const QJsonObject opened = ws->openDocument(doc, engine.revision());
-        if (opened.isEmpty())
-            return false;
-        if (opened.contains(QStringLiteral("snapshot"))) {
-            // Only a brand-new document may come as a snapshot here: few enough ops to catch up by ops.
-            if (engine.revision() != 0 || !opened.value(QStringLiteral("snapshot")).toString().isEmpty())
-                return fail(QStringLiteral("unexpected snapshot"));
-        }
-        for (const QJsonValue &v : opened.value(QStringLiteral("ops")).toArray()) {
-            auto c = CommittedOperation::fromJsonBytes(QJsonDocument(v.toObject()).toJson());
-            if (!c)
-                return fail(c.error().message);
-            if (!serverOp(c->revision, c->operation, c->author, c->sequence))
-                return false;
-        }
-        if (!engine.isOnline())
-            send(engine.resumed());
-        return true;
-    }
-
-    void disconnected()
-    {
-        if (engine.isOnline())
-            engine.disconnected();
-    }
-
-    bool type(QRandomGenerator &rng)
-    {
-        const qsizetype position = rng.bounded(int(text.size()) + 1);
-        const QString ch(QChar(u'a' + rng.bounded(26)));
-        TextOperation op = text.isEmpty() || rng.bounded(5) != 0 || position == text.size()
-                ? TextOperation::makeInsert(text.size(), position, ch)
-                : TextOperation::makeDelete(text.size(), position, 1);
-        auto applied = op.apply(text);
-        if (!applied)
-            return fail(applied.error().message);
-        text = *applied;
-        auto effects = engine.applyClient(op);
-        if (!effects)
-            return fail(effects.error().message);
-        send(*effects);
-        return true;
-    }
-
-    // Handle everything received so far, in order.
-    bool pump()
-    {
-        if (!ws)
-            return true;
-        while (!ws->received.isEmpty()) {
-            const QJsonObject o = ws->received.takeFirst();
-            const QString type = o.value(QStringLiteral("type")).toString();
-            if (type == u"op") {
-                auto op = TextOperation::fromJson(o.value(QStringLiteral("op")));
-                if (!op || !serverOp(o.value(QStringLiteral("rev")).toInt(), *op, o.value(QStringLiteral("author")).toString(),
-                                     o.value(QStringLiteral("seq")).toInteger()))
-                    return fail(QStringLiteral("bad op"));
-            } else if (type == u"ack") {
-                const int rev = o.value(QStringLiteral("rev")).toInt();
-                const qint64 seq = o.value(QStringLiteral("seq")).toInteger();
-                acked.append({seq, rev});
-                auto effects = engine.serverAck(rev, seq);
-                if (!effects)
-                    return fail(effects.error().message);
-                send(*effects);
-            } else if (type == u"error") {
-                return fail(QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact)));
-            }
-        }
-        return true;
-    }
-
-    bool fail(const QString &why)
-    {
-        if (failure.isEmpty())
-            failure = why;
-        return false;
-    }
-
-private:
-    bool serverOp(int revision, const TextOperation &op, const QString &author, qint64 sequence)
-    {
-        auto effects = engine.applyServer(revision, op, author, sequence);
-        if (!effects)
-            return fail(effects.error().message);
-        if (author == m_clientId && !effects->apply && revision > 0) {
-            // Our own operation seen in catch-up: it was committed (its ack may have been lost).
-            acked.append({sequence, revision});
-        }
-        if (effects->apply) {
-            auto applied = effects->apply->apply(text);
-            if (!applied)
-                return fail(applied.error().message);
-            text = *applied;
-        }
-        send(*effects);
-        return true;
-    }
-
-    void send(const Client::Effects &effects)
-    {
-        if (!effects.send || !ws || ws->socket.state() != QAbstractSocket::ConnectedState)
-            return;
-        ws->send(Message::Op{doc, effects.send->revision, effects.send->sequence, effects.send->operation, std::nullopt});
-    }
-
-    QString m_clientId;
-    QString m_secret = collab::Message::Hello::newSecret();
-};
-
-} // namespace
-
 class tst_CrashRecovery : public QObject
 {
     Q_OBJECT
 private:
     QTemporaryDir m_dir;
 
-    // Start the relay; returns its port, or 0.
-    quint16 start(QProcess &process)
+    // Start the relay (on `port`, 0: any free one); returns its port, or 0.
+    quint16 start(QProcess &process, quint16 port = 0)
     {
-        return testutil::startRelayProcess(process, {QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--data-dir"),
+        return testutil::startRelayProcess(process, {QStringLiteral("--port"), QString::number(port), QStringLiteral("--data-dir"),
                                                      m_dir.path(), QStringLiteral("--snapshot-interval"), QStringLiteral("25")},
                                            10000);
     }
@@ -185,10 +51,10 @@ void tst_CrashRecovery::killMidStreamAndRecover()
     QVERIFY(port != 0);
     QUrl url(QStringLiteral("ws://127.0.0.1:%1/").arg(port));
 
-    std::vector<std::unique_ptr<Editor>> editors;
+    std::vector<std::unique_ptr<HeadlessEditor>> editors;
     for (int i = 0; i < 3; ++i) {
-        editors.push_back(std::make_unique<Editor>(QUuid::createUuid().toString(QUuid::WithoutBraces)));
-        QVERIFY2(editors.back()->connect(url), qPrintable(editors.back()->failure));
+        editors.push_back(std::make_unique<HeadlessEditor>(QList<QUrl>{url}, 0, QStringLiteral("crash")));
+        QVERIFY2(editors.back()->connect(), qPrintable(editors.back()->failure));
     }
 
     // Type for a while, then SIGKILL the relay in the middle of the stream.
@@ -196,19 +62,16 @@ void tst_CrashRecovery::killMidStreamAndRecover()
     QElapsedTimer clock;
     clock.start();
     while (clock.elapsed() < 1500) {
-        for (auto &e : editors) {
+        for (auto &e : editors)
             QVERIFY2(e->type(rng), qPrintable(e->failure));
-            QVERIFY2(e->pump(), qPrintable(e->failure));
-        }
         QTest::qWait(5);
     }
     relay.kill();
     QVERIFY(relay.state() == QProcess::NotRunning || relay.waitForFinished(5000));
     QCOMPARE(relay.exitStatus(), QProcess::CrashExit);
     for (auto &e : editors) {
-        QVERIFY(e->ws->waitForDisconnect());
+        QVERIFY(QTest::qWaitFor([&] { return e->isDisconnected(); }, 5000));
         QVERIFY2(e->pump(), qPrintable(e->failure));
-        e->disconnected();
         for (int i = 0; i < 3; ++i)
             QVERIFY2(e->type(rng), qPrintable(e->failure)); // offline edits go to the buffer
     }
@@ -217,38 +80,35 @@ void tst_CrashRecovery::killMidStreamAndRecover()
         ackedBeforeKill += int(e->acked.size());
     QVERIFY2(ackedBeforeKill > 20, qPrintable(QString::number(ackedBeforeKill)));
 
-    // Restart on the same data directory; everyone reconnects from the revision they last saw.
+    // Restart on the same port and data directory; every session reconnects by itself from the revision
+    // it last saw and resends what is pending.
     QProcess again;
-    port = start(again);
-    QVERIFY(port != 0);
-    url = QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(port));
-    for (auto &e : editors)
-        QVERIFY2(e->connect(url), qPrintable(e->failure));
+    QCOMPARE(start(again, port), port);
 
     const auto settled = [&] {
         int revision = -1;
         for (auto &e : editors) {
-            if (!e->pump() || e->engine.state() != Client::State::Synchronized)
+            if (!e->isOnline() || e->engine().state() != Client::State::Synchronized)
                 return false;
-            if (revision >= 0 && e->engine.revision() != revision)
+            if (revision >= 0 && e->engine().revision() != revision)
                 return false;
-            revision = e->engine.revision();
+            revision = e->engine().revision();
         }
         return true;
     };
     QVERIFY(QTest::qWaitFor(settled, 15000));
     for (auto &e : editors)
         QVERIFY2(e->failure.isEmpty(), qPrintable(e->failure));
-    QCOMPARE(editors[1]->text, editors[0]->text);
-    QCOMPARE(editors[2]->text, editors[0]->text);
+    QCOMPARE(editors[1]->text(), editors[0]->text());
+    QCOMPARE(editors[2]->text(), editors[0]->text());
 
     // A fresh client's snapshot is the same text.
     RelayTestClient fresh;
     QVERIFY(fresh.open(url));
     QVERIFY(!fresh.hello().isEmpty());
     const QJsonObject opened = fresh.openDocument(QStringLiteral("crash"), std::nullopt, false);
-    QCOMPARE(opened.value(QStringLiteral("snapshot")).toString(), editors[0]->text);
-    QCOMPARE(opened.value(QStringLiteral("revision")).toInt(), editors[0]->engine.revision());
+    QCOMPARE(opened.value(QStringLiteral("snapshot")).toString(), editors[0]->text());
+    QCOMPARE(opened.value(QStringLiteral("revision")).toInt(), editors[0]->engine().revision());
 
     // Every acknowledged operation is in storage, at the revision it was acknowledged with.
     {
@@ -263,13 +123,13 @@ void tst_CrashRecovery::killMidStreamAndRecover()
                 q.addBindValue(rev);
                 QVERIFY(q.exec());
                 QVERIFY2(q.next(), qPrintable(QStringLiteral("acknowledged revision %1 missing").arg(rev)));
-                QCOMPARE(q.value(0).toString(), e->ws->clientId);
+                QCOMPARE(q.value(0).toString(), e->clientId());
                 QCOMPARE(q.value(1).toLongLong(), seq);
                 ++checked;
             }
         }
         qInfo("%d acknowledged operations verified (%d before the kill), final revision %d", checked, ackedBeforeKill,
-              editors[0]->engine.revision());
+              editors[0]->engine().revision());
         db.close();
     }
     QSqlDatabase::removeDatabase(QStringLiteral("check"));
@@ -277,8 +137,8 @@ void tst_CrashRecovery::killMidStreamAndRecover()
     // SIGTERM: everyone is closed with 1001 and the relay exits 0.
     again.terminate();
     for (auto &e : editors) {
-        QVERIFY(e->ws->waitForDisconnect());
-        QCOMPARE(e->ws->closeCode, 1001);
+        QVERIFY(QTest::qWaitFor([&] { return e->isDisconnected(); }, 5000));
+        QCOMPARE(e->session->link().lastCloseCode(), 1001);
     }
     QVERIFY(fresh.waitForDisconnect());
     QCOMPARE(fresh.closeCode, 1001);
