@@ -56,6 +56,10 @@ std::optional<QString> Document::parse(const QByteArray &bytes)
         else
             m_document.ParseStream<LargeParseFlags>(stream);
     }
+    if (m_document.GetParseError() == rapidjson::kParseErrorStringUnicodeSurrogateInvalid)
+        return QStringLiteral("not valid JSON at offset %1: a lone surrogate (a \\ud800-\\udbff escape without "
+                              "the low half after it)")
+            .arg(m_document.GetErrorOffset());
     if (m_document.HasParseError())
         return QStringLiteral("not valid JSON at offset %1: %2")
             .arg(m_document.GetErrorOffset())
@@ -95,11 +99,50 @@ const char *surrogateIn(const Value &v)
 }
 } // namespace
 
+namespace {
+// The strings a keystroke's frames repeat (the document id, the author, the connection id, a one-letter
+// insert) are decoded once per thread and shared after: a hit costs a compare and a reference count instead
+// of a conversion and an allocation. Direct-mapped, so a lookup is one slot whatever the mix.
+class RecentStrings
+{
+public:
+    static constexpr rapidjson::SizeType MaxBytes = 40;
+
+    QString get(const char *utf8, rapidjson::SizeType length)
+    {
+        const auto byte = [utf8](rapidjson::SizeType i) { return unsigned(static_cast<unsigned char>(utf8[i])); };
+        Slot &slot = m_slots[(length * 31u + byte(0) * 7u + byte(length - 1) + byte(length / 2) * 3u) % SlotCount];
+        if (slot.length == length && std::memcmp(slot.bytes, utf8, length) == 0)
+            return slot.text;
+        slot.text = QString::fromUtf8(utf8, qsizetype(length));
+        std::memcpy(slot.bytes, utf8, length);
+        slot.length = length;
+        return slot.text;
+    }
+
+private:
+    static constexpr unsigned SlotCount = 64;
+    struct Slot
+    {
+        char bytes[MaxBytes];
+        rapidjson::SizeType length = 0; // 0: empty (the empty string is not cached)
+        QString text;
+    };
+    Slot m_slots[SlotCount];
+};
+} // namespace
+
 bool string(const Value &v, QString &out)
 {
     if (!v.IsString() || surrogateIn(v))
         return false;
-    out = QString::fromUtf8(v.GetString(), qsizetype(v.GetStringLength()));
+    const rapidjson::SizeType length = v.GetStringLength();
+    if (length == 0 || length > RecentStrings::MaxBytes) {
+        out = QString::fromUtf8(v.GetString(), qsizetype(length));
+        return true;
+    }
+    thread_local RecentStrings recent;
+    out = recent.get(v.GetString(), length);
     return true;
 }
 

@@ -73,15 +73,23 @@ constexpr qsizetype quotedMax(qsizetype units) { return 6 * units + 2; }
 
 JsonWriter::JsonWriter(qsizetype reserve)
 {
-    m_out.resize(std::max<qsizetype>(reserve, 16));
-    m_begin = m_pos = m_out.data();
-    m_end = m_begin + m_out.size();
+    if (reserve > InlineBytes) {
+        m_out.resize(reserve);
+        m_begin = m_pos = m_out.data();
+        m_end = m_begin + m_out.size();
+    } else {
+        m_begin = m_pos = m_inline;
+        m_end = m_inline + InlineBytes;
+    }
 }
 
 void JsonWriter::grow(qsizetype n)
 {
     const qsizetype used = size();
-    m_out.resize(std::max(2 * m_out.size(), used + n));
+    const qsizetype capacity = qsizetype(m_end - m_begin);
+    m_out.resize(std::max(2 * capacity, used + n));
+    if (m_begin == m_inline)
+        std::memcpy(m_out.data(), m_inline, std::size_t(used));
     m_begin = m_out.data();
     m_pos = m_begin + used;
     m_end = m_begin + m_out.size();
@@ -89,9 +97,15 @@ void JsonWriter::grow(qsizetype n)
 
 QByteArray JsonWriter::bytes() &&
 {
-    m_out.truncate(size());
+    QByteArray out;
+    if (m_begin == m_inline) {
+        out = QByteArray(m_begin, size());
+    } else {
+        m_out.truncate(size());
+        out = std::move(m_out);
+    }
     m_begin = m_pos = m_end = nullptr;
-    return std::move(m_out);
+    return out;
 }
 
 void JsonWriter::appendString(QByteArray &out, QStringView text)

@@ -22,7 +22,11 @@ namespace collab {
 class JsonWriter
 {
 public:
-    explicit JsonWriter(qsizetype reserve = 128);
+    // Frames up to InlineBytes are written on the stack and copied out once at their exact size; `reserve`
+    // over that starts the writer on the heap.
+    explicit JsonWriter(qsizetype reserve = 0);
+    JsonWriter(const JsonWriter &) = delete;
+    JsonWriter &operator=(const JsonWriter &) = delete;
 
     JsonWriter &beginObject() { separate(); put('{'); m_first = true; return *this; }
     JsonWriter &endObject() { put('}'); m_first = false; return *this; }
@@ -69,7 +73,9 @@ private:
     void grow(qsizetype n);
     void writeString(QStringView text);
 
-    QByteArray m_out; // its size is the capacity; [m_begin, m_pos) is written
+    static constexpr qsizetype InlineBytes = 1024;
+    char m_inline[InlineBytes];
+    QByteArray m_out; // once the inline buffer is outgrown: its size is the capacity; [m_begin, m_pos) is written
     char *m_begin = nullptr;
     char *m_pos = nullptr;
     char *m_end = nullptr;

@@ -528,7 +528,7 @@ QByteArray Message::encode(const Hello &m)
 
 QByteArray Message::encode(const List &m)
 {
-    JsonWriter w(32);
+    JsonWriter w;
     w.beginObject();
     optionalString(w, "id", m.id);
     return finish(w, u"list");
@@ -606,14 +606,14 @@ QByteArray Message::encode(const SetSelection &m)
 
 QByteArray Message::encode(const SetIdle &m)
 {
-    JsonWriter w(64);
+    JsonWriter w;
     w.beginObject().key("doc").value(m.doc).key("idle").value(m.idle);
     return finish(w, u"idle");
 }
 
 QByteArray Message::encode(const Welcome &m)
 {
-    JsonWriter w(512);
+    JsonWriter w;
     w.beginObject().key("connectionId").value(m.connectionId);
     optionalNumber(w, "heartbeatSeconds", m.heartbeatSeconds);
     if (m.maxMessageBytes > 0 || m.maxDocumentBytes > 0 || m.opsPerSecond > 0 || m.burst > 0
@@ -710,7 +710,7 @@ QByteArray Message::encode(const Closed &m)
 
 QByteArray Message::encode(const Join &m)
 {
-    JsonWriter w(256);
+    JsonWriter w;
     w.beginObject().key("doc").value(m.doc).key("participant");
     writeParticipant(w, m.participant);
     return finish(w, u"join");
@@ -725,7 +725,7 @@ QByteArray Message::encode(const Leave &m)
 
 QByteArray Message::encode(const Ack &m)
 {
-    JsonWriter w(64);
+    JsonWriter w;
     w.beginObject().key("doc").value(m.doc).key("rev").value(m.revision).key("seq").value(m.sequence);
     return finish(w, u"ack");
 }
@@ -760,7 +760,7 @@ QByteArray Message::encode(const IdleChanged &m)
 
 QByteArray Message::encode(const Error &m)
 {
-    JsonWriter w(256);
+    JsonWriter w;
     w.beginObject().key("code").value(protocolErrorName(m.code));
     optionalString(w, "doc", m.doc);
     w.key("message").value(m.message);

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "textoperation.h"
 
+#include "jsonreader.h"
 #include "jsonwriter.h"
 
 #include <QJsonDocument>
-#include <QJsonParseError>
+#include <QJsonArray>
 
 #include <algorithm>
 #include <cmath>
@@ -397,7 +398,7 @@ QJsonArray TextOperation::toJson() const
 
 QByteArray TextOperation::toJsonBytes() const
 {
-    JsonWriter w(32);
+    JsonWriter w;
     writeJson(w);
     return std::move(w).bytes();
 }
@@ -607,47 +608,18 @@ std::optional<QString> TextOperation::appendJsonCount(qint64 count, qsizetype in
 
 Expected<TextOperation> TextOperation::fromJson(const QJsonValue &json)
 {
+    // One set of rules for every reader: the JSON reader the protocol codec uses (jsonreader.cpp).
     if (!json.isArray())
         return Error{ErrorCode::MalformedOperation, QStringLiteral("operation must be a JSON array")};
-    const QJsonArray array = json.toArray();
-    TextOperation op;
-    for (qsizetype i = 0; i < array.size(); ++i) {
-        const QJsonValue v = array.at(i);
-        std::optional<QString> broken;
-        if (v.isString()) {
-            broken = op.appendJsonInsert(v.toString(), i);
-        } else if (v.isDouble()) {
-            broken = op.appendJsonCount(v.toDouble(), i);
-        } else {
-            const char *type = v.isArray() ? "an array" : v.isObject() ? "an object" : v.isBool() ? "a boolean"
-                                                       : v.isNull()  ? "null"
-                                                                     : "of an unknown type";
-            broken = QStringLiteral("element %1 is %2; expected an integer or a string").arg(i).arg(QLatin1String(type));
-        }
-        if (broken)
-            return Error{ErrorCode::MalformedOperation, *broken};
-    }
-    return op;
+    return fromJsonBytes(QJsonDocument(json.toArray()).toJson(QJsonDocument::Compact));
 }
 
 Expected<TextOperation> TextOperation::fromJsonBytes(const QByteArray &json)
 {
-    QJsonParseError parseError;
-    const QJsonDocument document = QJsonDocument::fromJson(json, &parseError);
-    if (parseError.error != QJsonParseError::NoError) {
-        // QJsonDocument parses only arrays and objects at the top level: a lone "abc", 5 or true is valid JSON,
-        // just not an operation, so say that rather than "not valid JSON".
-        const QJsonDocument wrapped = QJsonDocument::fromJson('[' + json + ']');
-        if (wrapped.isArray() && wrapped.array().size() == 1)
-            return Error{ErrorCode::MalformedOperation, QStringLiteral("operation must be a JSON array")};
-        return Error{ErrorCode::MalformedOperation,
-                     QStringLiteral("operation is not valid JSON: %1 at offset %2")
-                         .arg(parseError.errorString())
-                         .arg(parseError.offset)};
-    }
-    if (!document.isArray())
-        return Error{ErrorCode::MalformedOperation, QStringLiteral("operation must be a JSON array")};
-    return fromJson(document.array());
+    json::Document document;
+    if (std::optional<QString> broken = document.parse(json))
+        return Error{ErrorCode::MalformedOperation, QStringLiteral("operation is %1").arg(*broken)};
+    return json::operation(document.root());
 }
 
 TextOperation TextOperation::makeInsert(qsizetype docLength, qsizetype position, const QString &text)

@@ -50,6 +50,7 @@ private Q_SLOTS:
     void operationsMatchQJsonDocument();
     void messagesAreCanonicalJson();
     void nesting();
+    void longOutputMatchesQJsonDocument();
 };
 
 void tst_JsonWriter::escapes_data()
@@ -133,6 +134,31 @@ void tst_JsonWriter::nesting()
     w.beginObject().key("a").beginArray().value(1).value(true).beginObject().endObject().endArray();
     w.key("b").beginObject().key("c").value(u"x").endObject().key("d").value(false).endObject();
     QCOMPARE(w.bytes(), QByteArray(R"({"a":[1,true,{}],"b":{"c":"x"},"d":false})"));
+}
+
+// Frames start in the writer's inline buffer and move to the heap when they outgrow it: the bytes must not
+// depend on where that happens (strings straddling the boundary, reserve hints too small and too large).
+void tst_JsonWriter::longOutputMatchesQJsonDocument()
+{
+    QVERIFY(rc::check("a long array of strings is written as QJsonDocument writes it", [] {
+        const int count = *rc::gen::inRange(1, 40);
+        const qsizetype reserve = *rc::gen::element<qsizetype>(0, 16, 1000, 5000);
+        QJsonArray expected;
+        JsonWriter w(reserve);
+        w.beginArray();
+        for (int i = 0; i < count; ++i) {
+            const int repeat = *rc::gen::inRange(1, 200);
+            const QString text = QString(*genRawUtf16()).repeated(repeat);
+            expected.append(text);
+            w.value(text);
+            if (i % 3 == 0) {
+                expected.append(i);
+                w.value(i);
+            }
+        }
+        w.endArray();
+        RC_ASSERT(std::move(w).bytes() == QJsonDocument(expected).toJson(QJsonDocument::Compact));
+    }));
 }
 
 QTEST_GUILESS_MAIN(tst_JsonWriter)

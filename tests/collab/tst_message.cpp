@@ -17,6 +17,7 @@ private Q_SLOTS:
     void documentIds_data();
     void documentIds();
     void errorNames();
+    void repeatedStringsDecodeToThemselves();
 };
 
 void tst_Message::clientRoundTrip()
@@ -154,6 +155,29 @@ void tst_Message::errorNames()
     for (int i = 0; i <= int(ProtocolErrorCode::ServerError); ++i) {
         const auto code = ProtocolErrorCode(i);
         QCOMPARE(protocolErrorFromName(protocolErrorName(code)), std::optional<ProtocolErrorCode>(code));
+    }
+}
+
+// The decoder shares the short strings it decoded recently (document ids, authors, one-letter inserts):
+// strings that land in the same slot, or differ in one byte of equal length, must still come out as sent.
+void tst_Message::repeatedStringsDecodeToThemselves()
+{
+    QStringList ids;
+    for (int i = 0; i < 500; ++i)
+        ids.append(QStringLiteral("d%1").arg(i % 37 * 7919 % 1000));
+    ids.append(QStringLiteral("abcdefghijklmnopqrstuvwxyz0123456789ABCD")); // 40 bytes: the longest shared
+    ids.append(QStringLiteral("abcdefghijklmnopqrstuvwxyz0123456789ABCE"));
+    ids.append(QStringLiteral("abcdefghijklmnopqrstuvwxyz0123456789ABCDE")); // 41: not shared
+    ids.append(QStringLiteral("abcdefghijklmnopqrstuvwxyz0123456789ABCD"));
+    for (int i = 0; i < ids.size(); ++i) {
+        const QString insert = QString(QChar(u'a' + i % 26)) + (i % 2 ? QStringLiteral("é") : QString());
+        const TextOperation op = TextOperation().retain(i).insert(insert);
+        const auto decoded = Message::decodeServer(Message::encode(Message::RemoteOp{ids[i], i + 1, op, ids[(i + 1) % ids.size()], 1, {}, {}}));
+        QVERIFY(decoded);
+        const auto &remote = std::get<Message::RemoteOp>(*decoded);
+        QCOMPARE(remote.doc, ids[i]);
+        QCOMPARE(remote.author, ids[(i + 1) % ids.size()]);
+        QCOMPARE(remote.operation, op);
     }
 }
 

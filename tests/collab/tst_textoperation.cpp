@@ -561,16 +561,19 @@ void tst_TextOperation::fromJsonErrors_data()
     QTest::newRow("sum beyond 2^31-1") << QByteArray("[2147483647,-1]") << QStringList{"element 1", "2^31"};
     QTest::newRow("empty string") << QByteArray(R"([1,""])") << QStringList{"element 1", "empty"};
     // A lone half of a surrogate pair would not survive storage (SQLite pairs it with the next character):
-    // refused at decoding, naming where it is.
+    // refused at decoding, naming where it is. A high half without its low one is refused by the JSON parser
+    // at the escape (offset in the JSON text); a low one alone is decoded, then refused naming the element.
     QTest::newRow("lone high surrogate") << QByteArray(R"(["\ud800"])")
-                                         << QStringList{"element 0", "lone surrogate", "U+d800", "offset 0"};
+                                         << QStringList{"lone surrogate", "offset 2"};
     QTest::newRow("lone low surrogate mid-text") << QByteArray(R"([3,"ab\udc00c"])")
                                                  << QStringList{"element 1", "lone surrogate", "offset 2",
                                                                 "position 5"};
+    QTest::newRow("lone low surrogate alone") << QByteArray(R"(["\udc00"])")
+                                              << QStringList{"element 0", "lone surrogate", "U+dc00", "offset 0"};
     QTest::newRow("high surrogate at the end") << QByteArray(R"([1,"x",-1,"\ud83d"])")
-                                               << QStringList{"element 3", "lone surrogate", "position 2"};
+                                               << QStringList{"lone surrogate", "offset 11"};
     QTest::newRow("halves in the wrong order") << QByteArray(R"(["\ude00\ud83d"])")
-                                               << QStringList{"element 0", "lone surrogate", "offset 0"};
+                                               << QStringList{"lone surrogate", "offset 8"};
 }
 
 void tst_TextOperation::fromJsonErrors()
