@@ -13,6 +13,9 @@
 //        └── serverAck ◄── decodeServer ◄── Message::Ack JSON ◄─────┤
 //   Client B.applyServer ─► Rope::apply ◄── decodeServer ◄── Message::RemoteOp JSON (encoded once)
 //
+// The frames are text (Message::encodeText, decoded as QString), as the editor and the relay hand them to
+// QWebSocket and get them from it; QWebSocket's own conversion to and from UTF-8 on the wire is not timed.
+//
 // Prints one JSON line (the fields of ot-bench.js; heapGrowthKb is the heap in use gained during the replay:
 // the document, its history and the clients' state, without the trace itself). The final text of the server (and of client B) must be
 // the trace's endContent, else the exit code is 1.
@@ -97,7 +100,7 @@ Outcome runPipeline(const TraceReader::Trace &trace)
         if (!effects->send)
             return fail(QStringLiteral("client A sent nothing"));
         const Client::Outgoing &sent = *effects->send;
-        const QByteArray frame = Message::encode(
+        const QString frame = Message::encodeText(
                 Message::Op{doc, sent.revision, sent.sequence, sent.operation, std::nullopt});
 
         // The relay: decode, transform and apply, encode the broadcast once and the acknowledgement.
@@ -110,10 +113,10 @@ Outcome runPipeline(const TraceReader::Trace &trace)
         auto receipt = server.receive(op->revision, op->operation, a.clientId(), op->sequence);
         if (!receipt)
             return fail(receipt.error().message);
-        const QByteArray broadcast = Message::encode(Message::RemoteOp{
+        const QString broadcast = Message::encodeText(Message::RemoteOp{
                 op->doc, receipt->revision, receipt->operation, a.clientId(), op->sequence, connectionA,
                 op->selection});
-        const QByteArray ack = Message::encode(Message::Ack{op->doc, receipt->revision, op->sequence});
+        const QString ack = Message::encodeText(Message::Ack{op->doc, receipt->revision, op->sequence});
 
         // Client A: the acknowledgement.
         auto ackMessage = Message::decodeServer(ack);

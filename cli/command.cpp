@@ -82,7 +82,7 @@ void Command::startList()
     m_link.setIdentity(syncing::RelayLink::Identity::fresh(QStringLiteral("cli-"), m_options.profile.name,
                                                            m_options.profile.color, m_options.profile.token));
     connect(&m_link, &syncing::RelayLink::welcomed, this,
-            [this] { m_link.send(collab::Message::encode(collab::Message::List{QStringLiteral("ls")})); });
+            [this] { m_link.send(collab::Message::encodeText(collab::Message::List{QStringLiteral("ls")})); });
     connect(&m_link, &syncing::RelayLink::dropped, this, [this](const QString &why) {
         finish(Unreachable, why.isEmpty() ? tr("The relay closed the connection") : why);
     });

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QString>
 #include <QStringView>
 
 namespace collab {
@@ -17,37 +18,42 @@ namespace collab {
 // so callers that list keys in QJsonObject's (sorted) order produce identical frames
 // (tests/collab/tst_jsonwriter.cpp checks this against QJsonDocument).
 //
+// Two forms of the same text: UTF-8 bytes (JsonWriter: storage, files, the cluster bus) and UTF-16
+// (TextJsonWriter: the WebSocket text frame, which QWebSocket takes as a QString, so a frame written that way is
+// converted once, by Qt, on its way to the socket). The UTF-16 form is the UTF-8 form's text unit for unit.
+//
 // The caller is responsible for the structure: commas are inserted automatically between values of one
 // object or array, and each key() must be followed by exactly one value.
-class JsonWriter
+template<typename Unit>
+class BasicJsonWriter
 {
 public:
-    // Frames up to InlineBytes are written on the stack and copied out once at their exact size; `reserve`
+    using Output = std::conditional_t<sizeof(Unit) == 1, QByteArray, QString>;
+
+    // Frames up to InlineUnits are written on the stack and copied out once at their exact size; `reserve`
     // over that starts the writer on the heap.
-    explicit JsonWriter(qsizetype reserve = 0);
-    JsonWriter(const JsonWriter &) = delete;
-    JsonWriter &operator=(const JsonWriter &) = delete;
+    explicit BasicJsonWriter(qsizetype reserve = 0);
+    BasicJsonWriter(const BasicJsonWriter &) = delete;
+    BasicJsonWriter &operator=(const BasicJsonWriter &) = delete;
 
-    JsonWriter &beginObject() { separate(); put('{'); m_first = true; return *this; }
-    JsonWriter &endObject() { put('}'); m_first = false; return *this; }
-    JsonWriter &beginArray() { separate(); put('['); m_first = true; return *this; }
-    JsonWriter &endArray() { put(']'); m_first = false; return *this; }
+    BasicJsonWriter &beginObject() { separate(); put('{'); m_first = true; return *this; }
+    BasicJsonWriter &endObject() { put('}'); m_first = false; return *this; }
+    BasicJsonWriter &beginArray() { separate(); put('['); m_first = true; return *this; }
+    BasicJsonWriter &endArray() { put(']'); m_first = false; return *this; }
 
-    JsonWriter &key(const char *latin1Key);
-    JsonWriter &value(QStringView text);
+    BasicJsonWriter &key(const char *latin1Key);
+    BasicJsonWriter &value(QStringView text);
     // Without this, a u"literal" would convert to bool rather than to QStringView.
-    JsonWriter &value(const char16_t *text) { return value(QStringView(text)); }
-    JsonWriter &value(qint64 number);
-    JsonWriter &value(int number) { return value(qint64(number)); }
-    JsonWriter &value(bool flag);
-    // Already-encoded JSON.
-    JsonWriter &raw(QByteArrayView json);
+    BasicJsonWriter &value(const char16_t *text) { return value(QStringView(text)); }
+    BasicJsonWriter &value(qint64 number);
+    BasicJsonWriter &value(int number) { return value(qint64(number)); }
+    BasicJsonWriter &value(bool flag);
 
     qsizetype size() const { return qsizetype(m_pos - m_begin); }
-    QByteArray bytes() const & { return QByteArray(m_begin, size()); }
-    QByteArray bytes() &&;
+    // The JSON written (for JsonWriter, UTF-8 bytes; for TextJsonWriter, a QString).
+    Output result() &&;
 
-    static void appendString(QByteArray &out, QStringView text);
+    static void appendString(Output &out, QStringView text);
 
 private:
     void separate()
@@ -58,7 +64,7 @@ private:
             put(',');
         m_first = false;
     }
-    void put(char c)
+    void put(Unit c)
     {
         if (m_pos == m_end)
             grow(1);
@@ -73,14 +79,20 @@ private:
     void grow(qsizetype n);
     void writeString(QStringView text);
 
-    static constexpr qsizetype InlineBytes = 1024;
-    char m_inline[InlineBytes];
-    QByteArray m_out; // once the inline buffer is outgrown: its size is the capacity; [m_begin, m_pos) is written
-    char *m_begin = nullptr;
-    char *m_pos = nullptr;
-    char *m_end = nullptr;
+    static constexpr qsizetype InlineUnits = 1024;
+    Unit m_inline[InlineUnits];
+    Output m_out; // once the inline buffer is outgrown: its size is the capacity; [m_begin, m_pos) is written
+    Unit *m_begin = nullptr;
+    Unit *m_pos = nullptr;
+    Unit *m_end = nullptr;
     bool m_first = true;
     bool m_afterKey = false;
 };
+
+using JsonWriter = BasicJsonWriter<char>;
+using TextJsonWriter = BasicJsonWriter<char16_t>;
+
+extern template class BasicJsonWriter<char>;
+extern template class BasicJsonWriter<char16_t>;
 
 } // namespace collab

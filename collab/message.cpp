@@ -6,6 +6,7 @@
 
 #include <QRandomGenerator>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <utility>
@@ -73,15 +74,28 @@ bool isColor(const QString &s)
 int toRevision(std::optional<qint64> v) { return v ? int(*v) : 0; }
 
 // ---- reading --------------------------------------------------------------------------------------------
+QString toQString(const char *s, qsizetype n)
+{
+    return QString::fromUtf8(s, n);
+}
+
+QString toQString(const char16_t *s, qsizetype n)
+{
+    return QString(reinterpret_cast<const QChar *>(s), n);
+}
+
 
 // Reads the fields of one JSON object, remembering the first problem. Each accessor returns a default value
 // after an error, so decoders read straight through and check ok() once at the end. A missing field and a
 // null one are the same. `object` may be null or not an object: then every field is missing.
+template<typename V>
 class Reader
 {
 public:
+    using Unit = typename V::Ch;
+
     // `context` names the object in error messages (a message type, "participant", ...).
-    Reader(const json::Value *object, QLatin1StringView context) : m_context(context)
+    Reader(const V *object, QLatin1StringView context) : m_context(context)
     {
         if (!object || !object->IsObject())
             return;
@@ -94,9 +108,9 @@ public:
             const Member member{m.name.GetString(), m.name.GetStringLength(), &m.value};
             for (unsigned i = 0; i < m_count; ++i) {
                 if (m_members[i].length == member.length && m_members[i].name[0] == member.name[0]
-                    && std::memcmp(m_members[i].name, member.name, member.length) == 0) {
+                    && std::memcmp(m_members[i].name, member.name, member.length * sizeof(Unit)) == 0) {
                     fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"%1\" appears more than once")
-                                                                .arg(QString::fromUtf8(member.name, member.length).left(64)));
+                                                                .arg(toQString(member.name, member.length).left(64)));
                     return;
                 }
             }
@@ -117,11 +131,11 @@ public:
 
     // The field's value, or null when it is missing or null.
     template<std::size_t N>
-    const json::Value *find(const char (&key)[N]) const
+    const V *find(const char (&key)[N]) const
     {
         for (unsigned i = 0; i < m_count; ++i) {
             const Member &m = m_members[i];
-            if (m.length == N - 1 && std::memcmp(m.name, key, N - 1) == 0)
+            if (json::equalsAscii(m.name, qsizetype(m.length), key, qsizetype(N - 1)))
                 return m.value->IsNull() ? nullptr : m.value;
         }
         return nullptr;
@@ -132,7 +146,7 @@ public:
     template<std::size_t N>
     QString string(const char (&key)[N], bool required = true, qsizetype maxLength = -1)
     {
-        const json::Value *v = present(key, required);
+        const V *v = present(key, required);
         if (!v)
             return {};
         QString s;
@@ -155,7 +169,7 @@ public:
     template<std::size_t N>
     std::optional<qint64> integer(const char (&key)[N], qint64 min, qint64 max, bool required = true)
     {
-        const json::Value *v = present(key, required);
+        const V *v = present(key, required);
         if (!v)
             return std::nullopt;
         const std::optional<qint64> n = json::integer(*v, min, max);
@@ -168,7 +182,7 @@ public:
     template<std::size_t N>
     bool boolean(const char (&key)[N], bool required = true, bool fallback = false)
     {
-        const json::Value *v = present(key, required);
+        const V *v = present(key, required);
         if (!v)
             return fallback;
         if (!v->IsBool()) {
@@ -193,7 +207,7 @@ public:
     template<std::size_t N>
     TextOperation operation(const char (&key)[N])
     {
-        const json::Value *v = present(key, true);
+        const V *v = present(key, true);
         if (!v)
             return {};
         if (!v->IsArray()) {
@@ -212,7 +226,7 @@ public:
     template<std::size_t N>
     std::optional<Selection> selection(const char (&key)[N], bool required)
     {
-        const json::Value *v = present(key, required);
+        const V *v = present(key, required);
         if (!v)
             return std::nullopt;
         Expected<Selection> s = json::selection(*v);
@@ -229,7 +243,7 @@ public:
     QList<T> list(const char (&key)[N], bool required, Read read)
     {
         QList<T> out;
-        const json::Value *v = present(key, required);
+        const V *v = present(key, required);
         if (!v)
             return out;
         if (!v->IsArray()) {
@@ -237,7 +251,7 @@ public:
             return out;
         }
         out.reserve(qsizetype(v->Size()));
-        for (const json::Value &e : v->GetArray()) {
+        for (const V &e : v->GetArray()) {
             ProtocolResult<T> item = read(e);
             if (!item) {
                 fail(item.error().code, item.error().message);
@@ -250,11 +264,11 @@ public:
 
 private:
     template<std::size_t N>
-    const json::Value *present(const char (&key)[N], bool required)
+    const V *present(const char (&key)[N], bool required)
     {
         if (!ok())
             return nullptr;
-        const json::Value *v = find(key);
+        const V *v = find(key);
         if (!v && required)
             fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("missing field \"%1\"").arg(QLatin1StringView(key)));
         return v;
@@ -262,9 +276,9 @@ private:
 
     struct Member
     {
-        const char *name;
+        const Unit *name;
         rapidjson::SizeType length;
-        const json::Value *value;
+        const V *value;
     };
     Member m_members[MaxFields];
     unsigned m_count = 0;
@@ -272,15 +286,16 @@ private:
     std::optional<ProtocolError> m_error;
 };
 
-template<typename T>
-ProtocolResult<T> finish(const Reader &r, T &&value)
+template<typename V, typename T>
+ProtocolResult<T> finish(const Reader<V> &r, T &&value)
 {
     if (!r.ok())
         return r.error();
     return std::forward<T>(value);
 }
 
-ProtocolResult<Participant> readParticipant(const json::Value &v)
+template<typename V>
+ProtocolResult<Participant> readParticipant(const V &v)
 {
     if (!v.IsObject())
         return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("participant must be an object"), {}, {}};
@@ -297,7 +312,8 @@ ProtocolResult<Participant> readParticipant(const json::Value &v)
     return finish(r, std::move(p));
 }
 
-ProtocolResult<DocumentInfo> readDocumentInfo(const json::Value &v)
+template<typename V>
+ProtocolResult<DocumentInfo> readDocumentInfo(const V &v)
 {
     if (!v.IsObject())
         return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("document entry must be an object"), {}, {}};
@@ -311,7 +327,8 @@ ProtocolResult<DocumentInfo> readDocumentInfo(const json::Value &v)
     return finish(r, std::move(d));
 }
 
-ProtocolResult<CommittedOperation> readCommittedOperation(const json::Value &v)
+template<typename V>
+ProtocolResult<CommittedOperation> readCommittedOperation(const V &v)
 {
     if (!v.IsObject())
         return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("ops entry must be an object"), {}, {}};
@@ -334,19 +351,23 @@ ProtocolResult<T> readBytes(const QByteArray &bytes, Read read)
     return read(document.root());
 }
 
+
 // The frame's type, and (only when something is wrong) its request id or reply's ref and its document, read
 // best effort so that even a rejected message's error can be correlated.
+template<typename V>
 struct Envelope
 {
-    const json::Value *root = nullptr;
+    const V *root = nullptr;
     bool request = false;
+    // The type as bytes, for comparing with names: ASCII (no type is anything else), narrowed from UTF-16.
     QByteArrayView type;
+    char narrowed[16];
 
     ProtocolError correlated(ProtocolError error) const
     {
         const auto stringMember = [this](const char *key, QString &out) {
-            const auto m = root->FindMember(key);
-            return m != root->MemberEnd() && json::string(m->value, out);
+            const V *m = json::member(*root, key);
+            return m && json::string(*m, out);
         };
         QString ref;
         if (stringMember(request ? "id" : "ref", ref) && (!request || ref.size() <= MaxIdLength))
@@ -359,43 +380,59 @@ struct Envelope
 };
 
 // The envelope of the frame whose top-level object `r` reads; on success `r` is named after the type.
-std::optional<ProtocolError> readEnvelope(const json::Document &document, Reader &r, bool request, Envelope &e)
+template<typename V>
+std::optional<ProtocolError> readEnvelope(const V &root, Reader<V> &r, bool request, Envelope<V> &e)
 {
-    const json::Value &root = document.root();
     if (!root.IsObject())
         return ProtocolError{ProtocolErrorCode::MalformedJson, QStringLiteral("a message must be a JSON object"), {}, {}};
     e.root = &root;
     e.request = request;
     if (!r.ok())
         return e.correlated(r.error());
-    const json::Value *type = r.find("type");
+    const V *type = r.find("type");
     if (!type)
         return e.correlated({ProtocolErrorCode::InvalidMessage, QStringLiteral("missing field \"type\""), {}, {}});
     if (!type->IsString())
         return e.correlated({ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"type\" must be a string"), {}, {}});
-    e.type = QByteArrayView(type->GetString(), qsizetype(type->GetStringLength()));
+    const auto *name = type->GetString();
+    const qsizetype length = qsizetype(type->GetStringLength());
+    if constexpr (sizeof(*name) == 1) {
+        e.type = QByteArrayView(name, length);
+    } else {
+        // A longer or non-ASCII name is no type: it stays empty and is reported as unknown.
+        if (length <= qsizetype(sizeof e.narrowed)
+            && std::all_of(name, name + length, [](char16_t u) { return u < 0x80; })) {
+            std::copy(name, name + length, e.narrowed);
+            e.type = QByteArrayView(e.narrowed, length);
+        }
+    }
     r.setContext(QLatin1StringView(e.type.data(), std::min<qsizetype>(e.type.size(), 64)));
     return std::nullopt;
 }
 
-template<typename Variant, typename M>
-ProtocolResult<Variant> wrap(const Reader &r, const Envelope &e, M &&m)
+template<typename Variant, typename V, typename M>
+ProtocolResult<Variant> wrap(const Reader<V> &r, const Envelope<V> &e, M &&m)
 {
     if (!r.ok())
         return e.correlated(r.error());
     return Variant(std::forward<M>(m));
 }
 
-ProtocolError unknownType(const Envelope &e)
+template<typename V>
+ProtocolError unknownType(const Envelope<V> &e)
 {
+    const V *type = json::member(*e.root, "type");
     return e.correlated({ProtocolErrorCode::UnknownType,
-                         QStringLiteral("unknown message type \"%1\"").arg(QString::fromUtf8(e.type).left(64)), {}, {}});
+                         QStringLiteral("unknown message type \"%1\"")
+                             .arg(toQString(type->GetString(), qsizetype(type->GetStringLength())).left(64)),
+                         {}, {}});
 }
 
 // ---- writing ----------------------------------------------------------------------------------------------
 // Keys go in sorted order (as QJsonObject would write them), so equal messages give equal bytes.
 
-void writeSelection(JsonWriter &w, const Selection &selection)
+template<typename W>
+void writeSelection(W &w, const Selection &selection)
 {
     w.beginObject().key("ranges").beginArray();
     for (const Selection::Range &r : selection.ranges())
@@ -403,7 +440,8 @@ void writeSelection(JsonWriter &w, const Selection &selection)
     w.endArray().endObject();
 }
 
-void writeParticipant(JsonWriter &w, const Participant &p)
+template<typename W>
+void writeParticipant(W &w, const Participant &p)
 {
     w.beginObject().key("clientId").value(p.clientId).key("color").value(p.color);
     w.key("connectionId").value(p.connectionId).key("idle").value(p.idle).key("name").value(p.name);
@@ -412,25 +450,48 @@ void writeParticipant(JsonWriter &w, const Participant &p)
     w.key("user").value(p.user).endObject();
 }
 
-void optionalString(JsonWriter &w, const char *key, const QString &value)
+template<typename W>
+void optionalString(W &w, const char *key, const QString &value)
 {
     if (!value.isEmpty())
         w.key(key).value(value);
 }
 
-void optionalNumber(JsonWriter &w, const char *key, qint64 value)
+template<typename W>
+void optionalNumber(W &w, const char *key, qint64 value)
 {
     if (value > 0)
         w.key(key).value(value);
 }
 
-QByteArray finish(JsonWriter &w, const char16_t *type)
+template<typename W>
+void finish(W &w, const char16_t *type)
 {
     w.key("type").value(type).endObject();
-    return std::move(w).bytes();
 }
 
 } // namespace
+
+qsizetype utf8Size(QStringView text)
+{
+    qsizetype bytes = text.size();
+    const char16_t *p = text.utf16();
+    const char16_t *end = p + text.size();
+    for (; p < end; ++p) {
+        const char16_t u = *p;
+        if (u < 0x80)
+            continue;
+        if (u < 0x800) {
+            bytes += 1;
+        } else if (QChar::isHighSurrogate(u) && p + 1 < end && QChar::isLowSurrogate(p[1])) {
+            bytes += 2; // two units, four bytes
+            ++p;
+        } else {
+            bytes += 2;
+        }
+    }
+    return bytes;
+}
 
 QString protocolErrorName(ProtocolErrorCode code)
 {
@@ -489,17 +550,17 @@ QByteArray Participant::toJsonBytes() const
 {
     JsonWriter w;
     writeParticipant(w, *this);
-    return std::move(w).bytes();
+    return std::move(w).result();
 }
 
 ProtocolResult<Participant> Participant::fromJsonBytes(const QByteArray &json)
 {
-    return readBytes<Participant>(json, readParticipant);
+    return readBytes<Participant>(json, readParticipant<json::Value>);
 }
 
 ProtocolResult<CommittedOperation> CommittedOperation::fromJsonBytes(const QByteArray &json)
 {
-    return readBytes<CommittedOperation>(json, readCommittedOperation);
+    return readBytes<CommittedOperation>(json, readCommittedOperation<json::Value>);
 }
 
 QString Message::Hello::newSecret()
@@ -516,54 +577,56 @@ Message::Error Message::Error::from(const ProtocolError &e)
 
 // ---- encoders ------------------------------------------------------------------------------------------
 
-QByteArray Message::encode(const Hello &m)
+namespace {
+
+template<typename W>
+void write(W &w, const Message::Hello &m)
 {
-    JsonWriter w;
     w.beginObject().key("clientId").value(m.clientId).key("color").value(m.color).key("name").value(m.name);
     w.key("protocol").value(m.protocol).key("secret").value(m.secret);
     if (m.token)
         w.key("token").value(*m.token);
-    return finish(w, u"hello");
+    finish(w, u"hello");
 }
 
-QByteArray Message::encode(const List &m)
+template<typename W>
+void write(W &w, const Message::List &m)
 {
-    JsonWriter w;
     w.beginObject();
     optionalString(w, "id", m.id);
-    return finish(w, u"list");
+    finish(w, u"list");
 }
 
-QByteArray Message::encode(const Create &m)
+template<typename W>
+void write(W &w, const Message::Create &m)
 {
-    JsonWriter w;
     w.beginObject();
     optionalString(w, "doc", m.doc);
     optionalString(w, "id", m.id);
     optionalString(w, "name", m.name);
-    return finish(w, u"create");
+    finish(w, u"create");
 }
 
-QByteArray Message::encode(const Rename &m)
+template<typename W>
+void write(W &w, const Message::Rename &m)
 {
-    JsonWriter w;
     w.beginObject().key("doc").value(m.doc);
     optionalString(w, "id", m.id);
     w.key("name").value(m.name);
-    return finish(w, u"rename");
+    finish(w, u"rename");
 }
 
-QByteArray Message::encode(const Delete &m)
+template<typename W>
+void write(W &w, const Message::Delete &m)
 {
-    JsonWriter w;
     w.beginObject().key("doc").value(m.doc);
     optionalString(w, "id", m.id);
-    return finish(w, u"delete");
+    finish(w, u"delete");
 }
 
-QByteArray Message::encode(const Open &m)
+template<typename W>
+void write(W &w, const Message::Open &m)
 {
-    JsonWriter w;
     w.beginObject();
     if (m.create)
         w.key("create").value(true);
@@ -573,47 +636,47 @@ QByteArray Message::encode(const Open &m)
         w.key("pending").value(true);
     if (m.revision)
         w.key("revision").value(*m.revision);
-    return finish(w, u"open");
+    finish(w, u"open");
 }
 
-QByteArray Message::encode(const Close &m)
+template<typename W>
+void write(W &w, const Message::Close &m)
 {
-    JsonWriter w;
     w.beginObject().key("doc").value(m.doc);
     optionalString(w, "id", m.id);
-    return finish(w, u"close");
+    finish(w, u"close");
 }
 
-QByteArray Message::encode(const Op &m)
+template<typename W>
+void write(W &w, const Message::Op &m)
 {
-    JsonWriter w;
     w.beginObject().key("doc").value(m.doc).key("op");
     m.operation.writeJson(w);
     w.key("rev").value(m.revision);
     if (m.selection)
         writeSelection(w.key("selection"), *m.selection);
     w.key("seq").value(m.sequence);
-    return finish(w, u"op");
+    finish(w, u"op");
 }
 
-QByteArray Message::encode(const SetSelection &m)
+template<typename W>
+void write(W &w, const Message::SetSelection &m)
 {
-    JsonWriter w;
     w.beginObject().key("doc").value(m.doc).key("rev").value(m.revision);
     writeSelection(w.key("selection"), m.selection);
-    return finish(w, u"selection");
+    finish(w, u"selection");
 }
 
-QByteArray Message::encode(const SetIdle &m)
+template<typename W>
+void write(W &w, const Message::SetIdle &m)
 {
-    JsonWriter w;
     w.beginObject().key("doc").value(m.doc).key("idle").value(m.idle);
-    return finish(w, u"idle");
+    finish(w, u"idle");
 }
 
-QByteArray Message::encode(const Welcome &m)
+template<typename W>
+void write(W &w, const Message::Welcome &m)
 {
-    JsonWriter w;
     w.beginObject().key("connectionId").value(m.connectionId);
     optionalNumber(w, "heartbeatSeconds", m.heartbeatSeconds);
     if (m.maxMessageBytes > 0 || m.maxDocumentBytes > 0 || m.opsPerSecond > 0 || m.burst > 0
@@ -630,12 +693,11 @@ QByteArray Message::encode(const Welcome &m)
     }
     w.key("protocol").value(m.protocol).key("server").value(m.server);
     w.key("type").value(u"welcome").key("user").value(m.user).endObject();
-    return std::move(w).bytes();
 }
 
-QByteArray Message::encode(const Documents &m)
+template<typename W>
+void write(W &w, const Message::Documents &m)
 {
-    JsonWriter w(256 + 96 * m.documents.size());
     w.beginObject().key("documents").beginArray();
     for (const DocumentInfo &d : m.documents) {
         w.beginObject().key("id").value(d.id);
@@ -646,36 +708,41 @@ QByteArray Message::encode(const Documents &m)
     }
     w.endArray();
     optionalString(w, "ref", m.ref);
-    return finish(w, u"documents");
+    finish(w, u"documents");
 }
 
-QByteArray Message::encode(const Created &m)
+qsizetype reserveFor(const Message::Documents &m)
 {
-    JsonWriter w;
+    return 256 + 96 * m.documents.size();
+}
+
+template<typename W>
+void write(W &w, const Message::Created &m)
+{
     w.beginObject().key("doc").value(m.doc).key("name").value(m.name);
     optionalString(w, "ref", m.ref);
-    return finish(w, u"created");
+    finish(w, u"created");
 }
 
-QByteArray Message::encode(const Renamed &m)
+template<typename W>
+void write(W &w, const Message::Renamed &m)
 {
-    JsonWriter w;
     w.beginObject().key("doc").value(m.doc).key("name").value(m.name);
     optionalString(w, "ref", m.ref);
-    return finish(w, u"renamed");
+    finish(w, u"renamed");
 }
 
-QByteArray Message::encode(const Deleted &m)
+template<typename W>
+void write(W &w, const Message::Deleted &m)
 {
-    JsonWriter w;
     w.beginObject().key("doc").value(m.doc);
     optionalString(w, "ref", m.ref);
-    return finish(w, u"deleted");
+    finish(w, u"deleted");
 }
 
-QByteArray Message::encode(const Opened &m)
+template<typename W>
+void write(W &w, const Message::Opened &m)
 {
-    JsonWriter w(256 + (m.snapshot ? m.snapshot->size() + m.snapshot->size() / 2 : 0));
     w.beginObject().key("doc").value(m.doc);
     if (m.more)
         w.key("more").value(true);
@@ -697,42 +764,47 @@ QByteArray Message::encode(const Opened &m)
     w.key("revision").value(m.revision).key("role").value(roleName(m.role));
     if (m.snapshot)
         w.key("snapshot").value(*m.snapshot);
-    return finish(w, u"opened");
+    finish(w, u"opened");
 }
 
-QByteArray Message::encode(const Closed &m)
+qsizetype reserveFor(const Message::Opened &m)
 {
-    JsonWriter w;
+    return 256 + (m.snapshot ? m.snapshot->size() + m.snapshot->size() / 2 : 0);
+}
+
+template<typename W>
+void write(W &w, const Message::Closed &m)
+{
     w.beginObject().key("doc").value(m.doc);
     optionalString(w, "ref", m.ref);
-    return finish(w, u"closed");
+    finish(w, u"closed");
 }
 
-QByteArray Message::encode(const Join &m)
+template<typename W>
+void write(W &w, const Message::Join &m)
 {
-    JsonWriter w;
     w.beginObject().key("doc").value(m.doc).key("participant");
     writeParticipant(w, m.participant);
-    return finish(w, u"join");
+    finish(w, u"join");
 }
 
-QByteArray Message::encode(const Leave &m)
+template<typename W>
+void write(W &w, const Message::Leave &m)
 {
-    JsonWriter w;
     w.beginObject().key("connectionId").value(m.connectionId).key("doc").value(m.doc);
-    return finish(w, u"leave");
+    finish(w, u"leave");
 }
 
-QByteArray Message::encode(const Ack &m)
+template<typename W>
+void write(W &w, const Message::Ack &m)
 {
-    JsonWriter w;
     w.beginObject().key("doc").value(m.doc).key("rev").value(m.revision).key("seq").value(m.sequence);
-    return finish(w, u"ack");
+    finish(w, u"ack");
 }
 
-QByteArray Message::encode(const RemoteOp &m)
+template<typename W>
+void write(W &w, const Message::RemoteOp &m)
 {
-    JsonWriter w;
     w.beginObject().key("author").value(m.author).key("connectionId").value(m.connectionId);
     w.key("doc").value(m.doc).key("op");
     m.operation.writeJson(w);
@@ -740,35 +812,84 @@ QByteArray Message::encode(const RemoteOp &m)
     if (m.selection)
         writeSelection(w.key("selection"), *m.selection);
     w.key("seq").value(m.sequence);
-    return finish(w, u"op");
+    finish(w, u"op");
 }
 
-QByteArray Message::encode(const SelectionChanged &m)
+template<typename W>
+void write(W &w, const Message::SelectionChanged &m)
 {
-    JsonWriter w;
     w.beginObject().key("connectionId").value(m.connectionId).key("doc").value(m.doc).key("rev").value(m.revision);
     writeSelection(w.key("selection"), m.selection);
-    return finish(w, u"selection");
+    finish(w, u"selection");
 }
 
-QByteArray Message::encode(const IdleChanged &m)
+template<typename W>
+void write(W &w, const Message::IdleChanged &m)
 {
-    JsonWriter w;
     w.beginObject().key("connectionId").value(m.connectionId).key("doc").value(m.doc).key("idle").value(m.idle);
-    return finish(w, u"idle");
+    finish(w, u"idle");
 }
 
-QByteArray Message::encode(const Error &m)
+template<typename W>
+void write(W &w, const Message::Error &m)
 {
-    JsonWriter w;
     w.beginObject().key("code").value(protocolErrorName(m.code));
     optionalString(w, "doc", m.doc);
     w.key("message").value(m.message);
     optionalString(w, "ref", m.ref);
     if (m.retryAfterMs)
         w.key("retryAfterMs").value(*m.retryAfterMs);
-    return finish(w, u"error");
+    finish(w, u"error");
 }
+
+
+// Each message is written by one function template above, in both forms.
+template<typename M>
+qsizetype reserveFor(const M &)
+{
+    return 0;
+}
+
+} // namespace
+
+#define COLLAB_MESSAGE_ENCODERS(M)                                                                              \
+    QByteArray Message::encode(const M &m)                                                                      \
+    {                                                                                                           \
+        JsonWriter w(reserveFor(m));                                                                            \
+        write(w, m);                                                                                            \
+        return std::move(w).result();                                                                           \
+    }                                                                                                           \
+    QString Message::encodeText(const M &m)                                                                     \
+    {                                                                                                           \
+        TextJsonWriter w(reserveFor(m));                                                                        \
+        write(w, m);                                                                                            \
+        return std::move(w).result();                                                                           \
+    }
+COLLAB_MESSAGE_ENCODERS(Hello)
+COLLAB_MESSAGE_ENCODERS(List)
+COLLAB_MESSAGE_ENCODERS(Create)
+COLLAB_MESSAGE_ENCODERS(Rename)
+COLLAB_MESSAGE_ENCODERS(Delete)
+COLLAB_MESSAGE_ENCODERS(Open)
+COLLAB_MESSAGE_ENCODERS(Close)
+COLLAB_MESSAGE_ENCODERS(Op)
+COLLAB_MESSAGE_ENCODERS(SetSelection)
+COLLAB_MESSAGE_ENCODERS(SetIdle)
+COLLAB_MESSAGE_ENCODERS(Welcome)
+COLLAB_MESSAGE_ENCODERS(Documents)
+COLLAB_MESSAGE_ENCODERS(Created)
+COLLAB_MESSAGE_ENCODERS(Renamed)
+COLLAB_MESSAGE_ENCODERS(Deleted)
+COLLAB_MESSAGE_ENCODERS(Opened)
+COLLAB_MESSAGE_ENCODERS(Closed)
+COLLAB_MESSAGE_ENCODERS(Join)
+COLLAB_MESSAGE_ENCODERS(Leave)
+COLLAB_MESSAGE_ENCODERS(Ack)
+COLLAB_MESSAGE_ENCODERS(RemoteOp)
+COLLAB_MESSAGE_ENCODERS(SelectionChanged)
+COLLAB_MESSAGE_ENCODERS(IdleChanged)
+COLLAB_MESSAGE_ENCODERS(Error)
+#undef COLLAB_MESSAGE_ENCODERS
 
 QByteArray Message::encode(const Client &message)
 {
@@ -780,6 +901,16 @@ QByteArray Message::encode(const Server &message)
     return std::visit([](const auto &m) { return Message::encode(m); }, message);
 }
 
+QString Message::encodeText(const Client &message)
+{
+    return std::visit([](const auto &m) { return Message::encodeText(m); }, message);
+}
+
+QString Message::encodeText(const Server &message)
+{
+    return std::visit([](const auto &m) { return Message::encodeText(m); }, message);
+}
+
 // ---- decoders ------------------------------------------------------------------------------------------
 
 ProtocolResult<Message::Client> Message::decodeClient(const QByteArray &frame)
@@ -787,9 +918,23 @@ ProtocolResult<Message::Client> Message::decodeClient(const QByteArray &frame)
     json::Document document;
     if (std::optional<QString> broken = document.parse(frame))
         return ProtocolError{ProtocolErrorCode::MalformedJson, *broken, {}, {}};
+    return decodeClientDocument(document);
+}
+
+ProtocolResult<Message::Client> Message::decodeClient(QStringView frame)
+{
+    json::TextDocument document;
+    if (std::optional<QString> broken = document.parse(frame))
+        return ProtocolError{ProtocolErrorCode::MalformedJson, *broken, {}, {}};
+    return decodeClientDocument(document);
+}
+
+template<typename Document>
+ProtocolResult<Message::Client> Message::decodeClientDocument(const Document &document)
+{
     Reader r(&document.root(), QLatin1StringView());
-    Envelope e;
-    if (std::optional<ProtocolError> broken = readEnvelope(document, r, true, e))
+    Envelope<std::decay_t<decltype(document.root())>> e;
+    if (std::optional<ProtocolError> broken = readEnvelope(document.root(), r, true, e))
         return *broken;
     using V = Client;
     const QByteArrayView type = e.type;
@@ -882,9 +1027,24 @@ ProtocolResult<Message::Server> Message::decodeServer(const QByteArray &frame)
     json::Document document;
     if (std::optional<QString> broken = document.parse(frame))
         return ProtocolError{ProtocolErrorCode::MalformedJson, *broken, {}, {}};
+    return decodeServerDocument(document);
+}
+
+ProtocolResult<Message::Server> Message::decodeServer(QStringView frame)
+{
+    json::TextDocument document;
+    if (std::optional<QString> broken = document.parse(frame))
+        return ProtocolError{ProtocolErrorCode::MalformedJson, *broken, {}, {}};
+    return decodeServerDocument(document);
+}
+
+template<typename Document>
+ProtocolResult<Message::Server> Message::decodeServerDocument(const Document &document)
+{
+    using Value = std::decay_t<decltype(document.root())>;
     Reader r(&document.root(), QLatin1StringView());
-    Envelope e;
-    if (std::optional<ProtocolError> broken = readEnvelope(document, r, false, e))
+    Envelope<Value> e;
+    if (std::optional<ProtocolError> broken = readEnvelope(document.root(), r, false, e))
         return *broken;
     using V = Server;
     const QByteArrayView type = e.type;
@@ -924,7 +1084,7 @@ ProtocolResult<Message::Server> Message::decodeServer(const QByteArray &frame)
         m.user = r.string("user", false);
         m.connectionId = r.string("connectionId");
         m.heartbeatSeconds = int(r.integer("heartbeatSeconds", 0, INT_MAX, false).value_or(0));
-        Reader lr(r.find("limits"), QLatin1StringView("welcome.limits"));
+        Reader<Value> lr(r.find("limits"), QLatin1StringView("welcome.limits"));
         m.maxMessageBytes = lr.integer("maxMessageBytes", 0, MaxSequence, false).value_or(0);
         m.maxDocumentBytes = lr.integer("maxDocumentBytes", 0, MaxSequence, false).value_or(0);
         m.opsPerSecond = int(lr.integer("opsPerSecond", 0, INT_MAX, false).value_or(0));
@@ -939,7 +1099,7 @@ ProtocolResult<Message::Server> Message::decodeServer(const QByteArray &frame)
     if (type == "documents") {
         Documents m;
         m.ref = ref;
-        m.documents = r.list<DocumentInfo>("documents", true, readDocumentInfo);
+        m.documents = r.template list<DocumentInfo>("documents", true, readDocumentInfo<Value>);
         return wrap<V>(r, e, std::move(m));
     }
     if (type == "created" || type == "renamed") {
@@ -973,15 +1133,15 @@ ProtocolResult<Message::Server> Message::decodeServer(const QByteArray &frame)
         if (r.has("snapshot"))
             m.snapshot = r.string("snapshot");
         if (r.has("ops"))
-            m.ops = r.list<CommittedOperation>("ops", true, readCommittedOperation);
+            m.ops = r.template list<CommittedOperation>("ops", true, readCommittedOperation<Value>);
         m.more = r.boolean("more", false);
-        m.participants = r.list<Participant>("participants", false, readParticipant);
+        m.participants = r.template list<Participant>("participants", false, readParticipant<Value>);
         return wrap<V>(r, e, std::move(m));
     }
     if (type == "join") {
         Join m;
         m.doc = r.string("doc");
-        if (const json::Value *p = r.find("participant")) {
+        if (const Value *p = r.find("participant")) {
             ProtocolResult<Participant> participant = readParticipant(*p);
             if (participant)
                 m.participant = std::move(participant).value();

@@ -33,6 +33,10 @@ namespace collab {
 
 inline constexpr int ProtocolVersion = 1;
 
+// The size of text in UTF-8, counted without converting it (limits on frames count bytes on the wire). A lone
+// surrogate counts three bytes, as much as anything Qt could write for it.
+qsizetype utf8Size(QStringView text);
+
 // Error codes carried by {"type":"error"}; names on the wire are kebab-case (protocolErrorName()).
 enum class ProtocolErrorCode {
     MalformedJson,
@@ -353,6 +357,9 @@ struct Message
     // InvalidMessage (message names the field), InvalidDocumentId, InvalidOperation (bad op array).
     static ProtocolResult<Client> decodeClient(const QByteArray &frame);
     static ProtocolResult<Server> decodeServer(const QByteArray &frame);
+    // A frame as QWebSocket hands it over (offsets in errors count UTF-16 units): the same decoder.
+    static ProtocolResult<Client> decodeClient(QStringView frame);
+    static ProtocolResult<Server> decodeServer(QStringView frame);
 
     // Compact JSON of each message.
     static QByteArray encode(const Hello &m);
@@ -381,6 +388,40 @@ struct Message
     static QByteArray encode(const Error &m);
     static QByteArray encode(const Client &message);
     static QByteArray encode(const Server &message);
+    // The same JSON as text: the WebSocket frame, which QWebSocket takes as a QString (converted once, by Qt).
+    static QString encodeText(const Hello &m);
+    static QString encodeText(const List &m);
+    static QString encodeText(const Create &m);
+    static QString encodeText(const Rename &m);
+    static QString encodeText(const Delete &m);
+    static QString encodeText(const Open &m);
+    static QString encodeText(const Close &m);
+    static QString encodeText(const Op &m);
+    static QString encodeText(const SetSelection &m);
+    static QString encodeText(const SetIdle &m);
+    static QString encodeText(const Welcome &m);
+    static QString encodeText(const Documents &m);
+    static QString encodeText(const Created &m);
+    static QString encodeText(const Renamed &m);
+    static QString encodeText(const Deleted &m);
+    static QString encodeText(const Opened &m);
+    static QString encodeText(const Closed &m);
+    static QString encodeText(const Join &m);
+    static QString encodeText(const Leave &m);
+    static QString encodeText(const Ack &m);
+    static QString encodeText(const RemoteOp &m);
+    static QString encodeText(const SelectionChanged &m);
+    static QString encodeText(const IdleChanged &m);
+    static QString encodeText(const Error &m);
+    static QString encodeText(const Client &message);
+    static QString encodeText(const Server &message);
+
+private:
+    // The one decoder of each direction, over either form of the parsed frame (message.cpp).
+    template<typename Document>
+    static ProtocolResult<Client> decodeClientDocument(const Document &document);
+    template<typename Document>
+    static ProtocolResult<Server> decodeServerDocument(const Document &document);
 };
 
 } // namespace collab

@@ -396,25 +396,45 @@ QJsonArray TextOperation::toJson() const
     return array;
 }
 
+namespace {
+template<typename Writer>
+void writeOperation(Writer &w, const TextOperation &op)
+{
+    // Written directly (same bytes as QJsonDocument(toJson())): this runs once per keystroke.
+    w.beginArray();
+    for (const TextOperation::Component &c : op.components()) {
+        switch (c.kind) {
+        case TextOperation::Kind::Retain: w.value(qint64(c.length)); break;
+        case TextOperation::Kind::Insert: w.value(c.text); break;
+        case TextOperation::Kind::Delete: w.value(-qint64(c.length)); break;
+        }
+    }
+    w.endArray();
+}
+} // namespace
+
 QByteArray TextOperation::toJsonBytes() const
 {
     JsonWriter w;
     writeJson(w);
-    return std::move(w).bytes();
+    return std::move(w).result();
+}
+
+QString TextOperation::toJsonText() const
+{
+    TextJsonWriter w;
+    writeJson(w);
+    return std::move(w).result();
 }
 
 void TextOperation::writeJson(JsonWriter &w) const
 {
-    // Written directly (same bytes as QJsonDocument(toJson())): this runs once per keystroke.
-    w.beginArray();
-    for (const Component &c : components()) {
-        switch (c.kind) {
-        case Kind::Retain: w.value(qint64(c.length)); break;
-        case Kind::Insert: w.value(c.text); break;
-        case Kind::Delete: w.value(-qint64(c.length)); break;
-        }
-    }
-    w.endArray();
+    writeOperation(w, *this);
+}
+
+void TextOperation::writeJson(TextJsonWriter &w) const
+{
+    writeOperation(w, *this);
 }
 
 std::optional<qsizetype> TextOperation::loneSurrogate(QStringView text)
@@ -617,6 +637,14 @@ Expected<TextOperation> TextOperation::fromJson(const QJsonValue &json)
 Expected<TextOperation> TextOperation::fromJsonBytes(const QByteArray &json)
 {
     json::Document document;
+    if (std::optional<QString> broken = document.parse(json))
+        return Error{ErrorCode::MalformedOperation, QStringLiteral("operation is %1").arg(*broken)};
+    return json::operation(document.root());
+}
+
+Expected<TextOperation> TextOperation::fromJsonText(QStringView json)
+{
+    json::TextDocument document;
     if (std::optional<QString> broken = document.parse(json))
         return Error{ErrorCode::MalformedOperation, QStringLiteral("operation is %1").arg(*broken)};
     return json::operation(document.root());

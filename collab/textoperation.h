@@ -17,7 +17,10 @@
 
 namespace collab {
 
-class JsonWriter;
+template<typename Unit>
+class BasicJsonWriter;
+using JsonWriter = BasicJsonWriter<char>;
+using TextJsonWriter = BasicJsonWriter<char16_t>;
 
 // TextOperation: an edit of a whole document, as a sequence of components that walk over it from start to end:
 //   retain(n)  keep the next n code units,
@@ -101,12 +104,16 @@ public:
     QJsonArray toJson() const;
     // Compact JSON text of toJson(), e.g. [5,"abc",-2].
     QByteArray toJsonBytes() const;
+    // The same, as text (what QtSql and QWebSocket take).
+    QString toJsonText() const;
     // Writes the same JSON array as the next value of w (the per-keystroke encoders use it).
     void writeJson(JsonWriter &w) const;
+    void writeJson(TextJsonWriter &w) const;
     // Strict: every element an integer (|n| in [1, 2^31-1]) or a non-empty string without a lone surrogate;
     // errors name the element (and, for a lone surrogate, its offset and document position).
     static Expected<TextOperation> fromJson(const QJsonValue &json);
     static Expected<TextOperation> fromJsonBytes(const QByteArray &json);
+    static Expected<TextOperation> fromJsonText(QStringView json);
     // The rules for one element `index` of the JSON form, for every reader of it (fromJson here, the protocol
     // codec's in jsonreader.cpp): append a count (retain > 0, delete < 0) or an insert; on a broken rule,
     // the reason, and the operation is unchanged.

@@ -117,7 +117,7 @@ void Catalogue::rename(Connection &c, const Message::Rename &m)
     c.sendMessage(Message::Renamed{m.id, m.doc, name});
     if (LiveDocuments::Live *live = m_live.find(m.doc)) {
         live->name = name;
-        live->broadcast(QString::fromUtf8(Message::encode(Message::Renamed{{}, m.doc, name})), &c);
+        live->broadcast(Message::encodeText(Message::Renamed{{}, m.doc, name}), &c);
     }
 }
 
@@ -139,7 +139,7 @@ void Catalogue::remove(Connection &c, const Message::Delete &m)
     qCInfo(lcCatalogue).noquote() << c.id() << c.user() << "deleted" << m.doc;
     c.sendMessage(Message::Deleted{m.id, m.doc});
     if (LiveDocuments::Live *live = m_live.find(m.doc)) {
-        live->dismissMembers(QString::fromUtf8(Message::encode(Message::Deleted{{}, m.doc})), &c);
+        live->dismissMembers(Message::encodeText(Message::Deleted{{}, m.doc}), &c);
         m_live.unload(m.doc);
     }
 }

@@ -56,7 +56,7 @@ ClusterBus::~ClusterBus()
         if (m_connected && db.isOpen()) {
             // A clean exit: take this relay's participants away now rather than after staleAfter.
             for (const LocalPresence &p : std::as_const(m_local))
-                notifyPresence(m_relayId, p.doc, Message::encode(Message::Leave{p.doc, p.connectionId}));
+                notifyPresence(m_relayId, p.doc, Message::encodeText(Message::Leave{p.doc, p.connectionId}));
             QSqlQuery q(db);
             q.prepare(QStringLiteral("DELETE FROM presence WHERE relay_id = ?"));
             q.addBindValue(m_relayId);
@@ -195,7 +195,7 @@ void ClusterBus::onNotification(const QString &channel, QSqlDriver::Notification
             return;
         if (QStringView(text).left(first) == m_relayId)
             return; // our own: local clients already have it
-        Q_EMIT presenceReceived(text.mid(first + 1, second - first - 1), text.mid(second + 1).toUtf8());
+        Q_EMIT presenceReceived(text.mid(first + 1, second - first - 1), text.mid(second + 1));
     }
 }
 
@@ -222,7 +222,7 @@ void ClusterBus::onHeartbeat()
         m_connected = false;
         if (connectDatabase()) {
             for (const LocalPresence &p : std::as_const(m_local))
-                notifyPresence(m_relayId, p.doc, Message::encode(Message::Join{p.doc, p.participant}));
+                notifyPresence(m_relayId, p.doc, Message::encodeText(Message::Join{p.doc, p.participant}));
             Q_EMIT resyncNeeded();
         }
         return;
@@ -249,7 +249,7 @@ void ClusterBus::reapStaleRelays()
     for (const Gone &g : gone) {
         qCInfo(lcCluster).noquote() << "relay" << g.relay << "is silent:" << g.connection << "leaves" << g.doc;
         // Sent under the dead relay's id, so every live relay (this one too) forwards the leave.
-        notifyPresence(g.relay, g.doc, Message::encode(Message::Leave{g.doc, g.connection}));
+        notifyPresence(g.relay, g.doc, Message::encodeText(Message::Leave{g.doc, g.connection}));
     }
     QSqlQuery del(db);
     del.prepare(QStringLiteral("DELETE FROM relays WHERE heartbeat < %1 - ?").arg(dbNow));
@@ -258,10 +258,10 @@ void ClusterBus::reapStaleRelays()
         disconnected(del.lastError().text());
 }
 
-void ClusterBus::notifyPresence(const QString &relayId, const QString &doc, const QByteArray &message)
+void ClusterBus::notifyPresence(const QString &relayId, const QString &doc, const QString &message)
 {
-    const QString payload = relayId + u'\n' + doc + u'\n' + QString::fromUtf8(message);
-    if (payload.toUtf8().size() > maxPayload) {
+    const QString payload = relayId + u'\n' + doc + u'\n' + message;
+    if (collab::utf8Size(payload) > maxPayload) {
         qCWarning(lcCluster).noquote() << "presence message for" << doc << "too large to notify; dropped";
         return;
     }
@@ -292,7 +292,7 @@ bool ClusterBus::storePresence(const LocalPresence &p)
 }
 
 void ClusterBus::publishPresence(const QString &doc, const Participant &participant, int revision,
-                                 const QByteArray &message)
+                                 const QString &message)
 {
     LocalPresence p{doc, participant.connectionId, participant,
                     QString::fromUtf8(participant.toJsonBytes()), revision};
@@ -315,7 +315,7 @@ void ClusterBus::publishCommitted(const QString &doc, int revision)
         disconnected(q.lastError().text());
 }
 
-void ClusterBus::publishTransient(const QString &doc, const QByteArray &message)
+void ClusterBus::publishTransient(const QString &doc, const QString &message)
 {
     if (m_connected)
         notifyPresence(m_relayId, doc, message);
@@ -335,7 +335,7 @@ void ClusterBus::publishLeave(const QString &doc, const QString &connectionId)
         disconnected(q.lastError().text());
         return;
     }
-    notifyPresence(m_relayId, doc, Message::encode(Message::Leave{doc, connectionId}));
+    notifyPresence(m_relayId, doc, Message::encodeText(Message::Leave{doc, connectionId}));
 }
 
 std::vector<std::pair<Participant, int>> ClusterBus::participants(const QString &doc)

@@ -78,8 +78,8 @@ public:
     // PeerRelays
     void publishCommitted(const QString &doc, int revision) override;
     void publishPresence(const QString &doc, const collab::Participant &participant, int revision,
-                         const QByteArray &message) override;
-    void publishTransient(const QString &doc, const QByteArray &message) override;
+                         const QString &message) override;
+    void publishTransient(const QString &doc, const QString &message) override;
     void publishLeave(const QString &doc, const QString &connectionId) override;
     std::vector<std::pair<collab::Participant, int>> participants(const QString &doc) override;
 
@@ -89,7 +89,7 @@ Q_SIGNALS:
     // Notifications may have been missed (reconnect) or this is the periodic safety net: read the log.
     void resyncNeeded();
     // A presence message from another relay, to forward verbatim to local participants of `doc`.
-    void presenceReceived(const QString &doc, const QByteArray &message);
+    void presenceReceived(const QString &doc, const QString &message);
 
 private:
     struct LocalPresence
@@ -107,7 +107,7 @@ private:
     void disconnected(const QString &why);
     void reapStaleRelays();
     bool storePresence(const LocalPresence &p);
-    void notifyPresence(const QString &relayId, const QString &doc, const QByteArray &message);
+    void notifyPresence(const QString &relayId, const QString &doc, const QString &message);
     static QString key(const QString &doc, const QString &connectionId) { return doc + u'\n' + connectionId; }
 
     SqlStorage::Options m_options;

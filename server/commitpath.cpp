@@ -278,7 +278,7 @@ void CommitPath::flushBatch()
     bool committed = m_storage.beginTransaction();
     for (auto p = batch.cbegin(); committed && p != batch.cend(); ++p)
         committed = m_storage.appendOperation(
-                p->live->id, Storage::OperationRecord{p->revision, p->operation.toJsonBytes(), p->clientId,
+                p->live->id, Storage::OperationRecord{p->revision, p->operation.toJsonText(), p->clientId,
                                                       p->message.sequence});
     committed = committed && m_storage.commitTransaction();
     const std::chrono::nanoseconds commitLatency(commitTimer.nsecsElapsed());
@@ -304,13 +304,12 @@ void CommitPath::flushBatch()
         LiveDocuments::Live &live = *p.live;
         if (p.connection)
             p.connection->sendMessage(Message::Ack{live.id, p.revision, p.message.sequence});
-        live.broadcast(QString::fromUtf8(Message::encode(Message::RemoteOp{live.id, p.revision, p.operation,
-                                                                           p.clientId, p.message.sequence,
-                                                                           p.connectionId, p.senderSelection})),
+        live.broadcast(Message::encodeText(Message::RemoteOp{live.id, p.revision, p.operation, p.clientId,
+                                                             p.message.sequence, p.connectionId, p.senderSelection}),
                        p.connection);
         // Other relays read the operation from the log; the author's cursor is not in it.
         if (m_catchUp.peers() && p.senderSelection)
-            m_catchUp.peers()->publishTransient(live.id, Message::encode(Message::SelectionChanged{live.id, p.connectionId,
+            m_catchUp.peers()->publishTransient(live.id, Message::encodeText(Message::SelectionChanged{live.id, p.connectionId,
                                                                                          p.revision,
                                                                                          *p.senderSelection}));
         live.moveSelections(p.operation, p.connection, p.senderSelection);
@@ -355,10 +354,10 @@ void CommitPath::batchFailed(std::vector<Pending> &batch)
         } else {
             qCWarning(lcCommits).noquote() << "commit of" << p.live->id << "lost" << p.attempt
                                        << "races; client asked to resend";
-            p.connection->send(QString::fromUtf8(Message::encode(Message::Error{
+            p.connection->sendMessage(Message::Error{
                     ProtocolErrorCode::ConflictRetry,
                     QStringLiteral("the document is too busy right now; nothing was applied, resend the operation"),
-                    {}, p.live->id, 100})));
+                    {}, p.live->id, 100});
         }
     }
 }
@@ -366,9 +365,9 @@ void CommitPath::batchFailed(std::vector<Pending> &batch)
 // Storage is unusable: close the document for everyone rather than serve unstored text.
 void CommitPath::closeForStorageFailure(LiveDocuments::Live &live)
 {
-    const QString payload = QString::fromUtf8(Message::encode(
+    const QString payload = Message::encodeText(
             Message::Error{ProtocolErrorCode::ServerError,
-                           QStringLiteral("document closed: storage failure"), {}, live.id, std::nullopt}));
+                           QStringLiteral("document closed: storage failure"), {}, live.id, std::nullopt});
     live.dismissMembers(payload, nullptr);
     m_live.unload(live.id); // never kept idle: its text in memory may hold what storage refused
 }

@@ -53,7 +53,7 @@ public:
     template<typename M>
     void sendMessage(const M &message)
     {
-        send(QString::fromUtf8(collab::Message::encode(message)));
+        send(collab::Message::encodeText(message));
     }
     void sendError(collab::ProtocolErrorCode code, const QString &message, const QString &ref = {},
                    const QString &doc = {}, std::optional<int> retryAfterMs = std::nullopt);

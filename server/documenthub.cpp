@@ -182,8 +182,8 @@ void DocumentHub::handle(Connection &c, const Message::Open &m)
     live->members.push_back(joined);
     c.openDocuments().insert(m.doc);
     sendOpened(c, *live, m.revision, m.id, m.pending);
-    const QByteArray join = Message::encode(Message::Join{m.doc, joined.presence});
-    live->broadcast(QString::fromUtf8(join), &c);
+    const QString join = Message::encodeText(Message::Join{m.doc, joined.presence});
+    live->broadcast(join, &c);
     if (PeerRelays *peers = m_catchUp.peers())
         peers->publishPresence(m.doc, joined.presence, live->document.revision(), join);
     qCDebug(lcHub).noquote() << c.id() << "opened" << m.doc;
@@ -199,7 +199,7 @@ void DocumentHub::leave(Live &live, Connection &c, bool notifySelf, const QStrin
     c.openDocuments().remove(live.id);
     if (notifySelf)
         c.sendMessage(Message::Closed{ref, live.id});
-    live.broadcast(QString::fromUtf8(Message::encode(Message::Leave{live.id, c.id()})), &c);
+    live.broadcast(Message::encodeText(Message::Leave{live.id, c.id()}), &c);
     if (PeerRelays *peers = m_catchUp.peers())
         peers->publishLeave(live.id, c.id());
     m_live.unloadIfUnused(live.id);
@@ -272,8 +272,8 @@ void DocumentHub::handle(Connection &c, const Message::SetSelection &m)
     }
     selection = selection.clamped(document.length());
     me->presence.selection = selection;
-    const QByteArray changed = Message::encode(Message::SelectionChanged{m.doc, c.id(), document.revision(), selection});
-    live->broadcast(QString::fromUtf8(changed), &c);
+    const QString changed = Message::encodeText(Message::SelectionChanged{m.doc, c.id(), document.revision(), selection});
+    live->broadcast(changed, &c);
     if (PeerRelays *peers = m_catchUp.peers())
         peers->publishPresence(m.doc, me->presence, document.revision(), changed);
 }
@@ -291,8 +291,8 @@ void DocumentHub::handle(Connection &c, const Message::SetIdle &m)
     if (me->presence.idle == m.idle)
         return;
     me->presence.idle = m.idle;
-    const QByteArray changed = Message::encode(Message::IdleChanged{m.doc, c.id(), m.idle});
-    live->broadcast(QString::fromUtf8(changed), &c);
+    const QString changed = Message::encodeText(Message::IdleChanged{m.doc, c.id(), m.idle});
+    live->broadcast(changed, &c);
     if (PeerRelays *peers = m_catchUp.peers())
         peers->publishPresence(m.doc, me->presence, live->document.revision(), changed);
 }
@@ -311,7 +311,7 @@ void DocumentHub::catchUpAll()
         catchUp(id);
 }
 
-void DocumentHub::forwardPresence(const QString &doc, const QByteArray &message)
+void DocumentHub::forwardPresence(const QString &doc, const QString &message)
 {
     m_catchUp.forwardPresence(doc, message);
 }

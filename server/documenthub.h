@@ -93,7 +93,7 @@ public:
     void catchUp(const QString &id, int knownRevision = -1);
     void catchUpAll();
     // A presence message (join, leave, selection, idle) from another relay, for local participants.
-    void forwardPresence(const QString &doc, const QByteArray &message);
+    void forwardPresence(const QString &doc, const QString &message);
     // Commits that lost the race for their revision to another relay (and were transformed and retried).
     int lostCommitRaces() const { return m_catchUp.lostCommitRaces(); }
     // The last commit failed for storage trouble (not a lost race): /healthz reports "degraded".

@@ -77,7 +77,7 @@ std::optional<LiveDocuments::LogEntries> LiveDocuments::storedOperations(const Q
     entries.reserve(records->size());
     int expected = after + 1;
     for (const Storage::OperationRecord &r : *records) {
-        Expected<TextOperation> op = TextOperation::fromJsonBytes(r.operation);
+        Expected<TextOperation> op = TextOperation::fromJsonText(r.operation);
         if (!op || r.revision != expected) {
             qCCritical(lcLive).noquote() << "stored operation" << r.revision << "of" << id << "is unreadable or out of order";
             return std::nullopt;

@@ -23,8 +23,8 @@ void PeerCatchUp::forwardCommitted(LiveDocuments::Live &live, int after, const L
     int revision = after;
     for (const ServerDocument::LogEntry &e : entries) {
         ++revision;
-        live.broadcast(QString::fromUtf8(Message::encode(Message::RemoteOp{live.id, revision, e.operation, e.clientId,
-                                                                           e.sequence, QString(), std::nullopt})),
+        live.broadcast(Message::encodeText(Message::RemoteOp{live.id, revision, e.operation, e.clientId, e.sequence,
+                                                             QString(), std::nullopt}),
                        nullptr);
         live.moveSelections(e.operation, nullptr, std::nullopt);
     }
@@ -54,10 +54,10 @@ void PeerCatchUp::catchUp(const QString &id, int knownRevision)
     forwardCommitted(*live, after, *entries);
 }
 
-void PeerCatchUp::forwardPresence(const QString &doc, const QByteArray &message)
+void PeerCatchUp::forwardPresence(const QString &doc, const QString &message)
 {
     if (const LiveDocuments::Live *live = m_live.find(doc))
-        live->broadcast(QString::fromUtf8(message), nullptr);
+        live->broadcast(message, nullptr);
 }
 
 QList<Participant> PeerCatchUp::remoteParticipants(const LiveDocuments::Live &live) const

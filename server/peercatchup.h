@@ -33,7 +33,7 @@ public:
     // read when already there); -1: look.
     void catchUp(const QString &id, int knownRevision = -1);
     // A presence message (join, leave, selection, idle) from another relay, for local participants.
-    void forwardPresence(const QString &doc, const QByteArray &message);
+    void forwardPresence(const QString &doc, const QString &message);
     // The participants of `live` on other relays, their selections moved from where they were published to
     // now (for an "opened" reply).
     QList<collab::Participant> remoteParticipants(const LiveDocuments::Live &live) const;

@@ -28,9 +28,9 @@ public:
     // (join / selection / idle) the other relays forward verbatim to their own clients; `participant` at
     // `revision` is the state a late joiner elsewhere will be shown.
     virtual void publishPresence(const QString &doc, const collab::Participant &participant, int revision,
-                                 const QByteArray &message) = 0;
+                                 const QString &message) = 0;
     // A fleeting update that need not be remembered (the selection carried by an operation).
-    virtual void publishTransient(const QString &doc, const QByteArray &message) = 0;
+    virtual void publishTransient(const QString &doc, const QString &message) = 0;
     virtual void publishLeave(const QString &doc, const QString &connectionId) = 0;
 
     // The participants of `doc` on other live relays, each with the revision its selection refers to.

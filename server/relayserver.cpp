@@ -333,7 +333,7 @@ bool RelayServer::admitRateLimited(Connection &c, const QString &text)
     QString ref;
     QString doc;
     if (text.size() <= m_settings.maxMessageBytes) {
-        if (ProtocolResult<Message::Client> decoded = Message::decodeClient(text.toUtf8())) {
+        if (ProtocolResult<Message::Client> decoded = Message::decodeClient(text)) {
             std::visit([&](const auto &m) {
                 if constexpr (requires { m.id; })
                     ref = m.id;
@@ -366,19 +366,14 @@ void RelayServer::onText(Connection &c, const QString &text)
         return;
     if (!admitRateLimited(c, text))
         return;
-    // UTF-8 takes at least one byte per UTF-16 unit: only convert what might fit.
-    if (text.size() > m_settings.maxMessageBytes) {
+    // The limit counts the bytes the frame had on the wire. UTF-8 takes at least one byte per UTF-16 unit: only
+    // a frame that might fit is counted exactly. Decoded as Qt handed it over, not converted back to UTF-8.
+    if (text.size() > m_settings.maxMessageBytes || utf8Size(text) > m_settings.maxMessageBytes) {
         sendError(c, ProtocolError{ProtocolErrorCode::MessageTooLarge,
                                    QStringLiteral("message larger than %1 bytes").arg(m_settings.maxMessageBytes), {}, {}});
         return;
     }
-    const QByteArray bytes = text.toUtf8();
-    if (bytes.size() > m_settings.maxMessageBytes) {
-        sendError(c, ProtocolError{ProtocolErrorCode::MessageTooLarge,
-                                   QStringLiteral("message larger than %1 bytes").arg(m_settings.maxMessageBytes), {}, {}});
-        return;
-    }
-    ProtocolResult<Message::Client> decoded = Message::decodeClient(bytes);
+    ProtocolResult<Message::Client> decoded = Message::decodeClient(text);
     if (!decoded) {
         sendError(c, decoded.error());
         return;

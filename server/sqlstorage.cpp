@@ -389,7 +389,7 @@ bool SqlStorage::appendOperation(const QString &doc, const OperationRecord &op)
     // Outside a transaction one statement in autocommit mode: committed (and with synchronous=FULL, fsynced)
     // when exec returns. Inside one (group commit), durable when commitTransaction() returns.
     const auto what = [&] { return QStringLiteral("committing operation %1 of %2").arg(op.revision).arg(doc); };
-    const QString text = QString::fromUtf8(op.operation);
+    const QString &text = op.operation;
     if (ensureConnected() && m_appendQuery) { // (a reconnect drops the prepared query)
         QSqlQuery &q = *m_appendQuery;
         q.bindValue(0, doc);
@@ -491,7 +491,7 @@ std::optional<std::vector<Storage::OperationRecord>> SqlStorage::operations(cons
         return std::nullopt;
     std::vector<OperationRecord> list;
     while (q->next())
-        list.push_back({q->value(0).toInt(), q->value(1).toString().toUtf8(), q->value(2).toString(),
+        list.push_back({q->value(0).toInt(), q->value(1).toString(), q->value(2).toString(),
                         q->value(3).toLongLong()});
     if (q->lastError().isValid()) { // rows are streamed: the connection may die after the first ones
         fail(what, q->lastError());

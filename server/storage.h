@@ -35,7 +35,7 @@ public:
     struct OperationRecord
     {
         int revision = 0;     // the revision this operation produced
-        QByteArray operation; // ot.js JSON array text
+        QString operation;    // ot.js JSON array text (as QtSql binds and returns it)
         QString clientId;
         qint64 sequence = 0;
     };

@@ -137,7 +137,7 @@ void DocumentSession::close()
     m_reopenTimer.stop();
     m_idleTimer.stop();
     if (m_opened)
-        send(collab::Message::encode(collab::Message::Close{QString(), m_document}));
+        send(collab::Message::encodeText(collab::Message::Close{QString(), m_document}));
     m_link.close();
     if (m_client) {
         // The log is compacted on the way out, so the next start has nothing to replay.
@@ -275,7 +275,7 @@ void DocumentSession::sendOpen()
         open.pending = m_client->outstanding().has_value() || m_client->buffer().has_value();
     }
     open.create = m_createIfMissing;
-    send(collab::Message::encode(open));
+    send(collab::Message::encodeText(open));
 }
 
 void DocumentSession::onWelcomed(const collab::Message::Welcome &m)
@@ -671,13 +671,13 @@ void DocumentSession::resync(const QString &why)
     persistSnapshot();
     // The relay sends an open document's text only once: close it, then open it afresh.
     if (m_opened)
-        send(collab::Message::encode(collab::Message::Close{QString(), m_document}));
+        send(collab::Message::encodeText(collab::Message::Close{QString(), m_document}));
     m_opened = false;
     collab::Message::Open open;
     open.id = QStringLiteral("open");
     open.doc = m_document;
     open.create = m_createIfMissing;
-    send(collab::Message::encode(open));
+    send(collab::Message::encodeText(open));
 }
 
 void DocumentSession::sendOutgoing(const collab::Client::Outgoing &outgoing)
@@ -692,7 +692,7 @@ void DocumentSession::sendOutgoing(const collab::Client::Outgoing &outgoing)
         op.selection = m_surface->selection();
         m_selectionDirty = false;
     }
-    send(collab::Message::encode(op));
+    send(collab::Message::encodeText(op));
     Q_EMIT operationSent(outgoing.sequence);
 }
 
@@ -761,7 +761,7 @@ void DocumentSession::sendSelectionIfSynchronized()
         || m_client->state() != collab::Client::State::Synchronized)
         return;
     m_selectionDirty = false;
-    send(collab::Message::encode(
+    send(collab::Message::encodeText(
         collab::Message::SetSelection{m_document, m_client->revision(), m_surface->selection()}));
 }
 
@@ -769,7 +769,7 @@ void DocumentSession::noteActivity()
 {
     if (m_idle && m_opened) {
         m_idle = false;
-        send(collab::Message::encode(collab::Message::SetIdle{m_document, false}));
+        send(collab::Message::encodeText(collab::Message::SetIdle{m_document, false}));
     }
     m_idleTimer.start();
 }
@@ -779,7 +779,7 @@ void DocumentSession::onIdleTimeout()
     if (!m_opened || m_idle)
         return;
     m_idle = true;
-    send(collab::Message::encode(collab::Message::SetIdle{m_document, true}));
+    send(collab::Message::encodeText(collab::Message::SetIdle{m_document, true}));
 }
 
 // The engine's client, afresh, with the relay's limits (every place that starts over goes through here).

@@ -159,7 +159,7 @@ private:
     // resumed() resends what was not acknowledged.
     void scheduleReopen();
     void setStatus(Status status);
-    void send(const QByteArray &frame) { m_link.send(frame); }
+    void send(const QString &frame) { m_link.send(frame); }
     void sendOpen();
     void sendOutgoing(const collab::Client::Outgoing &outgoing);
     void sendSelectionIfSynchronized();

@@ -28,14 +28,14 @@ QSet<QString> &claimedHere()
 
 QVariant opJson(const std::optional<collab::TextOperation> &op)
 {
-    return op ? QVariant(QString::fromUtf8(op->toJsonBytes())) : QVariant(QMetaType(QMetaType::QString));
+    return op ? QVariant(op->toJsonText()) : QVariant(QMetaType(QMetaType::QString));
 }
 
 std::optional<collab::TextOperation> opFromJson(const QVariant &value)
 {
     if (value.isNull() || value.toString().isEmpty())
         return std::nullopt;
-    collab::Expected<collab::TextOperation> op = collab::TextOperation::fromJsonBytes(value.toString().toUtf8());
+    collab::Expected<collab::TextOperation> op = collab::TextOperation::fromJsonText(value.toString());
     if (!op)
         return std::nullopt;
     return op.value();
@@ -343,8 +343,8 @@ bool LocalStore::loadBase(Replica &r)
     while (log.next()) {
         if (!base)
             base.emplace(text);
-        const QByteArray json = log.value(2).toString().toUtf8();
-        collab::Expected<collab::TextOperation> op = collab::TextOperation::fromJsonBytes(json);
+        const QString json = log.value(2).toString();
+        collab::Expected<collab::TextOperation> op = collab::TextOperation::fromJsonText(json);
         // A gap, an undecodable row, an operation that does not fit, or a result of the wrong length.
         if (log.value(0).toInt() != revision + 1 || !op || op.value().targetLength() != log.value(1).toLongLong()
             || base->apply(op.value())) {
@@ -353,7 +353,7 @@ bool LocalStore::loadBase(Replica &r)
         }
         revision = log.value(0).toInt();
         ++r.loggedOperations;
-        r.loggedBytes += json.size();
+        r.loggedBytes += collab::utf8Size(json);
     }
     r.snapshot = base ? base->toString() : std::move(text);
     return ok && revision == r.revision;
@@ -456,15 +456,15 @@ std::optional<qint64> LocalStore::appendOperations(const Replica &r, const std::
     for (const LoggedOperation &o : operations) {
         if (o.revision != revision + 1)
             return fail("the operations do not follow on from the stored revision");
-        const QByteArray json = o.operation.toJsonBytes();
+        const QString json = o.operation.toJsonText();
         insert.bindValue(0, r.id);
         insert.bindValue(1, o.revision);
         insert.bindValue(2, qint64(o.operation.targetLength()));
-        insert.bindValue(3, QString::fromUtf8(json));
+        insert.bindValue(3, json);
         if (!insert.exec())
             return fail(qPrintable(insert.lastError().text()));
         revision = o.revision;
-        bytes += json.size();
+        bytes += collab::utf8Size(json);
     }
     if (!updateReplica(r, ReplicaFields::Revision) || !exec(QStringLiteral("COMMIT")))
         return fail("the replica cannot be updated");

@@ -91,12 +91,12 @@ void RelayLink::reconnectNow()
     connectToServer();
 }
 
-void RelayLink::send(const QByteArray &frame)
+void RelayLink::send(const QString &frame)
 {
-    // QWebSocket takes text frames as QString: the one conversion from UTF-8 and back its API forces.
+    // Written as text (Message::encodeText): QWebSocket's conversion to UTF-8 is the only one.
     if (m_socket.state() != QAbstractSocket::ConnectedState)
         return;
-    m_socket.sendTextMessage(QString::fromUtf8(frame));
+    m_socket.sendTextMessage(frame);
     Q_EMIT frameSent();
 }
 
@@ -133,7 +133,7 @@ void RelayLink::onConnected()
     hello.color = m_identity.color.isEmpty() ? QStringLiteral("#3366cc") : m_identity.color;
     if (!m_identity.token.isEmpty())
         hello.token = m_identity.token;
-    send(collab::Message::encode(hello));
+    send(collab::Message::encodeText(hello));
     m_sincePong.start();
     m_pingTimer.start();
 }
@@ -175,7 +175,7 @@ void RelayLink::onPingTimer()
 
 void RelayLink::onTextMessage(const QString &message)
 {
-    collab::ProtocolResult<collab::Message::Server> decoded = collab::Message::decodeServer(message.toUtf8());
+    collab::ProtocolResult<collab::Message::Server> decoded = collab::Message::decodeServer(message);
     if (!decoded) {
         qWarning("RelayLink: undecodable message from the relay: %s", qPrintable(decoded.error().message));
         return;

@@ -61,7 +61,7 @@ public:
     // Retry now instead of waiting for the backoff timer.
     void reconnectNow();
     // Send one frame if the socket is connected (it is dropped otherwise: the owner resends after welcome).
-    void send(const QByteArray &frame);
+    void send(const QString &frame);
 
     // The next delay of the shared backoff (counts an attempt); resetBackoff() starts it over.
     int nextBackoffMs();

@@ -50,7 +50,7 @@ DocumentBrowser::DocumentBrowser(const QString &server, const syncing::DocumentS
     m_link.setIdentity(syncing::RelayLink::Identity::fresh(QStringLiteral("browser-"), m_profile.name, m_profile.color,
                                                            m_profile.token));
     connect(&m_link, &syncing::RelayLink::welcomed, this,
-            [this] { m_link.send(collab::Message::encode(collab::Message::List{QStringLiteral("list")})); });
+            [this] { m_link.send(collab::Message::encodeText(collab::Message::List{QStringLiteral("list")})); });
     connect(&m_link, &syncing::RelayLink::received, this, &DocumentBrowser::onReceived);
     connect(&m_link, &syncing::RelayLink::dropped, this, [this](const QString &why) {
         m_status->setText(why.isEmpty() ? tr("The connection to %1 was closed").arg(m_server) : why);
@@ -72,7 +72,7 @@ void DocumentBrowser::refresh()
 {
     m_status->setText(tr("Connecting to %1...").arg(m_server));
     if (m_link.isConnected())
-        m_link.send(collab::Message::encode(collab::Message::List{QStringLiteral("list")}));
+        m_link.send(collab::Message::encodeText(collab::Message::List{QStringLiteral("list")}));
     else if (m_link.state() == syncing::RelayLink::State::Offline)
         m_link.open();
 }
@@ -99,7 +99,7 @@ void DocumentBrowser::createDocument()
     if (!id)
         return;
     m_pendingCreate = *id;
-    m_link.send(collab::Message::encode(collab::Message::Create{QStringLiteral("create"), *id, *id}));
+    m_link.send(collab::Message::encodeText(collab::Message::Create{QStringLiteral("create"), *id, *id}));
 }
 
 void DocumentBrowser::onReceived(const collab::Message::Server &message)
@@ -110,7 +110,7 @@ void DocumentBrowser::onReceived(const collab::Message::Server &message)
         Q_EMIT documentsListed();
     } else if (auto *created = std::get_if<collab::Message::Created>(&message)) {
         m_pendingCreate = created->doc;
-        m_link.send(collab::Message::encode(collab::Message::List{QStringLiteral("list")}));
+        m_link.send(collab::Message::encodeText(collab::Message::List{QStringLiteral("list")}));
     } else if (auto *error = std::get_if<collab::Message::Error>(&message)) {
         m_status->setText(tr("The server says: %1").arg(error->message));
     }

@@ -29,6 +29,13 @@ QByteArray viaWriter(const QString &text)
     return out;
 }
 
+QString viaTextWriter(const QString &text)
+{
+    QString out;
+    TextJsonWriter::appendString(out, text);
+    return out;
+}
+
 // An encoder's output read and written again by QJsonDocument (which sorts keys): equal bytes mean the
 // encoder writes valid, compact JSON with keys in sorted order and QJsonDocument's escapes.
 template<typename M>
@@ -82,6 +89,8 @@ void tst_JsonWriter::stringsMatchQJsonDocument()
     QVERIFY(rc::check("appendString writes what QJsonDocument writes", [] {
         const QString text = *genRawUtf16();
         RC_ASSERT(viaWriter(text) == viaQJson(text));
+        // The text form is the same JSON unit for unit (a lone surrogate escaped in both).
+        RC_ASSERT(viaTextWriter(text) == QString::fromUtf8(viaQJson(text)));
     }));
 }
 
@@ -119,6 +128,12 @@ void tst_JsonWriter::messagesAreCanonicalJson()
         RC_ASSERT(Message::encode(s) == rewritten(s));
         Message::SelectionChanged c{id, author, rev, selection.value_or(Selection())};
         RC_ASSERT(Message::encode(c) == rewritten(c));
+        // The frames as text (what goes to QWebSocket) are the same JSON.
+        RC_ASSERT(Message::encodeText(o) == QString::fromUtf8(Message::encode(o)));
+        RC_ASSERT(Message::encodeText(a) == QString::fromUtf8(Message::encode(a)));
+        RC_ASSERT(Message::encodeText(r) == QString::fromUtf8(Message::encode(r)));
+        RC_ASSERT(Message::encodeText(s) == QString::fromUtf8(Message::encode(s)));
+        RC_ASSERT(Message::encodeText(c) == QString::fromUtf8(Message::encode(c)));
         // And what is written decodes back to the same message.
         const auto decoded = Message::decodeClient(Message::encode(o));
         if (isValidDocumentId(id)) {
@@ -133,7 +148,7 @@ void tst_JsonWriter::nesting()
     JsonWriter w;
     w.beginObject().key("a").beginArray().value(1).value(true).beginObject().endObject().endArray();
     w.key("b").beginObject().key("c").value(u"x").endObject().key("d").value(false).endObject();
-    QCOMPARE(w.bytes(), QByteArray(R"({"a":[1,true,{}],"b":{"c":"x"},"d":false})"));
+    QCOMPARE(std::move(w).result(), QByteArray(R"({"a":[1,true,{}],"b":{"c":"x"},"d":false})"));
 }
 
 // Frames start in the writer's inline buffer and move to the heap when they outgrow it: the bytes must not
@@ -157,7 +172,19 @@ void tst_JsonWriter::longOutputMatchesQJsonDocument()
             }
         }
         w.endArray();
-        RC_ASSERT(std::move(w).bytes() == QJsonDocument(expected).toJson(QJsonDocument::Compact));
+        const QByteArray json = QJsonDocument(expected).toJson(QJsonDocument::Compact);
+        RC_ASSERT(std::move(w).result() == json);
+        // The text form, starting on the heap or inline alike, is the same JSON.
+        TextJsonWriter t(reserve);
+        t.beginArray();
+        for (const QJsonValue &v : expected) {
+            if (v.isString())
+                t.value(v.toString());
+            else
+                t.value(v.toInt());
+        }
+        t.endArray();
+        RC_ASSERT(std::move(t).result() == QString::fromUtf8(json));
     }));
 }
 

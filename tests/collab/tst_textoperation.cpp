@@ -140,6 +140,7 @@ private Q_SLOTS:
     void jsonRoundTrip();
     void fromJsonErrors_data();
     void fromJsonErrors();
+    void byteOrderMarksAreText();
     void fromJsonValueNotArray();
 
     void propApplyCompose();
@@ -588,6 +589,20 @@ void tst_TextOperation::fromJsonErrors()
     for (const QString &word : mentions)
         QVERIFY2(op.error().message.contains(word, Qt::CaseInsensitive),
                  qPrintable(QStringLiteral("\"%1\" does not mention \"%2\"").arg(op.error().message, word)));
+}
+
+// A byte order mark is a character like any other inside an insert, first in it or not: QString::fromUtf8
+// alone would drop a leading one, and the stored operation would not be the one that was sent.
+void tst_TextOperation::byteOrderMarksAreText()
+{
+    const auto op = TextOperation::fromJsonBytes("[1,\"\xef\xbb\xbf\xef\xbb\xbfx\xef\xbb\xbf\",-1]");
+    QVERIFY(op);
+    QCOMPARE(op->components()[1].text, QStringLiteral("\ufeff\ufeffx\ufeff"));
+    QCOMPARE(op->targetLength(), 5);
+    const auto text = TextOperation::fromJsonText(u"[\"\ufeffy\"]");
+    QVERIFY(text);
+    QCOMPARE(text->components()[0].text, QStringLiteral("\ufeffy"));
+    QCOMPARE(TextOperation::fromJsonBytes(text->toJsonBytes()).value(), *text);
 }
 
 void tst_TextOperation::fromJsonValueNotArray()

@@ -135,7 +135,7 @@ Log replay(relay::Storage &storage, const QString &doc)
         log.consecutive = log.consecutive && r.revision == log.last + 1;
         log.last = r.revision;
         log.revisions[{r.clientId, r.sequence}] = r.revision;
-        document.replay({*TextOperation::fromJsonBytes(r.operation), r.clientId, r.sequence});
+        document.replay({*TextOperation::fromJsonText(r.operation), r.clientId, r.sequence});
     }
     log.text = document.text().toString();
     return log;

@@ -70,10 +70,10 @@ public:
         if (rivalWins) {
             ServerDocument text; // the rival's view: the whole log replayed
             for (const OperationRecord &r : m_rival.operations(doc, 0, INT_MAX).value_or(std::vector<OperationRecord>{}))
-                text.replay({*TextOperation::fromJsonBytes(r.operation), r.clientId, r.sequence});
+                text.replay({*TextOperation::fromJsonText(r.operation), r.clientId, r.sequence});
             if (text.revision() == op.revision - 1) {
                 const TextOperation rivalOp = TextOperation::makeInsert(text.length(), text.length(), QStringLiteral("r"));
-                if (m_rival.appendOperation(doc, {op.revision, rivalOp.toJsonBytes(), QStringLiteral("rival"), ++m_rivalSeq}))
+                if (m_rival.appendOperation(doc, {op.revision, rivalOp.toJsonText(), QStringLiteral("rival"), ++m_rivalSeq}))
                     ++rivalCommits;
             }
         }
