@@ -69,6 +69,7 @@ private Q_SLOTS:
     void welcomeAndHello();
     void editAckBroadcast();
     void largeNonAsciiSnapshotArrives();
+    void byteOrderMarksAreStoredAsTyped();
     void concurrentEditsAreTransformed();
     void severalDocumentsPerConnection();
     void presenceForLateJoiner();
@@ -165,6 +166,27 @@ void tst_RelayServer::largeNonAsciiSnapshotArrives()
                                                    .arg(b->socket.closeReason())));
     QCOMPARE(opened.value(QStringLiteral("revision")).toInt(), 12);
     QCOMPARE(text(opened, "snapshot"), expected);
+}
+
+// U+FEFF is a character like any other inside a document. The relay used to read frames through
+// QString::fromUtf8, which drops one at the start of a string: an insert "\ufeffhi" was stored and applied as
+// "hi", the sender's next edit (made against three characters) no longer fitted, and the stored text differed.
+void tst_RelayServer::byteOrderMarksAreStoredAsTyped()
+{
+    auto r = startRelay();
+    QVERIFY(r);
+    auto a = client(*r, QStringLiteral("A"));
+    QVERIFY(a);
+    QVERIFY(!a->openDocument(QStringLiteral("bom")).isEmpty());
+    const QString typed = QStringLiteral("\ufeffhi");
+    QCOMPARE(a->edit(QStringLiteral("bom"), 0, 1, TextOperation::makeInsert(0, 0, typed)), 1);
+    QCOMPARE(a->edit(QStringLiteral("bom"), 1, 2, TextOperation::makeInsert(3, 3, QStringLiteral("!"))), 2);
+    const auto stored = r->storage->operations(QStringLiteral("bom"), 0, 100);
+    QVERIFY(stored);
+    QCOMPARE(int(stored->size()), 2);
+    const auto first = TextOperation::fromJsonText(stored->front().operation);
+    QVERIFY(first);
+    QCOMPARE(first->components()[0].text, typed);
 }
 
 void tst_RelayServer::concurrentEditsAreTransformed()
