@@ -915,23 +915,20 @@ QString Message::encodeText(const Server &message)
 
 ProtocolResult<Message::Client> Message::decodeClient(const QByteArray &frame)
 {
-    json::Document document;
-    if (std::optional<QString> broken = document.parse(frame))
-        return ProtocolError{ProtocolErrorCode::MalformedJson, *broken, {}, {}};
-    return decodeClientDocument(document);
+    return decodeClientFrame<json::Document>(QByteArrayView(frame));
 }
 
 ProtocolResult<Message::Client> Message::decodeClient(QStringView frame)
 {
-    json::TextDocument document;
-    if (std::optional<QString> broken = document.parse(frame))
-        return ProtocolError{ProtocolErrorCode::MalformedJson, *broken, {}, {}};
-    return decodeClientDocument(document);
+    return decodeClientFrame<json::TextDocument>(frame);
 }
 
-template<typename Document>
-ProtocolResult<Message::Client> Message::decodeClientDocument(const Document &document)
+template<typename Document, typename Input>
+ProtocolResult<Message::Client> Message::decodeClientFrame(Input frame)
 {
+    Document document;
+    if (std::optional<QString> broken = document.parse(frame))
+        return ProtocolError{ProtocolErrorCode::MalformedJson, *broken, {}, {}};
     Reader r(&document.root(), QLatin1StringView());
     Envelope<std::decay_t<decltype(document.root())>> e;
     if (std::optional<ProtocolError> broken = readEnvelope(document.root(), r, true, e))
@@ -1024,23 +1021,20 @@ ProtocolResult<Message::Client> Message::decodeClientDocument(const Document &do
 
 ProtocolResult<Message::Server> Message::decodeServer(const QByteArray &frame)
 {
-    json::Document document;
-    if (std::optional<QString> broken = document.parse(frame))
-        return ProtocolError{ProtocolErrorCode::MalformedJson, *broken, {}, {}};
-    return decodeServerDocument(document);
+    return decodeServerFrame<json::Document>(QByteArrayView(frame));
 }
 
 ProtocolResult<Message::Server> Message::decodeServer(QStringView frame)
 {
-    json::TextDocument document;
-    if (std::optional<QString> broken = document.parse(frame))
-        return ProtocolError{ProtocolErrorCode::MalformedJson, *broken, {}, {}};
-    return decodeServerDocument(document);
+    return decodeServerFrame<json::TextDocument>(frame);
 }
 
-template<typename Document>
-ProtocolResult<Message::Server> Message::decodeServerDocument(const Document &document)
+template<typename Document, typename Input>
+ProtocolResult<Message::Server> Message::decodeServerFrame(Input frame)
 {
+    Document document;
+    if (std::optional<QString> broken = document.parse(frame))
+        return ProtocolError{ProtocolErrorCode::MalformedJson, *broken, {}, {}};
     using Value = std::decay_t<decltype(document.root())>;
     Reader r(&document.root(), QLatin1StringView());
     Envelope<Value> e;

@@ -417,11 +417,11 @@ struct Message
     static QString encodeText(const Server &message);
 
 private:
-    // The one decoder of each direction, over either form of the parsed frame (message.cpp).
-    template<typename Document>
-    static ProtocolResult<Client> decodeClientDocument(const Document &document);
-    template<typename Document>
-    static ProtocolResult<Server> decodeServerDocument(const Document &document);
+    // The one decoder of each direction, over either form of a frame (message.cpp).
+    template<typename Document, typename Input>
+    static ProtocolResult<Client> decodeClientFrame(Input frame);
+    template<typename Document, typename Input>
+    static ProtocolResult<Server> decodeServerFrame(Input frame);
 };
 
 } // namespace collab

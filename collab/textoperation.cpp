@@ -634,20 +634,25 @@ Expected<TextOperation> TextOperation::fromJson(const QJsonValue &json)
     return fromJsonBytes(QJsonDocument(json.toArray()).toJson(QJsonDocument::Compact));
 }
 
-Expected<TextOperation> TextOperation::fromJsonBytes(const QByteArray &json)
+namespace {
+template<typename Document, typename Input>
+Expected<TextOperation> parseOperation(Input json)
 {
-    json::Document document;
+    Document document;
     if (std::optional<QString> broken = document.parse(json))
         return Error{ErrorCode::MalformedOperation, QStringLiteral("operation is %1").arg(*broken)};
     return json::operation(document.root());
 }
+} // namespace
+
+Expected<TextOperation> TextOperation::fromJsonBytes(const QByteArray &json)
+{
+    return parseOperation<json::Document>(QByteArrayView(json));
+}
 
 Expected<TextOperation> TextOperation::fromJsonText(QStringView json)
 {
-    json::TextDocument document;
-    if (std::optional<QString> broken = document.parse(json))
-        return Error{ErrorCode::MalformedOperation, QStringLiteral("operation is %1").arg(*broken)};
-    return json::operation(document.root());
+    return parseOperation<json::TextDocument>(json);
 }
 
 TextOperation TextOperation::makeInsert(qsizetype docLength, qsizetype position, const QString &text)
