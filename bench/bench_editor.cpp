@@ -18,6 +18,7 @@
 #include <selection.h>
 #include <textoperation.h>
 
+#include <QElapsedTimer>
 #include <QScrollBar>
 #include <QTemporaryDir>
 #include <QTest>
@@ -189,6 +190,8 @@ private Q_SLOTS:
     void syncRemoteOperation();
     void syncLocalEditAcknowledged_data() { addSizes(); }
     void syncLocalEditAcknowledged();
+    void offlineTyping_data();
+    void offlineTyping();
 };
 
 void bench_Editor::remoteOperation()
@@ -277,6 +280,58 @@ void bench_Editor::syncLocalEditAcknowledged()
         QVERIFY(f.waitFor(target));
     }
     QCOMPARE(f.binding.length(), f.length);
+}
+
+void bench_Editor::offlineTyping_data()
+{
+    QTest::addColumn<int>("edits");
+    QTest::newRow("1,000 scattered edits") << 1000;
+    QTest::newRow("10,000 scattered edits") << 10000;
+}
+
+// Typing offline (issue 16, goal 4): one-character inserts at scattered places of a 100 KB document through
+// the whole editor path (binding, session, client buffer, local store write before anything is sent), with
+// no relay reachable. The cost per edit must not grow with the edits already pending: compare the two rows'
+// "us per edit" lines.
+void bench_Editor::offlineTyping()
+{
+    QFETCH(int, edits);
+    QTemporaryDir storeDir;
+    syncing::LocalStore store(storeDir.path());
+    QVERIFY(store.open());
+    const QString server = QStringLiteral("ws://127.0.0.1:9"); // nothing listens (discard): the session stays offline
+    {
+        std::optional<syncing::LocalStore::Replica> r = store.claim(server, QStringLiteral("bench"));
+        QVERIFY(r);
+        r->synced = true;
+        r->revision = 1;
+        r->snapshot = makeDocument(50 * 1024);
+        QVERIFY(store.save(*r, true));
+        store.release(r->id);
+    }
+    ui::CollabEditor editor;
+    ui::DocumentBinding binding(&editor);
+    syncing::DocumentSession session(&binding, &store);
+    binding.attach(&session);
+    session.open(QUrl(server + QStringLiteral("/bench")),
+                 syncing::DocumentSession::Profile{QStringLiteral("Bench"), QStringLiteral("#ff0000"), {}, {}});
+    QTRY_VERIFY_WITH_TIMEOUT(binding.length() > 0, 10000);
+    QVERIFY(session.status() != syncing::DocumentSession::Status::Online);
+    quint32 seed = 42;
+    QElapsedTimer timer;
+    QBENCHMARK_ONCE {
+        timer.start();
+        for (int i = 0; i < edits; ++i) {
+            seed = seed * 1664525u + 1013904223u;
+            const qsizetype length = binding.length();
+            const qsizetype at = qsizetype(seed % quint32(length + 1));
+            QVERIFY(binding.applyLocal(collab::TextOperation::makeInsert(length, at, QStringLiteral("x")),
+                                       ui::DocumentBinding::Origin::User));
+        }
+    }
+    const double us = double(timer.nsecsElapsed()) / 1000.0 / edits;
+    qInfo("offline typing: %d edits, %.1f us per edit", edits, us);
+    QCOMPARE(session.pendingEdits(), edits);
 }
 
 QTEST_MAIN(bench_Editor)

@@ -32,56 +32,6 @@ void append(TextOperation &out, const TextOperation &op)
         append(out, c);
 }
 
-// a1 . a2 . ... . an, composed in a balanced tree as the operations arrive (a binary counter: a part is
-// composed with the one before it once that holds no more operations than itself). Every level of the tree
-// costs about the total size of the operations, where composing left to right would rewalk the growing
-// result n times; and only log n parts are alive at once, which keeps it in cache.
-class TreeComposer
-{
-public:
-    std::optional<Error> add(TextOperation op)
-    {
-        m_parts.push_back({std::move(op), 1});
-        while (m_parts.size() > 1 && m_parts[m_parts.size() - 2].count <= m_parts.back().count) {
-            if (std::optional<Error> error = composeLastTwo())
-                return error;
-        }
-        return std::nullopt;
-    }
-
-    bool isEmpty() const { return m_parts.empty(); }
-
-    Expected<TextOperation> result()
-    {
-        while (m_parts.size() > 1) {
-            if (std::optional<Error> error = composeLastTwo())
-                return *error;
-        }
-        return std::move(m_parts.front().operation);
-    }
-
-private:
-    struct Part
-    {
-        TextOperation operation;
-        size_t count; // operations composed into it
-    };
-
-    std::optional<Error> composeLastTwo()
-    {
-        Part &left = m_parts[m_parts.size() - 2];
-        Expected<TextOperation> composed = left.operation.compose(m_parts.back().operation);
-        if (!composed)
-            return composed.error();
-        left.operation = std::move(composed.value());
-        left.count += m_parts.back().count;
-        m_parts.pop_back();
-        return std::nullopt;
-    }
-
-    std::vector<Part> m_parts;
-};
-
 // PieceRun: a pending operation (outstanding or buffer) during a batch catch-up, held as consecutive pieces:
 // piece i is a TextOperation over the slice [start_i, start_i + baseLength_i) of the base document, and the
 // pieces one after the other are the whole operation. transform() against a server operation reworks only
@@ -291,6 +241,18 @@ Client::Client(QString clientId, int revision, qint64 lastSequence)
 {
 }
 
+void Client::joinBuffer() const
+{
+    if (!m_bufferTail.isEmpty())
+        m_buffer = m_buffer->compose(m_bufferTail.take()).value(); // the tail follows on (add() checked)
+}
+
+const std::optional<TextOperation> &Client::buffer() const
+{
+    joinBuffer();
+    return m_buffer;
+}
+
 Client::State Client::state() const
 {
     if (m_buffer)
@@ -305,10 +267,12 @@ Expected<Client::Effects> Client::applyClient(const TextOperation &op)
     if (op.isNoop())
         return Effects{};
     if (m_buffer) {
-        Expected<TextOperation> composed = m_buffer->compose(op);
-        if (!composed)
-            return composed.error();
-        m_buffer = std::move(composed.value());
+        const qsizetype length = m_bufferTail.isEmpty() ? m_buffer->targetLength() : m_bufferTail.targetLength();
+        if (op.baseLength() != length)
+            return Error{ErrorCode::BaseLengthMismatch,
+                         QStringLiteral("local edit has base length %1, document has %2").arg(op.baseLength()).arg(length)};
+        if (std::optional<Error> error = m_bufferTail.add(op))
+            return *error;
         return Effects{};
     }
     if (m_outstanding) {
@@ -340,6 +304,7 @@ Expected<Client::Effects> Client::applyClient(const TextOperation &op)
 Expected<Client::Effects> Client::applyServer(int revision, const TextOperation &op, const QString &authorId,
                                               qint64 authorSequence)
 {
+    joinBuffer();
     if (revision <= m_revision)
         return Effects{};
     if (revision != m_revision + 1)
@@ -378,6 +343,7 @@ Expected<Client::Effects> Client::applyServer(int revision, const TextOperation 
 // edits are transformed. Everything is computed aside and stored at the end: an error changes nothing.
 Expected<Client::Effects> Client::applyServerBatch(const std::vector<ServerEntry> &entries)
 {
+    joinBuffer();
     int revision = m_revision;
     for (const ServerEntry &entry : entries) {
         if (entry.revision <= revision)
@@ -401,7 +367,7 @@ Expected<Client::Effects> Client::applyServerBatch(const std::vector<ServerEntry
     qint64 outstandingSequence = m_outstanding ? m_outstanding->sequence : 0;
     qint64 lastSequence = m_lastSequence;
     std::optional<Outgoing> send;
-    TreeComposer toApply;
+    OperationComposer toApply;
 
     revision = m_revision;
     for (const ServerEntry &entry : entries) {
@@ -447,12 +413,8 @@ Expected<Client::Effects> Client::applyServerBatch(const std::vector<ServerEntry
     }
 
     std::optional<TextOperation> apply;
-    if (!toApply.isEmpty()) {
-        Expected<TextOperation> composed = toApply.result();
-        if (!composed)
-            return composed.error();
-        apply = std::move(composed.value());
-    }
+    if (!toApply.isEmpty())
+        apply = toApply.take();
 
     m_revision = revision;
     m_lastSequence = lastSequence;
@@ -481,6 +443,7 @@ Expected<Client::Effects> Client::serverAck(int revision, qint64 sequence)
 
 Client::Effects Client::acknowledge(int revision)
 {
+    joinBuffer();
     m_revision = revision;
     m_outstanding.reset();
     if (!m_buffer)
@@ -493,6 +456,7 @@ Client::Effects Client::acknowledge(int revision)
 
 void Client::promoteBuffer()
 {
+    joinBuffer();
     m_outstanding = Outgoing{m_revision, ++m_lastSequence, std::move(*m_buffer)};
     m_buffer.reset();
     fitOutstanding();
@@ -513,6 +477,7 @@ std::pair<TextOperation, TextOperation> Client::split(const TextOperation &op) c
 
 void Client::fitOutstanding()
 {
+    joinBuffer();
     if (!m_outstanding || !tooLarge(m_outstanding->operation))
         return;
     auto [first, rest] = split(m_outstanding->operation);
@@ -534,6 +499,7 @@ void Client::disconnected()
 
 Client::Effects Client::resumed()
 {
+    joinBuffer();
     m_online = true;
     if (!m_outstanding && m_buffer)
         promoteBuffer();
@@ -547,6 +513,7 @@ Client::Effects Client::resumed()
 
 Selection Client::transformSelection(const Selection &selection) const
 {
+    joinBuffer();
     Selection result = selection;
     if (m_outstanding)
         result = result.transform(m_outstanding->operation, false);
@@ -557,6 +524,7 @@ Selection Client::transformSelection(const Selection &selection) const
 
 void Client::restorePending(std::optional<Outgoing> outstanding, std::optional<TextOperation> buffer)
 {
+    joinBuffer();
     if (outstanding)
         m_lastSequence = std::max(m_lastSequence, outstanding->sequence);
     m_outstanding = std::move(outstanding);

@@ -81,7 +81,9 @@ public:
 
     // The operation in flight (sent, not yet acknowledged) and the buffer (not yet sent), if any.
     const std::optional<Outgoing> &outstanding() const { return m_outstanding; }
-    const std::optional<TextOperation> &buffer() const { return m_buffer; }
+    // Reading the buffer joins the edits typed since it was last read (O(buffer)); hasBuffer() does not.
+    const std::optional<TextOperation> &buffer() const;
+    bool hasBuffer() const { return m_buffer.has_value(); }
     qint64 lastSequence() const { return m_lastSequence; }
 
     // The user edited the local document. Returns what to send (if anything: while offline or awaiting an
@@ -147,7 +149,13 @@ private:
     qint64 m_maxOperationBytes = 0;
     qsizetype m_maxOperationComponents = 0;
     std::optional<Outgoing> m_outstanding;
-    std::optional<TextOperation> m_buffer;
+    // The buffer is m_buffer composed with m_bufferTail. Composing each keystroke into a buffer of n components
+    // would cost O(n) per keystroke (a scattered offline edit adds about one component): later edits go into
+    // an OperationComposer instead, amortized O(log n) per edit, joined onto m_buffer only when it is read or
+    // transformed. Invariant: the tail is empty unless m_buffer holds an operation.
+    mutable std::optional<TextOperation> m_buffer;
+    mutable OperationComposer m_bufferTail;
+    void joinBuffer() const;
 };
 
 } // namespace collab

@@ -678,4 +678,32 @@ QString TextOperation::toDebugString() const
     return QString::fromUtf8(toJsonBytes());
 }
 
+std::optional<Error> OperationComposer::add(TextOperation op)
+{
+    if (!m_parts.empty() && op.baseLength() != targetLength())
+        return Error{ErrorCode::BaseLengthMismatch, QStringLiteral("operation has base length %1, the composition so far %2")
+                                                        .arg(op.baseLength())
+                                                        .arg(targetLength())};
+    m_parts.push_back({std::move(op), 1});
+    while (m_parts.size() > 1 && m_parts[m_parts.size() - 2].count <= m_parts.back().count) {
+        Part &left = m_parts[m_parts.size() - 2];
+        left.operation = left.operation.compose(m_parts.back().operation).value(); // the lengths fit (checked)
+        left.count += m_parts.back().count;
+        m_parts.pop_back();
+    }
+    return std::nullopt;
+}
+
+TextOperation OperationComposer::take()
+{
+    if (m_parts.empty())
+        return TextOperation();
+    // From the newest (smallest) part to the oldest: each step costs about the parts joined so far.
+    TextOperation result = std::move(m_parts.back().operation);
+    for (size_t i = m_parts.size() - 1; i-- > 0;)
+        result = m_parts[i].operation.compose(result).value();
+    m_parts.clear();
+    return result;
+}
+
 } // namespace collab

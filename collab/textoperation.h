@@ -163,4 +163,30 @@ private:
     qsizetype m_targetLength = 0;
 };
 
+// a1 . a2 . ... . an composed as the operations arrive, in a balanced tree (a binary counter: a part is
+// composed with the one before it once that holds no more operations than itself). Composing left to right
+// rewalks the growing result every time (a keystroke into n scattered edits costs O(n)); here every level of
+// the tree costs about the total size once, so an operation costs amortized O(log n) parts, and only log n
+// parts are alive at once. Used for the offline buffer, a batch catch-up's operations to apply, and the
+// local store's journal of edits.
+class OperationComposer
+{
+public:
+    // Fails (and changes nothing) unless op applies to the composition so far.
+    std::optional<Error> add(TextOperation op);
+    bool isEmpty() const { return m_parts.empty(); }
+    // The target length of the composition so far (its base length is that of the first operation).
+    qsizetype targetLength() const { return m_parts.empty() ? 0 : m_parts.back().operation.targetLength(); }
+    // The composition; the composer is empty after. An empty composer gives a no-op of length 0.
+    TextOperation take();
+
+private:
+    struct Part
+    {
+        TextOperation operation;
+        size_t count = 0; // operations composed into it
+    };
+    std::vector<Part> m_parts;
+};
+
 } // namespace collab

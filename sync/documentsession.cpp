@@ -709,12 +709,15 @@ bool DocumentSession::localEdited(const collab::TextOperation &op, const collab:
     }
     if (undoable)
         m_undo.addLocal(op, inverse, m_clock.elapsed());
-    if (hadOutstanding || m_client->buffer())
+    if (hadOutstanding || m_client->hasBuffer())
         ++m_bufferEdits;
     else
         ++m_outstandingEdits;
-    // Written before it is sent: a kill after this line loses nothing.
-    persistPending();
+    // Written before it is sent: a kill after this line loses nothing. An edit that went into the buffer
+    // (the outstanding one is already written) is journaled as one small row; writing the whole buffer again
+    // would cost O(buffer) per keystroke.
+    if (!hadOutstanding || !m_store || !m_store->appendEdit(m_replica, op))
+        persistPending();
     if (effects->send && m_opened && !m_readOnly)
         sendOutgoing(*effects->send);
     noteActivity();

@@ -125,6 +125,12 @@ bool LocalStore::open(QString *error)
                                " length INTEGER NOT NULL, text TEXT)"))
         && exec(QStringLiteral("CREATE TABLE IF NOT EXISTS replica_secrets ("
                                " client_id TEXT PRIMARY KEY, secret TEXT NOT NULL)"))
+        // The journal of local edits after the stored buffer: emptied whenever the pending edits are written.
+        && exec(QStringLiteral("CREATE TABLE IF NOT EXISTS replica_edits ("
+                               " n INTEGER PRIMARY KEY, replica_id INTEGER NOT NULL, op TEXT NOT NULL)"))
+        && exec(QStringLiteral("CREATE INDEX IF NOT EXISTS replica_edits_replica ON replica_edits(replica_id, n)"))
+        && exec(QStringLiteral("CREATE TRIGGER IF NOT EXISTS replica_edits_written AFTER UPDATE OF buffer_op ON replicas"
+                               " BEGIN DELETE FROM replica_edits WHERE replica_id = NEW.id; END"))
         && exec(QStringLiteral("CREATE TABLE IF NOT EXISTS replica_operations ("
                                " replica_id INTEGER NOT NULL, revision INTEGER NOT NULL,"
                                " length INTEGER NOT NULL, op TEXT NOT NULL,"
@@ -257,6 +263,7 @@ std::optional<LocalStore::Replica> LocalStore::claim(const QString &server, cons
             r.outstanding = collab::Client::Outgoing{query.value(5).toInt(), query.value(6).toLongLong(), *op};
         r.buffer = opFromJson(query.value(8));
         r.pendingEdits = query.value(9).toInt();
+        const bool journalFits = addJournal(r);
         if (!loadBase(r)) {
             // Without the exact base text the pending edits cannot be placed, and building on a wrong base
             // would diverge from the relay unnoticed: start over as never synced (the relay's text replaces
@@ -270,7 +277,7 @@ std::optional<LocalStore::Replica> LocalStore::claim(const QString &server, cons
             r.outstanding.reset();
             r.buffer.reset();
             r.pendingEdits = 0;
-        } else if (!r.localText()) {
+        } else if (!journalFits || !r.localText()) {
             qWarning("LocalStore: replica %lld of %s is damaged; its pending edits are dropped", id,
                      qPrintable(document));
             r.damaged = true;
@@ -471,6 +478,54 @@ std::optional<qint64> LocalStore::appendOperations(const Replica &r, const std::
     return bytes;
 }
 
+bool LocalStore::appendEdit(const Replica &r, const collab::TextOperation &edit)
+{
+    if (!m_open || r.id < 0 || !r.outstanding)
+        return false;
+    QSqlQuery query(QSqlDatabase::database(m_connectionName));
+    query.prepare(QStringLiteral("INSERT INTO replica_edits (replica_id, op) VALUES (?, ?)"));
+    query.addBindValue(r.id);
+    query.addBindValue(edit.toJsonText());
+    if (!query.exec()) {
+        qWarning("LocalStore: cannot journal an edit of replica %lld: %s", r.id, qPrintable(query.lastError().text()));
+        return false;
+    }
+    return true;
+}
+
+bool LocalStore::addJournal(Replica &r)
+{
+    QSqlQuery query(QSqlDatabase::database(m_connectionName));
+    query.prepare(QStringLiteral("SELECT op FROM replica_edits WHERE replica_id = ? ORDER BY n"));
+    query.addBindValue(r.id);
+    if (!query.exec())
+        return false;
+    collab::OperationComposer journal;
+    int edits = 0;
+    while (query.next()) {
+        const collab::Expected<collab::TextOperation> op = collab::TextOperation::fromJsonText(query.value(0).toString());
+        if (!op || journal.add(op.value()))
+            return false;
+        ++edits;
+    }
+    if (edits == 0)
+        return true;
+    if (!r.outstanding)
+        return false; // journaled only beside a written outstanding edit
+    collab::TextOperation edited = journal.take();
+    if (r.buffer) {
+        collab::Expected<collab::TextOperation> composed = r.buffer->compose(edited);
+        if (!composed)
+            return false;
+        edited = std::move(composed.value());
+    } else if (edited.baseLength() != r.outstanding->operation.targetLength()) {
+        return false;
+    }
+    r.buffer = std::move(edited);
+    r.pendingEdits += edits;
+    return true;
+}
+
 bool LocalStore::remove(qint64 replicaId)
 {
     release(replicaId);
@@ -478,7 +533,7 @@ bool LocalStore::remove(qint64 replicaId)
     if (!exec(QStringLiteral("BEGIN IMMEDIATE")))
         return false;
     bool ok = true;
-    for (const char *table : {"replica_operations", "replica_snapshots"}) {
+    for (const char *table : {"replica_operations", "replica_snapshots", "replica_edits"}) {
         QSqlQuery query(db);
         query.prepare(QStringLiteral("DELETE FROM %1 WHERE replica_id = ?").arg(QLatin1String(table)));
         query.addBindValue(replicaId);
@@ -504,7 +559,7 @@ QList<LocalStore::CachedDocument> LocalStore::cachedDocuments() const
             "SELECT r.server, r.document, MAX(r.revision),"
             " MAX(COALESCE((SELECT o.length FROM replica_operations o WHERE o.replica_id = r.id"
             "               ORDER BY o.revision DESC LIMIT 1), s.length, 0)),"
-            " SUM(r.pending_edits),"
+            " SUM(r.pending_edits + (SELECT COUNT(*) FROM replica_edits e WHERE e.replica_id = r.id)),"
             " MAX((SELECT COUNT(*) FROM replica_operations o WHERE o.replica_id = r.id))"
             " FROM replicas r LEFT JOIN replica_snapshots s ON s.replica_id = r.id"
             " GROUP BY r.server, r.document ORDER BY MAX(r.updated_at) DESC")))

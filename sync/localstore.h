@@ -121,6 +121,11 @@ public:
     // write the pending edits, in one transaction. Returns the bytes logged, or nullopt (and nothing
     // changes) if the operations do not follow on or the write fails: the caller then saves a snapshot.
     std::optional<qint64> appendOperations(const Replica &replica, const std::vector<LoggedOperation> &operations);
+    // Journal one local edit made after the pending edits last written (the replica must have an outstanding
+    // edit written): a keystroke costs one small row, where writing the whole buffer again would cost O(its
+    // size). claim() composes the journal onto the buffer; every write of the pending edits (save,
+    // appendOperations) empties it in the same statement. False if it could not be written (then save()).
+    bool appendEdit(const Replica &replica, const collab::TextOperation &edit);
     // Forget a replica (its document was deleted on the server).
     bool remove(qint64 replicaId);
 
@@ -136,6 +141,8 @@ private:
     // The base text at `replica.revision` from the snapshot and the log; false if it cannot be rebuilt (then
     // `replica.snapshot` holds the longest text it could rebuild).
     bool loadBase(Replica &replica);
+    // Compose the journal of local edits onto the replica's buffer; false if it does not fit (damaged).
+    bool addJournal(Replica &replica);
 
     QString m_directory;
     QString m_connectionName;

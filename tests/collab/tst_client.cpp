@@ -33,6 +33,7 @@ private Q_SLOTS:
     void noopNotSent();
     void bufferRejectsWrongBaseLength();
     void offlineEditsWaitForResume();
+    void bufferIsTheCompositionOfItsEdits();
     void reconnectRebasesOutstanding();
     void transformSelection_data();
     void transformSelection();
@@ -433,6 +434,48 @@ void tst_Client::bufferRejectsWrongBaseLength()
     const auto wrongAgain = c.applyClient(TextOperation::makeInsert(9, 0, QStringLiteral("z")));
     QVERIFY(!wrongAgain.hasValue());
     QCOMPARE(c.buffer()->targetLength(), 4);
+}
+
+// The buffer composes its edits lazily (a binary counter of parts, joined when read): whenever it is read,
+// between edits, after a refused edit, it is exactly their composition one after the other.
+void tst_Client::bufferIsTheCompositionOfItsEdits()
+{
+    QVERIFY(rc::check("the lazily composed buffer equals composing each edit in turn", [] {
+        const QString doc = *rc::gen::map(rc::gen::container<std::string>(rc::gen::inRange('a', char('z' + 1))),
+                                          [](const std::string &s) { return QString::fromStdString(s); });
+        Client client(QStringLiteral("me"), 3, 0);
+        client.disconnected();
+        QString local = doc;
+        std::optional<TextOperation> expected; // the edits after the first (the outstanding one), composed eagerly
+        bool outstandingSet = false;
+        const int edits = *rc::gen::inRange(1, 300);
+        for (int i = 0; i < edits; ++i) {
+            const TextOperation op = *rc::gen::inRange(0, 10) == 0
+                                         ? *genOperation(local)
+                                         : singleEdit(local, *rc::gen::inRange(0, 1 << 20), *rc::gen::inRange(0, 3),
+                                                      QChar(u'A' + char16_t(i % 26)));
+            if (op.isNoop())
+                continue;
+            RC_ASSERT(client.applyClient(op).hasValue());
+            local = *op.apply(local);
+            if (outstandingSet)
+                expected = expected ? *expected->compose(op) : op;
+            outstandingSet = true;
+            if (*rc::gen::inRange(0, 8) == 0) {
+                // A wrong edit changes nothing; a read joins what is pending.
+                RC_ASSERT(!client.applyClient(TextOperation().retain(local.size() + 1).insert(QStringLiteral("?"))).hasValue());
+                RC_ASSERT(client.buffer() == expected);
+            }
+        }
+        RC_ASSERT(client.buffer() == expected);
+        RC_ASSERT(client.outstanding().has_value() == outstandingSet);
+        if (!outstandingSet)
+            return;
+        QString replayed = *client.outstanding()->operation.apply(doc);
+        if (client.buffer())
+            replayed = *client.buffer()->apply(replayed);
+        RC_ASSERT(replayed == local);
+    }));
 }
 
 void tst_Client::offlineEditsWaitForResume()

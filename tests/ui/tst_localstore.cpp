@@ -222,6 +222,73 @@ private Q_SLOTS:
         QCOMPARE(r->pendingEdits, 2);
     }
 
+    // Keystrokes after the outstanding edit are journaled one row each (writing the whole buffer per keystroke
+    // costs O(buffer)): a store opened after a crash composes them onto the written buffer, and the next
+    // write of the pending edits empties the journal in the same statement. A journal that does not fit is
+    // damage, never built upon.
+    void journaledEditsSurviveACrash()
+    {
+        QTemporaryDir dir;
+        QRandomGenerator random(20261203);
+        QString local = QStringLiteral("hello");
+        qint64 id = -1;
+        {
+            LocalStore store(dir.path());
+            QVERIFY(store.open());
+            std::optional<LocalStore::Replica> r = store.claim(Server, Document);
+            QVERIFY(r);
+            id = r->id;
+            r->synced = true;
+            r->revision = 7;
+            r->snapshot = local;
+            QVERIFY(!store.appendEdit(*r, TextOperation::makeInsert(5, 0, QStringLiteral("x")))); // no outstanding yet
+            r->outstanding = collab::Client::Outgoing{7, 1, TextOperation::makeInsert(5, 5, QStringLiteral("!"))};
+            r->lastSequence = 1;
+            r->pendingEdits = 1;
+            QVERIFY(store.save(*r, true));
+            local += u'!';
+            for (int i = 0; i < 300; ++i) {
+                const TextOperation edit = randomEdit(random, local);
+                QVERIFY(store.appendEdit(*r, edit));
+                local = *edit.apply(local);
+            }
+        } // no save: as a kill would leave it
+        {
+            LocalStore store(dir.path());
+            QVERIFY(store.open());
+            std::optional<LocalStore::Replica> r = store.claim(Server, Document);
+            QVERIFY(r);
+            QCOMPARE(r->id, id);
+            QVERIFY(!r->damaged);
+            QCOMPARE(r->localText().value_or(QString()), local);
+            QCOMPARE(r->pendingEdits, 301);
+            QVERIFY(r->buffer);
+            // Written as a whole: the journal is empty, the text the same.
+            QVERIFY(store.save(*r, false));
+            QVariant rows;
+            QVERIFY(rawSql(dir.path(), {QStringLiteral("SELECT COUNT(*) FROM replica_edits")}, &rows));
+            QCOMPARE(rows.toInt(), 0);
+            const TextOperation more = TextOperation::makeInsert(local.size(), 0, QStringLiteral("<"));
+            QVERIFY(store.appendEdit(*r, more));
+            local = *more.apply(local);
+        }
+        {
+            LocalStore store(dir.path());
+            QVERIFY(store.open());
+            std::optional<LocalStore::Replica> r = store.claim(Server, Document);
+            QVERIFY(r);
+            QCOMPARE(r->localText().value_or(QString()), local);
+        }
+        // A journaled edit that does not apply after the buffer: damaged, the pending edits dropped.
+        QVERIFY(rawSql(dir.path(), {QStringLiteral("INSERT INTO replica_edits (replica_id, op) VALUES (%1, '[99999,\"x\"]')").arg(id)}));
+        LocalStore store(dir.path());
+        QVERIFY(store.open());
+        std::optional<LocalStore::Replica> r = store.claim(Server, Document);
+        QVERIFY(r);
+        QVERIFY(r->damaged);
+        QVERIFY(!r->outstanding && !r->buffer);
+    }
+
     // Many operations logged without a snapshot write: a new store rebuilds the exact base text and revision,
     // pending edits on top; a snapshot then empties the log.
     void operationLogReplays()
