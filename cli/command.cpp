@@ -2,6 +2,8 @@
 #include "command.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
+#include <QTimeZone>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -67,13 +69,14 @@ Command::~Command() = default;
 void Command::start()
 {
     m_timeout.start(m_options.timeoutMs);
-    if (m_options.kind == Kind::List)
-        startList();
+    if (m_options.kind == Kind::List || m_options.kind == Kind::Log
+        || (m_options.kind == Kind::Get && m_options.revision >= 0))
+        startRequests();
     else
         startDocument();
 }
 
-void Command::startList()
+void Command::startRequests()
 {
     QUrl url = m_options.url;
     url.setPath(QString());
@@ -81,27 +84,74 @@ void Command::startList()
     m_link.setAddresses({url});
     m_link.setIdentity(syncing::RelayLink::Identity::fresh(QStringLiteral("cli-"), m_options.profile.name,
                                                            m_options.profile.color, m_options.profile.token));
-    connect(&m_link, &syncing::RelayLink::welcomed, this,
-            [this] { m_link.send(collab::Message::encodeText(collab::Message::List{QStringLiteral("ls")})); });
+    connect(&m_link, &syncing::RelayLink::welcomed, this, &Command::sendRequest);
     connect(&m_link, &syncing::RelayLink::dropped, this, [this](const QString &why) {
         finish(Unreachable, why.isEmpty() ? tr("The relay closed the connection") : why);
     });
-    connect(&m_link, &syncing::RelayLink::received, this, [this](const collab::Message::Server &message) {
-        if (const auto *documents = std::get_if<collab::Message::Documents>(&message)) {
-            QByteArray out;
-            for (const collab::DocumentInfo &d : documents->documents) {
-                out += d.id.toUtf8() + '\t' + QByteArray::number(d.revision) + '\t'
-                    + QByteArray::number(d.participants) + '\t'
-                    + (d.length >= 0 ? QByteArray::number(d.length) : QByteArray("-")) + '\t'
-                    + (d.name.isEmpty() ? d.id : d.name).toUtf8() + '\n';
-            }
-            writeOut(out);
-            finish(Ok);
-        } else if (const auto *error = std::get_if<collab::Message::Error>(&message)) {
-            refuse(error->code, error->message);
-        }
-    });
+    connect(&m_link, &syncing::RelayLink::received, this, &Command::onReply);
     m_link.open();
+}
+
+void Command::sendRequest()
+{
+    QString server;
+    QString document;
+    syncing::DocumentSession::splitUrl(m_options.url, &server, &document);
+    switch (m_options.kind) {
+    case Kind::List:
+        m_link.send(collab::Message::encodeText(collab::Message::List{QStringLiteral("ls")}));
+        break;
+    case Kind::Log:
+        m_link.send(collab::Message::encodeText(collab::Message::History{
+                QStringLiteral("log"), document, m_options.before,
+                std::min(collab::Message::History::maxLimit, m_options.limit - m_sessionsPrinted)}));
+        break;
+    default: // get --revision
+        m_link.send(collab::Message::encodeText(
+                collab::Message::GetRevision{QStringLiteral("get"), document, m_options.revision}));
+        break;
+    }
+}
+
+void Command::onReply(const collab::Message::Server &message)
+{
+    if (const auto *documents = std::get_if<collab::Message::Documents>(&message)) {
+        QByteArray out;
+        for (const collab::DocumentInfo &d : documents->documents) {
+            out += d.id.toUtf8() + '\t' + QByteArray::number(d.revision) + '\t'
+                + QByteArray::number(d.participants) + '\t'
+                + (d.length >= 0 ? QByteArray::number(d.length) : QByteArray("-")) + '\t'
+                + (d.name.isEmpty() ? d.id : d.name).toUtf8() + '\n';
+        }
+        writeOut(out);
+        finish(Ok);
+    } else if (const auto *page = std::get_if<collab::Message::HistoryPage>(&message)) {
+        // One line per session: revisions, start and end (UTC), user, name, characters inserted and deleted,
+        // operations (tab-separated).
+        QByteArray out;
+        const auto time = [](qint64 ms) {
+            return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODate).toUtf8();
+        };
+        for (const collab::EditSession &e : page->sessions) {
+            out += QByteArray::number(e.from) + '-' + QByteArray::number(e.to) + '\t' + time(e.start) + '\t'
+                + time(e.end) + '\t' + e.user.toUtf8() + '\t' + (e.name.isEmpty() ? e.user : e.name).toUtf8()
+                + "\t+" + QByteArray::number(e.inserted) + "\t-" + QByteArray::number(e.deleted) + '\t'
+                + QByteArray::number(e.operations) + '\n';
+        }
+        writeOut(out);
+        m_sessionsPrinted += int(page->sessions.size());
+        if (page->next > 0 && m_sessionsPrinted < m_options.limit) {
+            m_options.before = page->next;
+            sendRequest();
+        } else {
+            finish(Ok);
+        }
+    } else if (const auto *revision = std::get_if<collab::Message::RevisionText>(&message)) {
+        writeOut(revision->text.toUtf8());
+        finish(Ok);
+    } else if (const auto *error = std::get_if<collab::Message::Error>(&message)) {
+        refuse(error->code, error->message);
+    }
 }
 
 void Command::startDocument()

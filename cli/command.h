@@ -24,6 +24,8 @@ namespace cli {
 //   put FILE URL/DOC replace the text with FILE's (- for stdin) as one edit, or append it (--append)
 //   watch URL/DOC    the text and a line holding U+001E, then one JSON line per change as it arrives
 //   type URL/DOC     each line of stdin becomes an edit (a revision) appended to the document
+//   log URL/DOC      the edit sessions, newest first, one per line (--limit N, --before REVISION)
+//   get URL/DOC --revision N   the text as it was at revision N
 //
 // A command that changes the text ends only once the relay has acknowledged every edit, so exit code 0 means
 // the text is stored on the relay. Errors go to stderr as one line saying what to do.
@@ -31,7 +33,7 @@ class Command : public QObject
 {
     Q_OBJECT
 public:
-    enum class Kind { List, Get, Put, Watch, Type };
+    enum class Kind { List, Get, Put, Watch, Type, Log };
     enum ExitCode {
         Ok = 0,
         Usage = 1,       // bad arguments
@@ -48,6 +50,9 @@ public:
         bool append = false;   // put
         bool fullText = false; // watch: print the whole text after every change instead of JSON lines
         int count = -1;        // watch: stop after this many changes (-1: until interrupted)
+        int revision = -1;     // get: the text at this revision (-1: the current text)
+        int limit = 50;        // log: sessions to print
+        int before = 0;        // log: only sessions among the operations up to this revision (0: all)
         int timeoutMs = 30000; // connecting, and waiting for acknowledgements
         syncing::DocumentSession::Profile profile;
     };
@@ -61,7 +66,10 @@ Q_SIGNALS:
     void finished(int exitCode);
 
 private:
-    void startList();
+    // ls, log and get --revision: requests on a bare RelayLink, answered by one message each.
+    void startRequests();
+    void sendRequest();
+    void onReply(const collab::Message::Server &message);
     void startDocument();
     void onOnline();
     void onRelayError(collab::ProtocolErrorCode code, const QString &message);
@@ -86,6 +94,7 @@ private:
     bool m_inputDone = false;
     bool m_textPrinted = false;
     int m_changes = 0;
+    int m_sessionsPrinted = 0;
     QFile m_stdin;
     std::unique_ptr<QSocketNotifier> m_stdinNotifier;
     QByteArray m_partialLine;

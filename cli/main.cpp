@@ -40,7 +40,10 @@ int main(int argc, char *argv[])
         "  put FILE URL/DOC  replace the text with FILE's (- for stdin) as one edit everyone sees\n"
         "  watch URL/DOC     print the text and a line holding U+001E, then one JSON line per change\n"
         "                    as it arrives: {\"revision\":N,\"author\":NAME,\"operation\":[...]}\n"
-        "  type URL/DOC      make each line of stdin an edit appended to the document\n\n"
+        "  type URL/DOC      make each line of stdin an edit appended to the document\n"
+        "  log URL/DOC       the edit sessions, newest first: revisions, start, end, user, name,\n"
+        "                    +inserted, -deleted, operations (tab-separated; --limit, --before)\n"
+        "  get URL/DOC --revision N   print the text as it was at revision N\n\n"
         "URL is ws://host:port or wss://host:port. Exit codes: 0 done (edits acknowledged by the relay),\n"
         "1 bad arguments, 2 relay unreachable or timed out, 3 refused by the relay, 4 input unreadable."));
     parser.addHelpOption();
@@ -65,9 +68,15 @@ int main(int argc, char *argv[])
     const QCommandLineOption failoverOption(QStringLiteral("failover"),
                                             QStringLiteral("Another relay of the same deployment (repeatable)."),
                                             QStringLiteral("url"));
+    const QCommandLineOption revisionOption(QStringLiteral("revision"),
+                                            QStringLiteral("get: the text as it was at revision N."), QStringLiteral("N"));
+    const QCommandLineOption limitOption(QStringLiteral("limit"), QStringLiteral("log: print at most N sessions (default 50)."),
+                                         QStringLiteral("N"), QStringLiteral("50"));
+    const QCommandLineOption beforeOption(QStringLiteral("before"),
+                                          QStringLiteral("log: only sessions up to revision N."), QStringLiteral("N"));
     parser.addOptions({tokenOption, nameOption, colorOption, timeoutOption, appendOption, fullOption, countOption,
-                       failoverOption});
-    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("ls, get, put, watch or type."));
+                       failoverOption, revisionOption, limitOption, beforeOption});
+    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("ls, get, put, watch, type or log."));
     parser.addPositionalArgument(QStringLiteral("arguments"), QStringLiteral("The command's arguments."),
                                  QStringLiteral("[arguments...]"));
     parser.process(app);
@@ -88,6 +97,8 @@ int main(int argc, char *argv[])
         options.kind = cli::Command::Kind::Watch;
     else if (name == u"type")
         options.kind = cli::Command::Kind::Type;
+    else if (name == u"log")
+        options.kind = cli::Command::Kind::Log;
     else
         return usage(parser, QStringLiteral("unknown command \"%1\"").arg(name));
     if (args.size() != expected)
@@ -116,6 +127,18 @@ int main(int argc, char *argv[])
         if (!ok || options.count < 0)
             return usage(parser, QStringLiteral("--count takes a number"));
     }
+    const auto number = [&](const QCommandLineOption &option, int min, int &out) {
+        if (!parser.isSet(option))
+            return true;
+        out = parser.value(option).toInt(&ok);
+        return ok && out >= min;
+    };
+    if (!number(revisionOption, 0, options.revision))
+        return usage(parser, QStringLiteral("--revision takes a revision number (0 or more)"));
+    if (!number(limitOption, 1, options.limit))
+        return usage(parser, QStringLiteral("--limit takes a positive number"));
+    if (!number(beforeOption, 1, options.before))
+        return usage(parser, QStringLiteral("--before takes a revision number (1 or more)"));
     options.append = parser.isSet(appendOption);
     options.fullText = parser.isSet(fullOption);
     options.profile.name = parser.isSet(nameOption) ? parser.value(nameOption)

@@ -19,6 +19,7 @@ constexpr qint64 MaxSequence = qint64(1) << 53;
 constexpr qsizetype MaxIdLength = 128;
 constexpr qsizetype MinSecretLength = Message::Hello::minSecretLength;
 constexpr qsizetype MaxSecretLength = 256;
+constexpr qint64 MaxHistoryLimit = Message::History::maxLimit;
 // No message has more fields than this; more is an attack on the duplicate check, not a message.
 constexpr rapidjson::SizeType MaxFields = 32;
 
@@ -339,6 +340,26 @@ ProtocolResult<CommittedOperation> readCommittedOperation(const V &v)
     c.author = r.string("author", false);
     c.sequence = r.integer("seq", 0, MaxSequence, false).value_or(0);
     return finish(r, std::move(c));
+}
+
+template<typename V>
+ProtocolResult<EditSession> readEditSession(const V &v)
+{
+    if (!v.IsObject())
+        return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("session must be an object"), {}, {}};
+    Reader r(&v, QLatin1StringView("sessions"));
+    EditSession s;
+    s.user = r.string("user", false);
+    s.name = r.string("name", false);
+    s.color = r.string("color", false);
+    s.from = toRevision(r.integer("from", 1, INT_MAX));
+    s.to = toRevision(r.integer("to", 1, INT_MAX));
+    s.start = r.integer("start", 0, MaxSequence, false).value_or(0);
+    s.end = r.integer("end", 0, MaxSequence, false).value_or(0);
+    s.inserted = r.integer("inserted", 0, MaxSequence, false).value_or(0);
+    s.deleted = r.integer("deleted", 0, MaxSequence, false).value_or(0);
+    s.operations = int(r.integer("operations", 0, INT_MAX, false).value_or(0));
+    return finish(r, std::move(s));
 }
 
 // A whole value read from bytes by `read` (for the value types' own fromJson functions).
@@ -843,6 +864,62 @@ void write(W &w, const Message::Error &m)
 }
 
 
+template<typename W>
+void write(W &w, const Message::History &m)
+{
+    w.beginObject();
+    optionalNumber(w, "before", m.before);
+    w.key("doc").value(m.doc);
+    optionalString(w, "id", m.id);
+    w.key("limit").value(m.limit);
+    finish(w, u"history");
+}
+
+template<typename W>
+void write(W &w, const Message::GetRevision &m)
+{
+    w.beginObject().key("doc").value(m.doc);
+    optionalString(w, "id", m.id);
+    w.key("revision").value(m.revision);
+    finish(w, u"revision");
+}
+
+template<typename W>
+void write(W &w, const Message::HistoryPage &m)
+{
+    w.beginObject().key("doc").value(m.doc);
+    optionalNumber(w, "next", m.next);
+    optionalString(w, "ref", m.ref);
+    w.key("revision").value(m.revision).key("sessions").beginArray();
+    for (const EditSession &e : m.sessions) {
+        w.beginObject().key("color").value(e.color).key("deleted").value(e.deleted).key("end").value(e.end);
+        w.key("from").value(e.from).key("inserted").value(e.inserted).key("name").value(e.name);
+        w.key("operations").value(e.operations).key("start").value(e.start).key("to").value(e.to);
+        w.key("user").value(e.user).endObject();
+    }
+    w.endArray();
+    finish(w, u"history");
+}
+
+qsizetype reserveFor(const Message::HistoryPage &m)
+{
+    return 128 + 192 * m.sessions.size();
+}
+
+template<typename W>
+void write(W &w, const Message::RevisionText &m)
+{
+    w.beginObject().key("doc").value(m.doc);
+    optionalString(w, "ref", m.ref);
+    w.key("revision").value(m.revision).key("text").value(m.text);
+    finish(w, u"revision");
+}
+
+qsizetype reserveFor(const Message::RevisionText &m)
+{
+    return 128 + m.text.size() + m.text.size() / 2;
+}
+
 // Each message is written by one function template above, in both forms.
 template<typename M>
 qsizetype reserveFor(const M &)
@@ -889,6 +966,10 @@ COLLAB_MESSAGE_ENCODERS(RemoteOp)
 COLLAB_MESSAGE_ENCODERS(SelectionChanged)
 COLLAB_MESSAGE_ENCODERS(IdleChanged)
 COLLAB_MESSAGE_ENCODERS(Error)
+COLLAB_MESSAGE_ENCODERS(History)
+COLLAB_MESSAGE_ENCODERS(GetRevision)
+COLLAB_MESSAGE_ENCODERS(HistoryPage)
+COLLAB_MESSAGE_ENCODERS(RevisionText)
 #undef COLLAB_MESSAGE_ENCODERS
 
 QByteArray Message::encode(const Client &message)
@@ -1012,6 +1093,21 @@ ProtocolResult<Message::Client> Message::decodeClientFrame(Input frame)
         SetIdle m;
         m.doc = r.docId();
         m.idle = r.boolean("idle");
+        return wrap<V>(r, e, std::move(m));
+    }
+    if (type == "history") {
+        History m;
+        m.id = id;
+        m.doc = r.docId();
+        m.before = int(r.integer("before", 0, INT_MAX, false).value_or(0));
+        m.limit = int(r.integer("limit", 1, MaxHistoryLimit, false).value_or(50));
+        return wrap<V>(r, e, std::move(m));
+    }
+    if (type == "revision") {
+        GetRevision m;
+        m.id = id;
+        m.doc = r.docId();
+        m.revision = int(r.integer("revision", 0, INT_MAX).value_or(0));
         return wrap<V>(r, e, std::move(m));
     }
     if (!r.ok())
@@ -1157,6 +1253,23 @@ ProtocolResult<Message::Server> Message::decodeServerFrame(Input frame)
         m.doc = r.string("doc");
         m.connectionId = r.string("connectionId");
         m.idle = r.boolean("idle");
+        return wrap<V>(r, e, std::move(m));
+    }
+    if (type == "history") {
+        HistoryPage m;
+        m.ref = ref;
+        m.doc = r.string("doc");
+        m.revision = toRevision(r.integer("revision", 0, INT_MAX));
+        m.sessions = r.template list<EditSession>("sessions", true, readEditSession<Value>);
+        m.next = int(r.integer("next", 0, INT_MAX, false).value_or(0));
+        return wrap<V>(r, e, std::move(m));
+    }
+    if (type == "revision") {
+        RevisionText m;
+        m.ref = ref;
+        m.doc = r.string("doc");
+        m.revision = toRevision(r.integer("revision", 0, INT_MAX));
+        m.text = r.string("text");
         return wrap<V>(r, e, std::move(m));
     }
     if (type == "error") {

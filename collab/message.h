@@ -148,6 +148,23 @@ struct CommittedOperation
     bool operator==(const CommittedOperation &) const = default;
 };
 
+// One author's stretch of editing in a document's history: consecutive operations of one author (the same
+// user and display name) with no pause longer than the relay's history gap between them.
+struct EditSession
+{
+    QString user;        // the authenticated user ("anonymous" without tokens)
+    QString name;        // display name and colour as they were at the session's last operation
+    QString color;
+    int from = 0;        // the revisions its operations produced: from..to
+    int to = 0;
+    qint64 start = 0;    // ms since the epoch: when its first and last operations were stored
+    qint64 end = 0;
+    qint64 inserted = 0; // UTF-16 code units inserted and deleted
+    qint64 deleted = 0;
+    int operations = 0;
+    bool operator==(const EditSession &) const = default;
+};
+
 struct Message
 {
     // ---- client -> server -------------------------------------------------------------------------
@@ -207,6 +224,24 @@ struct Message
         static constexpr const char *type = "close";
         QString id;
         QString doc;
+    };
+    // The document's edit sessions, newest first, among the operations up to revision `before` (0: all).
+    struct History
+    {
+        static constexpr const char *type = "history";
+        QString id;
+        QString doc;
+        int before = 0;
+        int limit = 50;                // 1..maxLimit
+        static constexpr int maxLimit = 200;
+    };
+    // The document's text as it was at `revision` (0: empty, the current revision: now).
+    struct GetRevision
+    {
+        static constexpr const char *type = "revision";
+        QString id;
+        QString doc;
+        int revision = 0;
     };
     struct Op
     {
@@ -293,6 +328,23 @@ struct Message
         QString ref;
         QString doc;
     };
+    struct HistoryPage
+    {
+        static constexpr const char *type = "history";
+        QString ref;
+        QString doc;
+        int revision = 0;              // the document's revision when the page was read
+        QList<EditSession> sessions;   // newest first
+        int next = 0;                  // ask again with before = next for older sessions; 0: no more
+    };
+    struct RevisionText
+    {
+        static constexpr const char *type = "revision";
+        QString ref;
+        QString doc;
+        int revision = 0;
+        QString text;
+    };
     struct Join
     {
         static constexpr const char *type = "join";
@@ -349,9 +401,10 @@ struct Message
         static Error from(const ProtocolError &e);
     };
 
-    using Client = std::variant<Hello, List, Create, Rename, Delete, Open, Close, Op, SetSelection, SetIdle>;
+    using Client = std::variant<Hello, List, Create, Rename, Delete, Open, Close, Op, SetSelection, SetIdle, History,
+                                GetRevision>;
     using Server = std::variant<Welcome, Documents, Created, Renamed, Deleted, Opened, Closed, Join, Leave, Ack,
-                                RemoteOp, SelectionChanged, IdleChanged, Error>;
+                                RemoteOp, SelectionChanged, IdleChanged, Error, HistoryPage, RevisionText>;
 
     // Strict decoding of one text frame. Errors: MalformedJson (not JSON / not an object), UnknownType,
     // InvalidMessage (message names the field), InvalidDocumentId, InvalidOperation (bad op array).
@@ -386,6 +439,10 @@ struct Message
     static QByteArray encode(const SelectionChanged &m);
     static QByteArray encode(const IdleChanged &m);
     static QByteArray encode(const Error &m);
+    static QByteArray encode(const History &m);
+    static QByteArray encode(const GetRevision &m);
+    static QByteArray encode(const HistoryPage &m);
+    static QByteArray encode(const RevisionText &m);
     static QByteArray encode(const Client &message);
     static QByteArray encode(const Server &message);
     // The same JSON as text: the WebSocket frame, which QWebSocket takes as a QString (converted once, by Qt).
@@ -413,6 +470,10 @@ struct Message
     static QString encodeText(const SelectionChanged &m);
     static QString encodeText(const IdleChanged &m);
     static QString encodeText(const Error &m);
+    static QString encodeText(const History &m);
+    static QString encodeText(const GetRevision &m);
+    static QString encodeText(const HistoryPage &m);
+    static QString encodeText(const RevisionText &m);
     static QString encodeText(const Client &message);
     static QString encodeText(const Server &message);
 

@@ -235,6 +235,9 @@ void CommitPath::handleOp(Connection &c, const Message::Op &m, int attempt)
     // Commit before anyone hears of it: queue it for this pass's batch.
     Pending pending{m_live.shared(m.doc), &c, c.id(), c.clientId(), m, attempt, receipt.revision,
                     std::move(receipt.operation), senderSelection, std::nullopt};
+    pending.user = c.user();
+    pending.name = c.displayName();
+    pending.color = c.color();
     if (m_limits.snapshotInterval > 0 && pending.revision % m_limits.snapshotInterval == 0)
         pending.snapshot = document.text().toString();
     ++live->uncommitted;
@@ -279,7 +282,7 @@ void CommitPath::flushBatch()
     for (auto p = batch.cbegin(); committed && p != batch.cend(); ++p)
         committed = m_storage.appendOperation(
                 p->live->id, Storage::OperationRecord{p->revision, p->operation.toJsonText(), p->clientId,
-                                                      p->message.sequence});
+                                                      p->message.sequence, p->user, p->name, p->color});
     committed = committed && m_storage.commitTransaction();
     const std::chrono::nanoseconds commitLatency(commitTimer.nsecsElapsed());
     if (!committed) {

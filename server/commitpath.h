@@ -94,6 +94,9 @@ private:
         collab::TextOperation operation; // as transformed and applied
         std::optional<collab::Selection> senderSelection;
         std::optional<QString> snapshot; // the text at `revision`, when a snapshot is due there
+        QString user;                    // the author, as stored with the operation
+        QString name;
+        QString color;
     };
 
     void handleOp(Connection &c, const collab::Message::Op &m, int attempt);

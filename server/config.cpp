@@ -78,6 +78,7 @@ const OptionSpec kOptions[] = {
      sizeText(defaults::maxOutputBytes)},
     {"max-handshakes", "n", "Connections still in their handshake or before hello, in total.", QString::number(defaults::maxUnauthenticated)},
     {"max-handshakes-per-address", "n", "Connections before hello from one IP address.", QString::number(defaults::maxUnauthenticatedPerAddress)},
+    {"history-gap-seconds", "s", "A pause longer than this ends an author's edit session in the history.", QString::number(defaults::historyGapSeconds)},
     {"max-documents-per-user", "n", "Documents one user (token) may have created.", QString::number(defaults::maxDocumentsPerUser)},
     {"max-creations-per-hour", "n", "Documents one user may create per hour.", QString::number(defaults::maxCreationsPerHour)},
     {"log-level", "level", "debug, info, warning or error.", QStringLiteral("info")},
@@ -455,6 +456,7 @@ Config::Result Config::parse(const QStringList &args, const QProcessEnvironment 
                    positiveSize("max-output-bytes", config.m_maxOutputBytes),
                    positiveInt("max-handshakes", config.m_maxUnauthenticated),
                    positiveInt("max-handshakes-per-address", config.m_maxUnauthenticatedPerAddress),
+                   positiveInt("history-gap-seconds", config.m_historyGapSeconds),
                    positiveInt("max-documents-per-user", config.m_maxDocumentsPerUser),
                    positiveInt("max-creations-per-hour", config.m_maxCreationsPerHour)}) {
         if (e)

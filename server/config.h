@@ -114,6 +114,7 @@ public:
     int maxUnauthenticated() const { return m_maxUnauthenticated; }
     int maxUnauthenticatedPerAddress() const { return m_maxUnauthenticatedPerAddress; }
     int maxDocumentsPerUser() const { return m_maxDocumentsPerUser; }
+    int historyGapSeconds() const { return m_historyGapSeconds; }
     int maxCreationsPerHour() const { return m_maxCreationsPerHour; }
 
     LogLevel logLevel() const { return m_logLevel; }
@@ -155,6 +156,7 @@ private:
     int m_maxUnauthenticated = defaults::maxUnauthenticated;
     int m_maxUnauthenticatedPerAddress = defaults::maxUnauthenticatedPerAddress;
     int m_maxDocumentsPerUser = defaults::maxDocumentsPerUser;
+    int m_historyGapSeconds = defaults::historyGapSeconds;
     int m_maxCreationsPerHour = defaults::maxCreationsPerHour;
     LogLevel m_logLevel = LogLevel::Info;
     QString m_configFile;

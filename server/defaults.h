@@ -38,5 +38,9 @@ inline constexpr int maxDocumentsPerUser = 1000;
 inline constexpr int maxCreationsPerHour = 120;
 inline constexpr int keepIdleMs = 60000;
 inline constexpr qint64 maxIdleBytes = 64 * 1024 * 1024;
+// History: one author's operations with no longer pause between them are one edit session; a history
+// request reads at most this many operations (a page ends early rather than scan further).
+inline constexpr int historyGapSeconds = 300;
+inline constexpr int maxHistoryScan = 20000;
 
 } // namespace relay::defaults

@@ -37,7 +37,8 @@ DocumentHub::DocumentHub(Storage &storage, Limits limits, QObject *parent)
       m_catchUp(storage, m_live),
       m_commits(storage, m_live, m_catchUp,
                 CommitPath::Limits{limits.maxDocumentBytes, limits.snapshotInterval, limits.maxOperationComponents,
-                                   limits.maxOperationLag, limits.maxTransformWork, limits.maxSelectionRanges})
+                                   limits.maxOperationLag, limits.maxTransformWork, limits.maxSelectionRanges}),
+      m_history(storage, m_live, History::Limits{qint64(limits.historyGapSeconds) * 1000, limits.maxHistoryScan})
 {
     connect(&m_live, &LiveDocuments::documentsChanged, this, &DocumentHub::documentsChanged);
     connect(&m_commits, &CommitPath::operationCommitted, this, &DocumentHub::operationCommitted);
@@ -74,6 +75,20 @@ void DocumentHub::handle(Connection &c, const Message::Delete &m)
 {
     flush(); // queued operations of the document are acknowledged before it goes
     m_catalogue.remove(c, m);
+}
+
+// ---- history --------------------------------------------------------------------------------------------------
+
+void DocumentHub::handle(Connection &c, const Message::History &m)
+{
+    flush(); // the history is what was acknowledged
+    m_history.sessions(c, m);
+}
+
+void DocumentHub::handle(Connection &c, const Message::GetRevision &m)
+{
+    flush();
+    m_history.revision(c, m);
 }
 
 // ---- editing --------------------------------------------------------------------------------------------------

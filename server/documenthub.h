@@ -4,6 +4,7 @@
 #include "catalogue.h"
 #include "commitpath.h"
 #include "defaults.h"
+#include "history.h"
 #include "livedocuments.h"
 #include "peercatchup.h"
 
@@ -57,6 +58,8 @@ public:
         // hold at most maxIdleBytes of text; the longest idle go first. 0: unload at once.
         int keepIdleMs = defaults::keepIdleMs;
         qint64 maxIdleBytes = defaults::maxIdleBytes;
+        int historyGapSeconds = defaults::historyGapSeconds; // a longer pause ends an edit session
+        int maxHistoryScan = defaults::maxHistoryScan;       // operations one history request may read
     };
 
     DocumentHub(Storage &storage, Limits limits, QObject *parent = nullptr);
@@ -71,6 +74,8 @@ public:
     void handle(Connection &c, const collab::Message::Op &m);
     void handle(Connection &c, const collab::Message::SetSelection &m);
     void handle(Connection &c, const collab::Message::SetIdle &m);
+    void handle(Connection &c, const collab::Message::History &m);
+    void handle(Connection &c, const collab::Message::GetRevision &m);
 
     // The connection is gone: it leaves every document it had open.
     void connectionClosed(Connection &c);
@@ -119,6 +124,7 @@ private:
     Catalogue m_catalogue;
     PeerCatchUp m_catchUp;
     CommitPath m_commits;
+    History m_history;
 };
 
 } // namespace relay

@@ -41,6 +41,7 @@ RelayServer::Settings RelayServer::Settings::fromConfig(const Config &config)
     s.documents.maxDocumentBytes = config.maxDocumentBytes();
     s.documents.snapshotInterval = config.snapshotInterval();
     s.documents.maxDocumentsPerUser = config.maxDocumentsPerUser();
+    s.documents.historyGapSeconds = config.historyGapSeconds();
     s.documents.maxCreationsPerHour = config.maxCreationsPerHour();
     s.maxOutputBytes = config.maxOutputBytes();
     s.maxUnauthenticated = config.maxUnauthenticated();

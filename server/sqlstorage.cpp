@@ -255,6 +255,9 @@ bool SqlStorage::open()
         {"snapshots", "length", "BIGINT"},
         {"snapshots", "checksum", "VARCHAR(64)"},
         {"documents", "created_by", "VARCHAR(64)"},
+        {"operations", "author_user", "VARCHAR(64)"},
+        {"operations", "author_name", "VARCHAR(128)"},
+        {"operations", "author_color", "VARCHAR(7)"},
     };
     for (const auto &a : added) {
         QSqlQuery probe(database());
@@ -398,6 +401,9 @@ bool SqlStorage::appendOperation(const QString &doc, const OperationRecord &op)
         q.bindValue(3, op.clientId);
         q.bindValue(4, op.sequence);
         q.bindValue(5, now());
+        q.bindValue(6, op.user);
+        q.bindValue(7, op.name);
+        q.bindValue(8, op.color);
         if (q.exec())
             return true;
         const QSqlError error = q.lastError();
@@ -410,9 +416,12 @@ bool SqlStorage::appendOperation(const QString &doc, const OperationRecord &op)
         qCDebug(lcStorage).noquote() << what() << "found the connection dead; reconnecting and running it again";
     }
     std::optional<QSqlQuery> q = run(what,
-                                     QStringLiteral("INSERT INTO operations (doc, revision, op, client_id, seq, created)"
-                                                    " VALUES (?, ?, ?, ?, ?, ?)"),
-                                     {doc, op.revision, text, op.clientId, op.sequence, now()}, Kind::Write);
+                                     QStringLiteral("INSERT INTO operations (doc, revision, op, client_id, seq, created,"
+                                                    " author_user, author_name, author_color)"
+                                                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                                     {doc, op.revision, text, op.clientId, op.sequence, now(), op.user, op.name,
+                                      op.color},
+                                     Kind::Write);
     if (!q)
         return false;
     m_appendQuery = std::move(q);
@@ -484,15 +493,16 @@ std::optional<std::vector<Storage::OperationRecord>> SqlStorage::operations(cons
 {
     const QString what = QStringLiteral("reading operations");
     auto q = run(what,
-                 QStringLiteral("SELECT revision, op, client_id, seq FROM operations"
-                                " WHERE doc = ? AND revision > ? AND revision <= ? ORDER BY revision"),
+                 QStringLiteral("SELECT revision, op, client_id, seq, author_user, author_name, author_color, created"
+                                " FROM operations WHERE doc = ? AND revision > ? AND revision <= ? ORDER BY revision"),
                  {doc, after, upTo}, Kind::StreamedRead);
     if (!q)
         return std::nullopt;
     std::vector<OperationRecord> list;
     while (q->next())
-        list.push_back({q->value(0).toInt(), q->value(1).toString(), q->value(2).toString(),
-                        q->value(3).toLongLong()});
+        list.push_back({q->value(0).toInt(), q->value(1).toString(), q->value(2).toString(), q->value(3).toLongLong(),
+                        q->value(4).toString(), q->value(5).toString(), q->value(6).toString(),
+                        q->value(7).toLongLong()});
     if (q->lastError().isValid()) { // rows are streamed: the connection may die after the first ones
         fail(what, q->lastError());
         return std::nullopt;

@@ -38,6 +38,12 @@ public:
         QString operation;    // ot.js JSON array text (as QtSql binds and returns it)
         QString clientId;
         qint64 sequence = 0;
+        // Its author as the relay knew them when it was committed: the authenticated user, and the display
+        // name and colour of that moment (empty in operations stored before authors were kept).
+        QString user;
+        QString name;
+        QString color;
+        qint64 created = 0;   // ms since the epoch; set by appendOperation, returned by operations()
     };
 
     // A snapshot comes back with what was stored beside its text when it was saved (its length in UTF-16

@@ -240,6 +240,12 @@ private Q_SLOTS:
                                    << QByteArray("\xff\xfe\x00", 3) << 4 << QByteArray("not UTF-8");
         QTest::newRow("unreadable file") << QStringList{QStringLiteral("put"), tokenW, QStringLiteral("/nonexistent/file"), QStringLiteral("%1/x")}
                                          << QByteArray() << 4 << QByteArray("Cannot read");
+        QTest::newRow("revision from the future") << QStringList{QStringLiteral("get"), tokenR, QStringLiteral("--revision=999999"), QStringLiteral("%1/listed")}
+                                                  << QByteArray() << 3 << QByteArray("revision-from-future");
+        QTest::newRow("log of nothing") << QStringList{QStringLiteral("log"), tokenR, QStringLiteral("%1/nothing-here")}
+                                        << QByteArray() << 3 << QByteArray("no-such-document");
+        QTest::newRow("bad revision") << QStringList{QStringLiteral("get"), tokenR, QStringLiteral("--revision=x"), QStringLiteral("%1/listed")}
+                                      << QByteArray() << 1 << QByteArray("--revision");
         QTest::newRow("nobody listening") << QStringList{QStringLiteral("get"), QStringLiteral("--timeout=2"), QStringLiteral("ws://127.0.0.1:1/x")}
                                           << QByteArray() << 2 << QByteArray("Cannot reach");
     }
@@ -257,11 +263,45 @@ private Q_SLOTS:
         QVERIFY(run.out.isEmpty());
     }
 
+    // Each put is one revision: get --revision shows each text as it was, and log shows the sessions (one
+    // author, the writer token's user, within the gap: one session), with what they inserted.
+    void logAndRevisionsShowTheHistory()
+    {
+        const QStringList env{QStringLiteral("COSCRIBE_TOKEN=writer-token-0123456789")};
+        const QString doc = QStringLiteral("history");
+        const QList<QByteArray> texts{"one\n", "one\ntwo\n", "zero\none\ntwo\n"};
+        for (const QByteArray &t : texts)
+            QCOMPARE(runCli({QStringLiteral("put"), QStringLiteral("-"), url(doc)}, t, env).exitCode, 0);
+        const int last = revisionOf(doc);
+        QVERIFY(last >= 3);
+        for (int i = 0; i < texts.size(); ++i) {
+            const Run get = runCli({QStringLiteral("get"), QStringLiteral("--revision=%1").arg(last - 2 + i), url(doc)}, {}, env);
+            QVERIFY2(get.exitCode == 0, get.err.constData());
+            QCOMPARE(get.out, texts.at(i));
+        }
+        const Run empty = runCli({QStringLiteral("get"), QStringLiteral("--revision=0"), url(doc)}, {}, env);
+        QCOMPARE(empty.exitCode, 0);
+        QCOMPARE(empty.out, QByteArray());
+
+        const Run log = runCli({QStringLiteral("log"), QStringLiteral("--token=reader-token-0123456789"), url(doc)});
+        QVERIFY2(log.exitCode == 0, log.err.constData());
+        const QList<QByteArray> lines = log.out.trimmed().split('\n');
+        QCOMPARE(lines.size(), 1);
+        const QList<QByteArray> fields = lines.first().split('\t');
+        QCOMPARE(fields.size(), 8);
+        QCOMPARE(fields.at(0), "1-" + QByteArray::number(last));
+        QCOMPARE(fields.at(3), QByteArray("wendy"));
+        QCOMPARE(fields.at(7), QByteArray::number(last));
+        QVERIFY(fields.at(1).endsWith('Z') && fields.at(1) <= fields.at(2));
+        QCOMPARE(fields.at(5), "+" + QByteArray::number(QString::fromUtf8("one\ntwo\n").size() + QString::fromUtf8("zero\n").size()));
+    }
+
     void helpDescribesEveryCommand()
     {
         const Run help = runCli({QStringLiteral("--help")});
         QCOMPARE(help.exitCode, 0);
-        for (const char *command : {"ls URL", "get URL/DOC", "put FILE URL/DOC", "watch URL/DOC", "type URL/DOC", "--token"})
+        for (const char *command : {"ls URL", "get URL/DOC", "put FILE URL/DOC", "watch URL/DOC", "type URL/DOC",
+                                    "log URL/DOC", "--revision", "--token"})
             QVERIFY2(help.out.contains(command), command);
     }
 };

@@ -5,7 +5,12 @@
 #include "relaytestclient.h"
 #include "sqlstorage.h"
 
+#include <QDateTime>
 #include <QJsonArray>
+#include <QJsonDocument>
+#include <QRandomGenerator>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -15,6 +20,16 @@ using relay::RelayServer;
 namespace {
 
 QString text(const QJsonObject &o, const char *key) { return o.value(QLatin1StringView(key)).toString(); }
+
+// A reply read by the editor's own decoder.
+template<typename M>
+std::optional<M> decoded(const QJsonObject &o)
+{
+    const auto m = Message::decodeServer(QJsonDocument(o).toJson(QJsonDocument::Compact));
+    if (!m || !std::holds_alternative<M>(*m))
+        return std::nullopt;
+    return std::get<M>(*m);
+}
 
 } // namespace
 
@@ -88,6 +103,9 @@ private Q_SLOTS:
     void helloTimeoutAndProtocolVersion();
     void heartbeatDropsSilentPeer();
     void shutdownClosesWith1001();
+    void historyGroupsEditSessions();
+    void textAtEveryRevision();
+    void olderDatabasesGainAuthorColumns();
 };
 
 void tst_RelayServer::welcomeAndHello()
@@ -679,6 +697,148 @@ void tst_RelayServer::shutdownClosesWith1001()
     QVERIFY(a->waitForDisconnect());
     QCOMPARE(a->closeCode, 1001);
     QVERIFY(finished.count() == 1 || finished.wait(5000));
+}
+
+// Every stored operation keeps its author and time; the history groups them into edit sessions (one author,
+// no pause longer than the gap), newest first, and pages over them.
+void tst_RelayServer::historyGroupsEditSessions()
+{
+    RelayServer::Settings settings;
+    settings.documents.historyGapSeconds = 1;
+    auto r = startRelay(settings);
+    QVERIFY(r);
+    auto ada = client(*r, QStringLiteral("Ada"));
+    auto bob = client(*r, QStringLiteral("Bob"));
+    QVERIFY(ada && bob);
+    QVERIFY(!ada->openDocument(QStringLiteral("h")).isEmpty());
+    QVERIFY(!bob->openDocument(QStringLiteral("h")).isEmpty());
+    qsizetype length = 0;
+    int revision = 0;
+    qint64 adaSeq = 0;
+    qint64 bobSeq = 0;
+    const auto type = [&](RelayTestClient &who, qint64 &seq, const QString &what) {
+        const int acked = who.edit(QStringLiteral("h"), revision, ++seq, TextOperation::makeInsert(length, length, what));
+        length += what.size();
+        revision = acked;
+        return acked > 0;
+    };
+    QVERIFY(type(*ada, adaSeq, QStringLiteral("a")) && type(*ada, adaSeq, QStringLiteral("bb"))
+            && type(*ada, adaSeq, QStringLiteral("c")));
+    QVERIFY(type(*bob, bobSeq, QStringLiteral("dd")) && type(*bob, bobSeq, QStringLiteral("e")));
+    QVERIFY(type(*ada, adaSeq, QStringLiteral("f")));
+    QTest::qWait(1300); // longer than the gap: Ada's next edits are another session
+    QCOMPARE(ada->edit(QStringLiteral("h"), revision, ++adaSeq, TextOperation::makeDelete(length, 0, 2)), 7);
+    length -= 2;
+    revision = 7;
+    QVERIFY(type(*ada, adaSeq, QStringLiteral("g")));
+
+    auto reader = client(*r, QStringLiteral("Reader"));
+    QVERIFY(reader);
+    reader->send(Message::History{QStringLiteral("1"), QStringLiteral("h"), 0, 50});
+    const auto page = decoded<Message::HistoryPage>(reader->waitFor(QStringLiteral("history")));
+    QVERIFY(page);
+    QCOMPARE(page->ref, QStringLiteral("1"));
+    QCOMPARE(page->revision, 8);
+    QCOMPARE(page->next, 0);
+    QCOMPARE(page->sessions.size(), 4);
+    const auto expect = [&](int i, const char *name, int from, int to, qint64 inserted, qint64 deleted) {
+        const EditSession &e = page->sessions.at(i);
+        return e.name == QLatin1StringView(name) && e.user == QStringLiteral("anonymous") && e.from == from
+               && e.to == to && e.operations == to - from + 1 && e.inserted == inserted && e.deleted == deleted
+               && e.start <= e.end && e.end > 0;
+    };
+    QVERIFY(expect(0, "Ada", 7, 8, 1, 2));
+    QVERIFY(expect(1, "Ada", 6, 6, 1, 0));
+    QVERIFY(expect(2, "Bob", 4, 5, 3, 0));
+    QVERIFY(expect(3, "Ada", 1, 3, 4, 0));
+    QVERIFY(page->sessions.at(0).start - page->sessions.at(1).end > 1000);
+    QVERIFY(!page->sessions.at(0).color.isEmpty());
+
+    // Two at a time: the page says where the older ones continue.
+    reader->send(Message::History{QStringLiteral("2"), QStringLiteral("h"), 0, 2});
+    const auto first = decoded<Message::HistoryPage>(reader->waitFor(QStringLiteral("history")));
+    QVERIFY(first);
+    QCOMPARE(first->sessions, page->sessions.mid(0, 2));
+    QCOMPARE(first->next, 5);
+    reader->send(Message::History{QStringLiteral("3"), QStringLiteral("h"), first->next, 2});
+    const auto second = decoded<Message::HistoryPage>(reader->waitFor(QStringLiteral("history")));
+    QVERIFY(second);
+    QCOMPARE(second->sessions, page->sessions.mid(2, 2));
+    QCOMPARE(second->next, 0);
+
+    // No such document: an error that names the request.
+    reader->send(Message::History{QStringLiteral("4"), QStringLiteral("nothing"), 0, 10});
+    QCOMPARE(text(reader->waitForError(QStringLiteral("no-such-document")), "ref"), QStringLiteral("4"));
+}
+
+// The text at revision r is the replay of the first r operations, at every r: from the latest snapshot at or
+// before r (snapshots every 5 operations here), never from the start.
+void tst_RelayServer::textAtEveryRevision()
+{
+    RelayServer::Settings settings;
+    settings.documents.snapshotInterval = 5;
+    auto r = startRelay(settings);
+    QVERIFY(r);
+    auto a = client(*r, QStringLiteral("A"));
+    QVERIFY(a);
+    QVERIFY(!a->openDocument(QStringLiteral("t")).isEmpty());
+    QStringList texts{QString()};
+    QRandomGenerator random(7);
+    for (int i = 1; i <= 23; ++i) {
+        const QString before = texts.last();
+        const qsizetype at = random.bounded(int(before.size() + 1));
+        const qsizetype removed = std::min<qsizetype>(random.bounded(3), before.size() - at);
+        const QString inserted = QStringLiteral("é%1").arg(i);
+        QCOMPARE(a->edit(QStringLiteral("t"), i - 1, i, TextOperation::makeReplace(before.size(), at, removed, inserted)), i);
+        texts.append(QString(before).replace(at, removed, inserted));
+    }
+    auto reader = client(*r, QStringLiteral("Reader"));
+    QVERIFY(reader);
+    for (int revision = 0; revision <= 23; ++revision) {
+        reader->send(Message::GetRevision{QString::number(revision), QStringLiteral("t"), revision});
+        const auto reply = decoded<Message::RevisionText>(reader->waitFor(QStringLiteral("revision")));
+        QVERIFY(reply);
+        QCOMPARE(reply->revision, revision);
+        QCOMPARE(reply->text, texts.at(revision));
+    }
+    reader->send(Message::GetRevision{QStringLiteral("future"), QStringLiteral("t"), 24});
+    QCOMPARE(text(reader->waitForError(QStringLiteral("revision-from-future")), "ref"), QStringLiteral("future"));
+}
+
+// A database written by a relay that did not keep authors gains the columns in place; its operations read
+// back with no author, new ones with theirs.
+void tst_RelayServer::olderDatabasesGainAuthorColumns()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("old.sqlite"));
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("old"));
+        db.setDatabaseName(path);
+        QVERIFY(db.open());
+        QSqlQuery q(db);
+        QVERIFY(q.exec(QStringLiteral("CREATE TABLE operations (doc VARCHAR(64) NOT NULL, revision INTEGER NOT NULL,"
+                                      " op TEXT NOT NULL, client_id VARCHAR(128) NOT NULL, seq BIGINT NOT NULL,"
+                                      " created BIGINT NOT NULL, PRIMARY KEY (doc, revision))")));
+        QVERIFY(q.exec(QStringLiteral("INSERT INTO operations VALUES ('d', 1, '[\"x\"]', 'c1', 1, 1000)")));
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("old"));
+    relay::SqlStorage::Options options;
+    options.databaseName = path;
+    relay::SqlStorage storage(options);
+    QVERIFY(storage.open());
+    QVERIFY(storage.appendOperation(QStringLiteral("d"), {2, QStringLiteral("[1,\"y\"]"), QStringLiteral("c2"), 1,
+                                                          QStringLiteral("ada"), QStringLiteral("Ada"),
+                                                          QStringLiteral("#112233")}));
+    const auto ops = storage.operations(QStringLiteral("d"), 0, 10);
+    QVERIFY(ops);
+    QCOMPARE(int(ops->size()), 2);
+    QCOMPARE(ops->at(0).user, QString());
+    QCOMPARE(ops->at(0).created, 1000);
+    QCOMPARE(ops->at(1).user, QStringLiteral("ada"));
+    QCOMPARE(ops->at(1).name, QStringLiteral("Ada"));
+    QCOMPARE(ops->at(1).color, QStringLiteral("#112233"));
+    QVERIFY(ops->at(1).created >= QDateTime::currentMSecsSinceEpoch() - 60000);
 }
 
 QTEST_GUILESS_MAIN(tst_RelayServer)
