@@ -69,8 +69,8 @@ Command::~Command() = default;
 void Command::start()
 {
     m_timeout.start(m_options.timeoutMs);
-    if (m_options.kind == Kind::List || m_options.kind == Kind::Log
-        || (m_options.kind == Kind::Get && m_options.revision >= 0))
+    if (m_options.kind == Kind::List || m_options.kind == Kind::Log || m_options.kind == Kind::Diff
+        || m_options.kind == Kind::Blame || (m_options.kind == Kind::Get && m_options.revision >= 0))
         startRequests();
     else
         startDocument();
@@ -105,6 +105,15 @@ void Command::sendRequest()
         m_link.send(collab::Message::encodeText(collab::Message::History{
                 QStringLiteral("log"), document, m_options.before,
                 std::min(collab::Message::History::maxLimit, m_options.limit - m_sessionsPrinted)}));
+        break;
+    case Kind::Diff:
+        m_link.send(collab::Message::encodeText(collab::Message::GetRevision{QStringLiteral("from"), document, m_options.from}));
+        m_link.send(collab::Message::encodeText(
+                collab::Message::GetDiff{QStringLiteral("diff"), document, m_options.from, m_options.to}));
+        break;
+    case Kind::Blame:
+        // The authors first: their revision names the text to fetch.
+        m_link.send(collab::Message::encodeText(collab::Message::GetAuthors{QStringLiteral("blame"), document}));
         break;
     default: // get --revision
         m_link.send(collab::Message::encodeText(
@@ -147,11 +156,134 @@ void Command::onReply(const collab::Message::Server &message)
             finish(Ok);
         }
     } else if (const auto *revision = std::get_if<collab::Message::RevisionText>(&message)) {
-        writeOut(revision->text.toUtf8());
-        finish(Ok);
+        if (m_options.kind == Kind::Get) {
+            writeOut(revision->text.toUtf8());
+            finish(Ok);
+            return;
+        }
+        m_text = *revision;
+        if (m_options.kind == Kind::Diff && m_diff)
+            printDiff();
+        else if (m_options.kind == Kind::Blame)
+            printBlame();
+    } else if (const auto *diff = std::get_if<collab::Message::Diff>(&message)) {
+        m_diff = *diff;
+        if (m_text)
+            printDiff();
+    } else if (const auto *authors = std::get_if<collab::Message::Authors>(&message)) {
+        m_authors = *authors;
+        QString server;
+        QString document;
+        syncing::DocumentSession::splitUrl(m_options.url, &server, &document);
+        m_link.send(collab::Message::encodeText(
+                collab::Message::GetRevision{QStringLiteral("text"), document, authors->revision}));
     } else if (const auto *error = std::get_if<collab::Message::Error>(&message)) {
         refuse(error->code, error->message);
     }
+}
+
+namespace {
+// The text's lines, each with the offset where it starts (a final line without a newline included).
+QList<std::pair<qsizetype, QString>> lines(const QString &text)
+{
+    QList<std::pair<qsizetype, QString>> out;
+    qsizetype start = 0;
+    while (start < text.size()) {
+        const qsizetype end = text.indexOf(u'\n', start);
+        const qsizetype stop = end < 0 ? text.size() : end + 1;
+        out.append({start, text.mid(start, stop - start)});
+        start = stop;
+    }
+    return out;
+}
+
+QByteArray prefixed(char mark, const QString &text)
+{
+    QByteArray out;
+    for (const auto &line : lines(text)) {
+        out += mark + line.second.toUtf8();
+        if (!line.second.endsWith(u'\n'))
+            out += "\n\\ no newline\n";
+    }
+    return out;
+}
+} // namespace
+
+// Each changed stretch as a hunk: "@@ line L @@" (1-based, in the text at A), the old lines it touches with
+// "-", the new ones with "+". First a line naming who made the changes.
+void Command::printDiff()
+{
+    const QString &before = m_text->text;
+    QByteArray out;
+    QStringList who;
+    for (const collab::Author &a : m_diff->authors)
+        who.append(a.name.isEmpty() ? a.user : a.name);
+    out += "# " + QByteArray::number(m_options.from) + ".." + QByteArray::number(m_options.to) + ": "
+        + (who.isEmpty() ? QByteArray("(authors not read for so long a span)") : who.join(QStringLiteral(", ")).toUtf8())
+        + '\n';
+    qsizetype position = 0; // in the text at A
+    const auto components = m_diff->operation.components();
+    for (size_t i = 0; i < components.size();) {
+        if (components[i].kind == collab::TextOperation::Kind::Retain) {
+            position += components[i].length;
+            ++i;
+            continue;
+        }
+        // The changed stretch: consecutive inserts and deletes, widened to whole lines.
+        QString inserted;
+        qsizetype removed = 0;
+        for (; i < components.size() && components[i].kind != collab::TextOperation::Kind::Retain; ++i) {
+            if (components[i].kind == collab::TextOperation::Kind::Insert)
+                inserted += components[i].text;
+            else
+                removed += components[i].length;
+        }
+        // (lastIndexOf counts a negative start from the end: the first line is found apart)
+        const qsizetype lineStart = position == 0 ? 0 : before.lastIndexOf(u'\n', position - 1) + 1;
+        qsizetype lineEnd = before.indexOf(u'\n', position + removed);
+        lineEnd = lineEnd < 0 ? before.size() : lineEnd + 1;
+        const QString oldLines = before.mid(lineStart, lineEnd - lineStart);
+        const QString newLines = before.mid(lineStart, position - lineStart) + inserted
+                                 + before.mid(position + removed, lineEnd - position - removed);
+        out += "@@ line " + QByteArray::number(before.left(lineStart).count(u'\n') + 1) + " @@\n";
+        out += prefixed('-', oldLines) + prefixed('+', newLines);
+        position += removed;
+    }
+    writeOut(out);
+    finish(Ok);
+}
+
+// Each line of the text, tab-separated from the names of who wrote its characters (in the order they
+// appear; "?" for text stored before authors were kept).
+void Command::printBlame()
+{
+    QByteArray out;
+    const QList<collab::AuthorRun> &runs = m_authors->runs;
+    size_t run = 0;
+    qsizetype runStart = 0;
+    for (const auto &[start, line] : lines(m_text->text)) {
+        QStringList names;
+        const qsizetype end = start + line.size();
+        while (run < size_t(runs.size()) && runStart < end) {
+            const collab::AuthorRun &r = runs.at(qsizetype(run));
+            const QString name = r.author < 0 ? QStringLiteral("?")
+                                              : (m_authors->authors.at(r.author).name.isEmpty()
+                                                     ? m_authors->authors.at(r.author).user
+                                                     : m_authors->authors.at(r.author).name);
+            if (!names.contains(name))
+                names.append(name);
+            if (runStart + r.length > end)
+                break; // the run goes on into the next line
+            runStart += r.length;
+            ++run;
+        }
+        QByteArray text = line.toUtf8();
+        if (text.endsWith('\n'))
+            text.chop(1);
+        out += names.join(QStringLiteral(", ")).toUtf8() + '\t' + text + '\n';
+    }
+    writeOut(out);
+    finish(Ok);
 }
 
 void Command::startDocument()

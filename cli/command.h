@@ -26,6 +26,8 @@ namespace cli {
 //   type URL/DOC     each line of stdin becomes an edit (a revision) appended to the document
 //   log URL/DOC      the edit sessions, newest first, one per line (--limit N, --before REVISION)
 //   get URL/DOC --revision N   the text as it was at revision N
+//   diff URL/DOC A B the changes from revision A to revision B, line by line, and who made them
+//   blame URL/DOC    each line of the text with who wrote it
 //
 // A command that changes the text ends only once the relay has acknowledged every edit, so exit code 0 means
 // the text is stored on the relay. Errors go to stderr as one line saying what to do.
@@ -33,7 +35,7 @@ class Command : public QObject
 {
     Q_OBJECT
 public:
-    enum class Kind { List, Get, Put, Watch, Type, Log };
+    enum class Kind { List, Get, Put, Watch, Type, Log, Diff, Blame };
     enum ExitCode {
         Ok = 0,
         Usage = 1,       // bad arguments
@@ -53,6 +55,8 @@ public:
         int revision = -1;     // get: the text at this revision (-1: the current text)
         int limit = 50;        // log: sessions to print
         int before = 0;        // log: only sessions among the operations up to this revision (0: all)
+        int from = 0;          // diff
+        int to = 0;
         int timeoutMs = 30000; // connecting, and waiting for acknowledgements
         syncing::DocumentSession::Profile profile;
     };
@@ -95,6 +99,11 @@ private:
     bool m_textPrinted = false;
     int m_changes = 0;
     int m_sessionsPrinted = 0;
+    std::optional<collab::Message::RevisionText> m_text;     // diff: the text at A; blame: the current text
+    std::optional<collab::Message::Diff> m_diff;
+    std::optional<collab::Message::Authors> m_authors;
+    void printDiff();
+    void printBlame();
     QFile m_stdin;
     std::unique_ptr<QSocketNotifier> m_stdinNotifier;
     QByteArray m_partialLine;

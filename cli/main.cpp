@@ -43,7 +43,9 @@ int main(int argc, char *argv[])
         "  type URL/DOC      make each line of stdin an edit appended to the document\n"
         "  log URL/DOC       the edit sessions, newest first: revisions, start, end, user, name,\n"
         "                    +inserted, -deleted, operations (tab-separated; --limit, --before)\n"
-        "  get URL/DOC --revision N   print the text as it was at revision N\n\n"
+        "  get URL/DOC --revision N   print the text as it was at revision N\n"
+        "  diff URL/DOC A B  the changes from revision A to B, line by line, and who made them\n"
+        "  blame URL/DOC     each line of the text with who wrote it (names, a tab, the line)\n\n"
         "URL is ws://host:port or wss://host:port. Exit codes: 0 done (edits acknowledged by the relay),\n"
         "1 bad arguments, 2 relay unreachable or timed out, 3 refused by the relay, 4 input unreadable."));
     parser.addHelpOption();
@@ -76,7 +78,8 @@ int main(int argc, char *argv[])
                                           QStringLiteral("log: only sessions up to revision N."), QStringLiteral("N"));
     parser.addOptions({tokenOption, nameOption, colorOption, timeoutOption, appendOption, fullOption, countOption,
                        failoverOption, revisionOption, limitOption, beforeOption});
-    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("ls, get, put, watch, type or log."));
+    parser.addPositionalArgument(QStringLiteral("command"),
+                                 QStringLiteral("ls, get, put, watch, type, log, diff or blame."));
     parser.addPositionalArgument(QStringLiteral("arguments"), QStringLiteral("The command's arguments."),
                                  QStringLiteral("[arguments...]"));
     parser.process(app);
@@ -86,7 +89,7 @@ int main(int argc, char *argv[])
         return usage(parser, QStringLiteral("no command given"));
     const QString name = args.first();
     cli::Command::Options options;
-    const qsizetype expected = name == u"put" ? 3 : 2;
+    const qsizetype expected = name == u"put" ? 3 : name == u"diff" ? 4 : 2;
     if (name == u"ls")
         options.kind = cli::Command::Kind::List;
     else if (name == u"get")
@@ -99,23 +102,35 @@ int main(int argc, char *argv[])
         options.kind = cli::Command::Kind::Type;
     else if (name == u"log")
         options.kind = cli::Command::Kind::Log;
+    else if (name == u"diff")
+        options.kind = cli::Command::Kind::Diff;
+    else if (name == u"blame")
+        options.kind = cli::Command::Kind::Blame;
     else
         return usage(parser, QStringLiteral("unknown command \"%1\"").arg(name));
     if (args.size() != expected)
         return usage(parser, QStringLiteral("%1 takes %2 argument(s)").arg(name).arg(expected - 1));
     if (options.kind == cli::Command::Kind::Put)
         options.file = args.at(1);
-    options.url = QUrl(args.last());
+    options.url = QUrl(args.at(1 + (options.kind == cli::Command::Kind::Put ? 1 : 0)));
+    if (options.kind == cli::Command::Kind::Diff) {
+        bool fromOk = false;
+        bool toOk = false;
+        options.from = args.at(2).toInt(&fromOk);
+        options.to = args.at(3).toInt(&toOk);
+        if (!fromOk || !toOk || options.from < 0 || options.to < options.from)
+            return usage(parser, QStringLiteral("diff takes two revisions A <= B"));
+    }
     if (!options.url.isValid() || (options.url.scheme() != u"ws" && options.url.scheme() != u"wss"))
         return usage(parser, QStringLiteral("not a relay address: %1 (expected ws://host:port%2)")
-                                 .arg(args.last(), options.kind == cli::Command::Kind::List ? QString()
+                                 .arg(options.url.toString(), options.kind == cli::Command::Kind::List ? QString()
                                                                                             : QStringLiteral("/document")));
     if (options.kind != cli::Command::Kind::List) {
         QString server;
         QString document;
         if (!syncing::DocumentSession::splitUrl(options.url, &server, &document))
             return usage(parser, QStringLiteral("not a document address: %1 (expected ws://host:port/document)")
-                                     .arg(args.last()));
+                                     .arg(options.url.toString()));
     }
     bool ok = false;
     const int timeout = parser.value(timeoutOption).toInt(&ok);

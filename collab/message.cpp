@@ -343,6 +343,19 @@ ProtocolResult<CommittedOperation> readCommittedOperation(const V &v)
 }
 
 template<typename V>
+ProtocolResult<Author> readAuthor(const V &v)
+{
+    if (!v.IsObject())
+        return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("author must be an object"), {}, {}};
+    Reader r(&v, QLatin1StringView("authors"));
+    Author a;
+    a.user = r.string("user", false);
+    a.name = r.string("name", false);
+    a.color = r.string("color", false);
+    return finish(r, std::move(a));
+}
+
+template<typename V>
 ProtocolResult<EditSession> readEditSession(const V &v)
 {
     if (!v.IsObject())
@@ -920,6 +933,68 @@ qsizetype reserveFor(const Message::RevisionText &m)
     return 128 + m.text.size() + m.text.size() / 2;
 }
 
+template<typename W>
+void writeAuthors(W &w, const QList<Author> &authors)
+{
+    w.beginArray();
+    for (const Author &a : authors)
+        w.beginObject().key("color").value(a.color).key("name").value(a.name).key("user").value(a.user).endObject();
+    w.endArray();
+}
+
+template<typename W>
+void write(W &w, const Message::GetDiff &m)
+{
+    w.beginObject().key("doc").value(m.doc).key("from").value(m.from);
+    optionalString(w, "id", m.id);
+    w.key("to").value(m.to);
+    finish(w, u"diff");
+}
+
+template<typename W>
+void write(W &w, const Message::GetAuthors &m)
+{
+    w.beginObject().key("doc").value(m.doc);
+    optionalString(w, "id", m.id);
+    finish(w, u"authors");
+}
+
+template<typename W>
+void write(W &w, const Message::Diff &m)
+{
+    w.beginObject();
+    if (!m.authors.isEmpty())
+        writeAuthors(w.key("authors"), m.authors);
+    w.key("doc").value(m.doc).key("from").value(m.from).key("op");
+    m.operation.writeJson(w);
+    optionalString(w, "ref", m.ref);
+    w.key("to").value(m.to);
+    finish(w, u"diff");
+}
+
+qsizetype reserveFor(const Message::Diff &m)
+{
+    return 256 + 16 * qsizetype(m.operation.components().size()) + 2 * m.operation.targetLength();
+}
+
+template<typename W>
+void write(W &w, const Message::Authors &m)
+{
+    writeAuthors(w.beginObject().key("authors"), m.authors);
+    w.key("doc").value(m.doc);
+    optionalString(w, "ref", m.ref);
+    w.key("revision").value(m.revision).key("runs").beginArray();
+    for (const AuthorRun &r : m.runs)
+        w.beginArray().value(r.length).value(r.author).endArray();
+    w.endArray();
+    finish(w, u"authors");
+}
+
+qsizetype reserveFor(const Message::Authors &m)
+{
+    return 256 + 96 * m.authors.size() + 16 * m.runs.size();
+}
+
 // Each message is written by one function template above, in both forms.
 template<typename M>
 qsizetype reserveFor(const M &)
@@ -970,6 +1045,10 @@ COLLAB_MESSAGE_ENCODERS(History)
 COLLAB_MESSAGE_ENCODERS(GetRevision)
 COLLAB_MESSAGE_ENCODERS(HistoryPage)
 COLLAB_MESSAGE_ENCODERS(RevisionText)
+COLLAB_MESSAGE_ENCODERS(GetDiff)
+COLLAB_MESSAGE_ENCODERS(GetAuthors)
+COLLAB_MESSAGE_ENCODERS(Diff)
+COLLAB_MESSAGE_ENCODERS(Authors)
 #undef COLLAB_MESSAGE_ENCODERS
 
 QByteArray Message::encode(const Client &message)
@@ -1108,6 +1187,22 @@ ProtocolResult<Message::Client> Message::decodeClientFrame(Input frame)
         m.id = id;
         m.doc = r.docId();
         m.revision = int(r.integer("revision", 0, INT_MAX).value_or(0));
+        return wrap<V>(r, e, std::move(m));
+    }
+    if (type == "diff") {
+        GetDiff m;
+        m.id = id;
+        m.doc = r.docId();
+        m.from = int(r.integer("from", 0, INT_MAX).value_or(0));
+        m.to = int(r.integer("to", 0, INT_MAX).value_or(0));
+        if (r.ok() && m.from > m.to)
+            r.fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"from\" must not be after \"to\""));
+        return wrap<V>(r, e, std::move(m));
+    }
+    if (type == "authors") {
+        GetAuthors m;
+        m.id = id;
+        m.doc = r.docId();
         return wrap<V>(r, e, std::move(m));
     }
     if (!r.ok())
@@ -1270,6 +1365,37 @@ ProtocolResult<Message::Server> Message::decodeServerFrame(Input frame)
         m.doc = r.string("doc");
         m.revision = toRevision(r.integer("revision", 0, INT_MAX));
         m.text = r.string("text");
+        return wrap<V>(r, e, std::move(m));
+    }
+    if (type == "diff") {
+        Diff m;
+        m.ref = ref;
+        m.doc = r.string("doc");
+        m.from = toRevision(r.integer("from", 0, INT_MAX));
+        m.to = toRevision(r.integer("to", 0, INT_MAX));
+        m.operation = r.operation("op");
+        m.authors = r.template list<Author>("authors", false, readAuthor<Value>);
+        return wrap<V>(r, e, std::move(m));
+    }
+    if (type == "authors") {
+        Authors m;
+        m.ref = ref;
+        m.doc = r.string("doc");
+        m.revision = toRevision(r.integer("revision", 0, INT_MAX));
+        m.authors = r.template list<Author>("authors", true, readAuthor<Value>);
+        m.runs = r.template list<AuthorRun>("runs", true, [&m](const Value &v) -> ProtocolResult<AuthorRun> {
+            const auto bad = [] {
+                return ProtocolError{ProtocolErrorCode::InvalidMessage,
+                                     QStringLiteral("runs: each run must be [length, author index]"), {}, {}};
+            };
+            if (!v.IsArray() || v.Size() != 2)
+                return bad();
+            const std::optional<qint64> length = json::integer(v[0], 1, MaxSequence);
+            const std::optional<qint64> author = json::integer(v[1], -1, qint64(m.authors.size()) - 1);
+            if (!length || !author)
+                return bad();
+            return AuthorRun{*length, int(*author)};
+        });
         return wrap<V>(r, e, std::move(m));
     }
     if (type == "error") {

@@ -165,6 +165,24 @@ struct EditSession
     bool operator==(const EditSession &) const = default;
 };
 
+// Who wrote something: the authenticated user, and display name and colour.
+struct Author
+{
+    QString user;
+    QString name;
+    QString color;
+    bool operator==(const Author &) const = default;
+};
+
+// A stretch of the text and who inserted it (an index into the reply's authors; -1: unknown, text stored
+// before authors were kept).
+struct AuthorRun
+{
+    qint64 length = 0;
+    int author = -1;
+    bool operator==(const AuthorRun &) const = default;
+};
+
 struct Message
 {
     // ---- client -> server -------------------------------------------------------------------------
@@ -242,6 +260,22 @@ struct Message
         QString id;
         QString doc;
         int revision = 0;
+    };
+    // What changed from revision `from` to revision `to` (from <= to), as one operation.
+    struct GetDiff
+    {
+        static constexpr const char *type = "diff";
+        QString id;
+        QString doc;
+        int from = 0;
+        int to = 0;
+    };
+    // Who wrote each part of the current text.
+    struct GetAuthors
+    {
+        static constexpr const char *type = "authors";
+        QString id;
+        QString doc;
     };
     struct Op
     {
@@ -345,6 +379,25 @@ struct Message
         int revision = 0;
         QString text;
     };
+    struct Diff
+    {
+        static constexpr const char *type = "diff";
+        QString ref;
+        QString doc;
+        int from = 0;
+        int to = 0;
+        TextOperation operation;       // applies to the text at `from`, gives the text at `to`
+        QList<Author> authors;         // whose operations are in between (absent when the span was too long to read)
+    };
+    struct Authors
+    {
+        static constexpr const char *type = "authors";
+        QString ref;
+        QString doc;
+        int revision = 0;
+        QList<Author> authors;
+        QList<AuthorRun> runs;         // consecutive, covering the text at `revision`
+    };
     struct Join
     {
         static constexpr const char *type = "join";
@@ -402,9 +455,10 @@ struct Message
     };
 
     using Client = std::variant<Hello, List, Create, Rename, Delete, Open, Close, Op, SetSelection, SetIdle, History,
-                                GetRevision>;
+                                GetRevision, GetDiff, GetAuthors>;
     using Server = std::variant<Welcome, Documents, Created, Renamed, Deleted, Opened, Closed, Join, Leave, Ack,
-                                RemoteOp, SelectionChanged, IdleChanged, Error, HistoryPage, RevisionText>;
+                                RemoteOp, SelectionChanged, IdleChanged, Error, HistoryPage, RevisionText, Diff,
+                                Authors>;
 
     // Strict decoding of one text frame. Errors: MalformedJson (not JSON / not an object), UnknownType,
     // InvalidMessage (message names the field), InvalidDocumentId, InvalidOperation (bad op array).
@@ -443,6 +497,10 @@ struct Message
     static QByteArray encode(const GetRevision &m);
     static QByteArray encode(const HistoryPage &m);
     static QByteArray encode(const RevisionText &m);
+    static QByteArray encode(const GetDiff &m);
+    static QByteArray encode(const GetAuthors &m);
+    static QByteArray encode(const Diff &m);
+    static QByteArray encode(const Authors &m);
     static QByteArray encode(const Client &message);
     static QByteArray encode(const Server &message);
     // The same JSON as text: the WebSocket frame, which QWebSocket takes as a QString (converted once, by Qt).
@@ -474,6 +532,10 @@ struct Message
     static QString encodeText(const GetRevision &m);
     static QString encodeText(const HistoryPage &m);
     static QString encodeText(const RevisionText &m);
+    static QString encodeText(const GetDiff &m);
+    static QString encodeText(const GetAuthors &m);
+    static QString encodeText(const Diff &m);
+    static QString encodeText(const Authors &m);
     static QString encodeText(const Client &message);
     static QString encodeText(const Server &message);
 

@@ -91,6 +91,18 @@ void DocumentHub::handle(Connection &c, const Message::GetRevision &m)
     m_history.revision(c, m);
 }
 
+void DocumentHub::handle(Connection &c, const Message::GetDiff &m)
+{
+    flush();
+    m_history.diff(c, m);
+}
+
+void DocumentHub::handle(Connection &c, const Message::GetAuthors &m)
+{
+    flush();
+    m_history.authors(c, m);
+}
+
 // ---- editing --------------------------------------------------------------------------------------------------
 
 void DocumentHub::handle(Connection &c, const Message::Op &m)

@@ -76,6 +76,8 @@ public:
     void handle(Connection &c, const collab::Message::SetIdle &m);
     void handle(Connection &c, const collab::Message::History &m);
     void handle(Connection &c, const collab::Message::GetRevision &m);
+    void handle(Connection &c, const collab::Message::GetDiff &m);
+    void handle(Connection &c, const collab::Message::GetAuthors &m);
 
     // The connection is gone: it leaves every document it had open.
     void connectionClosed(Connection &c);

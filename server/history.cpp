@@ -134,6 +134,261 @@ std::optional<QString> History::textAt(const QString &doc, int revision)
     return text.toString();
 }
 
+// ---- attribution ----------------------------------------------------------------------------------------
+
+size_t History::Attribution::find(qint64 position, qint64 &start) const
+{
+    start = 0;
+    for (size_t i = 0; i < m_chunks.size(); ++i) {
+        if (position < start + m_chunks[i].length || i + 1 == m_chunks.size())
+            return i;
+        start += m_chunks[i].length;
+    }
+    return 0;
+}
+
+void History::Attribution::insert(qint64 position, qint64 length, int author)
+{
+    if (length <= 0)
+        return;
+    m_length += length;
+    if (m_chunks.empty()) {
+        m_chunks.push_back({{AuthorRun{length, author}}, length});
+        return;
+    }
+    qint64 start = 0;
+    const size_t c = find(position, start);
+    Chunk &chunk = m_chunks[c];
+    chunk.length += length;
+    qint64 offset = position - start;
+    auto run = chunk.runs.begin();
+    while (run != chunk.runs.end() && offset > run->length) {
+        offset -= run->length;
+        ++run;
+    }
+    // offset is inside *run or at its end.
+    if (run != chunk.runs.end() && run->author == author) {
+        run->length += length;
+    } else if (run != chunk.runs.end() && offset == run->length && run + 1 != chunk.runs.end()
+               && (run + 1)->author == author) {
+        (run + 1)->length += length;
+    } else if (run == chunk.runs.end()) {
+        chunk.runs.push_back({length, author});
+    } else if (offset == 0) {
+        chunk.runs.insert(run, {length, author});
+    } else if (offset == run->length) {
+        chunk.runs.insert(run + 1, {length, author});
+    } else {
+        const AuthorRun tail{run->length - offset, run->author};
+        run->length = offset;
+        const auto at = chunk.runs.insert(run + 1, {length, author});
+        chunk.runs.insert(at + 1, tail);
+    }
+    if (chunk.runs.size() > MaxRuns) {
+        Chunk second;
+        second.runs.assign(chunk.runs.begin() + MaxRuns / 2, chunk.runs.end());
+        chunk.runs.resize(MaxRuns / 2);
+        for (const AuthorRun &r : second.runs)
+            second.length += r.length;
+        chunk.length -= second.length;
+        m_chunks.insert(m_chunks.begin() + qsizetype(c) + 1, std::move(second));
+    }
+}
+
+void History::Attribution::remove(qint64 position, qint64 length)
+{
+    while (length > 0 && !m_chunks.empty()) {
+        qint64 start = 0;
+        const size_t c = find(position, start);
+        Chunk &chunk = m_chunks[c];
+        qint64 offset = position - start;
+        auto run = chunk.runs.begin();
+        while (run != chunk.runs.end() && offset >= run->length) {
+            offset -= run->length;
+            ++run;
+        }
+        if (run == chunk.runs.end())
+            return; // past the end: the operations did not fit the text (checked by the replay)
+        const qint64 taken = std::min(length, run->length - offset);
+        run->length -= taken;
+        chunk.length -= taken;
+        m_length -= taken;
+        length -= taken;
+        if (run->length == 0) {
+            run = chunk.runs.erase(run);
+            // Neighbours of one author join again.
+            if (run != chunk.runs.begin() && run != chunk.runs.end() && (run - 1)->author == run->author) {
+                (run - 1)->length += run->length;
+                chunk.runs.erase(run);
+            }
+        }
+        if (chunk.runs.empty())
+            m_chunks.erase(m_chunks.begin() + qsizetype(c));
+    }
+}
+
+QList<AuthorRun> History::Attribution::runs() const
+{
+    QList<AuthorRun> out;
+    for (const Chunk &chunk : m_chunks) {
+        for (const AuthorRun &r : chunk.runs) {
+            if (!out.isEmpty() && out.last().author == r.author)
+                out.last().length += r.length;
+            else
+                out.append(r);
+        }
+    }
+    return out;
+}
+
+std::optional<Message::Authors> History::authorsAt(const QString &doc, int revision)
+{
+    std::shared_ptr<Authorship> &cached = m_authorship[doc];
+    if (!cached || cached->revision > revision) // (a document deleted and made again starts over)
+        cached = std::make_shared<Authorship>();
+    Authorship &a = *cached;
+    a.used = ++m_requests;
+    while (a.revision < revision) {
+        const int upTo = std::min(revision, a.revision + ChunkOperations);
+        const auto records = m_storage.operations(doc, a.revision, upTo);
+        if (!records || int(records->size()) != upTo - a.revision) {
+            m_authorship.remove(doc);
+            return std::nullopt;
+        }
+        for (const Storage::OperationRecord &r : *records) {
+            const Expected<TextOperation> op = TextOperation::fromJsonText(r.operation);
+            if (!op || op->baseLength() != a.text.length()) {
+                qCCritical(lcHistory).noquote() << "stored operation" << r.revision << "of" << doc
+                                                << "does not fit the text before it";
+                m_authorship.remove(doc);
+                return std::nullopt;
+            }
+            int author = -1;
+            if (!r.user.isEmpty() || !r.name.isEmpty()) {
+                const QString key = r.user + u'\n' + r.name;
+                auto it = a.index.find(key);
+                if (it == a.index.end()) {
+                    it = a.index.insert(key, int(a.authors.size()));
+                    a.authors.append(Author{r.user, r.name, r.color});
+                }
+                author = *it;
+                a.authors[author].color = r.color; // the latest colour
+            }
+            qint64 position = 0;
+            for (const TextOperation::Component &c : op->components()) {
+                switch (c.kind) {
+                case TextOperation::Kind::Retain: position += c.length; break;
+                case TextOperation::Kind::Insert:
+                    a.text.insert(position, c.length, author);
+                    position += c.length;
+                    break;
+                case TextOperation::Kind::Delete: a.text.remove(position, c.length); break;
+                }
+            }
+            a.revision = r.revision;
+        }
+    }
+    // At most a few documents' authorship stays: the one asked for longest ago goes.
+    if (m_authorship.size() > CachedAuthorships) {
+        auto oldest = m_authorship.begin();
+        for (auto it = m_authorship.begin(); it != m_authorship.end(); ++it)
+            if (it.value()->used < oldest.value()->used)
+                oldest = it;
+        m_authorship.erase(oldest);
+    }
+    return Message::Authors{{}, doc, revision, a.authors, a.text.runs()};
+}
+
+std::optional<Message::Diff> History::diffBetween(const QString &doc, int from, int to)
+{
+    Message::Diff diff{{}, doc, from, to, {}, {}};
+    if (to - from <= m_limits.maxScan) {
+        OperationComposer composed;
+        QHash<QString, bool> seen;
+        std::optional<qsizetype> startLength;
+        for (int after = from; after < to;) {
+            const int upTo = std::min(to, after + ChunkOperations);
+            const auto records = m_storage.operations(doc, after, upTo);
+            if (!records || int(records->size()) != upTo - after)
+                return std::nullopt;
+            for (const Storage::OperationRecord &r : *records) {
+                Expected<TextOperation> op = TextOperation::fromJsonText(r.operation);
+                if (!op || composed.add(std::move(op).value()))
+                    return std::nullopt;
+                const QString key = r.user + u'\n' + r.name;
+                if ((!r.user.isEmpty() || !r.name.isEmpty()) && !seen.contains(key)) {
+                    seen.insert(key, true);
+                    diff.authors.append(Author{r.user, r.name, r.color});
+                }
+            }
+            after = upTo;
+        }
+        if (!composed.isEmpty()) {
+            diff.operation = composed.take();
+            return diff;
+        }
+        const std::optional<QString> text = textAt(doc, from); // from == to: nothing changed
+        if (!text)
+            return std::nullopt;
+        diff.operation = TextOperation().retain(text->size());
+        return diff;
+    }
+    // Too long a span to read: the one replace between the two texts (common beginning and end kept).
+    const std::optional<QString> before = textAt(doc, from);
+    const std::optional<QString> after = textAt(doc, to);
+    if (!before || !after)
+        return std::nullopt;
+    qsizetype prefix = 0;
+    while (prefix < before->size() && prefix < after->size() && before->at(prefix) == after->at(prefix))
+        ++prefix;
+    qsizetype suffix = 0;
+    while (suffix < before->size() - prefix && suffix < after->size() - prefix
+           && before->at(before->size() - 1 - suffix) == after->at(after->size() - 1 - suffix))
+        ++suffix;
+    // Never between the halves of a surrogate pair.
+    if (prefix > 0 && before->at(prefix - 1).isHighSurrogate())
+        --prefix;
+    if (suffix > 0 && before->at(before->size() - suffix).isLowSurrogate())
+        --suffix;
+    diff.operation = TextOperation::makeReplace(before->size(), prefix, before->size() - prefix - suffix,
+                                                after->mid(prefix, after->size() - prefix - suffix));
+    return diff;
+}
+
+void History::diff(Connection &c, const Message::GetDiff &m)
+{
+    const std::optional<int> current = currentRevision(c, m.doc, m.id);
+    if (!current)
+        return;
+    if (m.to > *current) {
+        c.sendError(ProtocolErrorCode::RevisionFromFuture,
+                    QStringLiteral("\"%1\" is at revision %2; there is no revision %3").arg(m.doc).arg(*current).arg(m.to),
+                    m.id, m.doc);
+        return;
+    }
+    std::optional<Message::Diff> diff = diffBetween(m.doc, m.from, m.to);
+    if (!diff) {
+        c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), m.id, m.doc);
+        return;
+    }
+    diff->ref = m.id;
+    c.sendMessage(*diff);
+}
+
+void History::authors(Connection &c, const Message::GetAuthors &m)
+{
+    const std::optional<int> current = currentRevision(c, m.doc, m.id);
+    if (!current)
+        return;
+    std::optional<Message::Authors> authors = authorsAt(m.doc, *current);
+    if (!authors) {
+        c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), m.id, m.doc);
+        return;
+    }
+    authors->ref = m.id;
+    c.sendMessage(*authors);
+}
+
 void History::sessions(Connection &c, const Message::History &m)
 {
     const std::optional<int> current = currentRevision(c, m.doc, m.id);

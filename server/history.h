@@ -5,6 +5,11 @@
 
 #include "message.h"
 
+#include <QHash>
+
+#include <memory>
+#include <vector>
+
 namespace relay {
 
 class Connection;
@@ -17,7 +22,12 @@ class Storage;
 //     that would need more ends early, with `next` where to go on), so its cost is bounded whatever the
 //     document's length;
 //   - the text at any revision: the latest snapshot at or before it, plus the operations up to it (at most
-//     the snapshot interval of them), never a replay from the start.
+//     the snapshot interval of them), never a replay from the start;
+//   - the difference between two revisions: their operations composed into one (with their authors), or,
+//     for a span longer than maxScan, the one replace between the two texts;
+//   - who wrote the current text: the log replayed through runs of author indices (a chunked list, so an
+//     operation costs about one chunk, not the whole text), kept per document for the next request, which
+//     then replays only what was committed since.
 // The caller flushes the commit path first: what is read is what was acknowledged.
 class History
 {
@@ -32,6 +42,8 @@ public:
 
     void sessions(Connection &c, const collab::Message::History &m);
     void revision(Connection &c, const collab::Message::GetRevision &m);
+    void diff(Connection &c, const collab::Message::GetDiff &m);
+    void authors(Connection &c, const collab::Message::GetAuthors &m);
 
     // The edit sessions among operations (after, upTo] of `doc`, newest first (exposed for tests and
     // benchmarks; sessions() pages over it).
@@ -43,14 +55,53 @@ public:
     std::optional<Page> read(const QString &doc, int upTo, int limit);
     // The text of `doc` at `revision` (<= its current revision), or nullopt (storage error, damaged log).
     std::optional<QString> textAt(const QString &doc, int revision);
+    // The operation from the text at `from` to the text at `to`, and whose operations it holds (empty when the
+    // span was too long to read and the texts were compared instead).
+    std::optional<collab::Message::Diff> diffBetween(const QString &doc, int from, int to);
+    // Who wrote each part of the text at `revision` (the document's current revision).
+    std::optional<collab::Message::Authors> authorsAt(const QString &doc, int revision);
+
+    // Runs of author indices over a text, in chunks of at most MaxRuns runs.
+    class Attribution
+    {
+    public:
+        void insert(qint64 position, qint64 length, int author);
+        void remove(qint64 position, qint64 length);
+        qint64 length() const { return m_length; }
+        QList<collab::AuthorRun> runs() const;
+
+    private:
+        static constexpr size_t MaxRuns = 128;
+        struct Chunk
+        {
+            std::vector<collab::AuthorRun> runs;
+            qint64 length = 0;
+        };
+        // The chunk holding `position` (the last one for the end) and the position where it starts.
+        size_t find(qint64 position, qint64 &start) const;
+        std::vector<Chunk> m_chunks;
+        qint64 m_length = 0;
+    };
 
 private:
     // The document's current revision for a client with read access; nullopt when the error was sent.
     std::optional<int> currentRevision(Connection &c, const QString &doc, const QString &ref);
 
+    struct Authorship
+    {
+        int revision = 0;
+        Attribution text;
+        QList<collab::Author> authors;
+        QHash<QString, int> index; // user + '\n' + name -> authors index
+        qint64 used = 0;           // when it was last asked for (for eviction)
+    };
+    static constexpr int CachedAuthorships = 8;
+
     Storage &m_storage;
     LiveDocuments &m_live;
     Limits m_limits;
+    QHash<QString, std::shared_ptr<Authorship>> m_authorship;
+    qint64 m_requests = 0;
 };
 
 } // namespace relay

@@ -296,12 +296,45 @@ private Q_SLOTS:
         QCOMPARE(fields.at(5), "+" + QByteArray::number(QString::fromUtf8("one\ntwo\n").size() + QString::fromUtf8("zero\n").size()));
     }
 
+    // blame names who wrote each line; diff shows what changed between two revisions, and who changed it.
+    void blameAndDiffNameTheAuthors()
+    {
+        const QString doc = QStringLiteral("blame");
+        const auto as = [](const char *name) {
+            return QStringList{QStringLiteral("COSCRIBE_TOKEN=writer-token-0123456789"),
+                               QStringLiteral("COSCRIBE_NAME=") + QLatin1StringView(name)};
+        };
+        QCOMPARE(runCli({QStringLiteral("put"), QStringLiteral("-"), url(doc)}, "one\n", as("Ann")).exitCode, 0);
+        const int first = revisionOf(doc);
+        QCOMPARE(runCli({QStringLiteral("put"), QStringLiteral("-"), url(doc)}, "one\ntwo\n", as("Ben")).exitCode, 0);
+        const int second = revisionOf(doc);
+        QCOMPARE(runCli({QStringLiteral("put"), QStringLiteral("-"), url(doc)}, "zero\none\ntwo\n", as("Ann")).exitCode, 0);
+        const int third = revisionOf(doc);
+        QVERIFY(first > 0 && second > first && third > second);
+
+        const QString reader = QStringLiteral("--token=reader-token-0123456789");
+        const Run blame = runCli({QStringLiteral("blame"), reader, url(doc)});
+        QVERIFY2(blame.exitCode == 0, blame.err.constData());
+        QCOMPARE(blame.out, QByteArray("Ann\tzero\nAnn\tone\nBen\ttwo\n"));
+
+        const Run diff = runCli({QStringLiteral("diff"), reader, url(doc), QString::number(first), QString::number(second)});
+        QVERIFY2(diff.exitCode == 0, diff.err.constData());
+        QCOMPARE(diff.out, "# " + QByteArray::number(first) + ".." + QByteArray::number(second) + ": Ben\n@@ line 2 @@\n+two\n");
+        const Run both = runCli({QStringLiteral("diff"), reader, url(doc), QString::number(first), QString::number(third)});
+        QVERIFY2(both.exitCode == 0, both.err.constData());
+        QVERIFY2(both.out.startsWith("# " + QByteArray::number(first) + ".." + QByteArray::number(third) + ": Ben, Ann\n"),
+                 both.out.constData());
+        QVERIFY2(both.out.contains("@@ line 1 @@\n-one\n+zero\n+one\n"), both.out.constData());
+        QVERIFY2(both.out.contains("+two\n"), both.out.constData());
+        QCOMPARE(runCli({QStringLiteral("diff"), reader, url(doc), QStringLiteral("3"), QStringLiteral("2")}).exitCode, 1);
+    }
+
     void helpDescribesEveryCommand()
     {
         const Run help = runCli({QStringLiteral("--help")});
         QCOMPARE(help.exitCode, 0);
         for (const char *command : {"ls URL", "get URL/DOC", "put FILE URL/DOC", "watch URL/DOC", "type URL/DOC",
-                                    "log URL/DOC", "--revision", "--token"})
+                                    "log URL/DOC", "--revision", "diff URL/DOC A B", "blame URL/DOC", "--token"})
             QVERIFY2(help.out.contains(command), command);
     }
 };

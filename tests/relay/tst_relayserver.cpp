@@ -9,6 +9,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRandomGenerator>
+#include <QSet>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTemporaryDir>
@@ -106,6 +107,7 @@ private Q_SLOTS:
     void historyGroupsEditSessions();
     void textAtEveryRevision();
     void olderDatabasesGainAuthorColumns();
+    void authorsAndDiffsFollowTheLog();
 };
 
 void tst_RelayServer::welcomeAndHello()
@@ -839,6 +841,108 @@ void tst_RelayServer::olderDatabasesGainAuthorColumns()
     QCOMPARE(ops->at(1).name, QStringLiteral("Ada"));
     QCOMPARE(ops->at(1).color, QStringLiteral("#112233"));
     QVERIFY(ops->at(1).created >= QDateTime::currentMSecsSinceEpoch() - 60000);
+}
+
+// Authorship: every character belongs to whoever inserted it, through concurrent edits the relay transforms.
+// Each author types characters of their own class (Ada lowercase, Bob uppercase, Cy digits), so the final
+// text itself says who wrote each character. The diff between any two revisions, applied to the text at the
+// first, gives the text at the second, and names the authors of the operations in between — read from the
+// log, or (over a span longer than the scan limit) by comparing the two texts.
+void tst_RelayServer::authorsAndDiffsFollowTheLog()
+{
+    for (const int maxScan : {20000, 5}) {
+        RelayServer::Settings settings;
+        settings.documents.snapshotInterval = 7;
+        settings.documents.maxHistoryScan = maxScan;
+        auto r = startRelay(settings);
+        QVERIFY(r);
+        const QStringList names{QStringLiteral("Ada"), QStringLiteral("Bob"), QStringLiteral("Cy")};
+        std::vector<std::unique_ptr<RelayTestClient>> clients;
+        for (const QString &name : names) {
+            clients.push_back(client(*r, name));
+            QVERIFY(clients.back());
+            QVERIFY(!clients.back()->openDocument(QStringLiteral("a")).isEmpty());
+        }
+        const auto letter = [](int who, int i) {
+            return QChar(who == 0 ? u'a' + i % 26 : who == 1 ? u'A' + i % 26 : u'0' + i % 10);
+        };
+        QStringList texts{QString()};
+        QList<int> authorOf{-1}; // who made each revision
+        std::vector<qint64> sequences(3, 0);
+        QRandomGenerator random(11 + maxScan);
+        for (int i = 1; i <= 60; ++i) {
+            const QString before = texts.last();
+            const qsizetype at = random.bounded(int(before.size() + 1));
+            const qsizetype removed = std::min<qsizetype>(random.bounded(3) == 0 ? random.bounded(4) : 0, before.size() - at);
+            const int who = random.bounded(3);
+            const QString inserted = QString(random.bounded(3) + 1, letter(who, i));
+            const int revision = clients[size_t(who)]->edit(QStringLiteral("a"), i - 1, ++sequences[size_t(who)],
+                                                            TextOperation::makeReplace(before.size(), at, removed, inserted));
+            QCOMPARE(revision, i);
+            texts.append(QString(before).replace(at, removed, inserted));
+            authorOf.append(who);
+        }
+        // Two edits made on the same revision: the relay transforms the second over the first.
+        const int base = 60;
+        const qsizetype length = texts.last().size();
+        Message::Op first{QStringLiteral("a"), base, ++sequences[0], TextOperation::makeInsert(length, length / 2, QStringLiteral("xyz")), {}};
+        Message::Op second{QStringLiteral("a"), base, ++sequences[1], TextOperation::makeReplace(length, length / 3, std::min<qsizetype>(2, length - length / 3), QStringLiteral("QR")), {}};
+        clients[0]->send(first);
+        clients[1]->send(second);
+        QVERIFY(!clients[0]->waitFor(QStringLiteral("ack")).isEmpty());
+        QVERIFY(!clients[1]->waitFor(QStringLiteral("ack")).isEmpty());
+
+        auto reader = client(*r, QStringLiteral("Reader"));
+        QVERIFY(reader);
+        reader->send(Message::GetRevision{QStringLiteral("now"), QStringLiteral("a"), base + 2});
+        const auto now = decoded<Message::RevisionText>(reader->waitFor(QStringLiteral("revision")));
+        QVERIFY(now);
+        reader->send(Message::GetAuthors{QStringLiteral("who"), QStringLiteral("a")});
+        const auto authors = decoded<Message::Authors>(reader->waitFor(QStringLiteral("authors")));
+        QVERIFY(authors);
+        QCOMPARE(authors->revision, base + 2);
+        qsizetype position = 0;
+        for (const AuthorRun &run : authors->runs) {
+            QVERIFY(run.author >= 0 && run.author < authors->authors.size());
+            const int who = int(names.indexOf(authors->authors.at(run.author).name));
+            QVERIFY(who >= 0);
+            for (qsizetype k = 0; k < run.length; ++k) {
+                const QChar ch = now->text.at(position + k);
+                QCOMPARE(ch.isLower() ? 0 : ch.isUpper() ? 1 : 2, who);
+            }
+            position += run.length;
+        }
+        QCOMPARE(position, now->text.size());
+        texts.append(QString()); // revisions 61, 62: read from the relay
+        texts.append(now->text);
+        reader->send(Message::GetRevision{QStringLiteral("61"), QStringLiteral("a"), 61});
+        const auto at61 = decoded<Message::RevisionText>(reader->waitFor(QStringLiteral("revision")));
+        QVERIFY(at61);
+        texts[61] = at61->text;
+        authorOf.append({0, 1});
+
+        for (int k = 0; k < 25; ++k) {
+            int a = random.bounded(base + 3);
+            int b = random.bounded(base + 3);
+            if (a > b)
+                std::swap(a, b);
+            reader->send(Message::GetDiff{QString::number(k), QStringLiteral("a"), a, b});
+            const auto diff = decoded<Message::Diff>(reader->waitFor(QStringLiteral("diff")));
+            QVERIFY(diff);
+            QCOMPARE(*diff->operation.apply(texts.at(a)), texts.at(b));
+            if (b - a <= maxScan) {
+                QSet<QString> expected;
+                for (int rev = a + 1; rev <= b; ++rev)
+                    expected.insert(names.at(authorOf.at(rev)));
+                QSet<QString> got;
+                for (const Author &who : diff->authors)
+                    got.insert(who.name);
+                QCOMPARE(got, expected);
+            }
+        }
+        reader->send(Message::GetDiff{QStringLiteral("future"), QStringLiteral("a"), 0, base + 3});
+        QCOMPARE(text(reader->waitForError(QStringLiteral("revision-from-future")), "ref"), QStringLiteral("future"));
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_RelayServer)
