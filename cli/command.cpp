@@ -178,6 +178,11 @@ void Command::onReply(const collab::Message::Server &message)
         m_link.send(collab::Message::encodeText(
                 collab::Message::GetRevision{QStringLiteral("text"), document, authors->revision}));
     } else if (const auto *error = std::get_if<collab::Message::Error>(&message)) {
+        if (error->code == collab::ProtocolErrorCode::ConflictRetry && m_options.kind == Kind::Blame) {
+            // A long log: the relay replays it a part per request.
+            QTimer::singleShot(error->retryAfterMs.value_or(100), this, &Command::sendRequest);
+            return;
+        }
         refuse(error->code, error->message);
     }
 }

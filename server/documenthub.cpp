@@ -38,7 +38,8 @@ DocumentHub::DocumentHub(Storage &storage, Limits limits, QObject *parent)
       m_commits(storage, m_live, m_catchUp,
                 CommitPath::Limits{limits.maxDocumentBytes, limits.snapshotInterval, limits.maxOperationComponents,
                                    limits.maxOperationLag, limits.maxTransformWork, limits.maxSelectionRanges}),
-      m_history(storage, m_live, History::Limits{qint64(limits.historyGapSeconds) * 1000, limits.maxHistoryScan})
+      m_history(storage, m_live,
+                History::Limits{qint64(limits.historyGapSeconds) * 1000, limits.maxHistoryScan, limits.maxHistoryScan * 5})
 {
     connect(&m_live, &LiveDocuments::documentsChanged, this, &DocumentHub::documentsChanged);
     connect(&m_commits, &CommitPath::operationCommitted, this, &DocumentHub::operationCommitted);

@@ -10,6 +10,7 @@
 #include <QLoggingCategory>
 
 #include <algorithm>
+#include <climits>
 
 using namespace collab;
 
@@ -241,15 +242,25 @@ QList<AuthorRun> History::Attribution::runs() const
     return out;
 }
 
-std::optional<Message::Authors> History::authorsAt(const QString &doc, int revision)
+std::optional<Message::Authors> History::authorsAt(const QString &doc, int revision, int budget, bool *unfinished)
 {
+    if (unfinished)
+        *unfinished = false;
     std::shared_ptr<Authorship> &cached = m_authorship[doc];
     if (!cached || cached->revision > revision) // (a document deleted and made again starts over)
         cached = std::make_shared<Authorship>();
     Authorship &a = *cached;
     a.used = ++m_requests;
+    int replayed = 0;
     while (a.revision < revision) {
-        const int upTo = std::min(revision, a.revision + ChunkOperations);
+        if (budget > 0 && replayed >= budget) {
+            if (unfinished)
+                *unfinished = true;
+            return Message::Authors{{}, doc, a.revision, {}, {}};
+        }
+        const int upTo = std::min({revision, a.revision + ChunkOperations,
+                                   budget > 0 ? a.revision + (budget - replayed) : INT_MAX});
+        replayed += upTo - a.revision;
         const auto records = m_storage.operations(doc, a.revision, upTo);
         if (!records || int(records->size()) != upTo - a.revision) {
             m_authorship.remove(doc);
@@ -380,9 +391,18 @@ void History::authors(Connection &c, const Message::GetAuthors &m)
     const std::optional<int> current = currentRevision(c, m.doc, m.id);
     if (!current)
         return;
-    std::optional<Message::Authors> authors = authorsAt(m.doc, *current);
+    bool unfinished = false;
+    std::optional<Message::Authors> authors = authorsAt(m.doc, *current, m_limits.maxReplay, &unfinished);
     if (!authors) {
         c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), m.id, m.doc);
+        return;
+    }
+    if (unfinished) {
+        // A long log, replayed a part per request: the work done so far is kept for the next one.
+        c.sendError(ProtocolErrorCode::ConflictRetry,
+                    QStringLiteral("the authorship of \"%1\" is being computed (revision %2 of %3); ask again")
+                            .arg(m.doc).arg(authors->revision).arg(*current),
+                    m.id, m.doc, 50);
         return;
     }
     authors->ref = m.id;

@@ -36,6 +36,7 @@ public:
     {
         qint64 gapMs = 0;
         int maxScan = 0;
+        int maxReplay = 0; // operations one authorship request replays at most (0: no bound)
     };
 
     History(Storage &storage, LiveDocuments &live, Limits limits);
@@ -58,8 +59,11 @@ public:
     // The operation from the text at `from` to the text at `to`, and whose operations it holds (empty when the
     // span was too long to read and the texts were compared instead).
     std::optional<collab::Message::Diff> diffBetween(const QString &doc, int from, int to);
-    // Who wrote each part of the text at `revision` (the document's current revision).
-    std::optional<collab::Message::Authors> authorsAt(const QString &doc, int revision);
+    // Who wrote each part of the text at `revision` (the document's current revision). One call replays at
+    // most `budget` operations of the log (0: no bound); a longer replay sets `unfinished` and goes on from
+    // there at the next call, so no request stalls the relay for long.
+    std::optional<collab::Message::Authors> authorsAt(const QString &doc, int revision, int budget = 0,
+                                                      bool *unfinished = nullptr);
 
     // Runs of author indices over a text, in chunks of at most MaxRuns runs.
     class Attribution

@@ -68,7 +68,7 @@ public:
     }
     void sendRaw(const QString &text) { socket.sendTextMessage(text); }
 
-    // The first received message of `type` matching `predicate`, removed from the queue; an empty object
+    // The first received message of `type` (empty: any) matching `predicate`, removed from the queue; an empty object
     // after `timeoutMs`.
     QJsonObject waitFor(const QString &type, const std::function<bool(const QJsonObject &)> &predicate = {},
                         int timeoutMs = 5000)
@@ -77,7 +77,7 @@ public:
         auto match = [&] {
             for (qsizetype i = 0; i < received.size(); ++i) {
                 const QJsonObject &o = received.at(i);
-                if (o.value(QStringLiteral("type")).toString() == type && (!predicate || predicate(o))) {
+                if ((type.isEmpty() || o.value(QStringLiteral("type")).toString() == type) && (!predicate || predicate(o))) {
                     found = received.takeAt(i);
                     return true;
                 }
