@@ -70,7 +70,8 @@ void Command::start()
 {
     m_timeout.start(m_options.timeoutMs);
     if (m_options.kind == Kind::List || m_options.kind == Kind::Log || m_options.kind == Kind::Diff
-        || m_options.kind == Kind::Blame || (m_options.kind == Kind::Get && m_options.revision >= 0))
+        || m_options.kind == Kind::Blame || m_options.kind == Kind::Version
+        || (m_options.kind == Kind::Get && m_options.revision >= 0))
         startRequests();
     else
         startDocument();
@@ -101,7 +102,18 @@ void Command::sendRequest()
     case Kind::List:
         m_link.send(collab::Message::encodeText(collab::Message::List{QStringLiteral("ls")}));
         break;
+    case Kind::Version:
+        m_link.send(collab::Message::encodeText(collab::Message::Versions{
+                QStringLiteral("version"), document, m_options.versionName,
+                m_options.revision >= 0 ? std::optional<int>(m_options.revision) : std::nullopt,
+                !m_options.deleteVersion, m_options.deleteVersion}));
+        break;
     case Kind::Log:
+        if (!m_versionsPrinted) { // the named versions first
+            m_link.send(collab::Message::encodeText(collab::Message::Versions{QStringLiteral("versions"), document, {},
+                                                                              std::nullopt, false, false}));
+            break;
+        }
         m_link.send(collab::Message::encodeText(collab::Message::History{
                 QStringLiteral("log"), document, m_options.before,
                 std::min(collab::Message::History::maxLimit, m_options.limit - m_sessionsPrinted)}));
@@ -166,6 +178,19 @@ void Command::onReply(const collab::Message::Server &message)
             printDiff();
         else if (m_options.kind == Kind::Blame)
             printBlame();
+    } else if (const auto *list = std::get_if<collab::Message::VersionList>(&message)) {
+        // One line per named version: "version", its revision, time (UTC), who named it, the name.
+        QByteArray out;
+        for (const collab::Message::Version &v : list->versions)
+            out += "version\t" + QByteArray::number(v.revision) + '\t'
+                + QDateTime::fromMSecsSinceEpoch(v.created, Qt::UTC).toString(Qt::ISODate).toUtf8() + '\t'
+                + v.user.toUtf8() + '\t' + v.name.toUtf8() + '\n';
+        writeOut(out);
+        m_versionsPrinted = true;
+        if (m_options.kind == Kind::Log)
+            sendRequest();
+        else
+            finish(Ok);
     } else if (const auto *diff = std::get_if<collab::Message::Diff>(&message)) {
         m_diff = *diff;
         if (m_text)

@@ -24,7 +24,9 @@ namespace cli {
 //   put FILE URL/DOC replace the text with FILE's (- for stdin) as one edit, or append it (--append)
 //   watch URL/DOC    the text and a line holding U+001E, then one JSON line per change as it arrives
 //   type URL/DOC     each line of stdin becomes an edit (a revision) appended to the document
-//   log URL/DOC      the edit sessions, newest first, one per line (--limit N, --before REVISION)
+//   log URL/DOC      the named versions, then the edit sessions, newest first, one per line (--limit N,
+//                    --before REVISION)
+//   version URL/DOC NAME   name the current revision (or --revision N); with --delete, delete that version
 //   get URL/DOC --revision N   the text as it was at revision N
 //   diff URL/DOC A B the changes from revision A to revision B, line by line, and who made them
 //   blame URL/DOC    each line of the text with who wrote it
@@ -35,7 +37,7 @@ class Command : public QObject
 {
     Q_OBJECT
 public:
-    enum class Kind { List, Get, Put, Watch, Type, Log, Diff, Blame };
+    enum class Kind { List, Get, Put, Watch, Type, Log, Diff, Blame, Version };
     enum ExitCode {
         Ok = 0,
         Usage = 1,       // bad arguments
@@ -55,6 +57,8 @@ public:
         int revision = -1;     // get: the text at this revision (-1: the current text)
         int limit = 50;        // log: sessions to print
         int before = 0;        // log: only sessions among the operations up to this revision (0: all)
+        QString versionName;   // version
+        bool deleteVersion = false;
         int from = 0;          // diff
         int to = 0;
         int timeoutMs = 30000; // connecting, and waiting for acknowledgements
@@ -99,6 +103,7 @@ private:
     bool m_textPrinted = false;
     int m_changes = 0;
     int m_sessionsPrinted = 0;
+    bool m_versionsPrinted = false;
     std::optional<collab::Message::RevisionText> m_text;     // diff: the text at A; blame: the current text
     std::optional<collab::Message::Diff> m_diff;
     std::optional<collab::Message::Authors> m_authors;

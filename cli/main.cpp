@@ -41,8 +41,10 @@ int main(int argc, char *argv[])
         "  watch URL/DOC     print the text and a line holding U+001E, then one JSON line per change\n"
         "                    as it arrives: {\"revision\":N,\"author\":NAME,\"operation\":[...]}\n"
         "  type URL/DOC      make each line of stdin an edit appended to the document\n"
-        "  log URL/DOC       the edit sessions, newest first: revisions, start, end, user, name,\n"
-        "                    +inserted, -deleted, operations (tab-separated; --limit, --before)\n"
+        "  log URL/DOC       the named versions (version, revision, time, user, name), then the edit\n"
+        "                    sessions, newest first: revisions, start, end, user, name, +inserted,\n"
+        "                    -deleted, operations (tab-separated; --limit, --before)\n"
+        "  version URL/DOC NAME  name the current revision (--revision N: that one); --delete: delete it\n"
         "  get URL/DOC --revision N   print the text as it was at revision N\n"
         "  diff URL/DOC A B  the changes from revision A to B, line by line, and who made them\n"
         "  blame URL/DOC     each line of the text with who wrote it (names, a tab, the line)\n\n"
@@ -76,10 +78,11 @@ int main(int argc, char *argv[])
                                          QStringLiteral("N"), QStringLiteral("50"));
     const QCommandLineOption beforeOption(QStringLiteral("before"),
                                           QStringLiteral("log: only sessions up to revision N."), QStringLiteral("N"));
+    const QCommandLineOption deleteOption(QStringLiteral("delete"), QStringLiteral("version: delete the named version."));
     parser.addOptions({tokenOption, nameOption, colorOption, timeoutOption, appendOption, fullOption, countOption,
-                       failoverOption, revisionOption, limitOption, beforeOption});
+                       failoverOption, revisionOption, limitOption, beforeOption, deleteOption});
     parser.addPositionalArgument(QStringLiteral("command"),
-                                 QStringLiteral("ls, get, put, watch, type, log, diff or blame."));
+                                 QStringLiteral("ls, get, put, watch, type, log, diff, blame or version."));
     parser.addPositionalArgument(QStringLiteral("arguments"), QStringLiteral("The command's arguments."),
                                  QStringLiteral("[arguments...]"));
     parser.process(app);
@@ -89,7 +92,7 @@ int main(int argc, char *argv[])
         return usage(parser, QStringLiteral("no command given"));
     const QString name = args.first();
     cli::Command::Options options;
-    const qsizetype expected = name == u"put" ? 3 : name == u"diff" ? 4 : 2;
+    const qsizetype expected = name == u"put" || name == u"version" ? 3 : name == u"diff" ? 4 : 2;
     if (name == u"ls")
         options.kind = cli::Command::Kind::List;
     else if (name == u"get")
@@ -106,6 +109,8 @@ int main(int argc, char *argv[])
         options.kind = cli::Command::Kind::Diff;
     else if (name == u"blame")
         options.kind = cli::Command::Kind::Blame;
+    else if (name == u"version")
+        options.kind = cli::Command::Kind::Version;
     else
         return usage(parser, QStringLiteral("unknown command \"%1\"").arg(name));
     if (args.size() != expected)
@@ -113,6 +118,12 @@ int main(int argc, char *argv[])
     if (options.kind == cli::Command::Kind::Put)
         options.file = args.at(1);
     options.url = QUrl(args.at(1 + (options.kind == cli::Command::Kind::Put ? 1 : 0)));
+    if (options.kind == cli::Command::Kind::Version) {
+        options.versionName = args.at(2).trimmed();
+        options.deleteVersion = parser.isSet(deleteOption);
+        if (options.versionName.isEmpty() || options.versionName.size() > 256)
+            return usage(parser, QStringLiteral("a version name has 1 to 256 characters"));
+    }
     if (options.kind == cli::Command::Kind::Diff) {
         bool fromOk = false;
         bool toOk = false;

@@ -995,6 +995,34 @@ qsizetype reserveFor(const Message::Authors &m)
     return 256 + 96 * m.authors.size() + 16 * m.runs.size();
 }
 
+template<typename W>
+void write(W &w, const Message::Versions &m)
+{
+    w.beginObject().key("doc").value(m.doc);
+    optionalString(w, "id", m.id);
+    optionalString(w, "name", m.name);
+    if (m.remove)
+        w.key("remove").value(true);
+    if (m.revision)
+        w.key("revision").value(*m.revision);
+    if (m.save)
+        w.key("save").value(true);
+    finish(w, u"versions");
+}
+
+template<typename W>
+void write(W &w, const Message::VersionList &m)
+{
+    w.beginObject().key("doc").value(m.doc);
+    optionalString(w, "ref", m.ref);
+    w.key("versions").beginArray();
+    for (const Message::Version &v : m.versions)
+        w.beginObject().key("created").value(v.created).key("name").value(v.name).key("revision").value(v.revision)
+                .key("user").value(v.user).endObject();
+    w.endArray();
+    finish(w, u"versions");
+}
+
 // Each message is written by one function template above, in both forms.
 template<typename M>
 qsizetype reserveFor(const M &)
@@ -1049,6 +1077,8 @@ COLLAB_MESSAGE_ENCODERS(GetDiff)
 COLLAB_MESSAGE_ENCODERS(GetAuthors)
 COLLAB_MESSAGE_ENCODERS(Diff)
 COLLAB_MESSAGE_ENCODERS(Authors)
+COLLAB_MESSAGE_ENCODERS(Versions)
+COLLAB_MESSAGE_ENCODERS(VersionList)
 #undef COLLAB_MESSAGE_ENCODERS
 
 QByteArray Message::encode(const Client &message)
@@ -1203,6 +1233,21 @@ ProtocolResult<Message::Client> Message::decodeClientFrame(Input frame)
         GetAuthors m;
         m.id = id;
         m.doc = r.docId();
+        return wrap<V>(r, e, std::move(m));
+    }
+    if (type == "versions") {
+        Versions m;
+        m.id = id;
+        m.doc = r.docId();
+        m.save = r.boolean("save", false, false);
+        m.remove = r.boolean("remove", false, false);
+        m.name = r.string("name", m.save || m.remove, 256);
+        if (std::optional<qint64> revision = r.integer("revision", 0, INT_MAX, false))
+            m.revision = int(*revision);
+        if (r.ok() && m.save && m.remove)
+            r.fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("\"save\" and \"remove\" together"));
+        if (r.ok() && (m.save || m.remove) && m.name.trimmed().isEmpty())
+            r.fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"name\" must not be empty"));
         return wrap<V>(r, e, std::move(m));
     }
     if (!r.ok())
@@ -1375,6 +1420,23 @@ ProtocolResult<Message::Server> Message::decodeServerFrame(Input frame)
         m.to = toRevision(r.integer("to", 0, INT_MAX));
         m.operation = r.operation("op");
         m.authors = r.template list<Author>("authors", false, readAuthor<Value>);
+        return wrap<V>(r, e, std::move(m));
+    }
+    if (type == "versions") {
+        VersionList m;
+        m.ref = ref;
+        m.doc = r.string("doc");
+        m.versions = r.template list<Version>("versions", true, [](const Value &v) -> ProtocolResult<Version> {
+            if (!v.IsObject())
+                return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("version must be an object"), {}, {}};
+            Reader vr(&v, QLatin1StringView("versions"));
+            Version version;
+            version.name = vr.string("name");
+            version.revision = toRevision(vr.integer("revision", 0, INT_MAX));
+            version.user = vr.string("user", false);
+            version.created = vr.integer("created", 0, MaxSequence, false).value_or(0);
+            return finish(vr, std::move(version));
+        });
         return wrap<V>(r, e, std::move(m));
     }
     if (type == "authors") {

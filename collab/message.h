@@ -270,6 +270,18 @@ struct Message
         int from = 0;
         int to = 0;
     };
+    // The document's named versions; with `name`, first name revision `revision` so (`save`, write role) or
+    // delete the version of that name (`remove`, write role).
+    struct Versions
+    {
+        static constexpr const char *type = "versions";
+        QString id;
+        QString doc;
+        QString name;                  // 1..256 characters, with save or remove
+        std::optional<int> revision;   // save: the revision to name (absent: the current one)
+        bool save = false;
+        bool remove = false;
+    };
     // Who wrote each part of the current text.
     struct GetAuthors
     {
@@ -389,6 +401,21 @@ struct Message
         TextOperation operation;       // applies to the text at `from`, gives the text at `to`
         QList<Author> authors;         // whose operations are in between (absent when the span was too long to read)
     };
+    struct Version
+    {
+        QString name;
+        int revision = 0;
+        QString user;
+        qint64 created = 0;            // ms since the epoch
+        bool operator==(const Version &) const = default;
+    };
+    struct VersionList
+    {
+        static constexpr const char *type = "versions";
+        QString ref;
+        QString doc;
+        QList<Version> versions;       // newest revision first
+    };
     struct Authors
     {
         static constexpr const char *type = "authors";
@@ -455,10 +482,10 @@ struct Message
     };
 
     using Client = std::variant<Hello, List, Create, Rename, Delete, Open, Close, Op, SetSelection, SetIdle, History,
-                                GetRevision, GetDiff, GetAuthors>;
+                                GetRevision, GetDiff, GetAuthors, Versions>;
     using Server = std::variant<Welcome, Documents, Created, Renamed, Deleted, Opened, Closed, Join, Leave, Ack,
                                 RemoteOp, SelectionChanged, IdleChanged, Error, HistoryPage, RevisionText, Diff,
-                                Authors>;
+                                Authors, VersionList>;
 
     // Strict decoding of one text frame. Errors: MalformedJson (not JSON / not an object), UnknownType,
     // InvalidMessage (message names the field), InvalidDocumentId, InvalidOperation (bad op array).
@@ -501,6 +528,8 @@ struct Message
     static QByteArray encode(const GetAuthors &m);
     static QByteArray encode(const Diff &m);
     static QByteArray encode(const Authors &m);
+    static QByteArray encode(const Versions &m);
+    static QByteArray encode(const VersionList &m);
     static QByteArray encode(const Client &message);
     static QByteArray encode(const Server &message);
     // The same JSON as text: the WebSocket frame, which QWebSocket takes as a QString (converted once, by Qt).
@@ -536,6 +565,8 @@ struct Message
     static QString encodeText(const GetAuthors &m);
     static QString encodeText(const Diff &m);
     static QString encodeText(const Authors &m);
+    static QString encodeText(const Versions &m);
+    static QString encodeText(const VersionList &m);
     static QString encodeText(const Client &message);
     static QString encodeText(const Server &message);
 

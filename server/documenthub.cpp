@@ -104,6 +104,12 @@ void DocumentHub::handle(Connection &c, const Message::GetAuthors &m)
     m_history.authors(c, m);
 }
 
+void DocumentHub::handle(Connection &c, const Message::Versions &m)
+{
+    flush(); // a version names a revision that has been acknowledged
+    m_history.versions(c, m);
+}
+
 // ---- editing --------------------------------------------------------------------------------------------------
 
 void DocumentHub::handle(Connection &c, const Message::Op &m)

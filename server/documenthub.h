@@ -78,6 +78,7 @@ public:
     void handle(Connection &c, const collab::Message::GetRevision &m);
     void handle(Connection &c, const collab::Message::GetDiff &m);
     void handle(Connection &c, const collab::Message::GetAuthors &m);
+    void handle(Connection &c, const collab::Message::Versions &m);
 
     // The connection is gone: it leaves every document it had open.
     void connectionClosed(Connection &c);

@@ -409,6 +409,55 @@ void History::authors(Connection &c, const Message::GetAuthors &m)
     c.sendMessage(*authors);
 }
 
+void History::versions(Connection &c, const Message::Versions &m)
+{
+    const std::optional<int> current = currentRevision(c, m.doc, m.id);
+    if (!current)
+        return;
+    if (m.save || m.remove) {
+        const std::optional<Role> role = c.roleFor(m.doc);
+        if (!role || *role == Role::Read) {
+            c.sendError(ProtocolErrorCode::ReadOnly,
+                        QStringLiteral("you have read-only access to \"%1\": naming versions needs write access").arg(m.doc),
+                        m.id, m.doc);
+            return;
+        }
+    }
+    if (m.save) {
+        const int revision = m.revision.value_or(*current);
+        if (revision > *current) {
+            c.sendError(ProtocolErrorCode::RevisionFromFuture,
+                        QStringLiteral("\"%1\" is at revision %2; there is no revision %3").arg(m.doc).arg(*current).arg(revision),
+                        m.id, m.doc);
+            return;
+        }
+        if (!m_storage.addVersion(m.doc, Storage::VersionRecord{m.name.trimmed(), revision, c.user(), 0})) {
+            if (m_storage.lastError().isEmpty())
+                c.sendError(ProtocolErrorCode::InvalidMessage,
+                            QStringLiteral("\"%1\" already has a version named \"%2\"").arg(m.doc, m.name.trimmed()), m.id, m.doc);
+            else
+                c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), m.id, m.doc);
+            return;
+        }
+    } else if (m.remove && !m_storage.removeVersion(m.doc, m.name)) {
+        if (m_storage.lastError().isEmpty())
+            c.sendError(ProtocolErrorCode::InvalidMessage,
+                        QStringLiteral("\"%1\" has no version named \"%2\"").arg(m.doc, m.name), m.id, m.doc);
+        else
+            c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), m.id, m.doc);
+        return;
+    }
+    const auto records = m_storage.versions(m.doc);
+    if (!records) {
+        c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), m.id, m.doc);
+        return;
+    }
+    Message::VersionList reply{m.id, m.doc, {}};
+    for (const Storage::VersionRecord &v : *records)
+        reply.versions.append(Message::Version{v.name, v.revision, v.user, v.created});
+    c.sendMessage(reply);
+}
+
 void History::sessions(Connection &c, const Message::History &m)
 {
     const std::optional<int> current = currentRevision(c, m.doc, m.id);

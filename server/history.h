@@ -45,6 +45,7 @@ public:
     void revision(Connection &c, const collab::Message::GetRevision &m);
     void diff(Connection &c, const collab::Message::GetDiff &m);
     void authors(Connection &c, const collab::Message::GetAuthors &m);
+    void versions(Connection &c, const collab::Message::Versions &m);
 
     // The edit sessions among operations (after, upTo] of `doc`, newest first (exposed for tests and
     // benchmarks; sessions() pages over it).

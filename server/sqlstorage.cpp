@@ -237,6 +237,13 @@ bool SqlStorage::open()
                        " content TEXT NOT NULL,"
                        " created BIGINT NOT NULL,"
                        " PRIMARY KEY (doc, revision))"),
+        QStringLiteral("CREATE TABLE IF NOT EXISTS versions ("
+                       " doc VARCHAR(64) NOT NULL,"
+                       " name VARCHAR(256) NOT NULL,"
+                       " revision INTEGER NOT NULL,"
+                       " user_name VARCHAR(64) NOT NULL,"
+                       " created BIGINT NOT NULL,"
+                       " PRIMARY KEY (doc, name))"),
         QStringLiteral("CREATE TABLE IF NOT EXISTS clients ("
                        " client_id VARCHAR(128) NOT NULL PRIMARY KEY,"
                        " secret_digest VARCHAR(64) NOT NULL,"
@@ -370,7 +377,7 @@ bool SqlStorage::deleteDocument(const QString &id)
     if (!begin(what))
         return false;
     for (const char *sql : {"DELETE FROM operations WHERE doc = ?", "DELETE FROM snapshots WHERE doc = ?",
-                            "DELETE FROM documents WHERE id = ?"}) {
+                            "DELETE FROM versions WHERE doc = ?", "DELETE FROM documents WHERE id = ?"}) {
         if (!run(what, QLatin1StringView(sql), {id}, Kind::Write)) {
             const QString error = m_lastError;
             rollback(what);
@@ -486,6 +493,51 @@ bool SqlStorage::rollback(const QString &what)
     QSqlDatabase db = database();
     if (!db.rollback())
         return fail(what, db.lastError());
+    return true;
+}
+
+bool SqlStorage::addVersion(const QString &doc, const VersionRecord &v)
+{
+    const QString what = QStringLiteral("naming a version of %1").arg(doc);
+    {
+        auto existing = run(what, QStringLiteral("SELECT 1 FROM versions WHERE doc = ? AND name = ?"), {doc, v.name},
+                            Kind::Read);
+        if (!existing)
+            return false;
+        if (existing->next()) {
+            m_lastError.clear();
+            return false; // the name is taken
+        }
+    }
+    return run(what, QStringLiteral("INSERT INTO versions (doc, name, revision, user_name, created) VALUES (?, ?, ?, ?, ?)"),
+               {doc, v.name, v.revision, v.user, now()}, Kind::Write)
+        .has_value();
+}
+
+std::optional<std::vector<Storage::VersionRecord>> SqlStorage::versions(const QString &doc)
+{
+    auto q = run(QStringLiteral("reading the versions of %1").arg(doc),
+                 QStringLiteral("SELECT name, revision, user_name, created FROM versions WHERE doc = ?"
+                                " ORDER BY revision DESC, created DESC"),
+                 {doc}, Kind::Read);
+    if (!q)
+        return std::nullopt;
+    std::vector<VersionRecord> list;
+    while (q->next())
+        list.push_back({q->value(0).toString(), q->value(1).toInt(), q->value(2).toString(), q->value(3).toLongLong()});
+    return list;
+}
+
+bool SqlStorage::removeVersion(const QString &doc, const QString &name)
+{
+    auto q = run(QStringLiteral("deleting a version of %1").arg(doc),
+                 QStringLiteral("DELETE FROM versions WHERE doc = ? AND name = ?"), {doc, name}, Kind::Write);
+    if (!q)
+        return false;
+    if (q->numRowsAffected() <= 0) {
+        m_lastError.clear();
+        return false;
+    }
     return true;
 }
 

@@ -93,6 +93,9 @@ public:
     std::optional<int> documentsCreatedBy(const QString &user) override;
 
     bool appendOperation(const QString &doc, const OperationRecord &op) override;
+    bool addVersion(const QString &doc, const VersionRecord &version) override;
+    std::optional<std::vector<VersionRecord>> versions(const QString &doc) override;
+    bool removeVersion(const QString &doc, const QString &name) override;
     bool beginTransaction() override;
     bool commitTransaction() override;
     bool rollbackTransaction() override;

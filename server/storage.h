@@ -67,6 +67,15 @@ public:
         QString user;
     };
 
+    // A named version of a document: a revision someone gave a name ("Draft sent to the board").
+    struct VersionRecord
+    {
+        QString name;
+        int revision = 0;
+        QString user;     // who named it
+        qint64 created = 0; // ms since the epoch
+    };
+
     struct Applied
     {
         qint64 sequence = 0;
@@ -108,6 +117,12 @@ public:
     virtual bool saveSnapshot(const QString &doc, int revision, const QString &text) = 0;
     // The latest snapshot at or before `atOrBefore` (-1: the latest); nullopt + empty lastError: none.
     virtual std::optional<Snapshot> latestSnapshot(const QString &doc, int atOrBefore = -1) = 0;
+
+    // Named versions: at most one per name and document. addVersion fails (lastError empty) when the name is
+    // taken; removeVersion returns false (lastError empty) when there is no such version.
+    virtual bool addVersion(const QString &doc, const VersionRecord &version) = 0;
+    virtual std::optional<std::vector<VersionRecord>> versions(const QString &doc) = 0; // newest revision first
+    virtual bool removeVersion(const QString &doc, const QString &name) = 0;
 
     // The owner of a client id; nullopt + empty lastError: nobody has used it yet.
     virtual std::optional<ClientRecord> client(const QString &clientId) = 0;

@@ -283,11 +283,23 @@ private Q_SLOTS:
         QCOMPARE(empty.exitCode, 0);
         QCOMPARE(empty.out, QByteArray());
 
+        // Named versions: a writer names two, a reader sees them first in the log, newest revision first.
+        const Run named = runCli({QStringLiteral("version"), url(doc), QStringLiteral("Draft sent")}, {}, env);
+        QVERIFY2(named.exitCode == 0, named.err.constData());
+        QVERIFY(named.out.contains("\tDraft sent\n"));
+        QCOMPARE(runCli({QStringLiteral("version"), QStringLiteral("--revision=1"), url(doc), QStringLiteral("First")}, {}, env).exitCode, 0);
+        const Run readOnly = runCli({QStringLiteral("version"), QStringLiteral("--token=reader-token-0123456789"), url(doc),
+                                     QStringLiteral("Mine")});
+        QCOMPARE(readOnly.exitCode, 3);
+        QVERIFY(readOnly.err.contains("read-only"));
         const Run log = runCli({QStringLiteral("log"), QStringLiteral("--token=reader-token-0123456789"), url(doc)});
         QVERIFY2(log.exitCode == 0, log.err.constData());
         const QList<QByteArray> lines = log.out.trimmed().split('\n');
-        QCOMPARE(lines.size(), 1);
-        const QList<QByteArray> fields = lines.first().split('\t');
+        QCOMPARE(lines.size(), 3);
+        QVERIFY(lines.at(0).startsWith("version\t" + QByteArray::number(last) + '\t') && lines.at(0).endsWith("\twendy\tDraft sent"));
+        QVERIFY(lines.at(1).startsWith("version\t1\t") && lines.at(1).endsWith("\tFirst"));
+        QCOMPARE(runCli({QStringLiteral("version"), QStringLiteral("--delete"), url(doc), QStringLiteral("First")}, {}, env).exitCode, 0);
+        const QList<QByteArray> fields = lines.at(2).split('\t');
         QCOMPARE(fields.size(), 8);
         QCOMPARE(fields.at(0), "1-" + QByteArray::number(last));
         QCOMPARE(fields.at(3), QByteArray("wendy"));
@@ -334,7 +346,8 @@ private Q_SLOTS:
         const Run help = runCli({QStringLiteral("--help")});
         QCOMPARE(help.exitCode, 0);
         for (const char *command : {"ls URL", "get URL/DOC", "put FILE URL/DOC", "watch URL/DOC", "type URL/DOC",
-                                    "log URL/DOC", "--revision", "diff URL/DOC A B", "blame URL/DOC", "--token"})
+                                    "log URL/DOC", "--revision", "diff URL/DOC A B", "blame URL/DOC",
+                                    "version URL/DOC NAME", "--token"})
             QVERIFY2(help.out.contains(command), command);
     }
 };

@@ -77,6 +77,9 @@ public:
     bool recordCreator(const QString &id, const QString &user) override { return pass(m_inner.recordCreator(id, user)); }
     std::optional<int> documentsCreatedBy(const QString &user) override { return pass(m_inner.documentsCreatedBy(user)); }
     std::optional<ClientRecord> client(const QString &clientId) override { return pass(m_inner.client(clientId)); }
+    bool addVersion(const QString &doc, const VersionRecord &v) override { return pass(m_inner.addVersion(doc, v)); }
+    std::optional<std::vector<VersionRecord>> versions(const QString &doc) override { return pass(m_inner.versions(doc)); }
+    bool removeVersion(const QString &doc, const QString &name) override { return pass(m_inner.removeVersion(doc, name)); }
     bool registerClient(const ClientRecord &record) override { return pass(m_inner.registerClient(record)); }
     bool saveSnapshot(const QString &doc, int revision, const QString &text) override
     {

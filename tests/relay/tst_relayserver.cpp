@@ -108,6 +108,7 @@ private Q_SLOTS:
     void textAtEveryRevision();
     void olderDatabasesGainAuthorColumns();
     void authorsAndDiffsFollowTheLog();
+    void namedVersions();
 };
 
 void tst_RelayServer::welcomeAndHello()
@@ -959,6 +960,64 @@ void tst_RelayServer::authorsAndDiffsFollowTheLog()
         reader->send(Message::GetDiff{QStringLiteral("future"), QStringLiteral("a"), 0, base + 3});
         QCOMPARE(text(reader->waitForError(QStringLiteral("revision-from-future")), "ref"), QStringLiteral("future"));
     }
+}
+
+// Named versions: write access names a revision (the current one by default), anyone who may read lists them
+// (newest revision first), a name is taken once per document, and write access deletes them.
+void tst_RelayServer::namedVersions()
+{
+    RelayServer::Settings settings;
+    auto tokens = relay::TokenStore::parse("0123456789abcdef0123 alice write:*\n"
+                                           "fedcba9876543210fedc bob read:*\n",
+                                           QStringLiteral("test"));
+    QVERIFY(std::holds_alternative<relay::TokenStore>(tokens));
+    settings.tokens = std::get<relay::TokenStore>(tokens);
+    auto r = startRelay(settings);
+    QVERIFY(r);
+    RelayTestClient alice, bob;
+    QVERIFY(alice.open(url(*r)) && bob.open(url(*r)));
+    QVERIFY(!alice.hello(QStringLiteral("Alice"), QStringLiteral("0123456789abcdef0123")).isEmpty());
+    QVERIFY(!bob.hello(QStringLiteral("Bob"), QStringLiteral("fedcba9876543210fedc")).isEmpty());
+    QVERIFY(!alice.openDocument(QStringLiteral("v")).isEmpty());
+    QCOMPARE(alice.edit(QStringLiteral("v"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("draft"))), 1);
+    QCOMPARE(alice.edit(QStringLiteral("v"), 1, 2, TextOperation::makeInsert(5, 5, QStringLiteral(" two"))), 2);
+
+    const auto versions = [](RelayTestClient &c, const Message::Versions &m) {
+        c.send(m);
+        return decoded<Message::VersionList>(c.waitFor(QStringLiteral("versions")));
+    };
+    const auto saved = versions(alice, Message::Versions{QStringLiteral("1"), QStringLiteral("v"),
+                                                         QStringLiteral("Draft sent to the board"), std::nullopt, true, false});
+    QVERIFY(saved);
+    QCOMPARE(saved->versions.size(), 1);
+    QCOMPARE(saved->versions.at(0).revision, 2);
+    QCOMPARE(saved->versions.at(0).user, QStringLiteral("alice"));
+    QVERIFY(saved->versions.at(0).created > 0);
+    QVERIFY(versions(alice, Message::Versions{QStringLiteral("2"), QStringLiteral("v"), QStringLiteral("First"), 1, true, false}));
+
+    // Bob may read: he sees both, newest revision first; he may not name or delete.
+    const auto seen = versions(bob, Message::Versions{QStringLiteral("3"), QStringLiteral("v"), {}, std::nullopt, false, false});
+    QVERIFY(seen);
+    QCOMPARE(seen->versions.size(), 2);
+    QCOMPARE(seen->versions.at(0).name, QStringLiteral("Draft sent to the board"));
+    QCOMPARE(seen->versions.at(1).name, QStringLiteral("First"));
+    QCOMPARE(seen->versions.at(1).revision, 1);
+    bob.send(Message::Versions{QStringLiteral("4"), QStringLiteral("v"), QStringLiteral("Mine"), std::nullopt, true, false});
+    QCOMPARE(text(bob.waitForError(QStringLiteral("read-only")), "ref"), QStringLiteral("4"));
+
+    // A name is taken once; a revision from the future is no version; a missing one cannot be deleted.
+    alice.send(Message::Versions{QStringLiteral("5"), QStringLiteral("v"), QStringLiteral("First"), 2, true, false});
+    QCOMPARE(text(alice.waitForError(QStringLiteral("invalid-message")), "ref"), QStringLiteral("5"));
+    alice.send(Message::Versions{QStringLiteral("6"), QStringLiteral("v"), QStringLiteral("Later"), 3, true, false});
+    QCOMPARE(text(alice.waitForError(QStringLiteral("revision-from-future")), "ref"), QStringLiteral("6"));
+    alice.send(Message::Versions{QStringLiteral("7"), QStringLiteral("v"), QStringLiteral("Nothing"), std::nullopt, false, true});
+    QCOMPARE(text(alice.waitForError(QStringLiteral("invalid-message")), "ref"), QStringLiteral("7"));
+
+    const auto removed = versions(alice, Message::Versions{QStringLiteral("8"), QStringLiteral("v"), QStringLiteral("First"),
+                                                           std::nullopt, false, true});
+    QVERIFY(removed);
+    QCOMPARE(removed->versions.size(), 1);
+    QCOMPARE(removed->versions.at(0).name, QStringLiteral("Draft sent to the board"));
 }
 
 QTEST_GUILESS_MAIN(tst_RelayServer)
