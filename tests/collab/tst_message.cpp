@@ -18,6 +18,7 @@ private Q_SLOTS:
     void documentIds();
     void errorNames();
     void repeatedStringsDecodeToThemselves();
+    void historyMessagesRoundTrip();
 };
 
 void tst_Message::clientRoundTrip()
@@ -179,6 +180,50 @@ void tst_Message::repeatedStringsDecodeToThemselves()
         QCOMPARE(remote.author, ids[(i + 1) % ids.size()]);
         QCOMPARE(remote.operation, op);
     }
+}
+
+// The history requests and replies decode to what was encoded, in both forms, and refuse what makes no sense.
+void tst_Message::historyMessagesRoundTrip()
+{
+    const auto client = [](const auto &m) {
+        using M = std::decay_t<decltype(m)>;
+        const auto bytes = Message::decodeClient(Message::encode(m));
+        const auto text = Message::decodeClient(Message::encodeText(m));
+        return bytes && text && std::holds_alternative<M>(*bytes) && Message::encode(*bytes) == Message::encode(m)
+               && Message::encode(*text) == Message::encode(m);
+    };
+    QVERIFY(client(Message::History{QStringLiteral("1"), QStringLiteral("d"), 120, 7}));
+    QVERIFY(client(Message::GetRevision{QStringLiteral("2"), QStringLiteral("d"), 0}));
+    QVERIFY(client(Message::GetDiff{QStringLiteral("3"), QStringLiteral("d"), 4, 9}));
+    QVERIFY(client(Message::GetAuthors{QStringLiteral("4"), QStringLiteral("d")}));
+    QVERIFY(client(Message::Versions{QStringLiteral("5"), QStringLiteral("d"), QStringLiteral("Draft é"), 3, true, false}));
+    QVERIFY(client(Message::Versions{QStringLiteral("6"), QStringLiteral("d"), {}, std::nullopt, false, false}));
+
+    const auto server = [](const auto &m) {
+        using M = std::decay_t<decltype(m)>;
+        const auto bytes = Message::decodeServer(Message::encode(m));
+        const auto text = Message::decodeServer(Message::encodeText(m));
+        return bytes && text && std::holds_alternative<M>(*bytes) && Message::encode(*bytes) == Message::encode(m)
+               && Message::encode(*text) == Message::encode(m);
+    };
+    const EditSession session{QStringLiteral("ada"), QStringLiteral("Ada"), QStringLiteral("#3366cc"), 3, 9, 1000, 2000, 12, 4, 7};
+    QVERIFY(server(Message::HistoryPage{QStringLiteral("1"), QStringLiteral("d"), 20, {session, session}, 2}));
+    QVERIFY(server(Message::RevisionText{QStringLiteral("2"), QStringLiteral("d"), 5, QStringLiteral("caf\u00e9 \U0001F600")}));
+    QVERIFY(server(Message::Diff{QStringLiteral("3"), QStringLiteral("d"), 4, 9, TextOperation::makeInsert(3, 1, QStringLiteral("x")),
+                                 {Author{QStringLiteral("ada"), QStringLiteral("Ada"), QStringLiteral("#3366cc")}}}));
+    QVERIFY(server(Message::Authors{QStringLiteral("4"), QStringLiteral("d"), 9,
+                                    {Author{QStringLiteral("ada"), QStringLiteral("Ada"), QStringLiteral("#3366cc")}},
+                                    {AuthorRun{3, 0}, AuthorRun{2, -1}}}));
+    QVERIFY(server(Message::VersionList{QStringLiteral("5"), QStringLiteral("d"),
+                                        {Message::Version{QStringLiteral("Draft"), 3, QStringLiteral("ada"), 1234}}}));
+
+    // What makes no sense is refused, naming the field.
+    QVERIFY(!Message::decodeClient(QByteArray(R"({"type":"diff","doc":"d","from":5,"to":4})")));
+    QVERIFY(!Message::decodeClient(QByteArray(R"({"type":"versions","doc":"d","save":true,"remove":true,"name":"x"})")));
+    QVERIFY(!Message::decodeClient(QByteArray(R"({"type":"versions","doc":"d","save":true,"name":"  "})")));
+    QVERIFY(!Message::decodeClient(QByteArray(R"({"type":"history","doc":"d","limit":500})")));
+    QVERIFY(!Message::decodeServer(QByteArray(R"({"type":"authors","doc":"d","revision":1,"authors":[],"runs":[[3,0]]})")));
+    QVERIFY(!Message::decodeServer(QByteArray(R"({"type":"authors","doc":"d","revision":1,"authors":[],"runs":[[0,-1]]})")));
 }
 
 QTEST_GUILESS_MAIN(tst_Message)
