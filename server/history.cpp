@@ -8,6 +8,7 @@
 #include "textoperation.h"
 
 #include <QLoggingCategory>
+#include <QScopeGuard>
 
 #include <algorithm>
 #include <climits>
@@ -22,6 +23,8 @@ namespace relay {
 namespace {
 // Operations read from storage at a time, newest chunk first.
 constexpr int ChunkOperations = 1000;
+// What reading one stored operation counts for, in reply bytes (1,000 of them: one token, as 64 KiB does).
+constexpr qint64 BytesPerOperationRead = Connection::bytesPerToken / 1000;
 
 bool sameAuthor(const EditSession &s, const Storage::OperationRecord &r)
 {
@@ -242,7 +245,8 @@ QList<AuthorRun> History::Attribution::runs() const
     return out;
 }
 
-std::optional<Message::Authors> History::authorsAt(const QString &doc, int revision, int budget, bool *unfinished)
+std::optional<Message::Authors> History::authorsAt(const QString &doc, int revision, int budget, bool *unfinished,
+                                                   int *replayedOut)
 {
     if (unfinished)
         *unfinished = false;
@@ -252,6 +256,10 @@ std::optional<Message::Authors> History::authorsAt(const QString &doc, int revis
     Authorship &a = *cached;
     a.used = ++m_requests;
     int replayed = 0;
+    const auto count = qScopeGuard([&] {
+        if (replayedOut)
+            *replayedOut = replayed;
+    });
     while (a.revision < revision) {
         if (budget > 0 && replayed >= budget) {
             if (unfinished)
@@ -383,6 +391,8 @@ void History::diff(Connection &c, const Message::GetDiff &m)
         return;
     }
     diff->ref = m.id;
+    c.chargeReply(std::min(m.to - m.from, m_limits.maxScan) * BytesPerOperationRead
+                  + diff->operation.targetLength());
     c.sendMessage(*diff);
 }
 
@@ -392,7 +402,9 @@ void History::authors(Connection &c, const Message::GetAuthors &m)
     if (!current)
         return;
     bool unfinished = false;
-    std::optional<Message::Authors> authors = authorsAt(m.doc, *current, m_limits.maxReplay, &unfinished);
+    int replayed = 0;
+    std::optional<Message::Authors> authors = authorsAt(m.doc, *current, m_limits.maxReplay, &unfinished, &replayed);
+    c.chargeReply(replayed * BytesPerOperationRead + (authors ? 16 * qint64(authors->runs.size()) : 0));
     if (!authors) {
         c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), m.id, m.doc);
         return;
@@ -469,6 +481,7 @@ void History::sessions(Connection &c, const Message::History &m)
         c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), m.id, m.doc);
         return;
     }
+    c.chargeReply(std::min(upTo - page->next, m_limits.maxScan) * BytesPerOperationRead);
     c.sendMessage(Message::HistoryPage{m.id, m.doc, *current, page->sessions, page->next});
 }
 
@@ -488,6 +501,7 @@ void History::revision(Connection &c, const Message::GetRevision &m)
         c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), m.id, m.doc);
         return;
     }
+    c.chargeReply(text->size());
     c.sendMessage(Message::RevisionText{m.id, m.doc, m.revision, *text});
 }
 

@@ -28,7 +28,9 @@ class Storage;
 //   - who wrote the current text: the log replayed through runs of author indices (a chunked list, so an
 //     operation costs about one chunk, not the whole text), kept per document for the next request, which
 //     then replays only what was committed since.
-// The caller flushes the commit path first: what is read is what was acknowledged.
+// The caller flushes the commit path first: what is read is what was acknowledged. Each request is charged to
+// the connection's rate limit by its work, as a large open is: one token more per 64 KiB of reply, and per
+// 1,000 operations it read (Connection::chargeReply).
 class History
 {
 public:
@@ -64,7 +66,7 @@ public:
     // most `budget` operations of the log (0: no bound); a longer replay sets `unfinished` and goes on from
     // there at the next call, so no request stalls the relay for long.
     std::optional<collab::Message::Authors> authorsAt(const QString &doc, int revision, int budget = 0,
-                                                      bool *unfinished = nullptr);
+                                                      bool *unfinished = nullptr, int *replayed = nullptr);
 
     // Runs of author indices over a text, in chunks of at most MaxRuns runs.
     class Attribution

@@ -566,6 +566,17 @@ void tst_Trust::largeRepliesAreChargedToTheRateLimit()
     QVERIFY2(answered >= 6 && answered <= 7, qPrintable(QString::number(answered)));
     QCOMPARE(reader.count(QStringLiteral("error")), 10 - answered);
     QVERIFY(!reader.waitForError(QStringLiteral("rate-limited"), 0).isEmpty());
+
+    // The text of an old revision costs the same as the snapshot of an open.
+    RelayTestClient historian;
+    QVERIFY(historian.open(r->server->url()) && !historian.hello().isEmpty());
+    historian.send(Message::GetRevision{QStringLiteral("r"), QStringLiteral("doc"), 1});
+    QVERIFY(!historian.waitFor(QStringLiteral("revision")).isEmpty()); // hello + revision + 32 for the reply
+    for (int i = 0; i < 10; ++i)
+        historian.send(Message::List{QStringLiteral("l%1").arg(i)});
+    QTRY_COMPARE(historian.count(QStringLiteral("documents")) + historian.count(QStringLiteral("error")), 10);
+    const int answeredAfterRevision = historian.count(QStringLiteral("documents"));
+    QVERIFY2(answeredAfterRevision >= 6 && answeredAfterRevision <= 7, qPrintable(QString::number(answeredAfterRevision)));
 }
 
 void tst_Trust::documentQuotas()
