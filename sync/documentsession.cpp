@@ -262,6 +262,51 @@ void DocumentSession::onReceived(const collab::Message::Server &message)
     std::visit([this](const auto &m) { handle(m); }, message);
 }
 
+void DocumentSession::requestHistory(int before, int limit)
+{
+    send(collab::Message::encodeText(collab::Message::History{QStringLiteral("history"), m_document, before, limit}));
+}
+
+void DocumentSession::requestRevision(int revision)
+{
+    send(collab::Message::encodeText(collab::Message::GetRevision{QStringLiteral("revision"), m_document, revision}));
+}
+
+void DocumentSession::requestDiff(int from, int to)
+{
+    send(collab::Message::encodeText(collab::Message::GetDiff{QStringLiteral("diff"), m_document, from, to}));
+}
+
+void DocumentSession::requestVersions(const QString &saveName, std::optional<int> revision)
+{
+    send(collab::Message::encodeText(collab::Message::Versions{QStringLiteral("versions"), m_document, saveName,
+                                                               revision, !saveName.isEmpty(), false}));
+}
+
+void DocumentSession::handle(const collab::Message::HistoryPage &m)
+{
+    if (m.doc == m_document)
+        Q_EMIT historyReceived(m);
+}
+
+void DocumentSession::handle(const collab::Message::RevisionText &m)
+{
+    if (m.doc == m_document)
+        Q_EMIT revisionReceived(m.revision, m.text);
+}
+
+void DocumentSession::handle(const collab::Message::Diff &m)
+{
+    if (m.doc == m_document)
+        Q_EMIT diffReceived(m);
+}
+
+void DocumentSession::handle(const collab::Message::VersionList &m)
+{
+    if (m.doc == m_document)
+        Q_EMIT versionsReceived(m.versions);
+}
+
 void DocumentSession::sendOpen()
 {
     collab::Message::Open open;

@@ -97,6 +97,14 @@ public:
     // Retry now instead of waiting for the backoff timer.
     void reconnectNow();
 
+    // The document's history (docs/PROTOCOL.md, "history" to "versions"), asked of the relay; the answer
+    // comes as the matching signal below, an error as relayError/errorOccurred. Dropped while offline.
+    void requestHistory(int before = 0, int limit = 50);
+    void requestRevision(int revision);
+    void requestDiff(int from, int to);
+    // The named versions; with a name, first name `revision` (nullopt: the current one) so.
+    void requestVersions(const QString &saveName = {}, std::optional<int> revision = std::nullopt);
+
     Status status() const { return m_status; }
     bool isOpen() const { return m_client.has_value(); }
     // The document is open on the relay's side too (its text or catch-up has arrived).
@@ -152,6 +160,10 @@ Q_SIGNALS:
     void documentDeleted();
     // The link dropped (`why`: what the user can act on, if anything).
     void linkDropped(const QString &why);
+    void historyReceived(const collab::Message::HistoryPage &page);
+    void revisionReceived(int revision, const QString &text);
+    void diffReceived(const collab::Message::Diff &diff);
+    void versionsReceived(const QList<collab::Message::Version> &versions);
 
 private:
     // The relay dropped the document or refused an operation without applying it (storage trouble) while the
@@ -192,6 +204,10 @@ private:
     void handle(const collab::Message::IdleChanged &m);
     void handle(const collab::Message::Error &m);
     void handle(const collab::Message::Deleted &m);
+    void handle(const collab::Message::HistoryPage &m);
+    void handle(const collab::Message::RevisionText &m);
+    void handle(const collab::Message::Diff &m);
+    void handle(const collab::Message::VersionList &m);
     template<typename M>
     void handle(const M &) {}
 

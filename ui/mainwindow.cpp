@@ -8,6 +8,8 @@
 #include "participantspanel.h"
 #include "remotecursoroverlay.h"
 
+#include "historypanel.h"
+
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -226,6 +228,18 @@ void MainWindow::createDock()
     toggle->setText(tr("&Participants"));
     toggle->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P));
     viewMenu->addAction(toggle);
+
+    // The document's history: hidden until asked for (it asks the relay while shown).
+    m_history = new HistoryPanel(m_session, m_binding, this);
+    m_historyDock = new QDockWidget(tr("History"), this);
+    m_historyDock->setObjectName(QStringLiteral("historyDock"));
+    m_historyDock->setWidget(m_history);
+    addDockWidget(Qt::RightDockWidgetArea, m_historyDock);
+    m_historyDock->hide();
+    QAction *history = m_historyDock->toggleViewAction();
+    history->setText(tr("&History"));
+    history->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_H));
+    viewMenu->addAction(history);
     viewMenu->addAction(m_showCursorsAction);
 }
 

@@ -22,6 +22,7 @@ namespace ui {
 
 class CollabEditor;
 class FindReplaceDialog;
+class HistoryPanel;
 class ParticipantsPanel;
 
 // MainWindow: one document, shaped like Qt's application example: File (new, open from server, import,
@@ -44,6 +45,8 @@ public:
 
     CollabEditor *editor() const { return m_editor; }
     DocumentBinding *binding() const { return m_binding; }
+    HistoryPanel *historyPanel() const { return m_history; }
+    QDockWidget *historyDock() const { return m_historyDock; }
     syncing::DocumentSession *session() const { return m_session; }
     ParticipantsPanel *participantsPanel() const { return m_participants; }
     const collab::UndoManager &undoManager() const { return m_session->undoManager(); }
@@ -89,6 +92,8 @@ private:
 
     ParticipantsPanel *m_participants = nullptr;
     QDockWidget *m_dock = nullptr;
+    HistoryPanel *m_history = nullptr;
+    QDockWidget *m_historyDock = nullptr;
     QPointer<FindReplaceDialog> m_findDialog;
     QString m_followed;
 

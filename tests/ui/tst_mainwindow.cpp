@@ -6,6 +6,7 @@
 
 #include <collabeditor.h>
 #include <documentbinding.h>
+#include <historypanel.h>
 #include <mainwindow.h>
 #include <participantspanel.h>
 #include <remotecursoroverlay.h>
@@ -20,6 +21,8 @@
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTcpServer>
+#include <QDockWidget>
+#include <QSignalSpy>
 #include <QTest>
 #include <QWebSocket>
 #include <QWebSocketServer>
@@ -475,6 +478,56 @@ private Q_SLOTS:
         m_b->undo(); // nothing of Bob's left: Ada's text stays
         QCOMPARE(text(m_b), QStringLiteral("ada "));
         QTRY_VERIFY(settled(m_a) && settled(m_b));
+    }
+
+    // View › History: the sessions of both authors, the text at the older one with what it inserted marked,
+    // Restore makes the text that again for everyone as one undoable edit, and a named version joins the list.
+    void historyPanelShowsRestoresAndNames()
+    {
+        m_a->activateWindow();
+        m_a->editor()->setFocus();
+        QTest::keyClicks(m_a->editor(), QStringLiteral("Hello"));
+        QTRY_VERIFY(settled(m_a));
+        QTRY_COMPARE(text(m_b), QStringLiteral("Hello"));
+        moveCaret(m_b, 5);
+        m_b->editor()->setFocus();
+        QTest::keyClicks(m_b->editor(), QStringLiteral(" world"));
+        QTRY_VERIFY(settled(m_b));
+        QTRY_COMPARE(text(m_a), QStringLiteral("Hello world"));
+
+        ui::HistoryPanel *history = m_a->historyPanel();
+        m_a->historyDock()->show();
+        QTRY_COMPARE(history->entryCount(), 2); // Bob's session, then Ada's
+        QSignalSpy ready(history, &ui::HistoryPanel::previewReady);
+        history->choose(1);
+        QTRY_VERIFY(!ready.isEmpty());
+        QCOMPARE(history->previewText(), QStringLiteral("Hello"));
+        QCOMPARE(history->highlightedRanges(), (QList<std::pair<int, int>>{{0, 5}}));
+        ready.clear();
+        history->choose(0);
+        QTRY_VERIFY(!ready.isEmpty());
+        QCOMPARE(history->previewText(), QStringLiteral("Hello world"));
+        QCOMPARE(history->highlightedRanges(), (QList<std::pair<int, int>>{{5, 11}}));
+
+        // Restore the older point: one edit, everyone gets it, and Ada can undo it.
+        ready.clear();
+        history->choose(1);
+        QTRY_VERIFY(!ready.isEmpty());
+        QVERIFY(history->restoreChosen());
+        QCOMPARE(text(m_a), QStringLiteral("Hello"));
+        QTRY_COMPARE(text(m_b), QStringLiteral("Hello"));
+        QTRY_VERIFY(settled(m_a));
+        m_a->editor()->setFocus();
+        QTest::keyClick(m_a->editor(), Qt::Key_Z, Qt::ControlModifier);
+        QCOMPARE(text(m_a), QStringLiteral("Hello world"));
+        QTRY_COMPARE(text(m_b), QStringLiteral("Hello world"));
+        QTRY_VERIFY(settled(m_a));
+
+        // The restore and its undo are in the history too (Ada's new session), and a named version is listed.
+        history->refresh();
+        QTRY_COMPARE(history->entryCount(), 3);
+        history->nameVersion(QStringLiteral("Draft"));
+        QTRY_COMPARE(history->entryCount(), 4);
     }
 
     void offlineEditsAreKeptAndMerged()

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: MIT
+#include "historypanel.h"
+
+#include "documentbinding.h"
+
+#include <documentsession.h>
+
+#include <QDateTime>
+#include <QHBoxLayout>
+#include <QInputDialog>
+#include <QLineEdit>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QListWidget>
+#include <QPainter>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSlider>
+#include <QTextBlock>
+#include <QVBoxLayout>
+
+namespace ui {
+
+namespace {
+QIcon swatch(const QString &color)
+{
+    QPixmap pixmap(12, 12);
+    pixmap.fill(Qt::transparent);
+    QPainter painter(&pixmap);
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.setBrush(QColor(color.isEmpty() ? QStringLiteral("#808080") : color));
+    painter.setPen(Qt::NoPen);
+    painter.drawEllipse(1, 1, 10, 10);
+    return QIcon(pixmap);
+}
+
+QString timeOf(qint64 ms)
+{
+    return QLocale().toString(QDateTime::fromMSecsSinceEpoch(ms), QLocale::ShortFormat);
+}
+} // namespace
+
+HistoryPanel::HistoryPanel(syncing::DocumentSession *session, DocumentBinding *binding, QWidget *parent)
+    : QWidget(parent), m_session(session), m_binding(binding), m_list(new QListWidget(this)),
+      m_slider(new QSlider(Qt::Horizontal, this)), m_preview(new QPlainTextEdit(this)), m_caption(new QLabel(this)),
+      m_restore(new QPushButton(tr("&Restore"), this)), m_name(new QPushButton(tr("&Name Version..."), this))
+{
+    m_preview->setReadOnly(true);
+    m_preview->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    m_list->setObjectName(QStringLiteral("historyList"));
+    m_slider->setObjectName(QStringLiteral("historySlider"));
+    m_preview->setObjectName(QStringLiteral("historyPreview"));
+    m_restore->setEnabled(false);
+    m_restore->setToolTip(tr("Make the text what it was at this point again (one edit, which you can undo)"));
+    m_caption->setWordWrap(true);
+
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(m_restore);
+    buttons->addWidget(m_name);
+    buttons->addStretch();
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(m_list, 2);
+    layout->addWidget(m_slider);
+    layout->addWidget(m_caption);
+    layout->addWidget(m_preview, 3);
+    layout->addLayout(buttons);
+
+    connect(m_list, &QListWidget::currentRowChanged, this, &HistoryPanel::choose);
+    connect(m_list, &QListWidget::itemActivated, this, [this] { restoreChosen(); });
+    // Left is older: the slider runs over the list from its end.
+    connect(m_slider, &QSlider::valueChanged, this, [this](int value) {
+        const int row = int(m_entries.size()) - 1 - value;
+        if (row != m_list->currentRow())
+            m_list->setCurrentRow(row);
+    });
+    connect(m_restore, &QPushButton::clicked, this, &HistoryPanel::restoreChosen);
+    connect(m_name, &QPushButton::clicked, this, [this] {
+        bool ok = false;
+        const QString name = QInputDialog::getText(this, tr("Name Version"),
+                                                   m_shownRevision >= 0 ? tr("Name for revision %1:").arg(m_shownRevision)
+                                                                        : tr("Name for the current text:"),
+                                                   QLineEdit::Normal, QString(), &ok);
+        if (ok)
+            nameVersion(name);
+    });
+
+    connect(m_session, &syncing::DocumentSession::historyReceived, this, [this](const collab::Message::HistoryPage &page) {
+        m_sessions = page.sessions;
+        rebuild();
+    });
+    connect(m_session, &syncing::DocumentSession::versionsReceived, this,
+            [this](const QList<collab::Message::Version> &versions) {
+                m_versions = versions;
+                rebuild();
+            });
+    connect(m_session, &syncing::DocumentSession::revisionReceived, this, &HistoryPanel::onRevision);
+    connect(m_session, &syncing::DocumentSession::diffReceived, this, &HistoryPanel::onDiff);
+    m_refreshTimer.setSingleShot(true);
+    m_refreshTimer.setInterval(1000);
+    connect(&m_refreshTimer, &QTimer::timeout, this, &HistoryPanel::refresh);
+    // Keep up while others (or we) type: a refresh at most once a second while shown.
+    const auto soon = [this] {
+        if (isVisible() && !m_refreshTimer.isActive())
+            m_refreshTimer.start();
+    };
+    connect(m_session, &syncing::DocumentSession::remoteOperationReceived, this, soon);
+    connect(m_session, &syncing::DocumentSession::acknowledged, this, soon);
+}
+
+void HistoryPanel::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    refresh();
+}
+
+void HistoryPanel::refresh()
+{
+    m_session->requestVersions();
+    m_session->requestHistory(0, collab::Message::History::maxLimit);
+}
+
+void HistoryPanel::rebuild()
+{
+    // Versions and sessions together, newest first; a version goes before the session it ends in.
+    const bool keepChosen = m_chosen >= 0 && m_chosen < int(m_entries.size());
+    const Entry previous = keepChosen ? m_entries[size_t(m_chosen)] : Entry{};
+    m_entries.clear();
+    qsizetype v = 0;
+    for (const collab::EditSession &s : m_sessions) {
+        for (; v < m_versions.size() && m_versions.at(v).revision >= s.to; ++v) {
+            const collab::Message::Version &version = m_versions.at(v);
+            m_entries.push_back({true, tr("★ %1 — revision %2, named by %3").arg(version.name).arg(version.revision).arg(version.user),
+                                 {}, 1, version.revision});
+        }
+        const QString who = s.name.isEmpty() ? s.user : s.name;
+        m_entries.push_back({false,
+                             tr("%1 · %2 · +%3 −%4 (revisions %5–%6)")
+                                 .arg(who, timeOf(s.end))
+                                 .arg(s.inserted)
+                                 .arg(s.deleted)
+                                 .arg(s.from)
+                                 .arg(s.to),
+                             s.color, s.from, s.to});
+    }
+    for (; v < m_versions.size(); ++v) {
+        const collab::Message::Version &version = m_versions.at(v);
+        m_entries.push_back({true, tr("★ %1 — revision %2, named by %3").arg(version.name).arg(version.revision).arg(version.user),
+                             {}, 1, version.revision});
+    }
+    // A version shows what changed since the point before it (the next entry down).
+    for (size_t i = 0; i < m_entries.size(); ++i) {
+        if (m_entries[i].version)
+            m_entries[i].from = i + 1 < m_entries.size() ? m_entries[i + 1].to + 1 : 1;
+    }
+    const QSignalBlocker blockList(m_list);
+    const QSignalBlocker blockSlider(m_slider);
+    m_list->clear();
+    int chosen = -1;
+    for (size_t i = 0; i < m_entries.size(); ++i) {
+        const Entry &e = m_entries[i];
+        auto *item = new QListWidgetItem(e.version ? QIcon() : swatch(e.color), e.label, m_list);
+        if (e.version) {
+            QFont bold = item->font();
+            bold.setBold(true);
+            item->setFont(bold);
+        }
+        if (keepChosen && e.version == previous.version && e.to == previous.to && e.label == previous.label)
+            chosen = int(i);
+    }
+    m_slider->setRange(0, std::max(0, int(m_entries.size()) - 1));
+    m_chosen = chosen;
+    if (chosen >= 0) {
+        m_list->setCurrentRow(chosen);
+        m_slider->setValue(int(m_entries.size()) - 1 - chosen);
+    }
+    m_restore->setEnabled(chosen >= 0);
+    Q_EMIT entriesChanged();
+}
+
+void HistoryPanel::choose(int row)
+{
+    if (row < 0 || row >= int(m_entries.size()))
+        return;
+    m_chosen = row;
+    {
+        const QSignalBlocker block(m_slider);
+        m_slider->setValue(int(m_entries.size()) - 1 - row);
+    }
+    const Entry &e = m_entries[size_t(row)];
+    m_wantedRevision = e.to;
+    m_text.reset();
+    m_diff.reset();
+    m_session->requestRevision(e.to);
+    m_session->requestDiff(std::max(0, e.from - 1), e.to);
+    m_restore->setEnabled(true);
+}
+
+void HistoryPanel::onRevision(int revision, const QString &text)
+{
+    if (revision != m_wantedRevision)
+        return;
+    m_text = text;
+    showPreview();
+}
+
+void HistoryPanel::onDiff(const collab::Message::Diff &diff)
+{
+    if (diff.to != m_wantedRevision)
+        return;
+    m_diff = diff;
+    showPreview();
+}
+
+void HistoryPanel::showPreview()
+{
+    if (!m_text || !m_diff || m_chosen < 0)
+        return;
+    const Entry &e = m_entries[size_t(m_chosen)];
+    m_shownRevision = m_wantedRevision;
+    m_shownText = *m_text;
+    m_preview->setPlainText(DocumentBinding::displayForm(*m_text));
+    // What this point inserted, in the author's colour (a version: everyone since the point before it).
+    QColor color(e.color.isEmpty() ? QStringLiteral("#ffd54f") : e.color);
+    color.setAlpha(70);
+    QList<QTextEdit::ExtraSelection> marks;
+    qsizetype position = 0; // in the text shown (the diff's target)
+    for (const collab::TextOperation::Component &c : m_diff->operation.components()) {
+        if (c.kind == collab::TextOperation::Kind::Delete)
+            continue;
+        if (c.kind == collab::TextOperation::Kind::Insert) {
+            QTextEdit::ExtraSelection mark;
+            mark.cursor = QTextCursor(m_preview->document());
+            mark.cursor.setPosition(int(position));
+            mark.cursor.setPosition(int(position + c.length), QTextCursor::KeepAnchor);
+            mark.format.setBackground(color);
+            marks.append(mark);
+        }
+        position += c.length;
+    }
+    m_preview->setExtraSelections(marks);
+    QStringList who;
+    for (const collab::Author &a : m_diff->authors)
+        who.append(a.name.isEmpty() ? a.user : a.name);
+    m_caption->setText(tr("Revision %1%2").arg(m_shownRevision).arg(who.isEmpty() ? QString() : tr(" — by %1").arg(who.join(QStringLiteral(", ")))));
+    Q_EMIT previewReady(m_shownRevision);
+}
+
+QString HistoryPanel::previewText() const
+{
+    return m_shownText;
+}
+
+QList<std::pair<int, int>> HistoryPanel::highlightedRanges() const
+{
+    QList<std::pair<int, int>> out;
+    for (const QTextEdit::ExtraSelection &s : m_preview->extraSelections())
+        out.append({s.cursor.selectionStart(), s.cursor.selectionEnd()});
+    return out;
+}
+
+bool HistoryPanel::restoreChosen()
+{
+    if (m_shownRevision < 0 || m_session->isReadOnly())
+        return false;
+    // One replace from the current text to the old one (common beginning and end kept): it reaches everyone,
+    // is in the history itself, and is one step of the restorer's undo.
+    const QString current = m_binding->text();
+    const QString &old = m_shownText;
+    qsizetype prefix = 0;
+    while (prefix < current.size() && prefix < old.size() && current.at(prefix) == old.at(prefix))
+        ++prefix;
+    qsizetype suffix = 0;
+    while (suffix < current.size() - prefix && suffix < old.size() - prefix
+           && current.at(current.size() - 1 - suffix) == old.at(old.size() - 1 - suffix))
+        ++suffix;
+    if (prefix > 0 && current.at(prefix - 1).isHighSurrogate())
+        --prefix;
+    if (suffix > 0 && current.at(current.size() - suffix).isLowSurrogate())
+        --suffix;
+    const qsizetype removed = current.size() - prefix - suffix;
+    const QString inserted = old.mid(prefix, old.size() - prefix - suffix);
+    if (removed == 0 && inserted.isEmpty())
+        return true;
+    return m_binding->applyLocal(collab::TextOperation::makeReplace(current.size(), prefix, removed, inserted),
+                                 DocumentBinding::Origin::User);
+}
+
+void HistoryPanel::nameVersion(const QString &name)
+{
+    const QString trimmed = name.trimmed();
+    if (trimmed.isEmpty())
+        return;
+    m_session->requestVersions(trimmed, m_shownRevision >= 0 && m_chosen >= 0 ? std::optional<int>(m_shownRevision)
+                                                                              : std::nullopt);
+}
+
+} // namespace ui

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "message.h"
+
+#include <QTimer>
+#include <QWidget>
+
+class QLabel;
+class QListWidget;
+class QPlainTextEdit;
+class QPushButton;
+class QSlider;
+
+namespace syncing {
+class DocumentSession;
+}
+
+namespace ui {
+
+class DocumentBinding;
+
+// HistoryPanel: the document's past, from the relay's log (docs/PROTOCOL.md, "history" to "versions").
+//   - a list (and a slider over it: left is older) of the named versions and the edit sessions, newest first;
+//   - the text at the chosen point, read-only, with what that session (or, for a version, everything since the
+//     previous point) inserted highlighted in its author's colour;
+//   - Restore: the text becomes the chosen point's again, as one edit everyone gets, that is in the history
+//     itself and that the restorer can undo; Name Version: names the chosen point (or the current text).
+// It refreshes while shown, at most once a second while others type. Keyboard: the list takes Up/Down, the
+// slider Left/Right; Enter in the list restores.
+class HistoryPanel : public QWidget
+{
+    Q_OBJECT
+public:
+    HistoryPanel(syncing::DocumentSession *session, DocumentBinding *binding, QWidget *parent = nullptr);
+
+    // Ask the relay for the sessions and versions again (also done on show and after edits, throttled).
+    void refresh();
+    // The point shown (a row of the list), and restoring it.
+    void choose(int row);
+    bool restoreChosen();
+    void nameVersion(const QString &name);
+
+    int entryCount() const { return int(m_entries.size()); }
+    QString previewText() const;
+    int previewRevision() const { return m_shownRevision; }
+    // The ranges of the preview highlighted as inserted by the point shown, for tests.
+    QList<std::pair<int, int>> highlightedRanges() const;
+
+Q_SIGNALS:
+    // The preview shows the chosen point (its text and highlights arrived).
+    void previewReady(int revision);
+    void entriesChanged();
+
+protected:
+    void showEvent(QShowEvent *event) override;
+
+private:
+    struct Entry
+    {
+        bool version = false;
+        QString label;
+        QString color;
+        int from = 0; // the revisions the point covers: what it changed is diff(from - 1, to)
+        int to = 0;
+    };
+    void rebuild();
+    void onRevision(int revision, const QString &text);
+    void onDiff(const collab::Message::Diff &diff);
+    void showPreview();
+
+    syncing::DocumentSession *m_session;
+    DocumentBinding *m_binding;
+    QListWidget *m_list;
+    QSlider *m_slider;
+    QPlainTextEdit *m_preview;
+    QLabel *m_caption;
+    QPushButton *m_restore;
+    QPushButton *m_name;
+    QTimer m_refreshTimer;
+    QList<collab::EditSession> m_sessions;
+    QList<collab::Message::Version> m_versions;
+    std::vector<Entry> m_entries;
+    int m_chosen = -1;
+    // The point asked for, and what has arrived of it.
+    int m_wantedRevision = -1;
+    std::optional<QString> m_text;
+    std::optional<collab::Message::Diff> m_diff;
+    int m_shownRevision = -1;
+    QString m_shownText;
+};
+
+} // namespace ui
