@@ -36,7 +36,9 @@ QIcon swatch(const QString &color)
 
 QString timeOf(qint64 ms)
 {
-    return QLocale().toString(QDateTime::fromMSecsSinceEpoch(ms), QLocale::ShortFormat);
+    const QDateTime when = QDateTime::fromMSecsSinceEpoch(ms);
+    return when.date() == QDate::currentDate() ? QLocale().toString(when.time(), QLocale::ShortFormat)
+                                               : QLocale().toString(when, QLocale::ShortFormat);
 }
 } // namespace
 
@@ -130,22 +132,18 @@ void HistoryPanel::rebuild()
     for (const collab::EditSession &s : m_sessions) {
         for (; v < m_versions.size() && m_versions.at(v).revision >= s.to; ++v) {
             const collab::Message::Version &version = m_versions.at(v);
-            m_entries.push_back({true, tr("★ %1 — revision %2, named by %3").arg(version.name).arg(version.revision).arg(version.user),
+            m_entries.push_back({true, tr("★ %1\nrevision %2 · named by %3").arg(version.name).arg(version.revision).arg(version.user),
                                  {}, 1, version.revision});
         }
         const QString who = s.name.isEmpty() ? s.user : s.name;
+        const QString revisions = s.from == s.to ? tr("revision %1").arg(s.to) : tr("revisions %1–%2").arg(s.from).arg(s.to);
         m_entries.push_back({false,
-                             tr("%1 · %2 · +%3 −%4 (revisions %5–%6)")
-                                 .arg(who, timeOf(s.end))
-                                 .arg(s.inserted)
-                                 .arg(s.deleted)
-                                 .arg(s.from)
-                                 .arg(s.to),
+                             tr("%1 · +%2 −%3\n%4 · %5").arg(who).arg(s.inserted).arg(s.deleted).arg(timeOf(s.end), revisions),
                              s.color, s.from, s.to});
     }
     for (; v < m_versions.size(); ++v) {
         const collab::Message::Version &version = m_versions.at(v);
-        m_entries.push_back({true, tr("★ %1 — revision %2, named by %3").arg(version.name).arg(version.revision).arg(version.user),
+        m_entries.push_back({true, tr("★ %1\nrevision %2 · named by %3").arg(version.name).arg(version.revision).arg(version.user),
                              {}, 1, version.revision});
     }
     // A version shows what changed since the point before it (the next entry down).
@@ -153,29 +151,40 @@ void HistoryPanel::rebuild()
         if (m_entries[i].version)
             m_entries[i].from = i + 1 < m_entries.size() ? m_entries[i + 1].to + 1 : 1;
     }
-    const QSignalBlocker blockList(m_list);
-    const QSignalBlocker blockSlider(m_slider);
-    m_list->clear();
     int chosen = -1;
-    for (size_t i = 0; i < m_entries.size(); ++i) {
-        const Entry &e = m_entries[i];
-        auto *item = new QListWidgetItem(e.version ? QIcon() : swatch(e.color), e.label, m_list);
-        if (e.version) {
-            QFont bold = item->font();
-            bold.setBold(true);
-            item->setFont(bold);
+    {
+        const QSignalBlocker blockList(m_list);
+        const QSignalBlocker blockSlider(m_slider);
+        m_list->clear();
+        for (size_t i = 0; i < m_entries.size(); ++i) {
+            const Entry &e = m_entries[i];
+            auto *item = new QListWidgetItem(e.version ? QIcon() : swatch(e.color), e.label, m_list);
+            if (e.version) {
+                QFont bold = item->font();
+                bold.setBold(true);
+                item->setFont(bold);
+            }
+            // The point chosen stays chosen while others type: a session by where it starts (it grows at
+            // its end), a version by its name and revision.
+            if (keepChosen && e.version == previous.version
+                && (e.version ? e.label == previous.label : e.from == previous.from))
+                chosen = int(i);
         }
-        if (keepChosen && e.version == previous.version && e.to == previous.to && e.label == previous.label)
-            chosen = int(i);
-    }
-    m_slider->setRange(0, std::max(0, int(m_entries.size()) - 1));
-    m_chosen = chosen;
-    if (chosen >= 0) {
-        m_list->setCurrentRow(chosen);
-        m_slider->setValue(int(m_entries.size()) - 1 - chosen);
+        m_slider->setRange(0, std::max(0, int(m_entries.size()) - 1));
+        m_chosen = chosen;
+        if (chosen >= 0) {
+            m_list->setCurrentRow(chosen);
+            m_slider->setValue(int(m_entries.size()) - 1 - chosen);
+        }
     }
     m_restore->setEnabled(chosen >= 0);
     Q_EMIT entriesChanged();
+    // The chosen session grew (its author kept typing), or a version's previous point changed: show it anew.
+    if (chosen >= 0 && (m_entries[size_t(chosen)].to != previous.to || m_entries[size_t(chosen)].from != previous.from))
+        choose(chosen);
+    // Shown for the first time: the newest point, so the preview is never empty.
+    if (chosen < 0 && !m_entries.empty() && isVisible())
+        m_list->setCurrentRow(0);
 }
 
 void HistoryPanel::choose(int row)

@@ -235,10 +235,20 @@ void MainWindow::createDock()
     m_historyDock->setObjectName(QStringLiteral("historyDock"));
     m_historyDock->setWidget(m_history);
     addDockWidget(Qt::RightDockWidgetArea, m_historyDock);
+    tabifyDockWidget(m_dock, m_historyDock);
     m_historyDock->hide();
+    // Wide enough for its list and preview when it comes up (the participants' width is too narrow).
+    connect(m_historyDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+        if (visible && m_historyDock->width() < 360)
+            resizeDocks({m_historyDock}, {380}, Qt::Horizontal);
+    });
     QAction *history = m_historyDock->toggleViewAction();
     history->setText(tr("&History"));
     history->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_H));
+    connect(history, &QAction::triggered, this, [this](bool shown) {
+        if (shown)
+            m_historyDock->raise(); // in front of the participants it shares the side with
+    });
     viewMenu->addAction(history);
     viewMenu->addAction(m_showCursorsAction);
 }

@@ -345,6 +345,61 @@
     </message>
 </context>
 <context>
+    <name>ui::HistoryPanel</name>
+    <message>
+        <source>&amp;Restore</source>
+        <translation>&amp;Restaurar</translation>
+    </message>
+    <message>
+        <source>&amp;Name Version...</source>
+        <translation>&amp;Nombrar versión...</translation>
+    </message>
+    <message>
+        <source>Make the text what it was at this point again (one edit, which you can undo)</source>
+        <translation>Devolver el texto a como estaba en este punto (una edición, que puede deshacer)</translation>
+    </message>
+    <message>
+        <source>Name Version</source>
+        <translation>Nombrar versión</translation>
+    </message>
+    <message>
+        <source>Name for revision %1:</source>
+        <translation>Nombre para la revisión %1:</translation>
+    </message>
+    <message>
+        <source>Name for the current text:</source>
+        <translation>Nombre para el texto actual:</translation>
+    </message>
+    <message>
+        <source>★ %1
+revision %2 · named by %3</source>
+        <translation>★ %1
+revisión %2 · nombrada por %3</translation>
+    </message>
+    <message>
+        <source>revision %1</source>
+        <translation>revisión %1</translation>
+    </message>
+    <message>
+        <source>revisions %1–%2</source>
+        <translation>revisiones %1–%2</translation>
+    </message>
+    <message>
+        <source>%1 · +%2 −%3
+%4 · %5</source>
+        <translation>%1 · +%2 −%3
+%4 · %5</translation>
+    </message>
+    <message>
+        <source>Revision %1%2</source>
+        <translation>Revisión %1%2</translation>
+    </message>
+    <message>
+        <source> — by %1</source>
+        <translation> — de %1</translation>
+    </message>
+</context>
+<context>
     <name>ui::MainWindow</name>
     <message>
         <source>Open a document from a server to start writing together.</source>
@@ -586,6 +641,14 @@
     <message>
         <source>&lt;b&gt;Coscribe&lt;/b&gt; %1&lt;br&gt;Write the same text together, live, with or without a network. Edits made offline are kept and merged when the server is back.</source>
         <translation>&lt;b&gt;Coscribe&lt;/b&gt; %1&lt;br&gt;Escribid el mismo texto juntos, en vivo, con o sin red. Las ediciones hechas sin conexión se guardan y se fusionan cuando vuelve el servidor.</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>Historial</translation>
+    </message>
+    <message>
+        <source>&amp;History</source>
+        <translation>&amp;Historial</translation>
     </message>
 </context>
 <context>
