@@ -375,7 +375,11 @@ void Command::onOnline()
     if (writes && m_session->isReadOnly())
         return finish(Refused, tr("You have read-only access to %1").arg(m_options.url.toString()));
     switch (m_options.kind) {
-    case Kind::List:
+    case Kind::List: // these run on a bare link (startRequests), never on a session
+    case Kind::Log:
+    case Kind::Diff:
+    case Kind::Blame:
+    case Kind::Version:
         break;
     case Kind::Get:
         printText();

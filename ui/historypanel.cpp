@@ -108,6 +108,13 @@ HistoryPanel::HistoryPanel(syncing::DocumentSession *session, DocumentBinding *b
     };
     connect(m_session, &syncing::DocumentSession::remoteOperationReceived, this, soon);
     connect(m_session, &syncing::DocumentSession::acknowledged, this, soon);
+    // Opened while offline: ask again once the relay is there.
+    connect(m_session, &syncing::DocumentSession::statusChanged, this, [this] {
+        const bool online = m_session->status() == syncing::DocumentSession::Status::Online;
+        if (online && !m_online && isVisible())
+            refresh();
+        m_online = online;
+    });
 }
 
 void HistoryPanel::showEvent(QShowEvent *event)
@@ -119,7 +126,7 @@ void HistoryPanel::showEvent(QShowEvent *event)
 void HistoryPanel::refresh()
 {
     m_session->requestVersions();
-    m_session->requestHistory(0, collab::Message::History::maxLimit);
+    m_session->requestHistory(0, 100);
 }
 
 void HistoryPanel::rebuild()

@@ -82,6 +82,7 @@ private:
     QList<collab::Message::Version> m_versions;
     std::vector<Entry> m_entries;
     int m_chosen = -1;
+    bool m_online = false;
     // The point asked for, and what has arrived of it.
     int m_wantedRevision = -1;
     std::optional<QString> m_text;
