@@ -34,6 +34,8 @@ private Q_SLOTS:
     void catalogue();
     void appendAndRanges_data() { backends(); }
     void appendAndRanges();
+    void authorsAndVersions_data() { backends(); }
+    void authorsAndVersions();
     void duplicateRevisionRejected_data() { backends(); }
     void duplicateRevisionRejected();
     void transactionsAllOrNothing_data() { backends(); }
@@ -155,6 +157,41 @@ void tst_StorageConformance::catalogue()
     QCOMPARE(b->name, QStringLiteral("Beta"));
     QCOMPARE(b->revision, 2);
     QCOMPARE(b->created, list->at(1).created);
+}
+
+// Operations keep their author and commit time; named versions are one per name, listed newest revision
+// first, deleted by name, and go with their document.
+void tst_StorageConformance::authorsAndVersions()
+{
+    OPEN_STORAGE(s);
+    QVERIFY(s.createDocument(D, D));
+    const qint64 before = QDateTime::currentMSecsSinceEpoch();
+    QVERIFY(s.appendOperation(D, {1, QStringLiteral("[\"é\"]"), QStringLiteral("c1"), 1, QStringLiteral("ada"),
+                                  QStringLiteral("Ada Lovelace"), QStringLiteral("#3366cc")}));
+    const auto ops = s.operations(D, 0, 1);
+    QVERIFY2(ops, qPrintable(s.lastError()));
+    QCOMPARE(ops->at(0).user, QStringLiteral("ada"));
+    QCOMPARE(ops->at(0).name, QStringLiteral("Ada Lovelace"));
+    QCOMPARE(ops->at(0).color, QStringLiteral("#3366cc"));
+    QVERIFY(ops->at(0).created >= before - 1000);
+
+    QVERIFY2(s.addVersion(D, {QStringLiteral("First"), 1, QStringLiteral("ada"), 0}), qPrintable(s.lastError()));
+    QVERIFY(s.addVersion(D, {QStringLiteral("Draft é"), 3, QStringLiteral("bob"), 0}));
+    QVERIFY(!s.addVersion(D, {QStringLiteral("First"), 2, QStringLiteral("bob"), 0}));
+    QVERIFY(s.lastError().isEmpty()); // taken, not an error
+    const auto versions = s.versions(D);
+    QVERIFY(versions);
+    QCOMPARE(int(versions->size()), 2);
+    QCOMPARE(versions->at(0).name, QStringLiteral("Draft é"));
+    QCOMPARE(versions->at(0).revision, 3);
+    QCOMPARE(versions->at(1).user, QStringLiteral("ada"));
+    QVERIFY(versions->at(1).created >= before - 1000);
+    QVERIFY(!s.removeVersion(D, QStringLiteral("Nothing")));
+    QVERIFY(s.lastError().isEmpty());
+    QVERIFY(s.removeVersion(D, QStringLiteral("First")));
+    QCOMPARE(int(s.versions(D)->size()), 1);
+    QVERIFY(s.deleteDocument(D));
+    QCOMPARE(int(s.versions(D)->size()), 0);
 }
 
 void tst_StorageConformance::appendAndRanges()
