@@ -76,6 +76,7 @@ void DocumentHub::handle(Connection &c, const Message::Delete &m)
 {
     flush(); // queued operations of the document are acknowledged before it goes
     m_catalogue.remove(c, m);
+    m_history.forget(m.doc);
 }
 
 // ---- history --------------------------------------------------------------------------------------------------

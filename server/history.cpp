@@ -250,9 +250,14 @@ std::optional<Message::Authors> History::authorsAt(const QString &doc, int revis
 {
     if (unfinished)
         *unfinished = false;
+    const std::optional<Storage::DocumentRecord> record = m_storage.document(doc);
+    if (!record)
+        return std::nullopt;
     std::shared_ptr<Authorship> &cached = m_authorship[doc];
-    if (!cached || cached->revision > revision) // (a document deleted and made again starts over)
-        cached = std::make_shared<Authorship>();
+    if (!cached || cached->created != record->created || cached->revision > revision) {
+        cached = std::make_shared<Authorship>(); // (a document deleted and made again starts over)
+        cached->created = record->created;
+    }
     Authorship &a = *cached;
     a.used = ++m_requests;
     int replayed = 0;

@@ -48,6 +48,8 @@ public:
     void diff(Connection &c, const collab::Message::GetDiff &m);
     void authors(Connection &c, const collab::Message::GetAuthors &m);
     void versions(Connection &c, const collab::Message::Versions &m);
+    // The document is gone (deleted here): what is kept of its authorship goes too.
+    void forget(const QString &doc) { m_authorship.remove(doc); }
 
     // The edit sessions among operations (after, upTo] of `doc`, newest first (exposed for tests and
     // benchmarks; sessions() pages over it).
@@ -96,6 +98,7 @@ private:
 
     struct Authorship
     {
+        qint64 created = 0;        // the document's creation time: one deleted and made again starts over
         int revision = 0;
         Attribution text;
         QList<collab::Author> authors;

@@ -109,6 +109,7 @@ private Q_SLOTS:
     void olderDatabasesGainAuthorColumns();
     void authorsAndDiffsFollowTheLog();
     void namedVersions();
+    void authorshipStartsOverForADocumentMadeAgain();
 };
 
 void tst_RelayServer::welcomeAndHello()
@@ -1018,6 +1019,35 @@ void tst_RelayServer::namedVersions()
     QVERIFY(removed);
     QCOMPARE(removed->versions.size(), 1);
     QCOMPARE(removed->versions.at(0).name, QStringLiteral("Draft sent to the board"));
+}
+
+// A document deleted and made again under the same id has none of the old one's authors.
+void tst_RelayServer::authorshipStartsOverForADocumentMadeAgain()
+{
+    auto r = startRelay();
+    QVERIFY(r);
+    auto ada = client(*r, QStringLiteral("Ada"));
+    auto bob = client(*r, QStringLiteral("Bob"));
+    QVERIFY(ada && bob);
+    QVERIFY(!ada->openDocument(QStringLiteral("again")).isEmpty());
+    QCOMPARE(ada->edit(QStringLiteral("again"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("aaa"))), 1);
+    const auto authorsOf = [&](RelayTestClient &c) {
+        c.send(Message::GetAuthors{QStringLiteral("a"), QStringLiteral("again")});
+        return decoded<Message::Authors>(c.waitFor(QStringLiteral("authors")));
+    };
+    const auto first = authorsOf(*bob);
+    QVERIFY(first);
+    QCOMPARE(first->authors.size(), 1);
+    QCOMPARE(first->authors.at(0).name, QStringLiteral("Ada"));
+    ada->send(Message::Delete{QStringLiteral("d"), QStringLiteral("again")});
+    QVERIFY(!ada->waitFor(QStringLiteral("deleted")).isEmpty());
+    QVERIFY(!bob->openDocument(QStringLiteral("again")).isEmpty());
+    QCOMPARE(bob->edit(QStringLiteral("again"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("bbbb"))), 1);
+    const auto second = authorsOf(*bob);
+    QVERIFY(second);
+    QCOMPARE(second->authors.size(), 1);
+    QCOMPARE(second->authors.at(0).name, QStringLiteral("Bob"));
+    QCOMPARE(second->runs, (QList<AuthorRun>{AuthorRun{4, 0}}));
 }
 
 QTEST_GUILESS_MAIN(tst_RelayServer)
