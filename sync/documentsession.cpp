@@ -277,6 +277,17 @@ void DocumentSession::requestDiff(int from, int to)
     send(collab::Message::encodeText(collab::Message::GetDiff{QStringLiteral("diff"), m_document, from, to}));
 }
 
+void DocumentSession::requestAuthors()
+{
+    send(collab::Message::encodeText(collab::Message::GetAuthors{QStringLiteral("authors"), m_document}));
+}
+
+void DocumentSession::handle(const collab::Message::Authors &m)
+{
+    if (m.doc == m_document)
+        Q_EMIT authorsReceived(m);
+}
+
 void DocumentSession::requestVersions(const QString &saveName, std::optional<int> revision)
 {
     send(collab::Message::encodeText(collab::Message::Versions{QStringLiteral("versions"), m_document, saveName,
@@ -652,6 +663,18 @@ void DocumentSession::handle(const collab::Message::Error &m)
 {
     if (!m.doc.isEmpty() && m.doc != m_document)
         return;
+    // An answer to a history request: it says nothing about the document's session.
+    static const QStringList historyRefs{QStringLiteral("history"), QStringLiteral("revision"), QStringLiteral("diff"),
+                                         QStringLiteral("versions"), QStringLiteral("authors")};
+    if (historyRefs.contains(m.ref)) {
+        if (m.ref == QLatin1String("authors") && m.code == collab::ProtocolErrorCode::ConflictRetry) {
+            // A long log, replayed a part per request: ask again.
+            QTimer::singleShot(m.retryAfterMs.value_or(100), this, [this] { requestAuthors(); });
+            return;
+        }
+        Q_EMIT historyFailed(m.code, m.message);
+        return;
+    }
     Q_EMIT relayError(m.code, m.message);
     using Code = collab::ProtocolErrorCode;
     if ((m.code == Code::RateLimited || m.code == Code::ConflictRetry) && m_client

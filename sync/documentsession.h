@@ -102,6 +102,9 @@ public:
     void requestHistory(int before = 0, int limit = 50);
     void requestRevision(int revision);
     void requestDiff(int from, int to);
+    // Who wrote each part of the text (at the relay's revision; a long log is replayed over several requests,
+    // which the session makes by itself).
+    void requestAuthors();
     // The named versions; with a name, first name `revision` (nullopt: the current one) so.
     void requestVersions(const QString &saveName = {}, std::optional<int> revision = std::nullopt);
 
@@ -164,6 +167,9 @@ Q_SIGNALS:
     void revisionReceived(int revision, const QString &text);
     void diffReceived(const collab::Message::Diff &diff);
     void versionsReceived(const QList<collab::Message::Version> &versions);
+    void authorsReceived(const collab::Message::Authors &authors);
+    // The relay refused a history request (the session itself is not affected).
+    void historyFailed(collab::ProtocolErrorCode code, const QString &message);
 
 private:
     // The relay dropped the document or refused an operation without applying it (storage trouble) while the
@@ -208,6 +214,7 @@ private:
     void handle(const collab::Message::RevisionText &m);
     void handle(const collab::Message::Diff &m);
     void handle(const collab::Message::VersionList &m);
+    void handle(const collab::Message::Authors &m);
     template<typename M>
     void handle(const M &) {}
 

@@ -11,6 +11,8 @@
 #include "historypanel.h"
 
 #include <QAction>
+#include <QTextEdit>
+#include <QTimer>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDockWidget>
@@ -251,10 +253,90 @@ void MainWindow::createDock()
     });
     viewMenu->addAction(history);
     viewMenu->addAction(m_showCursorsAction);
+
+    m_showAuthorsAction = new QAction(tr("Show &Authors"), this);
+    m_showAuthorsAction->setCheckable(true);
+    m_showAuthorsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+    connect(m_showAuthorsAction, &QAction::toggled, this, &MainWindow::showAuthors);
+    viewMenu->addAction(m_showAuthorsAction);
+    m_authorsTimer = new QTimer(this);
+    m_authorsTimer->setSingleShot(true);
+    m_authorsTimer->setInterval(500);
+    connect(m_authorsTimer, &QTimer::timeout, this, [this] {
+        if (m_showAuthorsAction->isChecked())
+            m_session->requestAuthors();
+    });
+    connect(m_session, &syncing::DocumentSession::authorsReceived, this, &MainWindow::applyAuthors);
+    // Live: after edits (ours acknowledged, others' applied) ask again, at most twice a second. Between two
+    // answers the marks move with the text (they are cursors of the document).
+    const auto soon = [this] {
+        if (m_showAuthorsAction->isChecked() && !m_authorsTimer->isActive())
+            m_authorsTimer->start();
+    };
+    connect(m_session, &syncing::DocumentSession::acknowledged, this, soon);
+    connect(m_session, &syncing::DocumentSession::remoteOperationReceived, this, soon);
+    connect(m_session, &syncing::DocumentSession::textReset, this, soon);
+}
+
+void MainWindow::showAuthors(bool on)
+{
+    m_authorsLegend->setVisible(on);
+    if (on) {
+        m_session->requestAuthors();
+        return;
+    }
+    m_authorsTimer->stop();
+    m_editor->setExtraSelections({});
+    m_authorsLegend->clear();
+}
+
+void MainWindow::applyAuthors(const collab::Message::Authors &authors)
+{
+    if (!m_showAuthorsAction->isChecked())
+        return;
+    // The runs cover the relay's text at their revision: only that text can be coloured by them. Otherwise
+    // (edits in flight, or more arrived meanwhile) ask again shortly.
+    if (authors.revision != m_session->revision() || m_session->hasPendingEdits()) {
+        m_authorsTimer->start();
+        return;
+    }
+    QList<QTextEdit::ExtraSelection> marks;
+    qint64 position = 0;
+    for (const collab::AuthorRun &run : authors.runs) {
+        if (run.author >= 0) {
+            QColor color(authors.authors.at(run.author).color);
+            if (!color.isValid())
+                color = QColor(128, 128, 128);
+            color.setAlpha(60);
+            QTextEdit::ExtraSelection mark;
+            mark.cursor = QTextCursor(m_editor->document());
+            mark.cursor.setPosition(int(position));
+            mark.cursor.setPosition(int(position + run.length), QTextCursor::KeepAnchor);
+            mark.format.setBackground(color);
+            mark.format.setToolTip(authors.authors.at(run.author).name);
+            marks.append(mark);
+        }
+        position += run.length;
+    }
+    m_editor->setExtraSelections(marks);
+    QStringList legend;
+    for (const collab::Author &a : authors.authors)
+        legend.append(QStringLiteral("<span style=\"color:%1\">●</span> %2")
+                          .arg(a.color.toHtmlEscaped(), (a.name.isEmpty() ? a.user : a.name).toHtmlEscaped()));
+    m_authorsLegend->setText(legend.join(QStringLiteral("&nbsp;&nbsp;")));
+}
+
+QString MainWindow::authorsLegend() const
+{
+    return m_authorsLegend->text();
 }
 
 void MainWindow::createStatusBar()
 {
+    m_authorsLegend = new QLabel(this);
+    m_authorsLegend->setTextFormat(Qt::RichText);
+    m_authorsLegend->hide();
+    statusBar()->addWidget(m_authorsLegend);
     m_stateLabel = new QLabel(this);
     m_rttLabel = new QLabel(this);
     m_revisionLabel = new QLabel(this);

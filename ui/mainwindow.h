@@ -47,6 +47,8 @@ public:
     DocumentBinding *binding() const { return m_binding; }
     HistoryPanel *historyPanel() const { return m_history; }
     QDockWidget *historyDock() const { return m_historyDock; }
+    QAction *showAuthorsAction() const { return m_showAuthorsAction; }
+    QString authorsLegend() const;
     syncing::DocumentSession *session() const { return m_session; }
     ParticipantsPanel *participantsPanel() const { return m_participants; }
     const collab::UndoManager &undoManager() const { return m_session->undoManager(); }
@@ -107,6 +109,13 @@ private:
     QAction *m_copyAction = nullptr;
     QAction *m_showCursorsAction = nullptr;
     QMenu *m_recentMenu = nullptr;
+
+    // View › Show Authors: the text coloured by who wrote it (the relay's authorship), with a legend.
+    void showAuthors(bool on);
+    void applyAuthors(const collab::Message::Authors &authors);
+    QAction *m_showAuthorsAction = nullptr;
+    QLabel *m_authorsLegend = nullptr;
+    QTimer *m_authorsTimer = nullptr;
 };
 
 } // namespace ui

@@ -650,6 +650,10 @@ revisión %2 · nombrada por %3</translation>
         <source>&amp;History</source>
         <translation>&amp;Historial</translation>
     </message>
+    <message>
+        <source>Show &amp;Authors</source>
+        <translation>Mostrar &amp;autores</translation>
+    </message>
 </context>
 <context>
     <name>ui::ParticipantsPanel</name>

@@ -24,6 +24,7 @@
 #include <QDockWidget>
 #include <QSignalSpy>
 #include <QTest>
+#include <QTextEdit>
 #include <QWebSocket>
 #include <QWebSocketServer>
 
@@ -524,6 +525,41 @@ private Q_SLOTS:
         QTRY_COMPARE(history->entryCount(), 3);
         history->nameVersion(QStringLiteral("Draft"));
         QTRY_COMPARE(history->entryCount(), 4);
+    }
+
+    // View › Show Authors colours the text by who wrote it, with a legend, and follows new edits.
+    void showAuthorsColoursTheText()
+    {
+        m_a->editor()->setFocus();
+        QTest::keyClicks(m_a->editor(), QStringLiteral("Hello"));
+        QTRY_VERIFY(settled(m_a));
+        QTRY_COMPARE(text(m_b), QStringLiteral("Hello"));
+        moveCaret(m_b, 5);
+        m_b->editor()->setFocus();
+        QTest::keyClicks(m_b->editor(), QStringLiteral(" world"));
+        QTRY_VERIFY(settled(m_b));
+        QTRY_COMPARE(text(m_a), QStringLiteral("Hello world"));
+
+        const auto marks = [this] {
+            QList<std::tuple<int, int, QRgb>> out;
+            for (const QTextEdit::ExtraSelection &s : m_a->editor()->extraSelections()) {
+                QColor c = s.format.background().color();
+                c.setAlpha(255);
+                out.append({s.cursor.selectionStart(), s.cursor.selectionEnd(), c.rgb()});
+            }
+            return out;
+        };
+        m_a->showAuthorsAction()->setChecked(true);
+        QTRY_COMPARE(marks(), (QList<std::tuple<int, int, QRgb>>{{0, 5, colorA().rgb()}, {5, 11, colorB().rgb()}}));
+        QVERIFY(m_a->authorsLegend().contains(QStringLiteral("Ada")));
+        QVERIFY(m_a->authorsLegend().contains(QStringLiteral("Bob")));
+
+        QTest::keyClick(m_b->editor(), Qt::Key_Exclam);
+        QTRY_COMPARE(text(m_a), QStringLiteral("Hello world!"));
+        QTRY_COMPARE(marks(), (QList<std::tuple<int, int, QRgb>>{{0, 5, colorA().rgb()}, {5, 12, colorB().rgb()}}));
+
+        m_a->showAuthorsAction()->setChecked(false);
+        QVERIFY(m_a->editor()->extraSelections().isEmpty());
     }
 
     void offlineEditsAreKeptAndMerged()
