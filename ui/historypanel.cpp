@@ -97,6 +97,9 @@ HistoryPanel::HistoryPanel(syncing::DocumentSession *session, DocumentBinding *b
                 rebuild();
             });
     connect(m_session, &syncing::DocumentSession::revisionReceived, this, &HistoryPanel::onRevision);
+    // What the relay refused (naming a version with read access, a name taken) is said where it was asked.
+    connect(m_session, &syncing::DocumentSession::historyFailed, this,
+            [this](collab::ProtocolErrorCode, const QString &message) { m_caption->setText(message); });
     connect(m_session, &syncing::DocumentSession::diffReceived, this, &HistoryPanel::onDiff);
     m_refreshTimer.setSingleShot(true);
     m_refreshTimer.setInterval(1000);
@@ -184,7 +187,8 @@ void HistoryPanel::rebuild()
             m_slider->setValue(int(m_entries.size()) - 1 - chosen);
         }
     }
-    m_restore->setEnabled(chosen >= 0);
+    m_restore->setEnabled(chosen >= 0 && !m_session->isReadOnly());
+    m_name->setEnabled(!m_session->isReadOnly());
     Q_EMIT entriesChanged();
     // The chosen session grew (its author kept typing), or a version's previous point changed: show it anew.
     if (chosen >= 0 && (m_entries[size_t(chosen)].to != previous.to || m_entries[size_t(chosen)].from != previous.from))
@@ -209,7 +213,7 @@ void HistoryPanel::choose(int row)
     m_diff.reset();
     m_session->requestRevision(e.to);
     m_session->requestDiff(std::max(0, e.from - 1), e.to);
-    m_restore->setEnabled(true);
+    m_restore->setEnabled(!m_session->isReadOnly());
 }
 
 void HistoryPanel::onRevision(int revision, const QString &text)
