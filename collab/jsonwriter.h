@@ -5,6 +5,8 @@
 #include <QString>
 #include <QStringView>
 
+#include <type_traits>
+
 namespace collab {
 
 // JsonWriter: a compact JSON writer for the hot messages (op, ack, selection), which the relay and the
