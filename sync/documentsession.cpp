@@ -2,6 +2,8 @@
 #include "documentsession.h"
 #include "textbuffer.h"
 
+#include <algorithm>
+
 namespace syncing {
 
 namespace {
@@ -272,9 +274,9 @@ void DocumentSession::requestRevision(int revision)
     send(collab::Message::encodeText(collab::Message::GetRevision{QStringLiteral("revision"), m_document, revision}));
 }
 
-void DocumentSession::requestDiff(int from, int to)
+void DocumentSession::requestDiff(int from, int to, const QString &ref)
 {
-    send(collab::Message::encodeText(collab::Message::GetDiff{QStringLiteral("diff"), m_document, from, to}));
+    send(collab::Message::encodeText(collab::Message::GetDiff{ref, m_document, from, to}));
 }
 
 void DocumentSession::requestAuthors()
@@ -355,6 +357,14 @@ void DocumentSession::handle(const collab::Message::Opened &m)
     if (m.snapshot) {
         applySnapshot(m.revision, *m.snapshot);
     } else if (m.ops) {
+        // What others committed while this editor was away (closed, or offline): from the revision it last
+        // saw (kept by the local store) to where the catch-up ends, over one or more pages.
+        if (m_awayFrom < 0)
+            m_awayFrom = m_client->revision();
+        const bool byOthers = std::any_of(m.ops->cbegin(), m.ops->cend(), [this](const collab::CommittedOperation &c) {
+            return c.revision > m_client->revision() && c.author != m_replica.clientId;
+        });
+        m_awayByOthers = m_awayByOthers || byOthers;
         if (!applyCatchUp(*m.ops))
             return;
         if (m.more) {
@@ -363,7 +373,11 @@ void DocumentSession::handle(const collab::Message::Opened &m)
             sendOpen();
             return;
         }
+        if (m_awayByOthers && m_client->revision() > m_awayFrom)
+            Q_EMIT changedWhileAway(m_awayFrom, m_client->revision());
     }
+    m_awayFrom = -1;
+    m_awayByOthers = false;
 
     m_participants.clear();
     Q_EMIT participantsCleared();
@@ -665,7 +679,7 @@ void DocumentSession::handle(const collab::Message::Error &m)
         return;
     // An answer to a history request: it says nothing about the document's session.
     static const QStringList historyRefs{QStringLiteral("history"), QStringLiteral("revision"), QStringLiteral("diff"),
-                                         QStringLiteral("versions"), QStringLiteral("authors")};
+                                         QStringLiteral("versions"), QStringLiteral("authors"), QStringLiteral("away")};
     if (historyRefs.contains(m.ref)) {
         if (m.ref == QLatin1String("authors") && m.code == collab::ProtocolErrorCode::ConflictRetry) {
             // A long log, replayed a part per request: ask again.

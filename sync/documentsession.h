@@ -101,7 +101,8 @@ public:
     // comes as the matching signal below, an error as relayError/errorOccurred. Dropped while offline.
     void requestHistory(int before = 0, int limit = 50);
     void requestRevision(int revision);
-    void requestDiff(int from, int to);
+    // `ref` names the request in the reply (diffReceived's Diff::ref), for more than one asker.
+    void requestDiff(int from, int to, const QString &ref = QStringLiteral("diff"));
     // Who wrote each part of the text (at the relay's revision; a long log is replayed over several requests,
     // which the session makes by itself).
     void requestAuthors();
@@ -168,6 +169,9 @@ Q_SIGNALS:
     void diffReceived(const collab::Message::Diff &diff);
     void versionsReceived(const QList<collab::Message::Version> &versions);
     void authorsReceived(const collab::Message::Authors &authors);
+    // Others changed the document from revision `from` (the last this editor saw) to `to` while it was closed
+    // or offline; requestDiff(from, to) says what.
+    void changedWhileAway(int from, int to);
     // The relay refused a history request (the session itself is not affected).
     void historyFailed(collab::ProtocolErrorCode code, const QString &message);
 
@@ -215,6 +219,8 @@ private:
     void handle(const collab::Message::Diff &m);
     void handle(const collab::Message::VersionList &m);
     void handle(const collab::Message::Authors &m);
+    int m_awayFrom = -1; // the revision before a catch-up in progress
+    bool m_awayByOthers = false;
     template<typename M>
     void handle(const M &) {}
 

@@ -226,7 +226,7 @@ void HistoryPanel::onRevision(int revision, const QString &text)
 
 void HistoryPanel::onDiff(const collab::Message::Diff &diff)
 {
-    if (diff.to != m_wantedRevision)
+    if (diff.ref != QLatin1String("diff") || diff.to != m_wantedRevision)
         return;
     m_diff = diff;
     showPreview();

@@ -58,6 +58,7 @@ MainWindow::MainWindow(const QString &storeDirectory, QWidget *parent)
     createDock();
     createStatusBar();
     readSettings();
+    m_awayBar->hide(); // (a restored window state would show it with nothing in it)
 
     m_binding->attach(m_session);
     connect(m_binding, &DocumentBinding::localEdited, this, &MainWindow::onLocalEdited);
@@ -267,6 +268,18 @@ void MainWindow::createDock()
             m_session->requestAuthors();
     });
     connect(m_session, &syncing::DocumentSession::authorsReceived, this, &MainWindow::applyAuthors);
+
+    m_awayBar = new QToolBar(tr("While You Were Away"), this);
+    m_awayBar->setObjectName(QStringLiteral("awayBar"));
+    m_awayBar->setMovable(false);
+    m_awayLabel = new QLabel(m_awayBar);
+    m_awayBar->addWidget(m_awayLabel);
+    m_awayBar->addAction(tr("Mark as &Read"), this, &MainWindow::markAsRead);
+    addToolBarBreak();
+    addToolBar(Qt::TopToolBarArea, m_awayBar);
+    m_awayBar->hide();
+    connect(m_session, &syncing::DocumentSession::changedWhileAway, this, &MainWindow::onChangedWhileAway);
+    connect(m_session, &syncing::DocumentSession::diffReceived, this, &MainWindow::onAwayDiff);
     // Live: after edits (ours acknowledged, others' applied) ask again, at most twice a second. Between two
     // answers the marks move with the text (they are cursors of the document).
     const auto soon = [this] {
@@ -286,7 +299,8 @@ void MainWindow::showAuthors(bool on)
         return;
     }
     m_authorsTimer->stop();
-    m_editor->setExtraSelections({});
+    m_authorMarks.clear();
+    updateMarks();
     m_authorsLegend->clear();
 }
 
@@ -318,7 +332,8 @@ void MainWindow::applyAuthors(const collab::Message::Authors &authors)
         }
         position += run.length;
     }
-    m_editor->setExtraSelections(marks);
+    m_authorMarks = marks;
+    updateMarks();
     QStringList legend;
     for (const collab::Author &a : authors.authors)
         legend.append(QStringLiteral("<span style=\"color:%1\">●</span> %2")
@@ -329,6 +344,83 @@ void MainWindow::applyAuthors(const collab::Message::Authors &authors)
 QString MainWindow::authorsLegend() const
 {
     return m_authorsLegend->text();
+}
+
+void MainWindow::updateMarks()
+{
+    m_editor->setExtraSelections(m_authorMarks + m_awayMarks);
+}
+
+void MainWindow::onChangedWhileAway(int from, int to)
+{
+    m_session->requestDiff(from, to, QStringLiteral("away"));
+}
+
+void MainWindow::onAwayDiff(const collab::Message::Diff &diff)
+{
+    if (diff.ref != QLatin1String("away"))
+        return;
+    // The diff gives the relay's text at `to`; with edits of ours still pending the places have moved, so
+    // only the names are shown then.
+    const bool placesFit = diff.to == m_session->revision() && !m_session->hasPendingEdits();
+    QColor color(diff.authors.size() == 1 ? diff.authors.first().color : QStringLiteral("#ffb300"));
+    if (!color.isValid())
+        color = QColor(255, 179, 0);
+    color.setAlpha(80);
+    m_awayMarks.clear();
+    int places = 0;
+    qint64 position = 0;
+    for (const collab::TextOperation::Component &c : diff.operation.components()) {
+        if (c.kind == collab::TextOperation::Kind::Delete) {
+            ++places;
+            continue;
+        }
+        if (c.kind == collab::TextOperation::Kind::Insert) {
+            ++places;
+            if (placesFit) {
+                QTextEdit::ExtraSelection mark;
+                mark.cursor = QTextCursor(m_editor->document());
+                mark.cursor.setPosition(int(position));
+                mark.cursor.setPosition(int(position + c.length), QTextCursor::KeepAnchor);
+                mark.format.setBackground(color);
+                m_awayMarks.append(mark);
+            }
+        }
+        position += c.length;
+    }
+    if (places == 0)
+        return;
+    QStringList who;
+    for (const collab::Author &a : diff.authors)
+        who.append(a.name.isEmpty() ? a.user : a.name);
+    m_awayLabel->setText(tr("While you were away, %1 changed the text (revisions %2 to %3, %n place(s) marked).", "",
+                            places)
+                             .arg(who.isEmpty() ? tr("others") : who.join(QStringLiteral(", ")))
+                             .arg(diff.from + 1)
+                             .arg(diff.to));
+    m_awayBar->show();
+    updateMarks();
+}
+
+void MainWindow::markAsRead()
+{
+    m_awayMarks.clear();
+    m_awayLabel->clear();
+    m_awayBar->hide();
+    updateMarks();
+}
+
+QString MainWindow::awayText() const
+{
+    return m_awayBar->isVisible() ? m_awayLabel->text() : QString();
+}
+
+QList<std::pair<int, int>> MainWindow::awayRanges() const
+{
+    QList<std::pair<int, int>> out;
+    for (const QTextEdit::ExtraSelection &s : m_awayMarks)
+        out.append({s.cursor.selectionStart(), s.cursor.selectionEnd()});
+    return out;
 }
 
 void MainWindow::createStatusBar()

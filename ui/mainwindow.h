@@ -8,6 +8,7 @@
 
 #include <QElapsedTimer>
 #include <QMainWindow>
+#include <QTextEdit>
 #include <QPointer>
 #include <QUrl>
 
@@ -15,6 +16,7 @@ QT_BEGIN_NAMESPACE
 class QAction;
 class QDockWidget;
 class QLabel;
+class QToolBar;
 class QMenu;
 QT_END_NAMESPACE
 
@@ -49,6 +51,10 @@ public:
     QDockWidget *historyDock() const { return m_historyDock; }
     QAction *showAuthorsAction() const { return m_showAuthorsAction; }
     QString authorsLegend() const;
+    // The "while you were away" bar: its text (empty when hidden), and the ranges it marks.
+    QString awayText() const;
+    void markAsRead();
+    QList<std::pair<int, int>> awayRanges() const;
     syncing::DocumentSession *session() const { return m_session; }
     ParticipantsPanel *participantsPanel() const { return m_participants; }
     const collab::UndoManager &undoManager() const { return m_session->undoManager(); }
@@ -116,6 +122,16 @@ private:
     QAction *m_showAuthorsAction = nullptr;
     QLabel *m_authorsLegend = nullptr;
     QTimer *m_authorsTimer = nullptr;
+    QList<QTextEdit::ExtraSelection> m_authorMarks;
+
+    // "While you were away": what others changed since this editor last saw the document (reopened, or back
+    // online), marked in their colours and named in a bar until marked as read.
+    void onChangedWhileAway(int from, int to);
+    void onAwayDiff(const collab::Message::Diff &diff);
+    void updateMarks();
+    QToolBar *m_awayBar = nullptr;
+    QLabel *m_awayLabel = nullptr;
+    QList<QTextEdit::ExtraSelection> m_awayMarks;
 };
 
 } // namespace ui

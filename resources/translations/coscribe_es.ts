@@ -654,6 +654,25 @@ revisión %2 · nombrada por %3</translation>
         <source>Show &amp;Authors</source>
         <translation>Mostrar &amp;autores</translation>
     </message>
+    <message>
+        <source>While You Were Away</source>
+        <translation>Mientras no estaba</translation>
+    </message>
+    <message>
+        <source>Mark as &amp;Read</source>
+        <translation>Marcar como &amp;leído</translation>
+    </message>
+    <message numerus="yes">
+        <source>While you were away, %1 changed the text (revisions %2 to %3, %n place(s) marked).</source>
+        <translation>
+            <numerusform>Mientras no estaba, %1 cambió el texto (revisiones %2 a %3, %n lugar marcado).</numerusform>
+            <numerusform>Mientras no estaba, %1 cambió el texto (revisiones %2 a %3, %n lugares marcados).</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>others</source>
+        <translation>otros</translation>
+    </message>
 </context>
 <context>
     <name>ui::ParticipantsPanel</name>

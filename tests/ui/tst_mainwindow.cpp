@@ -562,6 +562,31 @@ private Q_SLOTS:
         QVERIFY(m_a->editor()->extraSelections().isEmpty());
     }
 
+    // Reopened after others wrote: a bar names them and their changes are marked, until marked as read.
+    void changesWhileAwayAreShown()
+    {
+        m_a->editor()->setFocus();
+        QTest::keyClicks(m_a->editor(), QStringLiteral("Hello"));
+        QTRY_VERIFY(settled(m_a));
+        QTRY_COMPARE(text(m_b), QStringLiteral("Hello"));
+        const QUrl url = m_a->session()->documentUrl();
+        m_a.reset(); // Ada closes the window
+        moveCaret(m_b, 5);
+        m_b->editor()->setFocus();
+        QTest::keyClicks(m_b->editor(), QStringLiteral(" world"));
+        QTRY_VERIFY(settled(m_b));
+
+        m_a = openWindow(m_storeA.path(), url, QStringLiteral("Ada"), colorA());
+        QTRY_VERIFY(online(m_a));
+        QTRY_COMPARE(text(m_a), QStringLiteral("Hello world"));
+        QTRY_VERIFY(m_a->awayText().contains(QStringLiteral("Bob")));
+        QCOMPARE(m_a->awayRanges(), (QList<std::pair<int, int>>{{5, 11}}));
+        m_a->markAsRead();
+        QVERIFY(m_a->awayText().isEmpty());
+        QVERIFY(m_a->awayRanges().isEmpty());
+        QVERIFY(m_a->editor()->extraSelections().isEmpty());
+    }
+
     void offlineEditsAreKeptAndMerged()
     {
         m_a->binding()->applyLocal(collab::TextOperation::makeInsert(0, 0, QStringLiteral("middle")),
