@@ -138,24 +138,22 @@ void HistoryPanel::rebuild()
     const bool keepChosen = m_chosen >= 0 && m_chosen < int(m_entries.size());
     const Entry previous = keepChosen ? m_entries[size_t(m_chosen)] : Entry{};
     m_entries.clear();
+    const auto addVersion = [this](const collab::Message::Version &version) {
+        m_entries.push_back({true, tr("★ %1\nrevision %2 · named by %3").arg(version.name).arg(version.revision).arg(version.user),
+                             {}, 1, version.revision});
+    };
     qsizetype v = 0;
     for (const collab::EditSession &s : m_sessions) {
-        for (; v < m_versions.size() && m_versions.at(v).revision >= s.to; ++v) {
-            const collab::Message::Version &version = m_versions.at(v);
-            m_entries.push_back({true, tr("★ %1\nrevision %2 · named by %3").arg(version.name).arg(version.revision).arg(version.user),
-                                 {}, 1, version.revision});
-        }
+        for (; v < m_versions.size() && m_versions.at(v).revision >= s.to; ++v)
+            addVersion(m_versions.at(v));
         const QString who = s.name.isEmpty() ? s.user : s.name;
         const QString revisions = s.from == s.to ? tr("revision %1").arg(s.to) : tr("revisions %1–%2").arg(s.from).arg(s.to);
         m_entries.push_back({false,
                              tr("%1 · +%2 −%3\n%4 · %5").arg(who).arg(s.inserted).arg(s.deleted).arg(timeOf(s.end), revisions),
                              s.color, s.from, s.to});
     }
-    for (; v < m_versions.size(); ++v) {
-        const collab::Message::Version &version = m_versions.at(v);
-        m_entries.push_back({true, tr("★ %1\nrevision %2 · named by %3").arg(version.name).arg(version.revision).arg(version.user),
-                             {}, 1, version.revision});
-    }
+    for (; v < m_versions.size(); ++v)
+        addVersion(m_versions.at(v));
     // A version shows what changed since the point before it (the next entry down).
     for (size_t i = 0; i < m_entries.size(); ++i) {
         if (m_entries[i].version)
