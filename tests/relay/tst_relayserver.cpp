@@ -63,6 +63,17 @@ private:
     }
     static QUrl url(const Relay &r) { return r.server->url(); }
 
+    // A relay with access tokens: `tokens` in the tokens file's form (token user role:pattern per line).
+    std::unique_ptr<Relay> startRelayWithTokens(const char *tokens)
+    {
+        auto parsed = relay::TokenStore::parse(tokens, QStringLiteral("test"));
+        if (!std::holds_alternative<relay::TokenStore>(parsed))
+            return nullptr;
+        RelayServer::Settings settings;
+        settings.tokens = std::get<relay::TokenStore>(parsed);
+        return startRelay(settings);
+    }
+
     // A connected, greeted client.
     std::unique_ptr<RelayTestClient> client(const Relay &r, const QString &name = QStringLiteral("tester"))
     {
@@ -539,13 +550,7 @@ void tst_RelayServer::invalidDocumentIds()
 
 void tst_RelayServer::readOnlyAndTokens()
 {
-    RelayServer::Settings settings;
-    auto tokens = relay::TokenStore::parse("0123456789abcdef0123 alice admin:*\n"
-                                           "fedcba9876543210fedc bob read:*\n",
-                                           QStringLiteral("test"));
-    QVERIFY(std::holds_alternative<relay::TokenStore>(tokens));
-    settings.tokens = std::get<relay::TokenStore>(tokens);
-    auto r = startRelay(settings);
+    auto r = startRelayWithTokens("0123456789abcdef0123 alice admin:*\nfedcba9876543210fedc bob read:*\n");
     QVERIFY(r);
 
     RelayTestClient anonymous;
@@ -967,13 +972,7 @@ void tst_RelayServer::authorsAndDiffsFollowTheLog()
 // (newest revision first), a name is taken once per document, and write access deletes them.
 void tst_RelayServer::namedVersions()
 {
-    RelayServer::Settings settings;
-    auto tokens = relay::TokenStore::parse("0123456789abcdef0123 alice write:*\n"
-                                           "fedcba9876543210fedc bob read:*\n",
-                                           QStringLiteral("test"));
-    QVERIFY(std::holds_alternative<relay::TokenStore>(tokens));
-    settings.tokens = std::get<relay::TokenStore>(tokens);
-    auto r = startRelay(settings);
+    auto r = startRelayWithTokens("0123456789abcdef0123 alice write:*\nfedcba9876543210fedc bob read:*\n");
     QVERIFY(r);
     RelayTestClient alice, bob;
     QVERIFY(alice.open(url(*r)) && bob.open(url(*r)));
