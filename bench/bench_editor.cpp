@@ -289,7 +289,7 @@ void bench_Editor::offlineTyping_data()
     QTest::newRow("10,000 scattered edits") << 10000;
 }
 
-// Typing offline (issue 16, goal 4): one-character inserts at scattered places of a 100 KB document through
+// Typing offline: one-character inserts at scattered places of a 100 KB document through
 // the whole editor path (binding, session, client buffer, local store write before anything is sent), with
 // no relay reachable. The cost per edit must not grow with the edits already pending: compare the two rows'
 // "us per edit" lines.

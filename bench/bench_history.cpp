@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// bench_history: the relay's history requests on a long real document (issue 12's speed goals).
+// bench_history: the relay's history requests on a long real document, against docs/PERFORMANCE.md's goals.
 //
 //   bench_history [--trace FILE] [--repeat N]
 //

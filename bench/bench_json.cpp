@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// bench_json: the two JSON libraries issue 11 named for the protocol codec, on the frames the per-keystroke
-// pipeline actually carries (bench_ot --mode pipeline: one client op, one ack and one broadcast per edit of a
+// bench_json: the protocol codec's JSON library (RapidJSON) and its candidate (simdjson), on the frames the
+// per-keystroke pipeline actually carries (bench_ot --mode pipeline: one client op, one ack and one broadcast per edit of a
 // real trace), side by side in one run:
 //
 //   bench_json --trace FILE [--repeat N]
