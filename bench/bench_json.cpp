@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // bench_json: the protocol codec's JSON library (RapidJSON) and its candidate (simdjson), on the frames the
-// per-keystroke pipeline actually carries (bench_ot --mode pipeline: one client op, one ack and one broadcast per edit of a
-// real trace), side by side in one run:
+// per-keystroke pipeline actually carries (bench_ot --mode pipeline: one client op, one ack and one broadcast
+// per edit of a real trace), side by side in one run:
 //
 //   bench_json --trace FILE [--repeat N]
 //
