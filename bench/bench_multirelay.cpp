@@ -375,7 +375,7 @@ int main(int argc, char *argv[])
             for (int r = 1; r <= 3000; ++r) {
                 QElapsedTimer t;
                 t.start();
-                if (!storage.appendOperation(QStringLiteral("d"), {r, QByteArray("[\"x\"]"), QStringLiteral("c"), r}))
+                if (!storage.appendOperation(QStringLiteral("d"), {r, QByteArray("[\"x\"]"), QStringLiteral("c"), r, {}, {}, {}}))
                     return 1;
                 commit.ms.push_back(double(t.nsecsElapsed()) / 1e6);
             }

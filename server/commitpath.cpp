@@ -234,10 +234,7 @@ void CommitPath::handleOp(Connection &c, const Message::Op &m, int attempt)
 
     // Commit before anyone hears of it: queue it for this pass's batch.
     Pending pending{m_live.shared(m.doc), &c, c.id(), c.clientId(), m, attempt, receipt.revision,
-                    std::move(receipt.operation), senderSelection, std::nullopt};
-    pending.user = c.user();
-    pending.name = c.displayName();
-    pending.color = c.color();
+                    std::move(receipt.operation), senderSelection, std::nullopt, c.user(), c.displayName(), c.color()};
     if (m_limits.snapshotInterval > 0 && pending.revision % m_limits.snapshotInterval == 0)
         pending.snapshot = document.text().toString();
     ++live->uncommitted;

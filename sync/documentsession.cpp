@@ -330,7 +330,7 @@ void DocumentSession::sendOpen()
         open.revision = m_client->revision();
         // With edits in flight, catch up by operations so an edit whose acknowledgement was lost is
         // recognised as our own (Client::applyServer) instead of being rebased onto a snapshot twice.
-        open.pending = m_client->outstanding().has_value() || m_client->buffer().has_value();
+        open.pending = m_client->outstanding().has_value() || m_client->hasBuffer();
     }
     open.create = m_createIfMissing;
     send(collab::Message::encodeText(open));
@@ -410,7 +410,7 @@ void DocumentSession::handle(const collab::Message::Opened &m)
 
 void DocumentSession::applySnapshot(int revision, const QString &text)
 {
-    const bool pending = m_client->outstanding() || m_client->buffer();
+    const bool pending = m_client->outstanding() || m_client->hasBuffer();
     if (!pending) {
         resetClient(revision, m_client->lastSequence());
         m_client->disconnected();
@@ -770,7 +770,7 @@ void DocumentSession::sendOutgoing(const collab::Client::Outgoing &outgoing)
     op.sequence = outgoing.sequence;
     op.operation = outgoing.operation;
     // The selection goes along when this operation brings the relay to the text the user sees.
-    if (!m_client->buffer()) {
+    if (!m_client->hasBuffer()) {
         op.selection = m_surface->selection();
         m_selectionDirty = false;
     }
@@ -828,7 +828,7 @@ bool DocumentSession::applyToSurface(const collab::TextOperation &op, const QStr
 
 void DocumentSession::notifyIfAllAcknowledged()
 {
-    if (m_client && !m_client->outstanding() && !m_client->buffer())
+    if (m_client && !m_client->outstanding() && !m_client->hasBuffer())
         Q_EMIT allAcknowledged();
 }
 

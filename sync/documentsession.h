@@ -115,7 +115,7 @@ public:
     bool isOpenOnRelay() const { return m_opened; }
     bool isReadOnly() const { return m_readOnly; }
     int pendingEdits() const { return m_outstandingEdits + m_bufferEdits; }
-    bool hasPendingEdits() const { return m_client && (m_client->outstanding() || m_client->buffer()); }
+    bool hasPendingEdits() const { return m_client && (m_client->outstanding() || m_client->hasBuffer()); }
     int revision() const { return m_client ? m_client->revision() : 0; }
     qint64 roundTripMs() const { return m_link.roundTripMs(); }
     QString server() const { return m_server; }

@@ -73,7 +73,7 @@ public:
                 text.replay({*TextOperation::fromJsonText(r.operation), r.clientId, r.sequence});
             if (text.revision() == op.revision - 1) {
                 const TextOperation rivalOp = TextOperation::makeInsert(text.length(), text.length(), QStringLiteral("r"));
-                if (m_rival.appendOperation(doc, {op.revision, rivalOp.toJsonText(), QStringLiteral("rival"), ++m_rivalSeq}))
+                if (m_rival.appendOperation(doc, {op.revision, rivalOp.toJsonText(), QStringLiteral("rival"), ++m_rivalSeq, {}, {}, {}}))
                     ++rivalCommits;
             }
         }

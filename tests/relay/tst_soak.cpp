@@ -148,7 +148,7 @@ bool tst_Soak::seedDatabase(QString *error)
     const QString big(2 * MiB, u'b');
     if (!storage.createDocument(QStringLiteral("big"), QStringLiteral("big"))
         || !storage.appendOperation(QStringLiteral("big"),
-                                    {1, TextOperation::makeInsert(0, 0, big).toJsonText(), QStringLiteral("seed"), 1})
+                                    {1, TextOperation::makeInsert(0, 0, big).toJsonText(), QStringLiteral("seed"), 1, {}, {}, {}})
         || !storage.saveSnapshot(QStringLiteral("big"), 1, big))
         return failed();
     if (!storage.createDocument(QStringLiteral("long"), QStringLiteral("long")) || !storage.beginTransaction())
@@ -157,7 +157,7 @@ bool tst_Soak::seedDatabase(QString *error)
     qsizetype length = 0;
     for (int revision = 1; revision <= 100000; ++revision) {
         const QString op = TextOperation::makeInsert(length, length, line + u'\n').toJsonText();
-        if (!storage.appendOperation(QStringLiteral("long"), {revision, op, QStringLiteral("seed"), revision}))
+        if (!storage.appendOperation(QStringLiteral("long"), {revision, op, QStringLiteral("seed"), revision, {}, {}, {}}))
             return failed();
         length += 40;
     }

@@ -46,7 +46,7 @@ void tst_SqlStorage::documents()
     QVERIFY(list);
     QCOMPARE(int(list->size()), 2);
     QCOMPARE(list->at(0).name, QStringLiteral("Alpha 2"));
-    QVERIFY(s.appendOperation(QStringLiteral("b"), {1, R"(["x"])", QStringLiteral("c"), 1}));
+    QVERIFY(s.appendOperation(QStringLiteral("b"), {1, R"(["x"])", QStringLiteral("c"), 1, {}, {}, {}}));
     QVERIFY(s.saveSnapshot(QStringLiteral("b"), 1, QStringLiteral("x")));
     QCOMPARE(s.document(QStringLiteral("b"))->revision, 1);
     QVERIFY(s.deleteDocument(QStringLiteral("b")));
@@ -62,7 +62,7 @@ void tst_SqlStorage::operationsAndSnapshots()
     QVERIFY(s.open());
     QVERIFY(s.createDocument(QStringLiteral("d"), QStringLiteral("d")));
     for (int i = 1; i <= 10; ++i)
-        QVERIFY(s.appendOperation(QStringLiteral("d"), {i, QByteArray::number(i), i % 2 ? QStringLiteral("odd") : QStringLiteral("even"), (i + 1) / 2}));
+        QVERIFY(s.appendOperation(QStringLiteral("d"), {i, QByteArray::number(i), i % 2 ? QStringLiteral("odd") : QStringLiteral("even"), (i + 1) / 2, {}, {}, {}}));
     const auto range = s.operations(QStringLiteral("d"), 3, 6);
     QVERIFY(range);
     QCOMPARE(int(range->size()), 3);
@@ -87,8 +87,8 @@ void tst_SqlStorage::revisionsAreUnique()
     SqlStorage s(optionsFor(dir));
     QVERIFY(s.open());
     QVERIFY(s.createDocument(QStringLiteral("d"), QStringLiteral("d")));
-    QVERIFY(s.appendOperation(QStringLiteral("d"), {1, "[1]", QStringLiteral("a"), 1}));
-    QVERIFY(!s.appendOperation(QStringLiteral("d"), {1, "[2]", QStringLiteral("b"), 1}));
+    QVERIFY(s.appendOperation(QStringLiteral("d"), {1, "[1]", QStringLiteral("a"), 1, {}, {}, {}}));
+    QVERIFY(!s.appendOperation(QStringLiteral("d"), {1, "[2]", QStringLiteral("b"), 1, {}, {}, {}}));
     QVERIFY(!s.lastError().isEmpty());
     QCOMPARE(s.operations(QStringLiteral("d"), 0, 10)->front().operation, QByteArray("[1]"));
 }
@@ -100,7 +100,7 @@ void tst_SqlStorage::persistsAcrossReopen()
         SqlStorage s(optionsFor(dir));
         QVERIFY(s.open());
         QVERIFY(s.createDocument(QStringLiteral("d"), QStringLiteral("Doc \u00e9")));
-        QVERIFY(s.appendOperation(QStringLiteral("d"), {1, R"(["\u00e9\ud83d\ude00"])", QStringLiteral("a"), 1}));
+        QVERIFY(s.appendOperation(QStringLiteral("d"), {1, R"(["\u00e9\ud83d\ude00"])", QStringLiteral("a"), 1, {}, {}, {}}));
         QVERIFY(s.saveSnapshot(QStringLiteral("d"), 1, QStringLiteral("\u00e9\U0001F600")));
     }
     SqlStorage again(optionsFor(dir));

@@ -121,7 +121,7 @@ const QString D = QStringLiteral("doc");
 
 Storage::OperationRecord op(int revision, const QString &client = QStringLiteral("alice"), qint64 seq = -1)
 {
-    return {revision, QByteArray("[") + QByteArray::number(revision) + "]", client, seq < 0 ? revision : seq};
+    return {revision, QByteArray("[") + QByteArray::number(revision) + "]", client, seq < 0 ? revision : seq, {}, {}, {}};
 }
 } // namespace
 
@@ -235,7 +235,7 @@ void tst_StorageConformance::duplicateRevisionRejected()
     QVERIFY(s.createDocument(D, D));
     QVERIFY(s.appendOperation(D, op(1)));
     QVERIFY(s.appendOperation(D, op(2)));
-    QVERIFY(!s.appendOperation(D, {2, "[\"intruder\"]", QStringLiteral("bob"), 1}));
+    QVERIFY(!s.appendOperation(D, {2, "[\"intruder\"]", QStringLiteral("bob"), 1, {}, {}, {}}));
     QVERIFY(!s.lastError().isEmpty());
     // The storage stays usable after the failure (PostgreSQL aborts only that statement's transaction).
     QVERIFY2(s.appendOperation(D, op(3)), qPrintable(s.lastError()));
@@ -423,7 +423,7 @@ void tst_StorageConformance::unicodeRoundTrip()
     const QByteArray operation = QStringLiteral("[3,\"\U0001F600 caf\u00e9\",-2,\"\\ud83d\\ude00\"]").toUtf8();
 
     QVERIFY(s.createDocument(D, name));
-    QVERIFY(s.appendOperation(D, {1, operation, client, 1}));
+    QVERIFY(s.appendOperation(D, {1, operation, client, 1, {}, {}, {}}));
     QVERIFY(s.saveSnapshot(D, 1, text));
 
     QCOMPARE(s.document(D)->name, name);

@@ -41,7 +41,7 @@ const QString D = QStringLiteral("doc");
 
 Storage::OperationRecord op(int revision)
 {
-    return {revision, QByteArray("[") + QByteArray::number(revision) + "]", QStringLiteral("alice"), revision};
+    return {revision, QByteArray("[") + QByteArray::number(revision) + "]", QStringLiteral("alice"), revision, {}, {}, {}};
 }
 
 // The revisions stored for D: must be exactly 1..n, each once, each with its own content.
