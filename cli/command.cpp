@@ -403,7 +403,7 @@ void Command::onOnline()
         const QString current = m_buffer.text();
         const collab::TextOperation op = m_options.append
             ? collab::TextOperation::makeInsert(current.size(), current.size(), text)
-            : syncing::TextBuffer::diff(current, text);
+            : collab::TextOperation::makeDiff(current, text);
         if (!op.isNoop() && !edit(op))
             return finish(LocalError, tr("The edit could not be made"));
         finishWhenAcknowledged();

@@ -673,6 +673,36 @@ TextOperation TextOperation::makeReplace(qsizetype docLength, qsizetype position
     return op;
 }
 
+TextOperation TextOperation::makeDiff(const QString &from, const QString &to)
+{
+    const qsizetype shorter = std::min(from.size(), to.size());
+    qsizetype prefix = 0;
+    while (prefix < shorter && from[prefix] == to[prefix])
+        ++prefix;
+    if (prefix > 0 && from[prefix - 1].isHighSurrogate())
+        --prefix;
+    qsizetype suffix = 0;
+    while (suffix < shorter - prefix && from[from.size() - 1 - suffix] == to[to.size() - 1 - suffix])
+        ++suffix;
+    if (suffix > 0 && from[from.size() - suffix].isLowSurrogate())
+        --suffix;
+    return makeReplace(from.size(), prefix, from.size() - prefix - suffix, to.mid(prefix, to.size() - prefix - suffix));
+}
+
+std::vector<std::pair<qsizetype, qsizetype>> TextOperation::insertedRanges() const
+{
+    std::vector<std::pair<qsizetype, qsizetype>> ranges;
+    qsizetype position = 0;
+    for (const Component &c : components()) {
+        if (c.kind == Kind::Delete)
+            continue;
+        if (c.kind == Kind::Insert)
+            ranges.emplace_back(position, position + c.length);
+        position += c.length;
+    }
+    return ranges;
+}
+
 QString TextOperation::toDebugString() const
 {
     return QString::fromUtf8(toJsonBytes());

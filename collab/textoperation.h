@@ -143,6 +143,11 @@ public:
     static TextOperation makeDelete(qsizetype docLength, qsizetype position, qsizetype length);
     static TextOperation makeReplace(qsizetype docLength, qsizetype position, qsizetype removed,
                                      const QString &inserted);
+    // The single replace that turns `from` into `to`: the common prefix and suffix are kept, and a
+    // surrogate pair is never split.
+    static TextOperation makeDiff(const QString &from, const QString &to);
+    // Where this operation's inserts are in its result: [start, end) ranges of the target, in order.
+    std::vector<std::pair<qsizetype, qsizetype>> insertedRanges() const;
 
     QString toDebugString() const;
 

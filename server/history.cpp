@@ -362,20 +362,7 @@ std::optional<Message::Diff> History::diffBetween(const QString &doc, int from, 
     const std::optional<QString> after = textAt(doc, to);
     if (!before || !after)
         return std::nullopt;
-    qsizetype prefix = 0;
-    while (prefix < before->size() && prefix < after->size() && before->at(prefix) == after->at(prefix))
-        ++prefix;
-    qsizetype suffix = 0;
-    while (suffix < before->size() - prefix && suffix < after->size() - prefix
-           && before->at(before->size() - 1 - suffix) == after->at(after->size() - 1 - suffix))
-        ++suffix;
-    // Never between the halves of a surrogate pair.
-    if (prefix > 0 && before->at(prefix - 1).isHighSurrogate())
-        --prefix;
-    if (suffix > 0 && before->at(before->size() - suffix).isLowSurrogate())
-        --suffix;
-    diff.operation = TextOperation::makeReplace(before->size(), prefix, before->size() - prefix - suffix,
-                                                after->mid(prefix, after->size() - prefix - suffix));
+    diff.operation = TextOperation::makeDiff(*before, *after);
     return diff;
 }
 

@@ -440,7 +440,7 @@ void DocumentSession::applySnapshot(int revision, const QString &text)
         if (composed)
             pendingOp = composed.value();
     }
-    const collab::TextOperation d = TextBuffer::diff(m_base.toString(), text);
+    const collab::TextOperation d = collab::TextOperation::makeDiff(m_base.toString(), text);
     auto pair = collab::TextOperation::transform(pendingOp, d);
     if (!pair) {
         resync(tr("The pending edits do not fit the server's text"));

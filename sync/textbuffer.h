@@ -24,10 +24,6 @@ public:
     // Apply a local edit; false (nothing changes) if op does not fit the text.
     bool apply(const collab::TextOperation &op);
 
-    // The single replace that turns `from` into `to`: the common prefix and suffix are kept, and a
-    // surrogate pair is never split.
-    static collab::TextOperation diff(const QString &from, const QString &to);
-
 private:
     collab::Rope m_text;
     collab::Selection m_selection;

@@ -242,19 +242,13 @@ void HistoryPanel::showPreview()
     QColor color(e.color.isEmpty() ? QStringLiteral("#ffd54f") : e.color);
     color.setAlpha(70);
     QList<QTextEdit::ExtraSelection> marks;
-    qsizetype position = 0; // in the text shown (the diff's target)
-    for (const collab::TextOperation::Component &c : m_diff->operation.components()) {
-        if (c.kind == collab::TextOperation::Kind::Delete)
-            continue;
-        if (c.kind == collab::TextOperation::Kind::Insert) {
-            QTextEdit::ExtraSelection mark;
-            mark.cursor = QTextCursor(m_preview->document());
-            mark.cursor.setPosition(int(position));
-            mark.cursor.setPosition(int(position + c.length), QTextCursor::KeepAnchor);
-            mark.format.setBackground(color);
-            marks.append(mark);
-        }
-        position += c.length;
+    for (const auto &[start, end] : m_diff->operation.insertedRanges()) {
+        QTextEdit::ExtraSelection mark;
+        mark.cursor = QTextCursor(m_preview->document());
+        mark.cursor.setPosition(int(start));
+        mark.cursor.setPosition(int(end), QTextCursor::KeepAnchor);
+        mark.format.setBackground(color);
+        marks.append(mark);
     }
     m_preview->setExtraSelections(marks);
     QStringList who;
@@ -283,25 +277,10 @@ bool HistoryPanel::restoreChosen()
         return false;
     // One replace from the current text to the old one (common beginning and end kept): it reaches everyone,
     // is in the history itself, and is one step of the restorer's undo.
-    const QString current = m_binding->text();
-    const QString &old = m_shownText;
-    qsizetype prefix = 0;
-    while (prefix < current.size() && prefix < old.size() && current.at(prefix) == old.at(prefix))
-        ++prefix;
-    qsizetype suffix = 0;
-    while (suffix < current.size() - prefix && suffix < old.size() - prefix
-           && current.at(current.size() - 1 - suffix) == old.at(old.size() - 1 - suffix))
-        ++suffix;
-    if (prefix > 0 && current.at(prefix - 1).isHighSurrogate())
-        --prefix;
-    if (suffix > 0 && current.at(current.size() - suffix).isLowSurrogate())
-        --suffix;
-    const qsizetype removed = current.size() - prefix - suffix;
-    const QString inserted = old.mid(prefix, old.size() - prefix - suffix);
-    if (removed == 0 && inserted.isEmpty())
+    const collab::TextOperation restore = collab::TextOperation::makeDiff(m_binding->text(), m_shownText);
+    if (restore.isNoop())
         return true;
-    return m_binding->applyLocal(collab::TextOperation::makeReplace(current.size(), prefix, removed, inserted),
-                                 DocumentBinding::Origin::User);
+    return m_binding->applyLocal(restore, DocumentBinding::Origin::User);
 }
 
 void HistoryPanel::nameVersion(const QString &name)

@@ -368,25 +368,19 @@ void MainWindow::onAwayDiff(const collab::Message::Diff &diff)
         color = QColor(255, 179, 0);
     color.setAlpha(80);
     m_awayMarks.clear();
+    // A place is a stretch the others changed: an insert (marked) or a deletion.
     int places = 0;
-    qint64 position = 0;
-    for (const collab::TextOperation::Component &c : diff.operation.components()) {
-        if (c.kind == collab::TextOperation::Kind::Delete) {
-            ++places;
-            continue;
+    for (const collab::TextOperation::Component &c : diff.operation.components())
+        places += c.kind != collab::TextOperation::Kind::Retain;
+    if (placesFit) {
+        for (const auto &[start, end] : diff.operation.insertedRanges()) {
+            QTextEdit::ExtraSelection mark;
+            mark.cursor = QTextCursor(m_editor->document());
+            mark.cursor.setPosition(int(start));
+            mark.cursor.setPosition(int(end), QTextCursor::KeepAnchor);
+            mark.format.setBackground(color);
+            m_awayMarks.append(mark);
         }
-        if (c.kind == collab::TextOperation::Kind::Insert) {
-            ++places;
-            if (placesFit) {
-                QTextEdit::ExtraSelection mark;
-                mark.cursor = QTextCursor(m_editor->document());
-                mark.cursor.setPosition(int(position));
-                mark.cursor.setPosition(int(position + c.length), QTextCursor::KeepAnchor);
-                mark.format.setBackground(color);
-                m_awayMarks.append(mark);
-            }
-        }
-        position += c.length;
     }
     if (places == 0)
         return;
