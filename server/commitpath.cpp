@@ -313,7 +313,9 @@ void CommitPath::flushBatch()
                                                                                          p.revision,
                                                                                          *p.senderSelection}));
         live.moveSelections(p.operation, p.connection, p.senderSelection);
-        if (p.snapshot && !m_storage.saveSnapshot(live.id, p.revision, *p.snapshot))
+        live.attribute(p.revision, p.operation, p.user, p.name, p.color);
+        if (p.snapshot && !m_storage.saveSnapshot(live.id, p.revision, *p.snapshot,
+                                                  live.authorship ? live.authorship->toStored() : QString()))
             qCWarning(lcCommits).noquote() << "snapshot of" << live.id << "at" << p.revision << "failed (history still complete)";
         m_live.trimHistory(live);
     }

@@ -138,179 +138,76 @@ std::optional<QString> History::textAt(const QString &doc, int revision)
     return text.toString();
 }
 
-// ---- attribution ----------------------------------------------------------------------------------------
-
-size_t History::Attribution::find(qint64 position, qint64 &start) const
-{
-    start = 0;
-    for (size_t i = 0; i < m_chunks.size(); ++i) {
-        if (position < start + m_chunks[i].length || i + 1 == m_chunks.size())
-            return i;
-        start += m_chunks[i].length;
-    }
-    return 0;
-}
-
-void History::Attribution::insert(qint64 position, qint64 length, int author)
-{
-    if (length <= 0)
-        return;
-    m_length += length;
-    if (m_chunks.empty()) {
-        m_chunks.push_back({{AuthorRun{length, author}}, length});
-        return;
-    }
-    qint64 start = 0;
-    const size_t c = find(position, start);
-    Chunk &chunk = m_chunks[c];
-    chunk.length += length;
-    qint64 offset = position - start;
-    auto run = chunk.runs.begin();
-    while (run != chunk.runs.end() && offset > run->length) {
-        offset -= run->length;
-        ++run;
-    }
-    // offset is inside *run or at its end.
-    if (run != chunk.runs.end() && run->author == author) {
-        run->length += length;
-    } else if (run != chunk.runs.end() && offset == run->length && run + 1 != chunk.runs.end()
-               && (run + 1)->author == author) {
-        (run + 1)->length += length;
-    } else if (run == chunk.runs.end()) {
-        chunk.runs.push_back({length, author});
-    } else if (offset == 0) {
-        chunk.runs.insert(run, {length, author});
-    } else if (offset == run->length) {
-        chunk.runs.insert(run + 1, {length, author});
-    } else {
-        const AuthorRun tail{run->length - offset, run->author};
-        run->length = offset;
-        const auto at = chunk.runs.insert(run + 1, {length, author});
-        chunk.runs.insert(at + 1, tail);
-    }
-    if (chunk.runs.size() > MaxRuns) {
-        Chunk second;
-        second.runs.assign(chunk.runs.begin() + MaxRuns / 2, chunk.runs.end());
-        chunk.runs.resize(MaxRuns / 2);
-        for (const AuthorRun &r : second.runs)
-            second.length += r.length;
-        chunk.length -= second.length;
-        m_chunks.insert(m_chunks.begin() + qsizetype(c) + 1, std::move(second));
-    }
-}
-
-void History::Attribution::remove(qint64 position, qint64 length)
-{
-    while (length > 0 && !m_chunks.empty()) {
-        qint64 start = 0;
-        const size_t c = find(position, start);
-        Chunk &chunk = m_chunks[c];
-        qint64 offset = position - start;
-        auto run = chunk.runs.begin();
-        while (run != chunk.runs.end() && offset >= run->length) {
-            offset -= run->length;
-            ++run;
-        }
-        if (run == chunk.runs.end())
-            return; // past the end: the operations did not fit the text (checked by the replay)
-        const qint64 taken = std::min(length, run->length - offset);
-        run->length -= taken;
-        chunk.length -= taken;
-        m_length -= taken;
-        length -= taken;
-        if (run->length == 0) {
-            run = chunk.runs.erase(run);
-            // Neighbours of one author join again.
-            if (run != chunk.runs.begin() && run != chunk.runs.end() && (run - 1)->author == run->author) {
-                (run - 1)->length += run->length;
-                chunk.runs.erase(run);
-            }
-        }
-        if (chunk.runs.empty())
-            m_chunks.erase(m_chunks.begin() + qsizetype(c));
-    }
-}
-
-QList<AuthorRun> History::Attribution::runs() const
-{
-    QList<AuthorRun> out;
-    for (const Chunk &chunk : m_chunks) {
-        for (const AuthorRun &r : chunk.runs) {
-            if (!out.isEmpty() && out.last().author == r.author)
-                out.last().length += r.length;
-            else
-                out.append(r);
-        }
-    }
-    return out;
-}
-
 std::optional<Message::Authors> History::authorsAt(const QString &doc, int revision, int budget, bool *unfinished,
                                                    int *replayedOut)
 {
     if (unfinished)
         *unfinished = false;
+    LiveDocuments::Live *live = m_live.find(doc);
+    if (live && live->authorship && live->authorship->revision() == revision)
+        return live->authorship->message(doc);
     const std::optional<Storage::DocumentRecord> record = m_storage.document(doc);
     if (!record)
         return std::nullopt;
-    std::shared_ptr<Authorship> &cached = m_authorship[doc];
-    if (!cached || cached->created != record->created || cached->revision > revision) {
-        cached = std::make_shared<Authorship>(); // (a document deleted and made again starts over)
+    std::shared_ptr<Cached> &cached = m_authorship[doc];
+    if (!cached || cached->created != record->created || cached->authorship.revision() > revision) {
+        cached = std::make_shared<Cached>(); // (a document deleted and made again starts over)
         cached->created = record->created;
     }
-    Authorship &a = *cached;
-    a.used = ++m_requests;
+    cached->used = ++m_requests;
+    const std::shared_ptr<Cached> entry = cached; // (the reference goes with an erase)
+    Authorship &a = entry->authorship;
+    if (revision - a.revision() > ChunkOperations) {
+        // Far behind: start from the latest snapshot's authorship instead, when it has one.
+        const std::optional<Storage::Snapshot> snapshot = m_storage.latestSnapshot(doc, revision);
+        if (!snapshot && !m_storage.lastError().isEmpty()) {
+            m_authorship.remove(doc);
+            return std::nullopt;
+        }
+        if (snapshot && snapshot->revision > a.revision() && !snapshot->authorship.isEmpty()) {
+            if (std::optional<Authorship> stored = Authorship::fromStored(snapshot->authorship, snapshot->revision,
+                                                                          snapshot->length))
+                a = std::move(*stored);
+            else
+                qCWarning(lcHistory).noquote() << "the authorship stored with snapshot" << snapshot->revision << "of"
+                                               << doc << "is unreadable: replaying the log instead";
+        }
+    }
     int replayed = 0;
     const auto count = qScopeGuard([&] {
         if (replayedOut)
             *replayedOut = replayed;
     });
-    while (a.revision < revision) {
+    while (a.revision() < revision) {
         if (budget > 0 && replayed >= budget) {
             if (unfinished)
                 *unfinished = true;
-            return Message::Authors{{}, doc, a.revision, {}, {}};
+            return Message::Authors{{}, doc, a.revision(), {}, {}};
         }
-        const int upTo = std::min({revision, a.revision + ChunkOperations,
-                                   budget > 0 ? a.revision + (budget - replayed) : INT_MAX});
-        replayed += upTo - a.revision;
-        const auto records = m_storage.operations(doc, a.revision, upTo);
-        if (!records || int(records->size()) != upTo - a.revision) {
+        const int upTo = std::min({revision, a.revision() + ChunkOperations,
+                                   budget > 0 ? a.revision() + (budget - replayed) : INT_MAX});
+        replayed += upTo - a.revision();
+        const auto records = m_storage.operations(doc, a.revision(), upTo);
+        if (!records || int(records->size()) != upTo - a.revision()) {
             m_authorship.remove(doc);
             return std::nullopt;
         }
         for (const Storage::OperationRecord &r : *records) {
             const Expected<TextOperation> op = TextOperation::fromJsonText(r.operation);
-            if (!op || op->baseLength() != a.text.length()) {
+            if (!op || !a.apply(r.revision, *op, r.user, r.name, r.color)) {
                 qCCritical(lcHistory).noquote() << "stored operation" << r.revision << "of" << doc
                                                 << "does not fit the text before it";
                 m_authorship.remove(doc);
                 return std::nullopt;
             }
-            int author = -1;
-            if (!r.user.isEmpty() || !r.name.isEmpty()) {
-                const QString key = r.user + u'\n' + r.name;
-                auto it = a.index.find(key);
-                if (it == a.index.end()) {
-                    it = a.index.insert(key, int(a.authors.size()));
-                    a.authors.append(Author{r.user, r.name, r.color});
-                }
-                author = *it;
-                a.authors[author].color = r.color; // the latest colour
-            }
-            qint64 position = 0;
-            for (const TextOperation::Component &c : op->components()) {
-                switch (c.kind) {
-                case TextOperation::Kind::Retain: position += c.length; break;
-                case TextOperation::Kind::Insert:
-                    a.text.insert(position, c.length, author);
-                    position += c.length;
-                    break;
-                case TextOperation::Kind::Delete: a.text.remove(position, c.length); break;
-                }
-            }
-            a.revision = r.revision;
         }
+    }
+    Message::Authors reply = a.message(doc);
+    if (live && !live->authorship && live->document.revision() == revision) {
+        // A document loaded without it (its snapshot predates authorship in snapshots) keeps it from now on.
+        live->authorship = std::move(a);
+        m_authorship.remove(doc);
+        return reply;
     }
     // At most a few documents' authorship stays: the one asked for longest ago goes.
     if (m_authorship.size() > CachedAuthorships) {
@@ -320,7 +217,7 @@ std::optional<Message::Authors> History::authorsAt(const QString &doc, int revis
                 oldest = it;
         m_authorship.erase(oldest);
     }
-    return Message::Authors{{}, doc, revision, a.authors, a.text.runs()};
+    return reply;
 }
 
 std::optional<Message::Diff> History::diffBetween(const QString &doc, int from, int to)

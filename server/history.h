@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "authorship.h"
 #include "livedocuments.h"
 
 #include "message.h"
@@ -25,9 +26,10 @@ class Storage;
 //     the snapshot interval of them), never a replay from the start;
 //   - the difference between two revisions: their operations composed into one (with their authors), or,
 //     for a span longer than maxScan, the one replace between the two texts;
-//   - who wrote the current text: the log replayed through runs of author indices (a chunked list, so an
-//     operation costs about one chunk, not the whole text), kept per document for the next request, which
-//     then replays only what was committed since.
+//   - who wrote the current text: a loaded document keeps its Authorship up to date as operations commit;
+//     for another, the latest snapshot's authorship plus the operations after it (a database older than
+//     authorship in snapshots replays its log from the start, a budget per request), kept per document for
+//     the next request, which then replays only what was committed since.
 // The caller flushes the commit path first: what is read is what was acknowledged. Each request is charged to
 // the connection's rate limit by its work, as a large open is: one token more per 64 KiB of reply, and per
 // 1,000 operations it read (Connection::chargeReply).
@@ -70,47 +72,22 @@ public:
     std::optional<collab::Message::Authors> authorsAt(const QString &doc, int revision, int budget = 0,
                                                       bool *unfinished = nullptr, int *replayed = nullptr);
 
-    // Runs of author indices over a text, in chunks of at most MaxRuns runs.
-    class Attribution
-    {
-    public:
-        void insert(qint64 position, qint64 length, int author);
-        void remove(qint64 position, qint64 length);
-        qint64 length() const { return m_length; }
-        QList<collab::AuthorRun> runs() const;
-
-    private:
-        static constexpr size_t MaxRuns = 128;
-        struct Chunk
-        {
-            std::vector<collab::AuthorRun> runs;
-            qint64 length = 0;
-        };
-        // The chunk holding `position` (the last one for the end) and the position where it starts.
-        size_t find(qint64 position, qint64 &start) const;
-        std::vector<Chunk> m_chunks;
-        qint64 m_length = 0;
-    };
-
 private:
     // The document's current revision for a client with read access; nullopt when the error was sent.
     std::optional<int> currentRevision(Connection &c, const QString &doc, const QString &ref);
 
-    struct Authorship
+    struct Cached
     {
-        qint64 created = 0;        // the document's creation time: one deleted and made again starts over
-        int revision = 0;
-        Attribution text;
-        QList<collab::Author> authors;
-        QHash<QString, int> index; // user + '\n' + name -> authors index
-        qint64 used = 0;           // when it was last asked for (for eviction)
+        qint64 created = 0; // the document's creation time: one deleted and made again starts over
+        qint64 used = 0;    // when it was last asked for (for eviction)
+        Authorship authorship;
     };
     static constexpr int CachedAuthorships = 8;
 
     Storage &m_storage;
     LiveDocuments &m_live;
     Limits m_limits;
-    QHash<QString, std::shared_ptr<Authorship>> m_authorship;
+    QHash<QString, std::shared_ptr<Cached>> m_authorship; // of documents not loaded (a loaded one keeps its own)
     qint64 m_requests = 0;
 };
 

@@ -44,6 +44,16 @@ void LiveDocuments::Live::moveSelections(const TextOperation &op, const Connecti
     }
 }
 
+void LiveDocuments::Live::attribute(int revision, const TextOperation &op, const QString &user, const QString &name,
+                                    const QString &color)
+{
+    if (authorship && !authorship->apply(revision, op, user, name, color)) {
+        qCWarning(lcLive).noquote() << "authorship of" << id << "at revision" << authorship->revision()
+                                    << "cannot follow revision" << revision << ": it is recomputed from the log";
+        authorship.reset();
+    }
+}
+
 void LiveDocuments::Live::dismissMembers(const QString &payload, const Connection *except)
 {
     for (const Member &member : members) {
@@ -68,7 +78,8 @@ LiveDocuments::Live *LiveDocuments::find(const QString &id) const
     return it == m_documents.cend() ? nullptr : it->get();
 }
 
-std::optional<LiveDocuments::LogEntries> LiveDocuments::storedOperations(const QString &id, int after, int upTo)
+std::optional<LiveDocuments::LogEntries> LiveDocuments::storedOperations(const QString &id, int after, int upTo,
+                                                                         QList<Author> *authors)
 {
     const auto records = m_storage.operations(id, after, upTo);
     if (!records)
@@ -83,6 +94,8 @@ std::optional<LiveDocuments::LogEntries> LiveDocuments::storedOperations(const Q
             return std::nullopt;
         }
         entries.push_back({std::move(op).value(), r.clientId, r.sequence});
+        if (authors)
+            authors->append(Author{r.user, r.name, r.color});
         ++expected;
     }
     if (upTo != INT_MAX && expected != upTo + 1) {
@@ -93,10 +106,17 @@ std::optional<LiveDocuments::LogEntries> LiveDocuments::storedOperations(const Q
 }
 
 namespace {
+struct Loaded
+{
+    ServerDocument document;
+    std::optional<Authorship> authorship;
+};
+
 // Load = latest snapshot + replay of every later operation. Snapshots are only a shortcut: a document with
-// none is replayed from an empty text.
-std::optional<ServerDocument> loadDocument(Storage &storage, const QString &id,
-                                           const std::function<std::optional<LiveDocuments::LogEntries>(int)> &opsAfter)
+// none is replayed from an empty text. Who wrote it comes the same way (a snapshot stored without it leaves
+// it unknown).
+std::optional<Loaded> loadDocument(Storage &storage, const QString &id,
+                                   const std::function<std::optional<LiveDocuments::LogEntries>(int, QList<Author> *)> &opsAfter)
 {
     std::optional<Storage::Snapshot> snapshot = storage.latestSnapshot(id);
     if (!snapshot && !storage.lastError().isEmpty())
@@ -110,17 +130,27 @@ std::optional<ServerDocument> loadDocument(Storage &storage, const QString &id,
                                      << "does not match its checksum: the document is not served";
         return std::nullopt;
     }
-    ServerDocument document = snapshot ? ServerDocument(snapshot->text, snapshot->revision) : ServerDocument();
-    const auto entries = opsAfter(document.revision());
+    Loaded loaded{snapshot ? ServerDocument(snapshot->text, snapshot->revision) : ServerDocument(), std::nullopt};
+    if (!snapshot)
+        loaded.authorship.emplace();
+    else if (!snapshot->authorship.isEmpty())
+        loaded.authorship = Authorship::fromStored(snapshot->authorship, snapshot->revision, snapshot->length);
+    ServerDocument &document = loaded.document;
+    QList<Author> authors;
+    const auto entries = opsAfter(document.revision(), &authors);
     if (!entries)
         return std::nullopt;
-    for (const ServerDocument::LogEntry &entry : *entries) {
+    for (size_t i = 0; i < entries->size(); ++i) {
+        const ServerDocument::LogEntry &entry = (*entries)[i];
         if (auto error = document.replay(entry)) {
             qCCritical(lcLive).noquote() << "replaying" << id << "at revision" << document.revision() << ":" << error->message;
             return std::nullopt;
         }
+        const Author &a = authors[qsizetype(i)];
+        if (loaded.authorship && !loaded.authorship->apply(document.revision(), entry.operation, a.user, a.name, a.color))
+            loaded.authorship.reset();
     }
-    return document;
+    return loaded;
 }
 } // namespace
 
@@ -137,16 +167,18 @@ LiveDocuments::Live *LiveDocuments::load(const QString &id, ProtocolError &error
     }
     QElapsedTimer timer;
     timer.start();
-    std::optional<ServerDocument> document = loadDocument(
-            m_storage, id, [&](int after) { return storedOperations(id, after, INT_MAX); });
-    if (!document) {
+    std::optional<Loaded> loaded = loadDocument(m_storage, id, [&](int after, QList<Author> *authors) {
+        return storedOperations(id, after, INT_MAX, authors);
+    });
+    if (!loaded) {
         error = ProtocolError{ProtocolErrorCode::ServerError, QStringLiteral("document could not be loaded"), {}, id};
         return nullptr;
     }
     auto live = std::make_shared<Live>();
     live->id = id;
     live->name = record->name;
-    live->document = std::move(*document);
+    live->document = std::move(loaded->document);
+    live->authorship = std::move(loaded->authorship);
     qCInfo(lcLive).noquote() << "loaded" << id << "at revision" << live->document.revision() << "in"
                              << timer.elapsed() << "ms";
     m_documents.insert(id, live);
@@ -157,11 +189,13 @@ LiveDocuments::Live *LiveDocuments::load(const QString &id, ProtocolError &error
 
 bool LiveDocuments::reload(Live &live)
 {
-    std::optional<ServerDocument> document = loadDocument(
-            m_storage, live.id, [&](int after) { return storedOperations(live.id, after, INT_MAX); });
-    if (!document)
+    std::optional<Loaded> loaded = loadDocument(m_storage, live.id, [&](int after, QList<Author> *authors) {
+        return storedOperations(live.id, after, INT_MAX, authors);
+    });
+    if (!loaded)
         return false;
-    live.document = std::move(*document);
+    live.document = std::move(loaded->document);
+    live.authorship = std::move(loaded->authorship);
     for (Member &m : live.members)
         m.presence.selection = m.presence.selection.clamped(live.document.length());
     return true;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "authorship.h"
 #include "message.h"
 #include "serverdocument.h"
 
@@ -43,6 +44,9 @@ public:
         std::vector<Member> members;
         int uncommitted = 0;   // operations applied in memory and queued, not yet committed
         qint64 idleSince = -1; // the clock when its last member left (-1: has members or never idle)
+        // Who wrote the committed text, at the last committed revision; none when unknown (loaded from a
+        // snapshot stored without it: History computes it from the log and hands it over).
+        std::optional<Authorship> authorship;
 
         Member *member(const Connection &c);
         void broadcast(const QString &payload, const Connection *except) const;
@@ -50,6 +54,9 @@ public:
         // when the operation carried one, replaces the sender's instead (it is already at the new revision).
         void moveSelections(const collab::TextOperation &op, const Connection *sender,
                             const std::optional<collab::Selection> &senderSelection);
+        // `op` was committed as `revision` by that author: authorship follows (or is dropped when it cannot).
+        void attribute(int revision, const collab::TextOperation &op, const QString &user, const QString &name,
+                       const QString &color);
         // Every member leaves at once with `payload` (a "deleted" or an error): the document is gone for them.
         void dismissMembers(const QString &payload, const Connection *except);
     };
@@ -79,8 +86,10 @@ public:
     void unloadIfUnused(const QString &id);
     void unload(QString id); // by value: callers pass live.id, which goes with the document
 
-    // The stored operations after `after` up to `upTo`, checked to be readable and contiguous.
-    std::optional<LogEntries> storedOperations(const QString &id, int after, int upTo);
+    // The stored operations after `after` up to `upTo`, checked to be readable and contiguous (and, when
+    // asked, who wrote each).
+    std::optional<LogEntries> storedOperations(const QString &id, int after, int upTo,
+                                               QList<collab::Author> *authors = nullptr);
     // History beyond what is kept in memory goes (storage has it).
     void trimHistory(Live &live) const;
 

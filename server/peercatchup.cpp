@@ -37,10 +37,12 @@ void PeerCatchUp::catchUp(const QString &id, int knownRevision)
     if (!live || (knownRevision >= 0 && knownRevision <= live->document.revision()))
         return;
     const int after = live->document.revision();
-    auto entries = m_live.storedOperations(id, after, INT_MAX);
+    QList<Author> authors;
+    auto entries = m_live.storedOperations(id, after, INT_MAX, &authors);
     if (!entries || entries->empty())
         return;
-    for (const ServerDocument::LogEntry &e : *entries) {
+    for (size_t i = 0; i < entries->size(); ++i) {
+        const ServerDocument::LogEntry &e = (*entries)[i];
         if (auto error = live->document.replay(e)) {
             // Cannot happen with a consistent log; rebuild from storage rather than serve a diverged text.
             qCCritical(lcPeers).noquote() << "replaying" << id << "from another relay:" << error->message;
@@ -50,6 +52,8 @@ void PeerCatchUp::catchUp(const QString &id, int knownRevision)
                                                         .value_or(LiveDocuments::LogEntries{}));
             return;
         }
+        const Author &a = authors[qsizetype(i)];
+        live->attribute(live->document.revision(), e.operation, a.user, a.name, a.color);
     }
     forwardCommitted(*live, after, *entries);
 }

@@ -265,6 +265,7 @@ bool SqlStorage::open()
         {"operations", "author_user", "VARCHAR(64)"},
         {"operations", "author_name", "VARCHAR(128)"},
         {"operations", "author_color", "VARCHAR(7)"},
+        {"snapshots", "authors", "TEXT"},
     };
     for (const auto &a : added) {
         QSqlQuery probe(database());
@@ -585,12 +586,13 @@ std::optional<int> SqlStorage::revisionOf(const QString &doc, const QString &cli
     return q->value(0).toInt();
 }
 
-bool SqlStorage::saveSnapshot(const QString &doc, int revision, const QString &text)
+bool SqlStorage::saveSnapshot(const QString &doc, int revision, const QString &text, const QString &authorship)
 {
     return run([&] { return QStringLiteral("saving snapshot %1 of %2").arg(revision).arg(doc); },
-               QStringLiteral("INSERT INTO snapshots (doc, revision, content, created, length, checksum)"
-                              " VALUES (?, ?, ?, ?, ?, ?)"),
-               {doc, revision, text, now(), qint64(text.size()), QString::fromLatin1(snapshotChecksum(text))},
+               QStringLiteral("INSERT INTO snapshots (doc, revision, content, created, length, checksum, authors)"
+                              " VALUES (?, ?, ?, ?, ?, ?, ?)"),
+               {doc, revision, text, now(), qint64(text.size()), QString::fromLatin1(snapshotChecksum(text)),
+                authorship},
                Kind::Write)
             .has_value();
 }
@@ -626,7 +628,7 @@ std::optional<Storage::Snapshot> SqlStorage::latestSnapshot(const QString &doc, 
     m_lastError.clear();
     const QString what = QStringLiteral("reading snapshot");
     auto q = run(what,
-                 QStringLiteral("SELECT revision, content, length, checksum FROM snapshots"
+                 QStringLiteral("SELECT revision, content, length, checksum, authors FROM snapshots"
                                 " WHERE doc = ? AND revision <= ? AND checksum IS NOT NULL"
                                 " ORDER BY revision DESC LIMIT 1"),
                  {doc, atOrBefore < 0 ? INT_MAX : atOrBefore}, Kind::StreamedRead);
@@ -638,7 +640,7 @@ std::optional<Storage::Snapshot> SqlStorage::latestSnapshot(const QString &doc, 
         return std::nullopt;
     }
     return Snapshot{q->value(0).toInt(), q->value(1).toString(), q->value(2).toLongLong(),
-                    q->value(3).toString().toLatin1()};
+                    q->value(3).toString().toLatin1(), q->value(4).toString()};
 }
 
 QByteArray Storage::snapshotChecksum(QStringView text)

@@ -103,7 +103,8 @@ public:
     std::optional<Applied> lastApplied(const QString &doc, const QString &clientId) override;
     std::optional<int> revisionOf(const QString &doc, const QString &clientId, qint64 sequence) override;
 
-    bool saveSnapshot(const QString &doc, int revision, const QString &text) override;
+    bool saveSnapshot(const QString &doc, int revision, const QString &text,
+                      const QString &authorship = QString()) override;
     std::optional<Snapshot> latestSnapshot(const QString &doc, int atOrBefore = -1) override;
     std::optional<ClientRecord> client(const QString &clientId) override;
     bool registerClient(const ClientRecord &client) override;

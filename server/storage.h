@@ -55,6 +55,7 @@ public:
         QString text;
         qint64 length = -1;
         QByteArray checksum;
+        QString authorship; // Authorship::toStored() at `revision`, or empty (saved without, by an older relay)
     };
 
     // Who owns a client id: the digest (hex SHA-256) of the secret of its first hello and the user it came
@@ -113,8 +114,9 @@ public:
     virtual std::optional<Applied> lastApplied(const QString &doc, const QString &clientId) = 0;
     virtual std::optional<int> revisionOf(const QString &doc, const QString &clientId, qint64 sequence) = 0;
 
-    // Stores the text with its length and snapshotChecksum().
-    virtual bool saveSnapshot(const QString &doc, int revision, const QString &text) = 0;
+    // Stores the text with its length and snapshotChecksum(), and who wrote it (Authorship::toStored()).
+    virtual bool saveSnapshot(const QString &doc, int revision, const QString &text,
+                              const QString &authorship = QString()) = 0;
     // The latest snapshot at or before `atOrBefore` (-1: the latest); nullopt + empty lastError: none.
     virtual std::optional<Snapshot> latestSnapshot(const QString &doc, int atOrBefore = -1) = 0;
 

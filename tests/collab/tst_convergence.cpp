@@ -7,6 +7,7 @@
 #include "serverdocument.h"
 
 #include "generators.h"
+#include "schedule.h"
 #include "simulation.h"
 
 #include <QTest>
@@ -16,85 +17,9 @@
 using collab::Client;
 using collab::TextOperation;
 using collab::testing::Simulation;
+using namespace collab::testing;
 
 namespace {
-
-// How often each kind of step is drawn.
-struct Weights
-{
-    int edit = 30;
-    int deliver = 60;
-    int duplicate = 4;
-    int disconnect = 3;
-    int reconnect = 6;
-};
-
-enum class Action { Edit, Deliver, Duplicate, Disconnect, Reconnect };
-
-using EditMaker = std::function<TextOperation(const QString &doc)>;
-
-rc::Gen<qsizetype> genPosition(const QString &doc)
-{
-    std::vector<qsizetype> safe;
-    for (qsizetype i = 0; i <= doc.size(); ++i)
-        if (!splitsPair(doc, i))
-            safe.push_back(i);
-    return rc::gen::elementOf(safe);
-}
-
-void assertOk(const Simulation &sim)
-{
-    RC_ASSERT(sim.failure() == QString());
-}
-
-// One random schedule: local edits on random clients, deliveries on random channels (each channel FIFO),
-// duplicated upstream messages, disconnects (dropping what is in flight) and reconnects.
-void runSchedule(Simulation &sim, int steps, const Weights &w, const EditMaker &makeEdit)
-{
-    for (int s = 0; s < steps; ++s) {
-        const Action action = *rc::gen::weightedElement<Action>({{w.edit, Action::Edit},
-                                                                 {w.deliver, Action::Deliver},
-                                                                 {w.duplicate, Action::Duplicate},
-                                                                 {w.disconnect, Action::Disconnect},
-                                                                 {w.reconnect, Action::Reconnect}});
-        const int i = *rc::gen::inRange(0, sim.size());
-        switch (action) {
-        case Action::Edit:
-            sim.localEdit(i, makeEdit(sim.peer(i).text));
-            break;
-        case Action::Deliver: {
-            // Channels 0..n-1 are upstream, n..2n-1 downstream.
-            std::vector<int> channels = sim.pendingUp();
-            for (int d : sim.pendingDown())
-                channels.push_back(sim.size() + d);
-            if (channels.empty())
-                break;
-            const int channel = *rc::gen::elementOf(channels);
-            if (channel < sim.size())
-                sim.deliverUp(channel);
-            else
-                sim.deliverDown(channel - sim.size());
-            break;
-        }
-        case Action::Duplicate: {
-            const std::vector<int> ups = sim.pendingUp();
-            if (ups.empty())
-                break;
-            const int c = *rc::gen::elementOf(ups);
-            sim.duplicateUp(c, *rc::gen::inRange<size_t>(0, sim.peer(c).up.size()));
-            break;
-        }
-        case Action::Disconnect:
-            if (sim.peer(i).online)
-                sim.disconnect(i);
-            break;
-        case Action::Reconnect:
-            sim.reconnect(i);
-            break;
-        }
-        assertOk(sim);
-    }
-}
 
 // Deliver everything, bring everyone back, and check that all agree with the server.
 void finishAndCheckConverged(Simulation &sim)
@@ -208,7 +133,7 @@ void tst_Convergence::propertyMixedEditsConverge()
                           const int clients = *rc::gen::inRange(2, 9);
                           Simulation sim(*genText(), clients);
                           const int steps = *rc::gen::inRange(0, 200);
-                          runSchedule(sim, steps, Weights{}, [](const QString &doc) { return *genOperation(doc); });
+                          runSchedule(sim, steps, Weights{}, [](int, const QString &doc) { return *genOperation(doc); });
                           finishAndCheckConverged(sim);
                       }));
 }
@@ -220,7 +145,7 @@ void tst_Convergence::propertyAckedMarkersPresentOnce()
                           const int clients = *rc::gen::inRange(2, 9);
                           Simulation sim(*genText(), clients);
                           char32_t next = firstMarker;
-                          const auto makeEdit = [&next](const QString &doc) {
+                          const auto makeEdit = [&next](int, const QString &doc) {
                               const char32_t units[1] = {next++};
                               const QString text = *genText() + QString::fromUcs4(units, 1) + *genText();
                               return TextOperation::makeInsert(doc.size(), *genPosition(doc), text);
@@ -252,7 +177,7 @@ void tst_Convergence::propertyNoDoubleApply()
                           w.disconnect = 10;
                           w.reconnect = 15;
                           runSchedule(sim, *rc::gen::inRange(0, 150), w,
-                                      [](const QString &doc) { return *genOperation(doc); });
+                                      [](int, const QString &doc) { return *genOperation(doc); });
                           // Before draining too: never more revisions than distinct operations sent.
                           RC_ASSERT(sim.server().revision() <= int(sim.sent().size()));
                           finishAndCheckConverged(sim);
@@ -268,7 +193,7 @@ void tst_Convergence::propertyQuietNetworkConverges()
         w.duplicate = 0;
         w.disconnect = 0;
         w.reconnect = 0;
-        runSchedule(sim, *rc::gen::inRange(0, 200), w, [](const QString &doc) { return *genOperation(doc); });
+        runSchedule(sim, *rc::gen::inRange(0, 200), w, [](int, const QString &doc) { return *genOperation(doc); });
         RC_ASSERT(sim.resends() == 0);
         finishAndCheckConverged(sim);
         RC_ASSERT(sim.duplicatesAnswered() == 0);

@@ -101,9 +101,9 @@ public:
     std::optional<std::vector<VersionRecord>> versions(const QString &doc) override { return (m_inner.versions(doc)); }
     bool removeVersion(const QString &doc, const QString &name) override { return (m_inner.removeVersion(doc, name)); }
     bool registerClient(const ClientRecord &record) override { return m_inner.registerClient(record); }
-    bool saveSnapshot(const QString &doc, int revision, const QString &text) override
+    bool saveSnapshot(const QString &doc, int revision, const QString &text, const QString &authorship) override
     {
-        return m_inner.saveSnapshot(doc, revision, text);
+        return m_inner.saveSnapshot(doc, revision, text, authorship);
     }
     std::optional<Snapshot> latestSnapshot(const QString &doc, int atOrBefore) override
     {

@@ -121,6 +121,7 @@ private Q_SLOTS:
     void authorsAndDiffsFollowTheLog();
     void namedVersions();
     void authorshipStartsOverForADocumentMadeAgain();
+    void authorshipIsKeptLiveAndStoredWithSnapshots();
 };
 
 void tst_RelayServer::welcomeAndHello()
@@ -904,8 +905,8 @@ void tst_RelayServer::authorsAndDiffsFollowTheLog()
         reader->send(Message::GetRevision{QStringLiteral("now"), QStringLiteral("a"), base + 2});
         const auto now = decoded<Message::RevisionText>(reader->waitFor(QStringLiteral("revision")));
         QVERIFY(now);
-        // One request replays at most 5 x maxHistoryScan operations of the log: with the small limit the
-        // relay answers conflict-retry (keeping its work) until the replay is done.
+        // The loaded document keeps its authorship as operations commit: answered at once, whatever the
+        // replay limit (authorshipIsKeptLiveAndStoredWithSnapshots covers the replay).
         std::optional<Message::Authors> authors;
         int retries = 0;
         for (int attempt = 0; attempt < 10 && !authors; ++attempt) {
@@ -922,7 +923,7 @@ void tst_RelayServer::authorsAndDiffsFollowTheLog()
             }
         }
         QVERIFY(authors);
-        QCOMPARE(retries, maxScan == 5 ? (base + 2 - 1) / 25 : 0);
+        QCOMPARE(retries, 0);
         QCOMPARE(authors->revision, base + 2);
         qsizetype position = 0;
         for (const AuthorRun &run : authors->runs) {
@@ -1047,6 +1048,135 @@ void tst_RelayServer::authorshipStartsOverForADocumentMadeAgain()
     QCOMPARE(second->authors.size(), 1);
     QCOMPARE(second->authors.at(0).name, QStringLiteral("Bob"));
     QCOMPARE(second->runs, (QList<AuthorRun>{AuthorRun{4, 0}}));
+}
+
+// A loaded document keeps who wrote its text as operations commit and stores it with each snapshot, so a
+// relay restarted on the database knows it at once (snapshot + the operations after it). A database whose
+// snapshots lack it (an older relay's) is replayed from the log, a budget per request (conflict-retry until
+// done), and the loaded document keeps the result from then on.
+void tst_RelayServer::authorshipIsKeptLiveAndStoredWithSnapshots()
+{
+    RelayServer::Settings settings;
+    settings.documents.snapshotInterval = 5;
+    settings.documents.maxHistoryScan = 2; // one authorship request replays at most 10 operations
+    auto r = startRelay(settings);
+    QVERIFY(r);
+    const QString doc = QStringLiteral("kept");
+    const auto restart = [&] {
+        r->server.reset();
+        settings.port = 0;
+        r->server = std::make_unique<RelayServer>(*r->storage, settings);
+        return r->server->listen();
+    };
+    struct Writer
+    {
+        std::unique_ptr<RelayTestClient> client;
+        qint64 sequence = 0;
+    };
+    std::vector<Writer> writers;
+    const auto connectWriters = [&] {
+        writers.clear();
+        for (const QString &name : {QStringLiteral("Ada"), QStringLiteral("Bob")}) {
+            writers.push_back({client(*r, name), 0});
+            if (!writers.back().client || writers.back().client->openDocument(doc).isEmpty())
+                return false;
+        }
+        return true;
+    };
+    QString expected; // lower case: Ada's, upper case: Bob's
+    int revision = 0;
+    QRandomGenerator random(5);
+    const auto type = [&](int edits) {
+        for (int i = 0; i < edits; ++i) {
+            const int who = random.bounded(2);
+            const qsizetype at = random.bounded(int(expected.size() + 1));
+            const qsizetype removed = std::min<qsizetype>(random.bounded(2), expected.size() - at);
+            const QString inserted(random.bounded(1, 4), who == 0 ? QChar(u'a' + i % 26) : QChar(u'A' + i % 26));
+            Writer &w = writers[size_t(who)];
+            if (w.client->edit(doc, revision, ++w.sequence, TextOperation::makeReplace(expected.size(), at, removed, inserted))
+                != revision + 1)
+                return false;
+            ++revision;
+            expected.replace(at, removed, inserted);
+        }
+        return true;
+    };
+    // Who wrote the text, asked until answered; checked against the letters' case.
+    const auto authors = [&](int *retries) -> std::optional<Message::Authors> {
+        auto reader = client(*r, QStringLiteral("Reader"));
+        if (!reader)
+            return std::nullopt;
+        *retries = 0;
+        for (int attempt = 0; attempt < 10; ++attempt) {
+            reader->send(Message::GetAuthors{QStringLiteral("who"), doc});
+            const QJsonObject reply = reader->waitFor(QString(), [](const QJsonObject &o) {
+                return o.value(QStringLiteral("ref")).toString() == QStringLiteral("who");
+            });
+            if (text(reply, "type") == QStringLiteral("error")) {
+                if (text(reply, "code") != QStringLiteral("conflict-retry"))
+                    return std::nullopt;
+                ++*retries;
+                continue;
+            }
+            std::optional<Message::Authors> a = decoded<Message::Authors>(reply);
+            if (!a || a->revision != revision)
+                return std::nullopt;
+            qsizetype position = 0;
+            for (const AuthorRun &run : a->runs) {
+                const QString name = a->authors.value(run.author).name;
+                for (qsizetype k = 0; k < run.length; ++k)
+                    if (name != (expected.at(position + k).isLower() ? QStringLiteral("Ada") : QStringLiteral("Bob")))
+                        return std::nullopt;
+                position += run.length;
+            }
+            if (position != expected.size())
+                return std::nullopt;
+            return a;
+        }
+        return std::nullopt;
+    };
+
+    QVERIFY(connectWriters());
+    QVERIFY(type(23));
+    int retries = -1;
+    const auto live = authors(&retries);
+    QVERIFY(live);
+    QCOMPARE(retries, 0);
+    const auto snapshot = r->storage->latestSnapshot(doc);
+    QVERIFY(snapshot);
+    QCOMPARE(snapshot->revision, 20);
+    QVERIFY(relay::Authorship::fromStored(snapshot->authorship, snapshot->revision, snapshot->length));
+
+    // Restarted: the latest snapshot's authorship and the three operations after it.
+    writers.clear();
+    QVERIFY(restart());
+    QVERIFY(connectWriters());
+    const auto restarted = authors(&retries);
+    QVERIFY(restarted);
+    QCOMPARE(retries, 0);
+    QCOMPARE(restarted->runs, live->runs);
+
+    // An older relay's database: no authorship in its snapshots.
+    writers.clear();
+    r->server.reset();
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("older"));
+        db.setDatabaseName(r->dir.filePath(QStringLiteral("relay.sqlite")));
+        QVERIFY(db.open());
+        QVERIFY(QSqlQuery(db).exec(QStringLiteral("UPDATE snapshots SET authors = NULL")));
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("older"));
+    QVERIFY(restart());
+    QVERIFY(connectWriters()); // loaded: its authorship unknown
+    const auto replayed = authors(&retries);
+    QVERIFY(replayed);
+    QCOMPARE(retries, 2); // 23 operations, 10 per request
+    QCOMPARE(replayed->runs, live->runs);
+    // Handed to the loaded document, which keeps it: 15 more operations need no replay.
+    QVERIFY(type(15));
+    QVERIFY(authors(&retries));
+    QCOMPARE(retries, 0);
+    QVERIFY(!r->storage->latestSnapshot(doc)->authorship.isEmpty()); // stored again with the next snapshot
 }
 
 QTEST_GUILESS_MAIN(tst_RelayServer)
