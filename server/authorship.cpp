@@ -5,7 +5,6 @@ using namespace collab;
 
 namespace relay {
 
-
 size_t Attribution::find(qint64 position, qint64 &start) const
 {
     start = 0;
@@ -118,10 +117,10 @@ bool Authorship::apply(int revision, const TextOperation &op, const QString &use
         return false;
     int author = -1;
     if (!user.isEmpty() || !name.isEmpty()) {
-        const QString key = user + u'\n' + name;
-        auto it = m_index.find(key);
+        const QString k = key(user, name);
+        auto it = m_index.find(k);
         if (it == m_index.end()) {
-            it = m_index.insert(key, int(m_authors.size()));
+            it = m_index.insert(k, int(m_authors.size()));
             m_authors.append(Author{user, name, color});
         }
         author = *it;
@@ -165,7 +164,7 @@ std::optional<Authorship> Authorship::fromStored(QStringView stored, int revisio
     a.m_revision = revision;
     a.m_authors = m->authors;
     for (qsizetype i = 0; i < a.m_authors.size(); ++i)
-        a.m_index.insert(a.m_authors[i].user + u'\n' + a.m_authors[i].name, int(i));
+        a.m_index.insert(key(a.m_authors[i].user, a.m_authors[i].name), int(i));
     for (const AuthorRun &r : m->runs)
         a.m_text.insert(a.m_text.length(), r.length, r.author);
     if (a.m_text.length() != length || a.m_index.size() != a.m_authors.size())

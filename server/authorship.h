@@ -50,6 +50,8 @@ public:
                const QString &color);
 
     collab::Message::Authors message(const QString &doc) const;
+    // What tells authors apart: the user and the display name (a colour change keeps the author).
+    static QString key(const QString &user, const QString &name) { return user + u'\n' + name; }
     // As stored beside a snapshot (the "authors" message's JSON, without ref and doc).
     QString toStored() const;
     // The stored form back, checked to be at `revision` and to cover a text of `length`; nullopt otherwise.
@@ -59,7 +61,7 @@ private:
     int m_revision = 0;
     Attribution m_text;
     QList<collab::Author> m_authors;
-    QHash<QString, int> m_index; // user + '\n' + name -> m_authors index
+    QHash<QString, int> m_index; // key() -> m_authors index
 };
 
 } // namespace relay

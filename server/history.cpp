@@ -236,7 +236,7 @@ std::optional<Message::Diff> History::diffBetween(const QString &doc, int from, 
                 Expected<TextOperation> op = TextOperation::fromJsonText(r.operation);
                 if (!op || composed.add(std::move(op).value()))
                     return std::nullopt;
-                const QString key = r.user + u'\n' + r.name;
+                const QString key = Authorship::key(r.user, r.name);
                 if ((!r.user.isEmpty() || !r.name.isEmpty()) && !seen.contains(key)) {
                     seen.insert(key, true);
                     diff.authors.append(Author{r.user, r.name, r.color});

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <climits>
-#include <functional>
 
 Q_DECLARE_LOGGING_CATEGORY(lcLive)
 Q_LOGGING_CATEGORY(lcLive, "coscribe.relay.documents")
@@ -115,8 +114,7 @@ struct Loaded
 // Load = latest snapshot + replay of every later operation. Snapshots are only a shortcut: a document with
 // none is replayed from an empty text. Who wrote it comes the same way (a snapshot stored without it leaves
 // it unknown).
-std::optional<Loaded> loadDocument(Storage &storage, const QString &id,
-                                   const std::function<std::optional<LiveDocuments::LogEntries>(int, QList<Author> *)> &opsAfter)
+std::optional<Loaded> loadDocument(Storage &storage, LiveDocuments &documents, const QString &id)
 {
     std::optional<Storage::Snapshot> snapshot = storage.latestSnapshot(id);
     if (!snapshot && !storage.lastError().isEmpty())
@@ -137,7 +135,7 @@ std::optional<Loaded> loadDocument(Storage &storage, const QString &id,
         loaded.authorship = Authorship::fromStored(snapshot->authorship, snapshot->revision, snapshot->length);
     ServerDocument &document = loaded.document;
     QList<Author> authors;
-    const auto entries = opsAfter(document.revision(), &authors);
+    const auto entries = documents.storedOperations(id, document.revision(), INT_MAX, &authors);
     if (!entries)
         return std::nullopt;
     for (size_t i = 0; i < entries->size(); ++i) {
@@ -167,9 +165,7 @@ LiveDocuments::Live *LiveDocuments::load(const QString &id, ProtocolError &error
     }
     QElapsedTimer timer;
     timer.start();
-    std::optional<Loaded> loaded = loadDocument(m_storage, id, [&](int after, QList<Author> *authors) {
-        return storedOperations(id, after, INT_MAX, authors);
-    });
+    std::optional<Loaded> loaded = loadDocument(m_storage, *this, id);
     if (!loaded) {
         error = ProtocolError{ProtocolErrorCode::ServerError, QStringLiteral("document could not be loaded"), {}, id};
         return nullptr;
@@ -189,9 +185,7 @@ LiveDocuments::Live *LiveDocuments::load(const QString &id, ProtocolError &error
 
 bool LiveDocuments::reload(Live &live)
 {
-    std::optional<Loaded> loaded = loadDocument(m_storage, live.id, [&](int after, QList<Author> *authors) {
-        return storedOperations(live.id, after, INT_MAX, authors);
-    });
+    std::optional<Loaded> loaded = loadDocument(m_storage, *this, live.id);
     if (!loaded)
         return false;
     live.document = std::move(loaded->document);
