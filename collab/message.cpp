@@ -965,6 +965,8 @@ void write(W &w, const Message::Diff &m)
     w.beginObject();
     if (!m.authors.isEmpty())
         writeAuthors(w.key("authors"), m.authors);
+    if (m.charged > 1)
+        w.key("charged").value(m.charged);
     w.key("doc").value(m.doc).key("from").value(m.from).key("op");
     m.operation.writeJson(w);
     optionalString(w, "ref", m.ref);
@@ -1225,8 +1227,6 @@ ProtocolResult<Message::Client> Message::decodeClientFrame(Input frame)
         m.doc = r.docId();
         m.from = int(r.integer("from", 0, INT_MAX).value_or(0));
         m.to = int(r.integer("to", 0, INT_MAX).value_or(0));
-        if (r.ok() && m.from > m.to)
-            r.fail(ProtocolErrorCode::InvalidMessage, QStringLiteral("field \"from\" must not be after \"to\""));
         return wrap<V>(r, e, std::move(m));
     }
     if (type == "authors") {
@@ -1420,6 +1420,7 @@ ProtocolResult<Message::Server> Message::decodeServerFrame(Input frame)
         m.to = toRevision(r.integer("to", 0, INT_MAX));
         m.operation = r.operation("op");
         m.authors = r.template list<Author>("authors", false, readAuthor<Value>);
+        m.charged = int(r.integer("charged", 0, INT_MAX, false).value_or(0));
         return wrap<V>(r, e, std::move(m));
     }
     if (type == "versions") {

@@ -400,6 +400,7 @@ struct Message
         int to = 0;
         TextOperation operation;       // applies to the text at `from`, gives the text at `to`
         QList<Author> authors;         // whose operations are in between (absent when the span was too long to read)
+        int charged = 0;               // the rate-limit tokens the request cost, when more than one
     };
     struct Version
     {

@@ -3,6 +3,7 @@
 
 #include <QWebSocket>
 
+#include <climits>
 #include <cmath>
 
 using namespace collab;
@@ -118,10 +119,13 @@ void Connection::setRateLimit(int perSecond, int burst)
     m_refill.restart();
 }
 
-void Connection::chargeReply(qint64 replyBytes)
+int Connection::chargeReply(qint64 replyBytes)
 {
-    if (m_perSecond > 0)
-        m_tokens -= double(replyBytes / bytesPerToken);
+    if (m_perSecond <= 0)
+        return 0;
+    const qint64 tokens = replyBytes / bytesPerToken;
+    m_tokens -= double(tokens);
+    return int(std::min<qint64>(tokens, INT_MAX - 1));
 }
 
 int Connection::takeToken()

@@ -69,7 +69,8 @@ public:
     int takeToken();
     // A message whose reply is large costs more than one token: one more per `bytesPerToken` of the reply
     // (the bucket may go below zero: the messages after it wait until it refills).
-    void chargeReply(qint64 replyBytes);
+    // Returns the tokens charged (beyond the message's own one).
+    int chargeReply(qint64 replyBytes);
     static constexpr qint64 bytesPerToken = 64 * 1024;
     int consecutiveRejections() const { return m_rejections; }
 

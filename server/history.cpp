@@ -113,25 +113,53 @@ std::optional<History::Page> History::read(const QString &doc, int upTo, int lim
     return page;
 }
 
-std::optional<QString> History::textAt(const QString &doc, int revision)
+std::optional<QString> History::textAt(const QString &doc, int revision, qint64 *cost)
 {
-    std::optional<Storage::Snapshot> snapshot = m_storage.latestSnapshot(doc, revision);
-    if (!snapshot && !m_storage.lastError().isEmpty())
+    const std::optional<Storage::DocumentRecord> record = m_storage.document(doc);
+    if (!record)
         return std::nullopt;
-    if (snapshot && (snapshot->length != snapshot->text.size()
-                     || Storage::snapshotChecksum(snapshot->text) != snapshot->checksum)) {
-        qCCritical(lcHistory).noquote() << "snapshot of" << doc << "at revision" << snapshot->revision
-                                        << "does not match its checksum";
-        return std::nullopt;
+    auto base = m_bases.find(doc);
+    if (base == m_bases.end() || base->created != record->created || base->revision > revision
+        || revision - base->revision > MaxReplayFromBase) {
+        std::optional<Storage::Snapshot> snapshot = m_storage.latestSnapshot(doc, revision);
+        if (!snapshot && !m_storage.lastError().isEmpty())
+            return std::nullopt;
+        if (snapshot && (snapshot->length != snapshot->text.size()
+                         || !Storage::checksumMatches(snapshot->text, snapshot->checksum))) {
+            qCCritical(lcHistory).noquote() << "snapshot of" << doc << "at revision" << snapshot->revision
+                                            << "does not match its checksum";
+            return std::nullopt;
+        }
+        if (cost && snapshot)
+            *cost += snapshot->text.size();
+        // Kept for the next request; the one asked for longest ago goes when there are too many.
+        m_bases.insert(doc, Base{record->created, 0, snapshot ? snapshot->revision : 0,
+                                 snapshot ? std::move(snapshot->text) : QString()});
+        qsizetype units = 0;
+        for (const Base &b : std::as_const(m_bases))
+            units += b.text.size();
+        while (m_bases.size() > 1 && (m_bases.size() > CachedBases || units > CachedBaseUnits)) {
+            auto oldest = m_bases.end();
+            for (auto it = m_bases.begin(); it != m_bases.end(); ++it)
+                if (it.key() != doc && (oldest == m_bases.end() || it->used < oldest->used))
+                    oldest = it;
+            units -= oldest->text.size();
+            m_bases.erase(oldest);
+        }
+        base = m_bases.find(doc);
     }
-    Rope text(snapshot ? QStringView(snapshot->text) : QStringView());
-    const int from = snapshot ? snapshot->revision : 0;
+    base->used = ++m_requests;
+    Rope text{QStringView(base->text)};
+    const int from = base->revision;
     const auto entries = m_live.storedOperations(doc, from, revision);
     if (!entries)
         return std::nullopt;
+    if (cost)
+        *cost += qint64(entries->size()) * BytesPerOperationRead;
     for (const ServerDocument::LogEntry &e : *entries) {
         if (std::optional<Error> error = text.apply(e.operation)) {
             qCCritical(lcHistory).noquote() << "replaying" << doc << "towards revision" << revision << ":" << error->message;
+            m_bases.remove(doc);
             return std::nullopt;
         }
     }
@@ -268,20 +296,41 @@ void History::diff(Connection &c, const Message::GetDiff &m)
     const std::optional<int> current = currentRevision(c, m.doc, m.id);
     if (!current)
         return;
-    if (m.to > *current) {
+    if (const int latest = std::max(m.from, m.to); latest > *current) {
         c.sendError(ProtocolErrorCode::RevisionFromFuture,
-                    QStringLiteral("\"%1\" is at revision %2; there is no revision %3").arg(m.doc).arg(*current).arg(m.to),
+                    QStringLiteral("\"%1\" is at revision %2; there is no revision %3").arg(m.doc).arg(*current).arg(latest),
                     m.id, m.doc);
         return;
     }
-    std::optional<Message::Diff> diff = diffBetween(m.doc, m.from, m.to);
+    // Back in time (a slider moving left): the forward difference undone on the earlier text.
+    // Charged for what was read (operations, texts) and what is sent (what the operation inserts), not for
+    // the length of the text it retains: a step of a slider on a long document costs little.
+    const int span = std::abs(m.to - m.from);
+    qint64 cost = std::min(span, m_limits.maxScan) * BytesPerOperationRead;
+    std::optional<Message::Diff> diff;
+    if (m.from <= m.to) {
+        diff = diffBetween(m.doc, m.from, m.to);
+    } else if ((diff = diffBetween(m.doc, m.to, m.from))) {
+        const std::optional<QString> earlier = textAt(m.doc, m.to, &cost);
+        if (earlier && diff->operation.baseLength() == earlier->size()) {
+            diff->operation = diff->operation.invert(*earlier);
+            diff->from = m.from;
+            diff->to = m.to;
+        } else {
+            diff.reset();
+        }
+    }
     if (!diff) {
         c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), m.id, m.doc);
         return;
     }
     diff->ref = m.id;
-    c.chargeReply(std::min(m.to - m.from, m_limits.maxScan) * BytesPerOperationRead
-                  + diff->operation.targetLength());
+    if (span > m_limits.maxScan)
+        cost += diff->operation.baseLength() + diff->operation.targetLength(); // the two texts compared
+    for (const TextOperation::Component &component : diff->operation.components())
+        cost += component.kind == TextOperation::Kind::Insert ? component.length : 8;
+    // Said in the reply: what it cost is known only here, and a client keeps to the rate by it.
+    diff->charged = 1 + c.chargeReply(cost);
     c.sendMessage(*diff);
 }
 

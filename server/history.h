@@ -23,7 +23,8 @@ class Storage;
 //     that would need more ends early, with `next` where to go on), so its cost is bounded whatever the
 //     document's length;
 //   - the text at any revision: the latest snapshot at or before it, plus the operations up to it (at most
-//     the snapshot interval of them), never a replay from the start;
+//     the snapshot interval of them), never a replay from the start; the last snapshot read of a few
+//     documents is kept, so a slider stepping back through one snapshot's span reads it once;
 //   - the difference between two revisions: their operations composed into one (with their authors), or,
 //     for a span longer than maxScan, the one replace between the two texts;
 //   - who wrote the current text: a loaded document keeps its Authorship up to date as operations commit;
@@ -51,7 +52,11 @@ public:
     void authors(Connection &c, const collab::Message::GetAuthors &m);
     void versions(Connection &c, const collab::Message::Versions &m);
     // The document is gone (deleted here): what is kept of its authorship goes too.
-    void forget(const QString &doc) { m_authorship.remove(doc); }
+    void forget(const QString &doc)
+    {
+        m_authorship.remove(doc);
+        m_bases.remove(doc);
+    }
 
     // The edit sessions among operations (after, upTo] of `doc`, newest first (exposed for tests and
     // benchmarks; sessions() pages over it).
@@ -62,7 +67,9 @@ public:
     };
     std::optional<Page> read(const QString &doc, int upTo, int limit);
     // The text of `doc` at `revision` (<= its current revision), or nullopt (storage error, damaged log).
-    std::optional<QString> textAt(const QString &doc, int revision);
+    // `cost` (when given) grows by what was read: the snapshot's length when it came from storage, and
+    // BytesPerOperationRead per operation replayed.
+    std::optional<QString> textAt(const QString &doc, int revision, qint64 *cost = nullptr);
     // The operation from the text at `from` to the text at `to`, and whose operations it holds (empty when the
     // span was too long to read and the texts were compared instead).
     std::optional<collab::Message::Diff> diffBetween(const QString &doc, int from, int to);
@@ -83,11 +90,24 @@ private:
         Authorship authorship;
     };
     static constexpr int CachedAuthorships = 8;
+    // A snapshot read for textAt(), kept for the next request of the same document.
+    struct Base
+    {
+        qint64 created = 0;
+        qint64 used = 0;
+        int revision = 0;
+        QString text;
+    };
+    static constexpr int CachedBases = 4;
+    static constexpr qsizetype CachedBaseUnits = qsizetype(32) << 20; // UTF-16 code units over all of them
+    // A cached snapshot further back than this is not replayed from: the latest one is read instead.
+    static constexpr int MaxReplayFromBase = 1000;
 
     Storage &m_storage;
     LiveDocuments &m_live;
     Limits m_limits;
     QHash<QString, std::shared_ptr<Cached>> m_authorship; // of documents not loaded (a loaded one keeps its own)
+    QHash<QString, Base> m_bases;
     qint64 m_requests = 0;
 };
 

@@ -123,7 +123,7 @@ std::optional<Loaded> loadDocument(Storage &storage, LiveDocuments &documents, c
     // paired with its neighbour by SQLite's UTF-16 path, a restore gone wrong) would serve a text that differs
     // from the log's without anyone noticing. The log's next operation checks the length once more (replay).
     if (snapshot && (snapshot->length != snapshot->text.size()
-                     || Storage::snapshotChecksum(snapshot->text) != snapshot->checksum)) {
+                     || !Storage::checksumMatches(snapshot->text, snapshot->checksum))) {
         qCCritical(lcLive).noquote() << "snapshot of" << id << "at revision" << snapshot->revision
                                      << "does not match its checksum: the document is not served";
         return std::nullopt;

@@ -643,9 +643,10 @@ std::optional<Storage::Snapshot> SqlStorage::latestSnapshot(const QString &doc, 
                     q->value(3).toString().toLatin1(), q->value(4).toString()};
 }
 
-QByteArray Storage::snapshotChecksum(QStringView text)
+namespace {
+QByteArray hashOf(QStringView text, QCryptographicHash::Algorithm algorithm)
 {
-    QCryptographicHash hash(QCryptographicHash::Sha256);
+    QCryptographicHash hash(algorithm);
     if constexpr (QSysInfo::ByteOrder == QSysInfo::LittleEndian) {
         hash.addData(QByteArrayView(reinterpret_cast<const char *>(text.utf16()), text.size() * 2));
     } else {
@@ -654,7 +655,21 @@ QByteArray Storage::snapshotChecksum(QStringView text)
             qToLittleEndian<quint16>(text.at(i).unicode(), le.data() + 2 * i);
         hash.addData(le);
     }
-    return hash.result().toHex();
+    return hash.result();
+}
+constexpr QByteArrayView ChecksumPrefix = "b2:";
+} // namespace
+
+QByteArray Storage::snapshotChecksum(QStringView text)
+{
+    return ChecksumPrefix.toByteArray() + hashOf(text, QCryptographicHash::Blake2b_256).toBase64();
+}
+
+bool Storage::checksumMatches(QStringView text, const QByteArray &stored)
+{
+    if (stored.startsWith(ChecksumPrefix))
+        return snapshotChecksum(text) == stored;
+    return hashOf(text, QCryptographicHash::Sha256).toHex() == stored;
 }
 
 } // namespace relay

@@ -4,11 +4,17 @@
 #include <QRandomGenerator>
 #include <QUuid>
 
+#include <cmath>
+
 namespace syncing {
 
 namespace {
 constexpr int PingIntervalMs = 5000;
 constexpr int PongTimeoutMs = 3 * PingIntervalMs;
+// How much of the relay's announced rate and burst this side uses: its bucket refills by the relay's clock
+// and frames arrive bunched by the network, so a little is left unused.
+constexpr double RateShare = 0.9;
+constexpr double BurstShare = 0.8;
 } // namespace
 
 RelayLink::Identity RelayLink::Identity::fresh(const QString &prefix, const QString &name, const QString &color,
@@ -39,6 +45,8 @@ RelayLink::RelayLink(QObject *parent) : QObject(parent)
     });
     m_reconnectTimer.setSingleShot(true);
     connect(&m_reconnectTimer, &QTimer::timeout, this, &RelayLink::connectToServer);
+    m_queueTimer.setSingleShot(true);
+    connect(&m_queueTimer, &QTimer::timeout, this, &RelayLink::sendQueued);
     m_pingTimer.setInterval(PingIntervalMs);
     connect(&m_pingTimer, &QTimer::timeout, this, &RelayLink::onPingTimer);
 }
@@ -75,6 +83,8 @@ void RelayLink::close()
     m_closing = true;
     m_reconnectTimer.stop();
     m_pingTimer.stop();
+    m_queue.clear();
+    m_queueTimer.stop();
     if (m_socket.state() != QAbstractSocket::UnconnectedState) {
         m_socket.close();
         m_socket.abort();
@@ -93,11 +103,45 @@ void RelayLink::reconnectNow()
 
 void RelayLink::send(const QString &frame)
 {
-    // Written as text (Message::encodeText): QWebSocket's conversion to UTF-8 is the only one.
     if (m_socket.state() != QAbstractSocket::ConnectedState)
         return;
-    m_socket.sendTextMessage(frame);
-    Q_EMIT frameSent();
+    m_queue.push_back(frame);
+    sendQueued();
+}
+
+void RelayLink::charge(int tokens)
+{
+    if (refill())
+        m_tokens -= std::max(0, tokens);
+}
+
+bool RelayLink::refill()
+{
+    const int rate = m_welcome.opsPerSecond;
+    if (rate <= 0)
+        return false;
+    const double ceiling = std::max(1.0, m_welcome.burst * BurstShare);
+    m_tokens = std::min(ceiling, m_tokens + double(m_refill.restart()) * rate * RateShare / 1000.0);
+    return true;
+}
+
+void RelayLink::sendQueued()
+{
+    if (m_socket.state() != QAbstractSocket::ConnectedState) {
+        m_queue.clear();
+        return;
+    }
+    const bool paced = refill();
+    while (!m_queue.empty() && (!paced || m_tokens >= 1.0)) {
+        const QString frame = std::move(m_queue.front());
+        m_queue.pop_front();
+        m_tokens -= 1.0;
+        // Written as text (Message::encodeText): QWebSocket's conversion to UTF-8 is the only one.
+        m_socket.sendTextMessage(frame);
+        Q_EMIT frameSent();
+    }
+    if (!m_queue.empty() && !m_queueTimer.isActive())
+        m_queueTimer.start(int(std::ceil((1.0 - m_tokens) * 1000.0 / (m_welcome.opsPerSecond * RateShare))));
 }
 
 int RelayLink::nextBackoffMs()
@@ -145,6 +189,8 @@ void RelayLink::onDisconnected()
         return;
     m_pingTimer.stop();
     m_welcome = {};
+    m_queue.clear(); // the owner resends after the next welcome
+    m_queueTimer.stop();
     if (m_closing) {
         m_state = State::Offline;
         return;
@@ -182,6 +228,9 @@ void RelayLink::onTextMessage(const QString &message)
     }
     if (const auto *welcome = std::get_if<collab::Message::Welcome>(&decoded.value())) {
         m_welcome = *welcome;
+        // The relay's bucket starts full for a new connection.
+        m_tokens = std::max(1.0, m_welcome.burst * BurstShare);
+        m_refill.start();
         setState(State::Connected);
         Q_EMIT welcomed(m_welcome);
         return;

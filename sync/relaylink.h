@@ -10,6 +10,8 @@
 #include <QUrl>
 #include <QWebSocket>
 
+#include <deque>
+
 namespace syncing {
 
 // RelayLink: one WebSocket to coscribe-relay (docs/PROTOCOL.md), with everything that is about the link and
@@ -61,7 +63,14 @@ public:
     // Retry now instead of waiting for the backoff timer.
     void reconnectNow();
     // Send one frame if the socket is connected (it is dropped otherwise: the owner resends after welcome).
+    // Frames keep to the rate the relay announced (welcome: `opsPerSecond`, `burst`), which it enforces by
+    // dropping what exceeds it: one that would exceed it waits, in order, until the rate allows it.
     void send(const QString &frame);
+    // The relay charged `tokens` more than one for a frame (a large reply, docs/PROTOCOL.md: a reply's
+    // length or its `charged`): later frames wait for them too.
+    void charge(int tokens);
+    // Frames waiting for the rate to allow them.
+    qsizetype queuedFrames() const { return m_queue.size(); }
 
     // The next delay of the shared backoff (counts an attempt); resetBackoff() starts it over.
     int nextBackoffMs();
@@ -101,6 +110,9 @@ private:
     void onDisconnected();
     void onTextMessage(const QString &message);
     void onPingTimer();
+    void sendQueued();
+    // Refills the mirror of the relay's token bucket; false when the relay announced no rate.
+    bool refill();
 
     QWebSocket m_socket;
     Identity m_identity;
@@ -117,6 +129,12 @@ private:
     int m_lastCloseCode = 0;
     int m_initialDelayMs = 500;
     int m_maxDelayMs = 30000;
+
+    // The relay's token bucket as seen from here (a margin below its figures, for the network's jitter).
+    double m_tokens = 0;
+    QElapsedTimer m_refill;
+    std::deque<QString> m_queue;
+    QTimer m_queueTimer;
 
     QTimer m_pingTimer;
     QElapsedTimer m_sincePong;

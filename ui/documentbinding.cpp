@@ -95,9 +95,9 @@ collab::Selection DocumentBinding::selection() const
     return collab::Selection({collab::Selection::Range{cursor.anchor(), cursor.position()}});
 }
 
-void DocumentBinding::applyToDocument(const collab::TextOperation &op)
+void DocumentBinding::applyToDocument(QTextDocument *document, const collab::TextOperation &op)
 {
-    QTextCursor cursor(m_document);
+    QTextCursor cursor(document);
     cursor.beginEditBlock();
     qsizetype position = 0;
     for (const collab::TextOperation::Component &c : op.components()) {
@@ -139,7 +139,7 @@ bool DocumentBinding::applyRemote(const collab::TextOperation &op)
     const bool atBottom = scroll == bar->maximum() && scroll > 0;
 
     m_applying = true;
-    applyToDocument(op);
+    applyToDocument(m_document, op);
 
     QTextCursor cursor(m_document);
     cursor.setPosition(int(collab::Selection::transformIndex(oldAnchor, op, false)));
@@ -186,7 +186,7 @@ bool DocumentBinding::applyLocal(const collab::TextOperation &op, Origin origin)
     }
 
     m_applying = true;
-    applyToDocument(op);
+    applyToDocument(m_document, op);
     if (caret >= 0) {
         QTextCursor cursor(m_document);
         cursor.setPosition(int(caret));

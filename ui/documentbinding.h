@@ -74,6 +74,8 @@ public:
 
     // The text the document shows for a piece of engine text (block breaks as '\n', '\r' as U+240D).
     static QString displayForm(QString text);
+    // An engine operation as QTextCursor edits of a document that shows displayForm() text (one edit block).
+    static void applyToDocument(QTextDocument *document, const collab::TextOperation &op);
 
 Q_SIGNALS:
     // A local edit, and its inverse (which takes the text after op back to the text before it), as ot.js's
@@ -88,7 +90,6 @@ private:
     void onCursorPositionChanged();
     void resyncFromDocument();
     void emitEdit(qsizetype position, qsizetype removed, const QString &inserted);
-    void applyToDocument(const collab::TextOperation &op);
     QString documentRange(int position, int length) const;
 
     QPlainTextEdit *m_editor;

@@ -48,6 +48,7 @@ HistoryPanel::HistoryPanel(syncing::DocumentSession *session, DocumentBinding *b
       m_restore(new QPushButton(tr("&Restore"), this)), m_name(new QPushButton(tr("&Name Version..."), this))
 {
     m_preview->setReadOnly(true);
+    m_preview->document()->setUndoRedoEnabled(false); // it is stepped through the history: keep no undo of that
     m_preview->setLineWrapMode(QPlainTextEdit::WidgetWidth);
     m_list->setObjectName(QStringLiteral("historyList"));
     m_slider->setObjectName(QStringLiteral("historySlider"));
@@ -80,7 +81,7 @@ HistoryPanel::HistoryPanel(syncing::DocumentSession *session, DocumentBinding *b
     connect(m_name, &QPushButton::clicked, this, [this] {
         bool ok = false;
         const QString name = QInputDialog::getText(this, tr("Name Version"),
-                                                   m_shownRevision >= 0 ? tr("Name for revision %1:").arg(m_shownRevision)
+                                                   m_chosen >= 0 ? tr("Name for revision %1:").arg(m_entries[size_t(m_chosen)].to)
                                                                         : tr("Name for the current text:"),
                                                    QLineEdit::Normal, QString(), &ok);
         if (ok)
@@ -99,7 +100,13 @@ HistoryPanel::HistoryPanel(syncing::DocumentSession *session, DocumentBinding *b
     connect(m_session, &syncing::DocumentSession::revisionReceived, this, &HistoryPanel::onRevision);
     // What the relay refused (naming a version with read access, a name taken) is said where it was asked.
     connect(m_session, &syncing::DocumentSession::historyFailed, this,
-            [this](collab::ProtocolErrorCode, const QString &message) { m_caption->setText(message); });
+            [this](collab::ProtocolErrorCode, const QString &message) {
+                m_caption->setText(message);
+                // A step that failed: start again from the whole text (a text that failed is not asked again).
+                if (m_stepAsked)
+                    m_shownRevision = -1;
+                m_stepAsked = m_textAsked = m_highlightAsked = false;
+            });
     connect(m_session, &syncing::DocumentSession::diffReceived, this, &HistoryPanel::onDiff);
     m_refreshTimer.setSingleShot(true);
     m_refreshTimer.setInterval(1000);
@@ -114,8 +121,13 @@ HistoryPanel::HistoryPanel(syncing::DocumentSession *session, DocumentBinding *b
     // Opened while offline: ask again once the relay is there.
     connect(m_session, &syncing::DocumentSession::statusChanged, this, [this] {
         const bool online = m_session->status() == syncing::DocumentSession::Status::Online;
-        if (online && !m_online && isVisible())
+        // What was asked before the link dropped is not answered.
+        if (!online)
+            m_stepAsked = m_textAsked = m_highlightAsked = false;
+        if (online && !m_online && isVisible()) {
             refresh();
+            advance();
+        }
         m_online = online;
     });
 }
@@ -207,42 +219,102 @@ void HistoryPanel::choose(int row)
     }
     const Entry &e = m_entries[size_t(row)];
     m_wantedRevision = e.to;
-    m_text.reset();
-    m_diff.reset();
-    m_session->requestRevision(e.to);
-    m_session->requestDiff(std::max(0, e.from - 1), e.to);
+    m_wantedFrom = std::max(0, e.from - 1);
+    m_readyRevision = -1;
+    m_highlight.reset();
     m_restore->setEnabled(!m_session->isReadOnly());
+    advance();
+}
+
+void HistoryPanel::advance()
+{
+    if (m_wantedRevision < 0)
+        return;
+    // One request of each kind at a time: a slider dragged fast asks for where it is when the answer comes,
+    // not for every point it passed.
+    if (!m_highlight && !m_highlightAsked) {
+        m_highlightAsked = true;
+        m_session->requestDiff(m_wantedFrom, m_wantedRevision);
+    }
+    if (m_textAsked || m_stepAsked)
+        return;
+    if (m_shownRevision < 0 && m_wantedRevision == m_session->revision() && !m_session->hasPendingEdits()) {
+        // The newest point is the text in the editor: nothing to fetch.
+        setShown(m_wantedRevision, m_binding->text());
+    } else if (m_shownRevision < 0) {
+        m_textAsked = true;
+        m_session->requestRevision(m_wantedRevision);
+    } else if (m_shownRevision == m_wantedFrom && m_shownRevision != m_wantedRevision) {
+        // One point newer: the highlighted change is the step (applied when it arrives, onDiff).
+        if (m_highlight)
+            step(*m_highlight);
+    } else if (m_shownRevision != m_wantedRevision) {
+        m_stepAsked = true;
+        m_session->requestDiff(m_shownRevision, m_wantedRevision, QStringLiteral("historyStep"));
+    } else {
+        showPreview();
+    }
 }
 
 void HistoryPanel::onRevision(int revision, const QString &text)
 {
-    if (revision != m_wantedRevision)
+    if (!m_textAsked)
         return;
-    m_text = text;
-    showPreview();
+    m_textAsked = false;
+    setShown(revision, text);
+}
+
+void HistoryPanel::setShown(int revision, const QString &text)
+{
+    m_shownRevision = revision;
+    m_shownText = text;
+    m_preview->setPlainText(DocumentBinding::displayForm(text));
+    advance();
 }
 
 void HistoryPanel::onDiff(const collab::Message::Diff &diff)
 {
-    if (diff.ref != QLatin1String("diff") || diff.to != m_wantedRevision)
+    if (diff.ref == QLatin1String("historyStep")) {
+        if (!m_stepAsked)
+            return;
+        m_stepAsked = false;
+        step(diff);
         return;
-    m_diff = diff;
-    showPreview();
+    }
+    if (diff.ref != QLatin1String("diff") || !m_highlightAsked)
+        return;
+    m_highlightAsked = false;
+    if (diff.to == m_wantedRevision && diff.from == m_wantedFrom)
+        m_highlight = diff;
+    advance();
+}
+
+void HistoryPanel::step(const collab::Message::Diff &diff)
+{
+    if (diff.from == m_shownRevision) {
+        collab::Expected<QString> text = diff.operation.apply(m_shownText);
+        if (text) {
+            m_shownText = std::move(text).value();
+            m_shownRevision = diff.to;
+            m_preview->setExtraSelections({});
+            DocumentBinding::applyToDocument(m_preview->document(), diff.operation);
+        } else {
+            m_shownRevision = -1; // does not fit what is shown: fetch the whole text
+        }
+    }
+    advance();
 }
 
 void HistoryPanel::showPreview()
 {
-    if (!m_text || !m_diff || m_chosen < 0)
+    if (!m_highlight || m_chosen < 0 || m_shownRevision != m_wantedRevision)
         return;
     const Entry &e = m_entries[size_t(m_chosen)];
-    m_shownRevision = m_wantedRevision;
-    m_shownText = *m_text;
-    m_preview->setPlainText(DocumentBinding::displayForm(*m_text));
     // What this point inserted, in the author's colour (a version: everyone since the point before it).
     QColor color(e.color.isEmpty() ? QStringLiteral("#ffd54f") : e.color);
     color.setAlpha(70);
     QList<QTextEdit::ExtraSelection> marks;
-    for (const auto &[start, end] : m_diff->operation.insertedRanges()) {
+    for (const auto &[start, end] : m_highlight->operation.insertedRanges()) {
         QTextEdit::ExtraSelection mark;
         mark.cursor = QTextCursor(m_preview->document());
         mark.cursor.setPosition(int(start));
@@ -251,16 +323,24 @@ void HistoryPanel::showPreview()
         marks.append(mark);
     }
     m_preview->setExtraSelections(marks);
+    // The first change in view.
+    if (!marks.isEmpty()) {
+        QTextCursor at(m_preview->document());
+        at.setPosition(marks.first().cursor.selectionStart());
+        m_preview->setTextCursor(at);
+        m_preview->ensureCursorVisible();
+    }
     QStringList who;
-    for (const collab::Author &a : m_diff->authors)
+    for (const collab::Author &a : m_highlight->authors)
         who.append(a.name.isEmpty() ? a.user : a.name);
+    m_readyRevision = m_shownRevision;
     m_caption->setText(tr("Revision %1%2").arg(m_shownRevision).arg(who.isEmpty() ? QString() : tr(" — by %1").arg(who.join(QStringLiteral(", ")))));
     Q_EMIT previewReady(m_shownRevision);
 }
 
 QString HistoryPanel::previewText() const
 {
-    return m_shownText;
+    return m_readyRevision >= 0 ? m_shownText : QString();
 }
 
 QList<std::pair<int, int>> HistoryPanel::highlightedRanges() const
@@ -273,7 +353,7 @@ QList<std::pair<int, int>> HistoryPanel::highlightedRanges() const
 
 bool HistoryPanel::restoreChosen()
 {
-    if (m_shownRevision < 0 || m_session->isReadOnly())
+    if (m_readyRevision < 0 || m_session->isReadOnly())
         return false;
     // One replace from the current text to the old one (common beginning and end kept): it reaches everyone,
     // is in the history itself, and is one step of the restorer's undo.
@@ -288,8 +368,7 @@ void HistoryPanel::nameVersion(const QString &name)
     const QString trimmed = name.trimmed();
     if (trimmed.isEmpty())
         return;
-    m_session->requestVersions(trimmed, m_shownRevision >= 0 && m_chosen >= 0 ? std::optional<int>(m_shownRevision)
-                                                                              : std::nullopt);
+    m_session->requestVersions(trimmed, m_chosen >= 0 ? std::optional<int>(m_entries[size_t(m_chosen)].to) : std::nullopt);
 }
 
 } // namespace ui

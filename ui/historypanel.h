@@ -42,8 +42,9 @@ public:
     void nameVersion(const QString &name);
 
     int entryCount() const { return int(m_entries.size()); }
+    // The point shown once its text and highlights are there (empty and -1 before).
     QString previewText() const;
-    int previewRevision() const { return m_shownRevision; }
+    int previewRevision() const { return m_readyRevision; }
     // The ranges of the preview highlighted as inserted by the point shown, for tests.
     QList<std::pair<int, int>> highlightedRanges() const;
 
@@ -67,6 +68,12 @@ private:
     void rebuild();
     void onRevision(int revision, const QString &text);
     void onDiff(const collab::Message::Diff &diff);
+    // Bring the preview to the wanted point: the whole text the first time, then only the difference from
+    // the point shown (a few edits of the preview, so the slider keeps up on a long document).
+    void advance();
+    void setShown(int revision, const QString &text);
+    // Apply a difference that starts at the point shown (then go on towards the wanted one).
+    void step(const collab::Message::Diff &diff);
     void showPreview();
 
     syncing::DocumentSession *m_session;
@@ -83,12 +90,18 @@ private:
     std::vector<Entry> m_entries;
     int m_chosen = -1;
     bool m_online = false;
-    // The point asked for, and what has arrived of it.
+    // The point asked for: its revision and the highlighted change, diff(m_wantedFrom, m_wantedRevision).
     int m_wantedRevision = -1;
-    std::optional<QString> m_text;
-    std::optional<collab::Message::Diff> m_diff;
+    int m_wantedFrom = -1;
+    std::optional<collab::Message::Diff> m_highlight;
+    // What the preview shows (-1: nothing yet), and whether the text or a step towards the wanted point has
+    // been asked for and not answered (one at a time: each step starts from the point shown).
     int m_shownRevision = -1;
+    int m_readyRevision = -1;
     QString m_shownText;
+    bool m_textAsked = false;
+    bool m_stepAsked = false;
+    bool m_highlightAsked = false;
 };
 
 } // namespace ui

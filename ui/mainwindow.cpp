@@ -8,6 +8,7 @@
 #include "participantspanel.h"
 #include "remotecursoroverlay.h"
 
+#include "awaypanel.h"
 #include "historypanel.h"
 
 #include <QAction>
@@ -58,7 +59,8 @@ MainWindow::MainWindow(const QString &storeDirectory, QWidget *parent)
     createDock();
     createStatusBar();
     readSettings();
-    m_awayBar->hide(); // (a restored window state would show it with nothing in it)
+    m_awayBar->hide(); // (a restored window state would show them with nothing in them)
+    m_awayDock->hide();
 
     m_binding->attach(m_session);
     connect(m_binding, &DocumentBinding::localEdited, this, &MainWindow::onLocalEdited);
@@ -274,12 +276,20 @@ void MainWindow::createDock()
     m_awayBar->setMovable(false);
     m_awayLabel = new QLabel(m_awayBar);
     m_awayBar->addWidget(m_awayLabel);
+    m_away = new AwayPanel(m_session, m_editor, this);
+    m_awayDock = new QDockWidget(tr("While You Were Away"), this);
+    m_awayDock->setObjectName(QStringLiteral("awayDock"));
+    m_awayDock->setWidget(m_away);
+    addDockWidget(Qt::RightDockWidgetArea, m_awayDock);
+    m_awayDock->hide();
+    QAction *list = m_awayDock->toggleViewAction();
+    list->setText(tr("&Changes"));
+    m_awayBar->addAction(list);
     m_awayBar->addAction(tr("Mark as &Read"), this, &MainWindow::markAsRead);
     addToolBarBreak();
     addToolBar(Qt::TopToolBarArea, m_awayBar);
     m_awayBar->hide();
-    connect(m_session, &syncing::DocumentSession::changedWhileAway, this, &MainWindow::onChangedWhileAway);
-    connect(m_session, &syncing::DocumentSession::diffReceived, this, &MainWindow::onAwayDiff);
+    connect(m_away, &AwayPanel::changed, this, &MainWindow::onAwayChanged);
     // Live: after edits (ours acknowledged, others' applied) ask again, at most twice a second. Between two
     // answers the marks move with the text (they are cursors of the document).
     const auto soon = [this] {
@@ -348,60 +358,26 @@ QString MainWindow::authorsLegend() const
 
 void MainWindow::updateMarks()
 {
-    m_editor->setExtraSelections(m_authorMarks + m_awayMarks);
+    m_editor->setExtraSelections(m_authorMarks + m_away->marks());
 }
 
-void MainWindow::onChangedWhileAway(int from, int to)
+void MainWindow::onAwayChanged()
 {
-    m_session->requestDiff(from, to, QStringLiteral("away"));
-}
-
-void MainWindow::onAwayDiff(const collab::Message::Diff &diff)
-{
-    if (diff.ref != QLatin1String("away"))
-        return;
-    // The diff gives the relay's text at `to`; with edits of ours still pending the places have moved, so
-    // only the names are shown then.
-    const bool placesFit = diff.to == m_session->revision() && !m_session->hasPendingEdits();
-    QColor color(diff.authors.size() == 1 ? diff.authors.first().color : QStringLiteral("#ffb300"));
-    if (!color.isValid())
-        color = QColor(255, 179, 0);
-    color.setAlpha(80);
-    m_awayMarks.clear();
-    // A place is a stretch the others changed: an insert (marked) or a deletion.
-    int places = 0;
-    for (const collab::TextOperation::Component &c : diff.operation.components())
-        places += c.kind != collab::TextOperation::Kind::Retain;
-    if (placesFit) {
-        for (const auto &[start, end] : diff.operation.insertedRanges()) {
-            QTextEdit::ExtraSelection mark;
-            mark.cursor = QTextCursor(m_editor->document());
-            mark.cursor.setPosition(int(start));
-            mark.cursor.setPosition(int(end), QTextCursor::KeepAnchor);
-            mark.format.setBackground(color);
-            m_awayMarks.append(mark);
-        }
-    }
-    if (places == 0)
-        return;
-    QStringList who;
-    for (const collab::Author &a : diff.authors)
-        who.append(a.name.isEmpty() ? a.user : a.name);
-    m_awayLabel->setText(tr("While you were away, %1 changed the text (revisions %2 to %3, %n place(s) marked).", "",
-                            places)
-                             .arg(who.isEmpty() ? tr("others") : who.join(QStringLiteral(", ")))
-                             .arg(diff.from + 1)
-                             .arg(diff.to));
-    m_awayBar->show();
+    // The list opens with the bar (once: closed, it stays closed until the next time away).
+    const QString summary = m_away->summary();
+    const bool wasShown = !m_awayLabel->text().isEmpty();
+    m_awayLabel->setText(summary);
+    m_awayBar->setVisible(!summary.isEmpty());
+    if (summary.isEmpty())
+        m_awayDock->hide();
+    else if (!wasShown)
+        m_awayDock->show();
     updateMarks();
 }
 
 void MainWindow::markAsRead()
 {
-    m_awayMarks.clear();
-    m_awayLabel->clear();
-    m_awayBar->hide();
-    updateMarks();
+    m_away->markAsRead();
 }
 
 QString MainWindow::awayText() const
@@ -412,7 +388,7 @@ QString MainWindow::awayText() const
 QList<std::pair<int, int>> MainWindow::awayRanges() const
 {
     QList<std::pair<int, int>> out;
-    for (const QTextEdit::ExtraSelection &s : m_awayMarks)
+    for (const QTextEdit::ExtraSelection &s : m_away->marks())
         out.append({s.cursor.selectionStart(), s.cursor.selectionEnd()});
     return out;
 }

@@ -22,6 +22,7 @@ QT_END_NAMESPACE
 
 namespace ui {
 
+class AwayPanel;
 class CollabEditor;
 class FindReplaceDialog;
 class HistoryPanel;
@@ -55,6 +56,7 @@ public:
     QString awayText() const;
     void markAsRead();
     QList<std::pair<int, int>> awayRanges() const;
+    AwayPanel *awayPanel() const { return m_away; }
     syncing::DocumentSession *session() const { return m_session; }
     ParticipantsPanel *participantsPanel() const { return m_participants; }
     const collab::UndoManager &undoManager() const { return m_session->undoManager(); }
@@ -125,13 +127,13 @@ private:
     QList<QTextEdit::ExtraSelection> m_authorMarks;
 
     // "While you were away": what others changed since this editor last saw the document (reopened, or back
-    // online), marked in their colours and named in a bar until marked as read.
-    void onChangedWhileAway(int from, int to);
-    void onAwayDiff(const collab::Message::Diff &diff);
+    // online): a bar with the summary, the list of places (AwayPanel) in a dock, the places marked.
+    void onAwayChanged();
     void updateMarks();
     QToolBar *m_awayBar = nullptr;
     QLabel *m_awayLabel = nullptr;
-    QList<QTextEdit::ExtraSelection> m_awayMarks;
+    AwayPanel *m_away = nullptr;
+    QDockWidget *m_awayDock = nullptr;
 };
 
 } // namespace ui

@@ -195,6 +195,7 @@ void tst_Message::historyMessagesRoundTrip()
     QVERIFY(client(Message::History{QStringLiteral("1"), QStringLiteral("d"), 120, 7}));
     QVERIFY(client(Message::GetRevision{QStringLiteral("2"), QStringLiteral("d"), 0}));
     QVERIFY(client(Message::GetDiff{QStringLiteral("3"), QStringLiteral("d"), 4, 9}));
+    QVERIFY(client(Message::GetDiff{QStringLiteral("3b"), QStringLiteral("d"), 9, 4})); // back in time
     QVERIFY(client(Message::GetAuthors{QStringLiteral("4"), QStringLiteral("d")}));
     QVERIFY(client(Message::Versions{QStringLiteral("5"), QStringLiteral("d"), QStringLiteral("Draft é"), 3, true, false}));
     QVERIFY(client(Message::Versions{QStringLiteral("6"), QStringLiteral("d"), {}, std::nullopt, false, false}));
@@ -211,6 +212,10 @@ void tst_Message::historyMessagesRoundTrip()
     QVERIFY(server(Message::RevisionText{QStringLiteral("2"), QStringLiteral("d"), 5, QStringLiteral("caf\u00e9 \U0001F600")}));
     QVERIFY(server(Message::Diff{QStringLiteral("3"), QStringLiteral("d"), 4, 9, TextOperation::makeInsert(3, 1, QStringLiteral("x")),
                                  {Author{QStringLiteral("ada"), QStringLiteral("Ada"), QStringLiteral("#3366cc")}}}));
+    QVERIFY(server(Message::Diff{QStringLiteral("3"), QStringLiteral("d"), 4, 9, TextOperation::makeInsert(3, 1, QStringLiteral("x")),
+                                 {}, 17}));
+    QCOMPARE(QByteArray(Message::encode(Message::Diff{{}, QStringLiteral("d"), 9, 4, TextOperation().retain(2), {}, 17})),
+             QByteArray(R"({"charged":17,"doc":"d","from":9,"op":[2],"to":4,"type":"diff"})"));
     QVERIFY(server(Message::Authors{QStringLiteral("4"), QStringLiteral("d"), 9,
                                     {Author{QStringLiteral("ada"), QStringLiteral("Ada"), QStringLiteral("#3366cc")}},
                                     {AuthorRun{3, 0}, AuthorRun{2, -1}}}));
@@ -218,7 +223,7 @@ void tst_Message::historyMessagesRoundTrip()
                                         {Message::Version{QStringLiteral("Draft"), 3, QStringLiteral("ada"), 1234}}}));
 
     // What makes no sense is refused, naming the field.
-    QVERIFY(!Message::decodeClient(QByteArray(R"({"type":"diff","doc":"d","from":5,"to":4})")));
+    QVERIFY(!Message::decodeClient(QByteArray(R"({"type":"diff","doc":"d","from":-1,"to":4})")));
     QVERIFY(!Message::decodeClient(QByteArray(R"({"type":"versions","doc":"d","save":true,"remove":true,"name":"x"})")));
     QVERIFY(!Message::decodeClient(QByteArray(R"({"type":"versions","doc":"d","save":true,"name":"  "})")));
     QVERIFY(!Message::decodeClient(QByteArray(R"({"type":"history","doc":"d","limit":500})")));

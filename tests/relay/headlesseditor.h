@@ -65,6 +65,7 @@ public:
 
     const QList<QUrl> urls;
     const QString doc;
+    QString name = QStringLiteral("headless"); // the display name its operations are stored with
     std::unique_ptr<syncing::DocumentSession> session;
     QList<std::pair<qint64, int>> acked; // (seq, revision)
     int conflictRetries = 0;
@@ -94,7 +95,7 @@ public:
         QUrl url = urls.at(m_first);
         url.setPath(QLatin1Char('/') + doc);
         url.setQuery(QString());
-        syncing::DocumentSession::Profile profile{QStringLiteral("headless"), QStringLiteral("#336699"), QString(), {}};
+        syncing::DocumentSession::Profile profile{name, QStringLiteral("#336699"), QString(), {}};
         for (int i = 1; i < urls.size(); ++i)
             profile.failoverServers.append(urls.at((m_first + i) % urls.size()));
         QString error;

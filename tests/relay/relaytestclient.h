@@ -20,6 +20,16 @@
 #include <functional>
 #include <optional>
 
+// A reply read by the editor's own decoder.
+template<typename M>
+std::optional<M> decoded(const QJsonObject &o)
+{
+    const auto m = collab::Message::decodeServer(QJsonDocument(o).toJson(QJsonDocument::Compact));
+    if (!m || !std::holds_alternative<M>(*m))
+        return std::nullopt;
+    return std::get<M>(*m);
+}
+
 class RelayTestClient : public QObject
 {
     Q_OBJECT

@@ -6,6 +6,7 @@
 //
 // Without PostgreSQL server binaries these tests FAIL, they do not skip (CI installs postgresql).
 #include "client.h"
+#include "authorship.h"
 #include "clusterbus.h"
 #include "pgcluster.h"
 #include "relayserver.h"
@@ -131,6 +132,7 @@ private Q_SLOTS:
     void presenceCrossesRelays();
     void busReconnectsAndCatchesUp();
     void sigkillMidBurstFailsOver();
+    void historyAgreesAcrossRelays();
 
 private:
     std::optional<relay::SqlStorage::Options> freshDatabase(QString *error);
@@ -655,4 +657,115 @@ void tst_MultiRelay::sigkillMidBurstFailsOver()
 }
 
 QTEST_GUILESS_MAIN(tst_MultiRelay)
+// History over two relays: after random concurrent edits by editors on both, each relay answers the same
+// edit sessions, texts at revisions, diffs (forward and back), named versions (named on one relay, listed on
+// the other) and authorship, and the authorship is the one the shared log gives when replayed: relay B kept
+// it live for operations that relay A committed (the cluster bus's catch-up), not only for its own.
+void tst_MultiRelay::historyAgreesAcrossRelays()
+{
+    QString error;
+    const auto options = freshDatabase(&error);
+    QVERIFY2(options, qPrintable(error));
+    std::vector<std::unique_ptr<InProcessRelay>> servers;
+    const QList<QUrl> urls = [&] {
+        QList<QUrl> out;
+        for (int i = 0; i < 2; ++i) {
+            servers.push_back(startRelay(*options));
+            out.append(servers.back() ? servers.back()->url() : QUrl());
+        }
+        return out;
+    }();
+    QVERIFY(servers[0] && servers[1]);
+    const QString doc = QStringLiteral("history");
+    std::vector<std::unique_ptr<HeadlessEditor>> editors;
+    for (int i = 0; i < 4; ++i) {
+        editors.push_back(std::make_unique<HeadlessEditor>(urls, i % 2, doc));
+        editors.back()->name = QStringLiteral("editor %1").arg(i);
+        QVERIFY2(editors.back()->connect(), qPrintable(editors.back()->failure));
+    }
+    QRandomGenerator rng(QRandomGenerator::global()->generate());
+    const quint32 seed = rng.generate();
+    rng.seed(seed);
+    for (int round = 0; round < 80; ++round) {
+        for (auto &e : editors) {
+            if (rng.bounded(2) == 0)
+                QVERIFY2(e->type(rng), qPrintable(e->failure));
+        }
+        QTest::qWait(rng.bounded(4));
+    }
+    const auto settled = [&] {
+        for (auto &e : editors) {
+            if (!e->pump() || e->engine().state() != Client::State::Synchronized
+                || e->engine().revision() != editors.front()->engine().revision())
+                return false;
+        }
+        return true;
+    };
+    QVERIFY2(QTest::qWaitFor(settled, 30000), qPrintable(QStringLiteral("seed %1: editors did not settle").arg(seed)));
+    const int revision = editors.front()->engine().revision();
+    QVERIFY(revision > 40);
+
+    // What replaying the shared log gives.
+    relay::SqlStorage reader(*options);
+    QVERIFY(reader.open());
+    relay::Authorship replayed;
+    const auto records = reader.operations(doc, 0, revision);
+    QVERIFY(records && int(records->size()) == revision);
+    for (const relay::Storage::OperationRecord &r : *records)
+        QVERIFY(replayed.apply(r.revision, *TextOperation::fromJsonText(r.operation), r.user, r.name, r.color));
+    const Message::Authors expected = replayed.message(doc);
+    QCOMPARE(replayed.length(), editors.front()->text().size());
+
+    std::vector<std::unique_ptr<RelayTestClient>> clients;
+    for (const QUrl &url : urls) {
+        clients.push_back(std::make_unique<RelayTestClient>());
+        QVERIFY(clients.back()->open(url));
+        QVERIFY(!clients.back()->hello(QStringLiteral("reader")).isEmpty());
+    }
+    clients[0]->send(Message::Versions{QStringLiteral("name"), doc, QStringLiteral("Draft sent to the board"), revision / 2, true, false});
+    QVERIFY(!clients[0]->waitFor(QStringLiteral("versions")).isEmpty());
+
+    const int a = 1 + rng.bounded(revision - 1);
+    const int b = a + rng.bounded(revision - a + 1);
+    QList<QJsonObject> answers[2];
+    for (int i = 0; i < 2; ++i) {
+        RelayTestClient &c = *clients[size_t(i)];
+        c.send(Message::History{QStringLiteral("h"), doc, 0, 100});
+        answers[i].append(c.waitFor(QStringLiteral("history")));
+        for (const int at : {a, b, revision}) {
+            c.send(Message::GetRevision{QStringLiteral("r%1").arg(at), doc, at});
+            answers[i].append(c.waitFor(QStringLiteral("revision")));
+        }
+        c.send(Message::GetDiff{QStringLiteral("forward"), doc, a, b});
+        answers[i].append(c.waitFor(QStringLiteral("diff")));
+        c.send(Message::GetDiff{QStringLiteral("back"), doc, b, a});
+        answers[i].append(c.waitFor(QStringLiteral("diff")));
+        c.send(Message::Versions{QStringLiteral("list"), doc, {}, std::nullopt, false, false});
+        answers[i].append(c.waitFor(QStringLiteral("versions")));
+        c.send(Message::GetAuthors{QStringLiteral("who"), doc});
+        const QJsonObject authors = c.waitFor(QStringLiteral("authors"));
+        answers[i].append(authors);
+        const auto got = decoded<Message::Authors>(authors);
+        QVERIFY(got);
+        QCOMPARE(got->revision, revision);
+        QCOMPARE(got->runs, expected.runs);
+        QCOMPARE(got->authors.size(), expected.authors.size());
+        for (qsizetype k = 0; k < got->authors.size(); ++k)
+            QCOMPARE(got->authors.at(k).name, expected.authors.at(k).name);
+    }
+    for (qsizetype k = 0; k < answers[0].size(); ++k) {
+        QVERIFY2(!answers[0].at(k).isEmpty(), qPrintable(QStringLiteral("answer %1 missing").arg(k)));
+        QCOMPARE(answers[1].at(k), answers[0].at(k));
+    }
+    // The texts are the editors' text at the end, and the named version is there on the relay that did not name it.
+    QCOMPARE(answers[1].at(3).value(QStringLiteral("text")).toString(), editors.front()->text());
+    QVERIFY(QJsonDocument(answers[1].at(6)).toJson().contains("Draft sent to the board"));
+    QStringList names;
+    for (const Author &who : expected.authors)
+        names.append(who.name);
+    names.sort();
+    QCOMPARE(names, (QStringList{QStringLiteral("editor 0"), QStringLiteral("editor 1"), QStringLiteral("editor 2"),
+                                 QStringLiteral("editor 3")}));
+}
+
 #include "tst_multirelay.moc"

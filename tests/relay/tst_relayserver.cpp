@@ -22,16 +22,6 @@ namespace {
 
 QString text(const QJsonObject &o, const char *key) { return o.value(QLatin1StringView(key)).toString(); }
 
-// A reply read by the editor's own decoder.
-template<typename M>
-std::optional<M> decoded(const QJsonObject &o)
-{
-    const auto m = Message::decodeServer(QJsonDocument(o).toJson(QJsonDocument::Compact));
-    if (!m || !std::holds_alternative<M>(*m))
-        return std::nullopt;
-    return std::get<M>(*m);
-}
-
 } // namespace
 
 class tst_RelayServer : public QObject
@@ -963,9 +953,18 @@ void tst_RelayServer::authorsAndDiffsFollowTheLog()
                     got.insert(who.name);
                 QCOMPARE(got, expected);
             }
+            // Back in time (a slider moving left): the same span the other way takes text(b) to text(a).
+            reader->send(Message::GetDiff{QStringLiteral("back%1").arg(k), QStringLiteral("a"), b, a});
+            const auto back = decoded<Message::Diff>(reader->waitFor(QStringLiteral("diff")));
+            QVERIFY(back);
+            QCOMPARE(back->from, b);
+            QCOMPARE(back->to, a);
+            QCOMPARE(*back->operation.apply(texts.at(b)), texts.at(a));
         }
         reader->send(Message::GetDiff{QStringLiteral("future"), QStringLiteral("a"), 0, base + 3});
         QCOMPARE(text(reader->waitForError(QStringLiteral("revision-from-future")), "ref"), QStringLiteral("future"));
+        reader->send(Message::GetDiff{QStringLiteral("future back"), QStringLiteral("a"), base + 3, 0});
+        QCOMPARE(text(reader->waitForError(QStringLiteral("revision-from-future")), "ref"), QStringLiteral("future back"));
     }
 }
 

@@ -7,6 +7,8 @@
 
 #include <QJsonArray>
 #include <QSqlDatabase>
+#include <QCryptographicHash>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -183,17 +185,33 @@ void tst_Trust::snapshotMustMatchItsChecksum()
         auto r = start(settings, path);
         QVERIFY(r);
         QCOMPARE(textOf(*r, QStringLiteral("doc")), QStringLiteral("\U0001F600xy"));
+        QVERIFY(r->storage->latestSnapshot(QStringLiteral("doc"))->checksum.startsWith("b2:"));
     }
+    QVERIFY(relay::Storage::checksumMatches(u"abc", relay::Storage::snapshotChecksum(u"abc")));
+    QVERIFY(!relay::Storage::checksumMatches(u"abd", relay::Storage::snapshotChecksum(u"abc")));
+    const auto rewrite = [&](const QString &statement) {
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("corrupt"));
+            db.setDatabaseName(path);
+            QVERIFY(db.open());
+            QSqlQuery q(db);
+            QVERIFY2(q.exec(statement), qPrintable(q.lastError().text()));
+            q.finish();
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("corrupt"));
+    };
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("corrupt"));
-        db.setDatabaseName(path);
-        QVERIFY(db.open());
-        QSqlQuery q(db);
-        QVERIFY(q.exec(QStringLiteral("UPDATE snapshots SET content = 'XXxy'")));
-        q.finish();
-        db.close();
+        // A snapshot saved by an older relay carries the hex SHA-256: it still checks.
+        const QString xy = QStringLiteral("\U0001F600xy");
+        const QByteArray sha = QCryptographicHash::hash(QByteArrayView(reinterpret_cast<const char *>(xy.utf16()), xy.size() * 2),
+                                                        QCryptographicHash::Sha256).toHex();
+        rewrite(QStringLiteral("UPDATE snapshots SET checksum = '%1'").arg(QString::fromLatin1(sha)));
+        auto r = start(settings, path);
+        QVERIFY(r);
+        QCOMPARE(textOf(*r, QStringLiteral("doc")), xy);
     }
-    QSqlDatabase::removeDatabase(QStringLiteral("corrupt"));
+    rewrite(QStringLiteral("UPDATE snapshots SET content = 'XXxy'"));
     auto r = start(settings, path);
     QVERIFY(r);
     RelayTestClient reader;

@@ -6,6 +6,7 @@
 
 #include <collabeditor.h>
 #include <documentbinding.h>
+#include <awaypanel.h>
 #include <historypanel.h>
 #include <mainwindow.h>
 #include <participantspanel.h>
@@ -559,28 +560,43 @@ private Q_SLOTS:
         QVERIFY(m_a->editor()->extraSelections().isEmpty());
     }
 
-    // Reopened after others wrote: a bar names them and their changes are marked, until marked as read.
+    // Reopened after others wrote: a bar names them, a list says who did what where, and their insertions are
+    // marked, until marked as read.
     void changesWhileAwayAreShown()
     {
         m_a->editor()->setFocus();
         QTest::keyClicks(m_a->editor(), QStringLiteral("Hello"));
+        QTest::keyClick(m_a->editor(), Qt::Key_Return);
+        QTest::keyClicks(m_a->editor(), QStringLiteral("there"));
         QTRY_VERIFY(settled(m_a));
-        QTRY_COMPARE(text(m_b), QStringLiteral("Hello"));
+        QTRY_COMPARE(text(m_b), QStringLiteral("Hello\nthere"));
         const QUrl url = m_a->session()->documentUrl();
         m_a.reset(); // Ada closes the window
-        moveCaret(m_b, 5);
         m_b->editor()->setFocus();
+        moveCaret(m_b, 0);
+        QTest::keyClick(m_b->editor(), Qt::Key_Delete);
+        moveCaret(m_b, 10);
         QTest::keyClicks(m_b->editor(), QStringLiteral(" world"));
         QTRY_VERIFY(settled(m_b));
+        QCOMPARE(text(m_b), QStringLiteral("ello\nthere world"));
 
         m_a = openWindow(m_storeA.path(), url, QStringLiteral("Ada"), colorA());
         QTRY_VERIFY(online(m_a));
-        QTRY_COMPARE(text(m_a), QStringLiteral("Hello world"));
+        QTRY_COMPARE(text(m_a), QStringLiteral("ello\nthere world"));
         QTRY_VERIFY(m_a->awayText().contains(QStringLiteral("Bob")));
-        QCOMPARE(m_a->awayRanges(), (QList<std::pair<int, int>>{{5, 11}}));
+        QCOMPARE(m_a->awayRanges(), (QList<std::pair<int, int>>{{10, 16}}));
+        // Once the text before and the authorship are there: each place with its author, its text and its line.
+        QTRY_COMPARE(m_a->awayPanel()->lines(), (QStringList{QStringLiteral("Bob deleted “H” · line 1"),
+                                                             QStringLiteral("Bob inserted “ world” · line 2")}));
+        QVERIFY(m_a->findChild<QDockWidget *>(QStringLiteral("awayDock"))->isVisible());
+        // Going to a place selects what was inserted there.
+        m_a->awayPanel()->goTo(1);
+        QCOMPARE(m_a->editor()->textCursor().selectedText(), QStringLiteral(" world"));
         m_a->markAsRead();
         QVERIFY(m_a->awayText().isEmpty());
         QVERIFY(m_a->awayRanges().isEmpty());
+        QVERIFY(m_a->awayPanel()->lines().isEmpty());
+        QVERIFY(!m_a->findChild<QDockWidget *>(QStringLiteral("awayDock"))->isVisible());
         QVERIFY(m_a->editor()->extraSelections().isEmpty());
     }
 
