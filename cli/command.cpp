@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "command.h"
 
+#include <textdiff.h>
+
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QTimeZone>
@@ -252,7 +254,9 @@ void Command::printDiff()
         + (who.isEmpty() ? QByteArray("(authors not read for so long a span)") : who.join(QStringLiteral(", ")).toUtf8())
         + '\n';
     qsizetype position = 0; // in the text at A
-    const auto components = m_diff->operation.components();
+    // The lines that changed, not the one replace around them that an edit made by a whole-text put is.
+    const collab::TextOperation changes = collab::readableDiff(before, m_diff->operation);
+    const auto components = changes.components();
     for (size_t i = 0; i < components.size();) {
         if (components[i].kind == collab::TextOperation::Kind::Retain) {
             position += components[i].length;

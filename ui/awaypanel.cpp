@@ -4,6 +4,7 @@
 #include "documentbinding.h"
 
 #include <documentsession.h>
+#include <textdiff.h>
 
 #include <QListWidget>
 #include <QPlainTextEdit>
@@ -78,12 +79,29 @@ void AwayPanel::onDiff(const collab::Message::Diff &diff)
         m_color = QColor(255, 179, 0);
     m_color.setAlpha(80);
 
+    setPlaces(diff.operation);
+    if (m_places.isEmpty()) {
+        m_diff.reset();
+        return;
+    }
+    // Who inserted (the authorship now), who deleted (the sessions in between) and what (the text before).
+    // The text before also narrows the places to what differs in them (a replace of many lines, as a file
+    // saved over the document makes, becomes the lines that changed).
+    m_session->requestAuthors();
+    m_session->requestHistory(0, 100);
+    m_session->requestRevision(diff.from);
+    describe();
+}
+
+void AwayPanel::setPlaces(const collab::TextOperation &op)
+{
     // A place is a stretch the others changed: what was inserted and deleted there, with no text kept between.
+    m_places.clear();
+    m_spans.clear();
     qint64 base = 0;
     qint64 target = 0;
     bool open = false;
-    bool deletes = false;
-    for (const collab::TextOperation::Component &c : diff.operation.components()) {
+    for (const collab::TextOperation::Component &c : op.components()) {
         if (c.kind == collab::TextOperation::Kind::Retain) {
             base += c.length;
             target += c.length;
@@ -102,27 +120,16 @@ void AwayPanel::onDiff(const collab::Message::Diff &diff)
         } else {
             place.deletedLength += c.length;
             base += c.length;
-            deletes = true;
         }
     }
-    if (m_placesFit) {
-        for (qsizetype i = 0; i < m_places.size(); ++i) {
-            QTextCursor cursor(m_editor->document());
-            cursor.setPosition(int(m_spans[i].target));
-            cursor.setPosition(int(m_spans[i].target + m_places[i].inserted.size()), QTextCursor::KeepAnchor);
-            m_places[i].cursor = cursor;
-        }
-    }
-    if (m_places.isEmpty()) {
-        m_diff.reset();
+    if (!m_placesFit)
         return;
+    for (qsizetype i = 0; i < m_places.size(); ++i) {
+        QTextCursor cursor(m_editor->document());
+        cursor.setPosition(int(m_spans[i].target));
+        cursor.setPosition(int(m_spans[i].target + m_places[i].inserted.size()), QTextCursor::KeepAnchor);
+        m_places[i].cursor = cursor;
     }
-    // Who inserted (the authorship now), who deleted (the sessions in between) and what (the text before).
-    m_session->requestAuthors();
-    m_session->requestHistory(0, 100);
-    if (deletes)
-        m_session->requestRevision(diff.from);
-    describe();
 }
 
 void AwayPanel::onRevision(int revision, const QString &text)
@@ -130,6 +137,9 @@ void AwayPanel::onRevision(int revision, const QString &text)
     if (!m_diff || m_before || revision != m_diff->from)
         return;
     m_before = text;
+    // Where nothing moved since (the places are cursors of the editor's text), narrow them.
+    if (!m_placesFit || (m_session->revision() == m_diff->to && !m_session->hasPendingEdits()))
+        setPlaces(collab::readableDiff(text, m_diff->operation));
     describe();
 }
 
@@ -166,19 +176,26 @@ void AwayPanel::describe()
             const qint64 start = m_spans[i].target;
             const qint64 end = start + place.inserted.size();
             qint64 at = 0;
+            place.color = QColor();
             for (const collab::AuthorRun &run : m_authors->runs) {
                 if (at >= end)
                     break;
                 if (at + run.length > start && run.author >= 0 && run.author < m_authors->authors.size()) {
                     const collab::Author &a = m_authors->authors.at(run.author);
                     addOnce(place.insertedBy, nameOf(a.user, a.name));
+                    place.color = place.insertedBy.size() == 1 ? QColor(a.color) : QColor();
                 }
                 at += run.length;
             }
+            if (place.color.isValid())
+                place.color.setAlpha(m_color.alpha());
         }
         if (!place.inserted.isEmpty() && place.insertedBy.isEmpty())
             place.insertedBy = sessionInserters.isEmpty() ? everyone : sessionInserters;
         place.deletedBy = place.deletedLength == 0 ? QStringList() : sessionDeleters.isEmpty() ? everyone : sessionDeleters;
+        // What one person inserted in place of a deletion is taken as their replace, when they deleted too.
+        if (place.insertedBy.size() == 1 && place.deletedBy.size() > 1 && place.deletedBy.contains(place.insertedBy.first()))
+            place.deletedBy = place.insertedBy;
         if (m_before && place.deletedLength > 0)
             place.deleted = m_before->mid(m_spans[i].base, place.deletedLength);
     }
@@ -212,7 +229,7 @@ QStringList AwayPanel::lines() const
         else
             what = tr("%1 deleted %2, %3 inserted %4").arg(deleters, deleted, inserters, quoted(place.inserted));
         if (!place.cursor.isNull())
-            what += tr(" · line %1").arg(place.cursor.block().blockNumber() + 1);
+            what += tr(" · line %1").arg(m_editor->document()->findBlock(place.cursor.selectionStart()).blockNumber() + 1);
         out.append(what);
     }
     return out;
@@ -226,7 +243,7 @@ QList<QTextEdit::ExtraSelection> AwayPanel::marks() const
             continue;
         QTextEdit::ExtraSelection mark;
         mark.cursor = place.cursor;
-        mark.format.setBackground(m_color);
+        mark.format.setBackground(place.color.isValid() ? place.color : m_color); // the inserter's, when one
         out.append(mark);
     }
     return out;

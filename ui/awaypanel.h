@@ -23,7 +23,9 @@ namespace ui {
 // line it is on now. It is built from the relay's diff between the revision this editor last saw and the
 // current one (docs/PROTOCOL.md, "diff"), the text at the last-seen revision (what was deleted), the
 // authorship of the current text (who inserted each character) and the edit sessions in between (who
-// deleted). Activating a line puts the caret there. The places stay marked in the editor (marks(), cursors
+// deleted: the one who inserted in its place when they deleted too, else everyone who deleted). With the text
+// before, places are narrowed to what a reader calls a change (collab::readableDiff: a whole-text replace
+// becomes the lines that changed). Activating a line puts the caret there. The places stay marked in the editor (marks(), cursors
 // of its document that move with the text) until markAsRead().
 class AwayPanel : public QWidget
 {
@@ -39,6 +41,7 @@ public:
         QStringList insertedBy;
         QStringList deletedBy;
         QTextCursor cursor; // over what was inserted (empty for a deletion); null when places do not fit
+        QColor color;       // of the one who inserted it (invalid: several, or not known yet)
     };
     const QList<Place> &places() const { return m_places; }
     // One line per place, as listed.
@@ -59,6 +62,7 @@ private:
     void onDiff(const collab::Message::Diff &diff);
     void onRevision(int revision, const QString &text);
     void onAuthors(const collab::Message::Authors &authors);
+    void setPlaces(const collab::TextOperation &op);
     void describe();
 
     syncing::DocumentSession *m_session;

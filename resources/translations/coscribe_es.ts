@@ -186,6 +186,59 @@
     </message>
 </context>
 <context>
+    <name>ui::AwayPanel</name>
+    <message numerus="yes">
+        <source>While you were away, %1 changed the text (revisions %2 to %3, %n place(s)%4).</source>
+        <translation>
+            <numerusform>Mientras no estaba, %1 cambió el texto (revisiones %2 a %3, %n lugar%4).</numerusform>
+            <numerusform>Mientras no estaba, %1 cambió el texto (revisiones %2 a %3, %n lugares%4).</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>others</source>
+        <translation>otros</translation>
+    </message>
+    <message>
+        <source>, marked</source>
+        <translation>, marcados</translation>
+    </message>
+    <message>
+        <source> or </source>
+        <translation> o </translation>
+    </message>
+    <message>
+        <source>Someone</source>
+        <translation>Alguien</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n character(s)</source>
+        <translation>
+            <numerusform>%n carácter</numerusform>
+            <numerusform>%n caracteres</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 inserted %2</source>
+        <translation>%1 insertó %2</translation>
+    </message>
+    <message>
+        <source>%1 deleted %2</source>
+        <translation>%1 borró %2</translation>
+    </message>
+    <message>
+        <source>%1 replaced %2 with %3</source>
+        <translation>%1 sustituyó %2 por %3</translation>
+    </message>
+    <message>
+        <source>%1 deleted %2, %3 inserted %4</source>
+        <translation>%1 borró %2, %3 insertó %4</translation>
+    </message>
+    <message>
+        <source> · line %1</source>
+        <translation> · línea %1</translation>
+    </message>
+</context>
+<context>
     <name>ui::ConnectDialog</name>
     <message>
         <source>Connect to a Server</source>
@@ -662,16 +715,9 @@ revisión %2 · nombrada por %3</translation>
         <source>Mark as &amp;Read</source>
         <translation>Marcar como &amp;leído</translation>
     </message>
-    <message numerus="yes">
-        <source>While you were away, %1 changed the text (revisions %2 to %3, %n place(s) marked).</source>
-        <translation>
-            <numerusform>Mientras no estaba, %1 cambió el texto (revisiones %2 a %3, %n lugar marcado).</numerusform>
-            <numerusform>Mientras no estaba, %1 cambió el texto (revisiones %2 a %3, %n lugares marcados).</numerusform>
-        </translation>
-    </message>
     <message>
-        <source>others</source>
-        <translation>otros</translation>
+        <source>&amp;Changes</source>
+        <translation>&amp;Cambios</translation>
     </message>
 </context>
 <context>

@@ -4,6 +4,7 @@
 // rendering made here from components(), so the builder is not checked against its own serializer.
 
 #include "generators.h"
+#include "textdiff.h"
 #include "textoperation.h"
 
 #include <QJsonDocument>
@@ -13,6 +14,7 @@
 
 using collab::ErrorCode;
 using collab::TextOperation;
+using collab::lineDiff;
 
 namespace {
 
@@ -155,6 +157,8 @@ private Q_SLOTS:
     void propEncodedSizeIsExact();
     void propSplitToFitComposesBack();
     void splitToFitLargePaste();
+    void propLineDiffGivesTheOtherText();
+    void lineDiffFindsEachPlace();
 };
 
 void tst_TextOperation::builder_data()
@@ -886,6 +890,50 @@ void tst_TextOperation::splitToFitLargePaste()
     text = remaining.apply(text).value();
     QCOMPARE(text, op.apply(doc).value());
     QVERIFY2(pieces >= 5 && pieces <= 12, qPrintable(QString::number(pieces)));
+}
+
+// The line diff applies to the text before and gives the text after, normalized, never splitting a surrogate
+// pair: for random texts, and for a text and a random edit of it (the case it is used for).
+void tst_TextOperation::propLineDiffGivesTheOtherText()
+{
+    QVERIFY(rc::check("lineDiff(a, b) applied to a gives b", [] {
+        const QString before = *genText();
+        const bool edited = *rc::gen::weightedElement<bool>({{3, true}, {1, false}});
+        const QString after = edited ? *(*genOperation(before)).apply(before) : *genText();
+        const qsizetype maxLines = *rc::gen::element<qsizetype>(0, 3, 20000);
+        const TextOperation op = lineDiff(before, after, maxLines);
+        RC_ASSERT(isNormalized(op));
+        RC_ASSERT(op.baseLength() == before.size());
+        const auto applied = op.apply(before);
+        RC_ASSERT(applied.hasValue());
+        RC_ASSERT(*applied == after);
+        for (const TextOperation::Component &c : op.components()) {
+            if (c.kind == TextOperation::Kind::Insert)
+                RC_ASSERT(!c.text.front().isLowSurrogate() && !c.text.back().isHighSurrogate());
+        }
+    }));
+}
+
+// Two words changed on lines far apart: two places, each only the word (where the one replace is everything
+// between them); a line inserted: one insert of that line.
+void tst_TextOperation::lineDiffFindsEachPlace()
+{
+    const QString before = QStringLiteral("one two\nkeep\nkeep\nthree four\n");
+    const QString after = QStringLiteral("one 2\nkeep\nkeep\nthree 4\n");
+    QCOMPARE(QString::fromUtf8(lineDiff(before, after).toJsonBytes()), QStringLiteral(R"([4,"2",-3,17,"4",-4,1])"));
+    QCOMPARE(QString::fromUtf8(TextOperation::makeDiff(before, after).toJsonBytes()), QStringLiteral(R"([4,"2\nkeep\nkeep\nthree 4",-24,1])"));
+    QCOMPARE(QString::fromUtf8(lineDiff(QStringLiteral("a\nb\n"), QStringLiteral("a\nnew\nb\n")).toJsonBytes()),
+             QStringLiteral(R"([2,"new\n",2])"));
+    // Every line changed, each a little: line by line.
+    QCOMPARE(QString::fromUtf8(lineDiff(QStringLiteral("Hello\nthere"), QStringLiteral("ello\nthere world")).toJsonBytes()),
+             QStringLiteral(R"([-1,10," world"])"));
+
+    // For a reader: a whole-text replace (as a file saved over the document is sent) becomes the two places; an
+    // operation that already says less stays as it is.
+    const TextOperation replaceAll = TextOperation().remove(before.size()).insert(after);
+    QCOMPARE(collab::readableDiff(before, replaceAll), lineDiff(before, after));
+    const TextOperation small = TextOperation().retain(4).remove(3).insert(QStringLiteral("2")).retain(before.size() - 7);
+    QCOMPARE(collab::readableDiff(before, small), small);
 }
 
 #include "tst_textoperation.moc"

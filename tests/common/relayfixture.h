@@ -15,6 +15,10 @@
 class RelayFixture
 {
 public:
+    // The rate limit each connection gets (messages per second sustained, and at once).
+    int opsPerSecond = 1000;
+    int burst = 2000;
+
     bool start()
     {
         relay::SqlStorage::Options options;
@@ -25,8 +29,8 @@ public:
             return false;
         relay::RelayServer::Settings settings;
         settings.port = m_port; // 0 the first time; the same port after a restart
-        settings.opsPerSecond = 1000;
-        settings.burst = 2000;
+        settings.opsPerSecond = opsPerSecond;
+        settings.burst = burst;
         m_server = std::make_unique<relay::RelayServer>(*m_storage, settings);
         if (!m_server->listen())
             return false;

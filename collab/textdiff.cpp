@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+#include "textdiff.h"
+
+#include <QStringView>
+
+#include <dtl/dtl.hpp>
+
+#include <vector>
+
+namespace collab {
+
+namespace {
+
+std::vector<QStringView> linesOf(QStringView text)
+{
+    std::vector<QStringView> lines;
+    while (!text.isEmpty()) {
+        const qsizetype end = text.indexOf(u'\n');
+        const qsizetype length = end < 0 ? text.size() : end + 1;
+        lines.push_back(text.left(length));
+        text = text.mid(length);
+    }
+    return lines;
+}
+
+void append(TextOperation &into, const TextOperation &op)
+{
+    for (const TextOperation::Component &c : op.components()) {
+        if (c.kind == TextOperation::Kind::Retain)
+            into.retain(c.length);
+        else if (c.kind == TextOperation::Kind::Insert)
+            into.insert(c.text);
+        else
+            into.remove(c.length);
+    }
+}
+
+} // namespace
+
+TextOperation lineDiff(const QString &before, const QString &after, qsizetype maxLines)
+{
+    // The common beginning and end, as whole lines.
+    const qsizetype shorter = std::min(before.size(), after.size());
+    qsizetype prefix = 0;
+    while (prefix < shorter && before[prefix] == after[prefix])
+        ++prefix;
+    prefix = prefix == 0 ? 0 : before.lastIndexOf(u'\n', prefix - 1) + 1;
+    qsizetype suffix = 0;
+    while (suffix < shorter - prefix && before[before.size() - 1 - suffix] == after[after.size() - 1 - suffix])
+        ++suffix;
+    if (suffix > 0 && suffix < before.size() && before[before.size() - suffix - 1] != u'\n') {
+        const qsizetype newline = QStringView(before).right(suffix).indexOf(u'\n');
+        suffix = newline < 0 ? 0 : suffix - newline - 1;
+    }
+    const QStringView oldMiddle = QStringView(before).mid(prefix, before.size() - prefix - suffix);
+    const QStringView newMiddle = QStringView(after).mid(prefix, after.size() - prefix - suffix);
+    const std::vector<QStringView> oldLines = linesOf(oldMiddle);
+    const std::vector<QStringView> newLines = linesOf(newMiddle);
+    if (qsizetype(oldLines.size() + newLines.size()) > maxLines)
+        return TextOperation::makeDiff(before, after);
+
+    dtl::Diff<QStringView, std::vector<QStringView>> diff(oldLines, newLines);
+    diff.compose();
+    TextOperation op;
+    op.retain(prefix);
+    std::vector<QStringView> deleted;
+    std::vector<QStringView> inserted;
+    // A stretch of changed lines: as many deleted as inserted are changed lines, each narrowed to what
+    // differs in it; otherwise the stretch is narrowed as a whole.
+    const auto flush = [&] {
+        if (deleted.size() == inserted.size()) {
+            for (size_t i = 0; i < deleted.size(); ++i)
+                append(op, TextOperation::makeDiff(deleted[i].toString(), inserted[i].toString()));
+        } else {
+            QString from;
+            QString to;
+            for (QStringView line : deleted)
+                from += line;
+            for (QStringView line : inserted)
+                to += line;
+            append(op, TextOperation::makeDiff(from, to));
+        }
+        deleted.clear();
+        inserted.clear();
+    };
+    for (const auto &[line, info] : diff.getSes().getSequence()) {
+        switch (info.type) {
+        case dtl::SES_COMMON:
+            flush();
+            op.retain(line.size());
+            break;
+        case dtl::SES_DELETE:
+            deleted.push_back(line);
+            break;
+        case dtl::SES_ADD:
+            inserted.push_back(line);
+            break;
+        }
+    }
+    flush();
+    op.retain(suffix);
+    return op;
+}
+
+TextOperation readableDiff(const QString &before, const TextOperation &op)
+{
+    const Expected<QString> after = op.apply(before);
+    if (!after)
+        return op;
+    const auto changed = [](const TextOperation &o) {
+        qsizetype n = 0;
+        for (const TextOperation::Component &c : o.components())
+            n += c.kind == TextOperation::Kind::Retain ? 0 : c.length;
+        return n;
+    };
+    TextOperation lines = lineDiff(before, *after);
+    return changed(lines) < changed(op) ? std::move(lines) : op;
+}
+
+} // namespace collab
