@@ -30,58 +30,99 @@ QString rawNameArgument(int argc, char *argv[])
     return {};
 }
 
+// --help, --help-all, --version (or -h, -?, -v): printed with no window, so without a display too.
+bool asksOnlyToPrint(int argc, char *argv[])
+{
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray arg(argv[i]);
+        if (arg == "-h" || arg == "-?" || arg == "--help" || arg == "--help-all" || arg == "-v" || arg == "--version")
+            return true;
+    }
+    return false;
+}
+
+// The interface follows the system locale (LANG / LC_ALL / LC_MESSAGES).
+struct Translations
+{
+    Translations()
+    {
+        if (qt.load(QLocale(), QStringLiteral("qtbase"), QStringLiteral("_"), QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+            QCoreApplication::installTranslator(&qt);
+        if (own.load(QLocale(), QStringLiteral("coscribe"), QStringLiteral("_"), QStringLiteral(":/i18n")))
+            QCoreApplication::installTranslator(&own);
+    }
+    QTranslator qt;
+    QTranslator own;
+};
+
+struct CommandLine
+{
+    CommandLine()
+    {
+        parser.setApplicationDescription(QCoreApplication::translate("main", "Write a text together with other people."));
+        parser.addHelpOption();
+        parser.addVersionOption();
+        parser.addPositionalArgument(QStringLiteral("url"),
+                                     QCoreApplication::translate("main", "The document to open, ws://host:port/document."),
+                                     QStringLiteral("[url]"));
+        parser.addOption(failover);
+        parser.addOption(type);
+        parser.addOption(name);
+        parser.addOption(color);
+        parser.addOption(token);
+    }
+    QCommandLineParser parser;
+    const QCommandLineOption name{QStringLiteral("name"), QCoreApplication::translate("main", "Your display name."),
+                                  QCoreApplication::translate("main", "name")};
+    const QCommandLineOption color{QStringLiteral("color"), QCoreApplication::translate("main", "Your cursor colour, #rrggbb."),
+                                   QCoreApplication::translate("main", "colour")};
+    const QCommandLineOption token{QStringLiteral("token"),
+                                   QCoreApplication::translate("main", "Access token, if the server needs one."),
+                                   QCoreApplication::translate("main", "token")};
+    // Types text into the document as if from the keyboard, one character every 30 ms: for demonstrations,
+    // screenshots and the crash-recovery test (which kills the editor while it has unsent edits).
+    const QCommandLineOption type{QStringLiteral("type"), QCoreApplication::translate("main", "Type this text into the document (demo)."),
+                                  QCoreApplication::translate("main", "text")};
+    const QCommandLineOption failover{QStringLiteral("failover"),
+                                      QCoreApplication::translate("main", "Another relay of the same deployment to fail over "
+                                                                          "to, ws://host:port (repeatable)."),
+                                      QCoreApplication::translate("main", "url")};
+};
+
+void nameApplication()
+{
+    QCoreApplication::setOrganizationName(QStringLiteral("Coscribe"));
+    QCoreApplication::setApplicationName(QStringLiteral("coscribe"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(COSCRIBE_VERSION));
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
 {
+    if (asksOnlyToPrint(argc, argv)) {
+        QCoreApplication app(argc, argv);
+        nameApplication();
+        const Translations translations;
+        CommandLine commandLine;
+        commandLine.parser.process(app); // prints, and exits
+        return 0;
+    }
     const QString nameArgument = rawNameArgument(argc, argv);
     QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("Coscribe"));
-    QApplication::setApplicationName(QStringLiteral("coscribe"));
+    nameApplication();
     QApplication::setApplicationDisplayName(QStringLiteral("Coscribe"));
-    QApplication::setApplicationVersion(QStringLiteral(COSCRIBE_VERSION));
     QApplication::setDesktopFileName(QStringLiteral("coscribe"));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/coscribe-256.png")));
-
-    // The interface follows the system locale (LANG / LC_ALL / LC_MESSAGES).
-    QTranslator qtTranslator;
-    if (qtTranslator.load(QLocale(), QStringLiteral("qtbase"), QStringLiteral("_"),
-                          QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
-        QApplication::installTranslator(&qtTranslator);
-    QTranslator translator;
-    if (translator.load(QLocale(), QStringLiteral("coscribe"), QStringLiteral("_"), QStringLiteral(":/i18n")))
-        QApplication::installTranslator(&translator);
-
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QApplication::translate("main", "Write a text together with other people."));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("url"),
-                                 QApplication::translate("main", "The document to open, ws://host:port/document."),
-                                 QStringLiteral("[url]"));
-    QCommandLineOption nameOption(QStringLiteral("name"), QApplication::translate("main", "Your display name."),
-                                  QApplication::translate("main", "name"));
-    QCommandLineOption colorOption(QStringLiteral("color"),
-                                   QApplication::translate("main", "Your cursor colour, #rrggbb."),
-                                   QApplication::translate("main", "colour"));
-    QCommandLineOption tokenOption(QStringLiteral("token"),
-                                   QApplication::translate("main", "Access token, if the server needs one."),
-                                   QApplication::translate("main", "token"));
-    // Types text into the document as if from the keyboard, one character every 30 ms: for demonstrations,
-    // screenshots and the crash-recovery test (which kills the editor while it has unsent edits).
-    QCommandLineOption typeOption(QStringLiteral("type"),
-                                  QApplication::translate("main", "Type this text into the document (demo)."),
-                                  QApplication::translate("main", "text"));
-    QCommandLineOption relayOption(QStringLiteral("failover"),
-                                   QApplication::translate("main", "Another relay of the same deployment to fail over "
-                                                                   "to, ws://host:port (repeatable)."),
-                                   QApplication::translate("main", "url"));
-    parser.addOption(relayOption);
-    parser.addOption(typeOption);
-    parser.addOption(nameOption);
-    parser.addOption(colorOption);
-    parser.addOption(tokenOption);
+    const Translations translations;
+    CommandLine commandLine;
+    QCommandLineParser &parser = commandLine.parser;
     parser.process(app);
+    const QCommandLineOption &nameOption = commandLine.name;
+    const QCommandLineOption &colorOption = commandLine.color;
+    const QCommandLineOption &tokenOption = commandLine.token;
+    const QCommandLineOption &typeOption = commandLine.type;
+    const QCommandLineOption &relayOption = commandLine.failover;
 
     syncing::DocumentSession::Profile profile = ui::ConnectDialog::savedProfile();
     if (parser.isSet(nameOption))

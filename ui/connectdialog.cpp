@@ -46,6 +46,9 @@ ConnectDialog::ConnectDialog(QWidget *parent)
       m_colorButton(new QPushButton(this))
 {
     setWindowTitle(tr("Connect to a Server"));
+    m_server->setObjectName(QStringLiteral("server"));
+    m_document->setObjectName(QStringLiteral("document"));
+    m_name->setObjectName(QStringLiteral("name"));
     QSettings settings;
     const syncing::DocumentSession::Profile profile = savedProfile();
     m_server->setText(savedServer());

@@ -38,6 +38,12 @@ DocumentBrowser::DocumentBrowser(const QString &server, const syncing::DocumentS
     connect(m_table, &QTableWidget::itemSelectionChanged, this,
             [this] { m_open->setEnabled(!m_table->selectedItems().isEmpty()); });
     connect(m_table, &QTableWidget::cellDoubleClicked, this, &DocumentBrowser::accept);
+    // Return on the focused row opens it (the table takes the key before the dialog's default button).
+    connect(m_table, &QAbstractItemView::activated, this, [this](const QModelIndex &index) {
+        if (index.isValid())
+            accept();
+    });
+    m_open->setDefault(true);
 
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(new QLabel(tr("Documents on %1:").arg(m_server), this));
@@ -60,11 +66,15 @@ DocumentBrowser::DocumentBrowser(const QString &server, const syncing::DocumentS
 
 QUrl DocumentBrowser::selectedDocumentUrl() const
 {
-    const QList<QTableWidgetItem *> selected = m_table->selectedItems();
-    if (selected.isEmpty())
-        return {};
+    QString id = m_created;
+    if (id.isEmpty()) {
+        const int row = m_table->currentRow();
+        if (row < 0 || !m_table->item(row, 1))
+            return {};
+        id = m_table->item(row, 1)->text();
+    }
     QUrl url(m_server);
-    url.setPath(QLatin1Char('/') + m_table->item(selected.first()->row(), 1)->text());
+    url.setPath(QLatin1Char('/') + id);
     return url;
 }
 
@@ -95,11 +105,14 @@ std::optional<QString> DocumentBrowser::askDocumentName(QWidget *parent)
 
 void DocumentBrowser::createDocument()
 {
-    const std::optional<QString> id = askDocumentName(this);
-    if (!id)
-        return;
-    m_pendingCreate = *id;
-    m_link.send(collab::Message::encodeText(collab::Message::Create{QStringLiteral("create"), *id, *id}));
+    if (const std::optional<QString> id = askDocumentName(this))
+        create(*id);
+}
+
+void DocumentBrowser::create(const QString &id)
+{
+    m_pendingCreate = id;
+    m_link.send(collab::Message::encodeText(collab::Message::Create{QStringLiteral("create"), id, id}));
 }
 
 void DocumentBrowser::onReceived(const collab::Message::Server &message)
@@ -109,8 +122,9 @@ void DocumentBrowser::onReceived(const collab::Message::Server &message)
         showDocuments();
         Q_EMIT documentsListed();
     } else if (auto *created = std::get_if<collab::Message::Created>(&message)) {
-        m_pendingCreate = created->doc;
-        m_link.send(collab::Message::encodeText(collab::Message::List{QStringLiteral("list")}));
+        // Made: open it, as one who asked for a new document expects.
+        m_created = created->doc;
+        accept();
     } else if (auto *error = std::get_if<collab::Message::Error>(&message)) {
         m_status->setText(tr("The server says: %1").arg(error->message));
     }
@@ -132,6 +146,10 @@ void DocumentBrowser::showDocuments()
         if (d.id == m_pendingCreate)
             m_table->selectRow(row);
     }
+    // The keyboard starts on the list, on its first row.
+    if (m_table->currentRow() < 0 && m_table->rowCount() > 0)
+        m_table->selectRow(0);
+    m_table->setFocus();
     m_status->setText(tr("%n document(s)", nullptr, int(m_documents.size())));
 }
 

@@ -32,8 +32,11 @@ public:
     // Ask the user for a new document's id (validated; a warning explains a bad one); nullopt if cancelled.
     static std::optional<QString> askDocumentName(QWidget *parent);
 
-    // The chosen document's address, after accept().
+    // The chosen document's address, after accept(): the row chosen (mouse or keyboard: arrows, Home, End,
+    // Return), or the document just made with New Document, which is opened at once.
     QUrl selectedDocumentUrl() const;
+    // New Document… once its id is given: made on the relay, then chosen.
+    void create(const QString &id);
     const QList<collab::DocumentInfo> &documents() const { return m_documents; }
 
 Q_SIGNALS:
@@ -48,6 +51,7 @@ private:
     QString m_server;
     syncing::DocumentSession::Profile m_profile;
     syncing::RelayLink m_link;
+    QString m_created; // the document New Document made
     QList<collab::DocumentInfo> m_documents;
     QTableWidget *m_table;
     QLabel *m_status;

@@ -110,7 +110,6 @@ bool MainWindow::openDocument(const QUrl &documentUrl, const syncing::DocumentSe
         return false;
     }
     m_editor->setReadOnly(false);
-    m_editor->setPlaceholderText(tr("This document is empty: start typing. Everyone who opens it sees your text."));
     updateUndoActions();
     addRecent(documentUrl);
     setWindowTitle(tr("%1 — Coscribe").arg(m_session->documentId()));
@@ -453,6 +452,23 @@ void MainWindow::updateStatus()
                             ? tr("RTT %1 ms").arg(rtt)
                             : tr("RTT –"));
     m_revisionLabel->setText(tr("Revision %1").arg(m_session->revision()));
+    // An empty document says what typing does now: shared at once, or kept until the relay is reached.
+    if (m_session->isOpen()) {
+        const QString server = m_session->server();
+        switch (m_session->status()) {
+        case syncing::DocumentSession::Status::Online:
+            m_editor->setPlaceholderText(tr("This document is empty: start typing. Everyone who opens it sees your text."));
+            break;
+        case syncing::DocumentSession::Status::Connecting:
+            m_editor->setPlaceholderText(tr("Connecting to %1… What you type now is kept and sent once connected.").arg(server));
+            break;
+        case syncing::DocumentSession::Status::Offline:
+            m_editor->setPlaceholderText(
+                    tr("Not connected to %1%2. What you type is kept on this computer and sent when the connection is back.")
+                            .arg(server, problem.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(problem)));
+            break;
+        }
+    }
 }
 
 void MainWindow::updateUndoActions()
@@ -540,14 +556,16 @@ void MainWindow::openFromServer()
 void MainWindow::connectToServer()
 {
     ConnectDialog dialog(this);
+    // The name, colour and token typed there are for this connection (and saved for the next ones).
     if (dialog.exec() == QDialog::Accepted)
-        openInWindow(dialog.documentUrl());
+        openInWindow(dialog.documentUrl(), dialog.profile());
 }
 
 // An empty window takes the document itself; otherwise it opens in a new window (one document per window).
-void MainWindow::openInWindow(const QUrl &url)
+void MainWindow::openInWindow(const QUrl &url, std::optional<syncing::DocumentSession::Profile> chosen)
 {
-    const syncing::DocumentSession::Profile profile = m_session->isOpen() ? m_profile : ConnectDialog::savedProfile();
+    const syncing::DocumentSession::Profile profile =
+            chosen ? *chosen : m_session->isOpen() ? m_profile : ConnectDialog::savedProfile();
     if (!m_session->isOpen()) {
         openDocument(url, profile);
         return;

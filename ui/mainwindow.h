@@ -55,6 +55,8 @@ public:
     // The "while you were away" bar: its text (empty when hidden), and the ranges it marks.
     QString awayText() const;
     void markAsRead();
+    // File › Connect…: the dialog, then the document it names, as the name and colour typed there.
+    void connectToServer();
     QList<std::pair<int, int>> awayRanges() const;
     AwayPanel *awayPanel() const { return m_away; }
     syncing::DocumentSession *session() const { return m_session; }
@@ -82,11 +84,11 @@ private:
 
     void newDocument();
     void openFromServer();
-    void connectToServer();
     void importFile();
     void exportFile();
     void about();
-    void openInWindow(const QUrl &url);
+    // `profile`: who to be there (the Connect dialog's); by default this window's, or the saved one.
+    void openInWindow(const QUrl &url, std::optional<syncing::DocumentSession::Profile> profile = std::nullopt);
 
     void onLocalEdited(const collab::TextOperation &op);
     void onRemoteApplied(const collab::TextOperation &op, const QString &connectionId);

@@ -719,6 +719,14 @@ revisión %2 · nombrada por %3</translation>
         <source>&amp;Changes</source>
         <translation>&amp;Cambios</translation>
     </message>
+    <message>
+        <source>Connecting to %1… What you type now is kept and sent once connected.</source>
+        <translation>Conectando con %1… Lo que escriba ahora se guarda y se envía al conectar.</translation>
+    </message>
+    <message>
+        <source>Not connected to %1%2. What you type is kept on this computer and sent when the connection is back.</source>
+        <translation>Sin conexión con %1%2. Lo que escriba se guarda en este equipo y se envía cuando vuelva la conexión.</translation>
+    </message>
 </context>
 <context>
     <name>ui::ParticipantsPanel</name>

@@ -6,6 +6,8 @@
 
 #include <collabeditor.h>
 #include <documentbinding.h>
+#include <documentbrowser.h>
+#include <connectdialog.h>
 #include <awaypanel.h>
 #include <historypanel.h>
 #include <mainwindow.h>
@@ -24,6 +26,12 @@
 #include <QTcpServer>
 #include <QDockWidget>
 #include <QSignalSpy>
+#include <QSlider>
+#include <QApplication>
+#include <QLineEdit>
+#include <QTableWidget>
+#include <QTimer>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QTextEdit>
 #include <QWebSocket>
@@ -497,6 +505,129 @@ private Q_SLOTS:
 
     // View › History: the sessions of both authors, the text at the older one with what it inserted marked,
     // Restore makes the text that again for everyone as one undoable edit, and a named version joins the list.
+    // File › Connect… while a document is open: the new window joins with the name typed in the dialog (not
+    // the one this window has), so the others see it at once.
+    void connectDialogNameIsUsedForTheNewConnection()
+    {
+        const QUrl url = m_b->session()->documentUrl();
+        QTimer::singleShot(0, this, [url] {
+            auto *dialog = qobject_cast<ui::ConnectDialog *>(QApplication::activeModalWidget());
+            QVERIFY(dialog);
+            QString server;
+            QString document;
+            QVERIFY(DocumentSession::splitUrl(url, &server, &document));
+            dialog->findChild<QLineEdit *>(QStringLiteral("server"))->setText(server);
+            dialog->findChild<QLineEdit *>(QStringLiteral("document"))->setText(document);
+            dialog->findChild<QLineEdit *>(QStringLiteral("name"))->setText(QStringLiteral("Zed"));
+            dialog->accept();
+        });
+        m_a->connectToServer();
+        const auto named = [this](const QString &name) {
+            const QStringList names = m_b->participantsPanel()->names(); // "Name  ·  active"
+            return std::any_of(names.cbegin(), names.cend(), [&](const QString &n) { return n.startsWith(name + QLatin1Char(' ')); });
+        };
+        QTRY_VERIFY2(named(QStringLiteral("Zed")), qPrintable(m_b->participantsPanel()->names().join(QLatin1Char('|'))));
+        QCOMPARE(m_b->participantsPanel()->count(), 2); // Ada and Zed
+        for (QWidget *w : QApplication::topLevelWidgets()) {
+            if (qobject_cast<MainWindow *>(w) && w != m_a.get() && w != m_b.get())
+                delete w;
+        }
+    }
+
+    // Open from Server by the keyboard: the list has the focus on its first row, End, Home and the arrows move,
+    // Return opens the focused row; New Document makes the document and opens it.
+    void documentBrowserOpensByKeyboardAndNewDocumentOpens()
+    {
+        const QString server = m_b->session()->server();
+        const DocumentSession::Profile profile{QStringLiteral("Ada"), colorA().name(), QString(), {}};
+        {
+            ui::DocumentBrowser maker(server, profile);
+            QSignalSpy listed(&maker, &ui::DocumentBrowser::documentsListed);
+            QTRY_VERIFY(!listed.isEmpty());
+            maker.create(QStringLiteral("made-here"));
+            QTRY_COMPARE(maker.result(), int(QDialog::Accepted));
+            QCOMPARE(maker.selectedDocumentUrl().path(), QStringLiteral("/made-here"));
+        }
+        ui::DocumentBrowser browser(server, profile);
+        browser.show();
+        browser.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&browser));
+        QTRY_VERIFY(browser.documents().size() >= 2);
+        auto *table = browser.findChild<QTableWidget *>();
+        QTRY_VERIFY(table->hasFocus());
+        QCOMPARE(table->currentRow(), 0);
+        QTest::keyClick(table, Qt::Key_End);
+        QTest::keyClick(table, Qt::Key_Home);
+        QTest::keyClick(table, Qt::Key_Down);
+        QCOMPARE(table->currentRow(), 1);
+        const QString expected = table->item(1, 1)->text();
+        QTest::keyClick(table, Qt::Key_Return);
+        QTRY_COMPARE(browser.result(), int(QDialog::Accepted));
+        QCOMPARE(browser.selectedDocumentUrl().path(), QLatin1Char('/') + expected);
+    }
+
+    // The empty document's placeholder says what typing does now: before the relay is reached, that the text is
+    // kept and sent later, not that everyone sees it.
+    void placeholderSaysTheConnectionState()
+    {
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        const quint16 dead = probe.serverPort();
+        probe.close();
+        QTemporaryDir store;
+        auto lonely = openWindow(store.path(), QUrl(QStringLiteral("ws://127.0.0.1:%1/nowhere").arg(dead)),
+                                 QStringLiteral("Ada"), colorA());
+        QTRY_VERIFY(lonely->editor()->placeholderText().contains(QStringLiteral("sent")));
+        QVERIFY(!lonely->editor()->placeholderText().contains(QStringLiteral("Everyone who opens it")));
+        QVERIFY(lonely->editor()->placeholderText().contains(QString::number(dead)));
+        QVERIFY(m_a->editor()->placeholderText().contains(QStringLiteral("Everyone who opens it sees your text")));
+    }
+
+    // Twelve sessions, Ada and Bob in turn, each a word typed somewhere and another one deleted: the slider,
+    // moved by its keyboard one point at a time to the oldest and back, shows at every point the text of that
+    // revision (stepped by differences, back in time too, and fetched ahead) with that session's insert marked.
+    void historySliderStepsThroughEveryPoint()
+    {
+        QList<QString> texts; // after each session
+        QList<std::pair<int, int>> inserted;
+        QRandomGenerator random(7);
+        for (int s = 0; s < 12; ++s) {
+            const std::unique_ptr<MainWindow> &w = s % 2 == 0 ? m_a : m_b;
+            const QString before = text(w);
+            const int at = int(random.bounded(quint32(before.size() + 1)));
+            const QString word = QStringLiteral("w%1 ").arg(s);
+            collab::TextOperation op = collab::TextOperation::makeInsert(before.size(), at, word);
+            if (before.size() > 8 && s % 3 == 2) // and a deletion in the same session, elsewhere
+                op = op.compose(collab::TextOperation::makeDelete(before.size() + word.size(),
+                                                                   at > 4 ? 0 : before.size() + word.size() - 2, 2)).value();
+            QVERIFY(w->binding()->applyLocal(op, ui::DocumentBinding::Origin::User));
+            QTRY_VERIFY(settled(w));
+            QTRY_COMPARE(text(s % 2 == 0 ? m_b : m_a), text(w));
+            texts.append(text(w));
+            const auto ranges = op.insertedRanges();
+            inserted.append({int(ranges.front().first), int(ranges.front().second)});
+        }
+        ui::HistoryPanel *history = m_a->historyPanel();
+        m_a->historyDock()->show();
+        QTRY_COMPARE(history->entryCount(), 12);
+        QTRY_COMPARE(history->previewText(), texts.last());
+        auto *slider = history->findChild<QSlider *>(QStringLiteral("historySlider"));
+        slider->setFocus();
+        const auto check = [&](int session) {
+            QTRY_COMPARE(history->previewText(), texts.at(session));
+            QCOMPARE(history->highlightedRanges().value(0), inserted.at(session));
+        };
+        for (int s = 10; s >= 0; --s) {
+            QTest::keyClick(slider, Qt::Key_Left);
+            check(s);
+        }
+        for (int s = 1; s < 12; ++s) {
+            QTest::keyClick(slider, Qt::Key_Right);
+            check(s);
+        }
+        QCOMPARE(history->previewRevision(), m_a->session()->revision());
+    }
+
     void historyPanelShowsRestoresAndNames()
     {
         m_a->activateWindow();
