@@ -24,6 +24,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSaveFile>
 #include <QScreen>
 #include <QSettings>
@@ -70,6 +71,10 @@ MainWindow::MainWindow(const QString &storeDirectory, QWidget *parent)
         updateUndoActions();
     });
     connect(m_session, &syncing::DocumentSession::statusChanged, this, &MainWindow::updateStatus);
+    connect(m_session, &syncing::DocumentSession::allAcknowledged, this, [this] {
+        if (m_closeWhenSent)
+            close();
+    });
     connect(m_session, &syncing::DocumentSession::participantJoined, this, &MainWindow::onParticipantJoined);
     connect(m_session, &syncing::DocumentSession::participantUpdated, m_participants, &ParticipantsPanel::setParticipant);
     connect(m_session, &syncing::DocumentSession::participantLeft, this, [this](const QString &id) {
@@ -596,24 +601,70 @@ void MainWindow::importFile()
     statusBar()->showMessage(tr("Imported %1").arg(QDir::toNativeSeparators(fileName)), 3000);
 }
 
-void MainWindow::exportFile()
+bool MainWindow::exportFile()
 {
     QString suggested = m_session->documentId();
     if (!suggested.contains(QLatin1Char('.')))
         suggested += QStringLiteral(".txt");
     const QString fileName = QFileDialog::getSaveFileName(this, tr("Export"), suggested);
     if (fileName.isEmpty())
-        return;
+        return false;
     QSaveFile file(fileName);
     if (file.open(QFile::WriteOnly | QFile::Text)) {
         file.write(m_binding->text().toUtf8());
         if (file.commit()) {
             statusBar()->showMessage(tr("Exported to %1").arg(QDir::toNativeSeparators(fileName)), 3000);
-            return;
+            return true;
         }
     }
     QMessageBox::warning(this, tr("Export"),
                          tr("Cannot write file %1:\n%2.").arg(QDir::toNativeSeparators(fileName), file.errorString()));
+    return false;
+}
+
+bool MainWindow::mayClose()
+{
+    const int pending = m_session->pendingEdits();
+    if (pending == 0)
+        return true;
+    QMessageBox box(this);
+    box.setIcon(QMessageBox::Warning);
+    box.setWindowTitle(tr("Unsent Edits"));
+    if (m_session->isReadOnly()) {
+        // They can never be sent as things are: the relay takes no edits from this connection any more.
+        box.setText(tr("The server refused %n edit(s) of yours: this document is read-only for you now.", "", pending));
+        box.setInformativeText(tr("Save the text with your edits to a file, so that they are not lost?%1")
+                                       .arg(m_session->problem().isEmpty() ? QString() : QStringLiteral("\n\n") + m_session->problem()));
+        QPushButton *save = box.addButton(tr("&Save to File..."), QMessageBox::AcceptRole);
+        save->setObjectName(QStringLiteral("save"));
+        box.addButton(tr("Close &Without Saving"), QMessageBox::DestructiveRole)->setObjectName(QStringLiteral("close"));
+        box.addButton(QMessageBox::Cancel)->setObjectName(QStringLiteral("cancel"));
+        box.setDefaultButton(save);
+        box.exec();
+        if (box.clickedButton() == save)
+            return exportFile();
+        return box.clickedButton()->objectName() == QLatin1String("close");
+    }
+    const bool online = m_session->status() == syncing::DocumentSession::Status::Online;
+    box.setText(tr("%n edit(s) of yours are not sent yet.", "", pending));
+    box.setInformativeText(online ? tr("They are on their way. Closing keeps them on this computer: they are sent the "
+                                       "next time you open this document.")
+                                  : tr("You are offline. They are kept on this computer and sent the next time you open "
+                                       "this document and the server can be reached."));
+    QPushButton *wait = box.addButton(online ? tr("&Wait, Then Close") : tr("&Wait for the Connection"),
+                                      QMessageBox::AcceptRole);
+    wait->setObjectName(QStringLiteral("wait"));
+    box.addButton(tr("&Close"), QMessageBox::DestructiveRole)->setObjectName(QStringLiteral("close"));
+    box.addButton(QMessageBox::Cancel)->setObjectName(QStringLiteral("cancel"));
+    box.setDefaultButton(wait);
+    box.exec();
+    if (box.clickedButton() == wait) {
+        // The window closes by itself once the relay has them (allAcknowledged).
+        m_closeWhenSent = true;
+        statusBar()->showMessage(tr("Closing once your edits are sent..."));
+        return false;
+    }
+    return box.clickedButton()->objectName() == QLatin1String("close");
 }
 
 void MainWindow::about()
@@ -672,6 +723,10 @@ void MainWindow::writeSettings()
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    if (!mayClose()) {
+        event->ignore();
+        return;
+    }
     writeSettings();
     m_session->close();
     event->accept();

@@ -70,6 +70,9 @@ public Q_SLOTS:
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    // With edits not yet acknowledged: says so, and lets the user wait for them, close (they are kept and sent
+    // next time), or, when the relay refuses them, save the text to a file. False: the window stays.
+    bool mayClose();
 
 private:
     void createActions();
@@ -85,7 +88,7 @@ private:
     void newDocument();
     void openFromServer();
     void importFile();
-    void exportFile();
+    bool exportFile();
     void about();
     // `profile`: who to be there (the Connect dialog's); by default this window's, or the saved one.
     void openInWindow(const QUrl &url, std::optional<syncing::DocumentSession::Profile> profile = std::nullopt);
@@ -101,6 +104,7 @@ private:
     DocumentBinding *m_binding;
     syncing::DocumentSession *m_session;
     syncing::DocumentSession::Profile m_profile;
+    bool m_closeWhenSent = false;
 
     ParticipantsPanel *m_participants = nullptr;
     QDockWidget *m_dock = nullptr;

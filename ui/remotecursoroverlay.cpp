@@ -13,6 +13,11 @@ namespace ui {
 RemoteCursorOverlay::RemoteCursorOverlay(CollabEditor *editor) : QObject(editor), m_editor(editor)
 {
     m_clock.start();
+    // A label keeps off the local caret: where it goes depends on where that is.
+    connect(m_editor, &QPlainTextEdit::cursorPositionChanged, this, [this] {
+        if (std::any_of(m_cursors.cbegin(), m_cursors.cend(), [this](const Cursor &c) { return labelOpacity(c) > 0.0; }))
+            Q_EMIT changed();
+    });
     m_fadeTimer.setInterval(50);
     connect(&m_fadeTimer, &QTimer::timeout, this, [this] {
         bool fading = false;
@@ -94,6 +99,46 @@ void RemoteCursorOverlay::scheduleRepaint()
     Q_EMIT changed();
 }
 
+QFont RemoteCursorOverlay::labelFont() const
+{
+    QFont font = m_editor->font();
+    font.setPointSizeF(std::max(6.0, font.pointSizeF() * 0.8));
+    font.setBold(true);
+    return font;
+}
+
+QRect RemoteCursorOverlay::labelRect(const QString &name, const QRect &caret) const
+{
+    const QFontMetrics metrics(labelFont());
+    const int padding = 3;
+    const int viewportWidth = m_editor->viewport()->width();
+    QRect label(0, 0, metrics.horizontalAdvance(name) + 2 * padding, metrics.height() + 2);
+    const auto place = [&](QPoint topLeft) {
+        label.moveTopLeft(topLeft);
+        if (label.right() > viewportWidth)
+            label.moveRight(viewportWidth - 1);
+    };
+    // Above the caret (over the line before, which shows through), unless it would cover the local caret or
+    // leave the view: then below the caret's line; if that covers the local caret too, beside the caret.
+    const QRect local = m_editor->cursorRect().adjusted(-2, 0, 2, 0);
+    place(QPoint(caret.left() - 1, caret.top() - 1 - label.height()));
+    if (label.top() >= 0 && !label.intersects(local))
+        return label;
+    place(QPoint(caret.left() - 1, caret.bottom() + 1));
+    if (!label.intersects(local))
+        return label;
+    place(QPoint(caret.right() + 4, caret.top()));
+    return label;
+}
+
+std::optional<QRect> RemoteCursorOverlay::labelRect(const QString &id) const
+{
+    const std::optional<Cursor> c = cursor(id);
+    if (!c || c->selection.ranges().isEmpty() || c->name.isEmpty())
+        return std::nullopt;
+    return labelRect(c->name, m_editor->caretRect(c->selection.ranges().constFirst().head));
+}
+
 void RemoteCursorOverlay::paint(QPainter &painter) const
 {
     painter.save();
@@ -160,24 +205,16 @@ void RemoteCursorOverlay::paintCursor(QPainter &painter, const Cursor &cursor) c
         const double opacity = labelOpacity(cursor);
         if (opacity <= 0.0 || cursor.name.isEmpty())
             continue;
-        QFont font = m_editor->font();
-        font.setPointSizeF(std::max(6.0, font.pointSizeF() * 0.8));
-        font.setBold(true);
-        const QFontMetrics metrics(font);
-        const int padding = 3;
-        QRect label(0, 0, metrics.horizontalAdvance(cursor.name) + 2 * padding, metrics.height() + 2);
-        // Above the caret when there is room, else below it.
-        if (caret.top() - label.height() >= 0)
-            label.moveBottomLeft(QPoint(caret.left() - 1, caret.top() - 1));
-        else
-            label.moveTopLeft(QPoint(caret.left() - 1, caret.bottom() + 1));
-        if (label.right() > viewportWidth)
-            label.moveRight(viewportWidth - 1);
+        const QFont font = labelFont();
+        const QRect label = labelRect(cursor.name, caret);
+        // Translucent, so the text of the line it lies on still reads through it.
         painter.save();
         painter.setOpacity(opacity);
         QPainterPath path;
         path.addRoundedRect(label, 3, 3);
-        painter.fillPath(path, cursor.color);
+        QColor fill = cursor.color;
+        fill.setAlphaF(LabelBackgroundAlpha);
+        painter.fillPath(path, fill);
         painter.setFont(font);
         painter.setPen(cursor.color.lightnessF() > 0.6 ? Qt::black : Qt::white);
         painter.drawText(label, Qt::AlignCenter, cursor.name);

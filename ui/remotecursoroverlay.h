@@ -6,6 +6,8 @@
 
 #include <QColor>
 #include <QElapsedTimer>
+#include <QFont>
+#include <QRect>
 #include <QList>
 #include <QObject>
 #include <QString>
@@ -63,6 +65,10 @@ public:
 
     // The label's opacity in [0, 1] for a cursor, now.
     double labelOpacity(const Cursor &cursor) const;
+    // Where a participant's name label is drawn (viewport coordinates): above their caret, moved below it or
+    // beside it when it would cover the local caret. Its background lets the text under it show through.
+    std::optional<QRect> labelRect(const QString &id) const;
+    static constexpr double LabelBackgroundAlpha = 0.6;
 
     void paint(QPainter &painter) const;
 
@@ -72,6 +78,8 @@ Q_SIGNALS:
 private:
     void scheduleRepaint();
     void paintCursor(QPainter &painter, const Cursor &cursor) const;
+    QFont labelFont() const;
+    QRect labelRect(const QString &name, const QRect &caret) const;
 
     CollabEditor *m_editor;
     QList<Cursor> m_cursors;

@@ -32,6 +32,8 @@
 #include <QTableWidget>
 #include <QTimer>
 #include <QTemporaryDir>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QTest>
 #include <QTextEdit>
 #include <QWebSocket>
@@ -581,6 +583,46 @@ private Q_SLOTS:
         QVERIFY(!lonely->editor()->placeholderText().contains(QStringLiteral("Everyone who opens it")));
         QVERIFY(lonely->editor()->placeholderText().contains(QString::number(dead)));
         QVERIFY(m_a->editor()->placeholderText().contains(QStringLiteral("Everyone who opens it sees your text")));
+    }
+
+    // Closing with edits not yet sent says so. Wait keeps the window until the relay has them, then it closes
+    // by itself; Close closes, and the edits are kept and sent the next time the document is opened.
+    void closingWithUnsentEditsSaysSoAndOffersToWait()
+    {
+        const QUrl url = m_a->session()->documentUrl();
+        const auto answer = [](const char *button) {
+            QTimer::singleShot(0, [button] {
+                auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+                QVERIFY(box);
+                QVERIFY2(box->text().contains(QStringLiteral("not sent yet")), qPrintable(box->text()));
+                box->findChild<QPushButton *>(QLatin1StringView(button))->click();
+            });
+        };
+        m_relay.stop();
+        QTRY_VERIFY(!online(m_a));
+        m_a->editor()->setFocus();
+        QTest::keyClicks(m_a->editor(), QStringLiteral("kept"));
+        QVERIFY(m_a->session()->pendingEdits() > 0);
+        answer("wait");
+        QVERIFY(!m_a->close());
+        QVERIFY(m_a->isVisible());
+        QVERIFY(m_relay.start());
+        QTRY_VERIFY_WITH_TIMEOUT(!m_a->isVisible(), 10000); // sent, then closed
+        QTRY_COMPARE(text(m_b), QStringLiteral("kept"));
+
+        m_relay.stop();
+        QTRY_VERIFY(!online(m_b));
+        m_b->editor()->setFocus();
+        moveCaret(m_b, 4);
+        QTest::keyClicks(m_b->editor(), QStringLiteral(" too"));
+        answer("close");
+        QVERIFY(m_b->close());
+        QVERIFY(m_relay.start());
+        m_b = openWindow(m_storeB.path(), url, QStringLiteral("Bob"), colorB());
+        QTRY_VERIFY(settled(m_b));
+        QCOMPARE(text(m_b), QStringLiteral("kept too"));
+        // And nothing to say when everything is sent.
+        QVERIFY(m_b->close());
     }
 
     // Twelve sessions, Ada and Bob in turn, each a word typed somewhere and another one deleted: the slider,

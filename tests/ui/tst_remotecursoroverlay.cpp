@@ -6,6 +6,7 @@
 
 #include <selection.h>
 
+#include <QFontDatabase>
 #include <QScrollBar>
 #include <QTest>
 #include <QTextBlock>
@@ -78,6 +79,44 @@ private Q_SLOTS:
     {
         select(0, m_editor->document()->findBlockByNumber(1000).position());
         QCOMPARE(tintedShare(), 0.0);
+    }
+
+    // A participant's name label goes above their caret, over the line before, which shows through it; when the
+    // local caret is there, the label moves below their line instead of covering it.
+    void nameLabelKeepsOffTheLocalCaretAndLetsTextThrough()
+    {
+        m_editor->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont)); // as the window has it
+        m_editor->setPlainText(QStringLiteral("first line\n        \n  peer types here\nthe line after\n\nlast"));
+        m_editor->verticalScrollBar()->setValue(0);
+        const QTextBlock peerLine = m_editor->document()->findBlockByNumber(2);
+        const int peerAt = peerLine.position() + 4;
+        m_editor->overlay()->setCursor(QStringLiteral("peer"), QStringLiteral("Bob"), QColor(255, 0, 0),
+                                       collab::Selection({collab::Selection::Range{peerAt, peerAt}}), true);
+        const auto moveLocalCaret = [this](int position) {
+            QTextCursor c(m_editor->document());
+            c.setPosition(position);
+            m_editor->setTextCursor(c);
+        };
+        moveLocalCaret(m_editor->document()->findBlockByNumber(5).position());
+        const QRect caret = m_editor->caretRect(peerAt);
+        std::optional<QRect> label = m_editor->overlay()->labelRect(QStringLiteral("peer"));
+        QVERIFY(label);
+        QVERIFY(label->bottom() < caret.top()); // above
+        // Over the blank line before: its background is the colour over the white page, not the colour itself.
+        QCoreApplication::processEvents();
+        const QImage image = m_editor->viewport()->grab().toImage();
+        const QColor pixel = image.pixelColor(label->left() + 1, label->center().y());
+        QVERIFY2(pixel.red() > 200 && pixel.green() > 40 && pixel.green() < 200,
+                 qPrintable(pixel.name()));
+
+        // The local caret on the line above, right where the label was: the label moves below the peer's line.
+        moveLocalCaret(m_editor->document()->findBlockByNumber(1).position() + 4);
+        const QRect local = m_editor->cursorRect();
+        QVERIFY(label->intersects(local));
+        label = m_editor->overlay()->labelRect(QStringLiteral("peer"));
+        QVERIFY(label);
+        QVERIFY(!label->intersects(local));
+        QVERIFY(label->top() > caret.bottom() - 1);
     }
 };
 
