@@ -727,6 +727,60 @@ revisión %2 · nombrada por %3</translation>
         <source>Not connected to %1%2. What you type is kept on this computer and sent when the connection is back.</source>
         <translation>Sin conexión con %1%2. Lo que escriba se guarda en este equipo y se envía cuando vuelva la conexión.</translation>
     </message>
+    <message>
+        <source>Unsent Edits</source>
+        <translation>Cambios sin enviar</translation>
+    </message>
+    <message numerus="yes">
+        <source>The server refused %n edit(s) of yours: this document is read-only for you now.</source>
+        <translation>
+            <numerusform>El servidor rechazó %n cambio suyo: ahora este documento es de solo lectura para usted.</numerusform>
+            <numerusform>El servidor rechazó %n cambios suyos: ahora este documento es de solo lectura para usted.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Save the text with your edits to a file, so that they are not lost?%1</source>
+        <translation>¿Guardar el texto con sus cambios en un archivo, para no perderlos?%1</translation>
+    </message>
+    <message>
+        <source>&amp;Save to File...</source>
+        <translation>&amp;Guardar en un archivo...</translation>
+    </message>
+    <message>
+        <source>Close &amp;Without Saving</source>
+        <translation>Cerrar &amp;sin guardar</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n edit(s) of yours are not sent yet.</source>
+        <translation>
+            <numerusform>%n cambio suyo aún no se ha enviado.</numerusform>
+            <numerusform>%n cambios suyos aún no se han enviado.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>They are on their way. Closing keeps them on this computer: they are sent the next time you open this document.</source>
+        <translation>Están en camino. Si cierra, se guardan en este equipo y se envían la próxima vez que abra este documento.</translation>
+    </message>
+    <message>
+        <source>You are offline. They are kept on this computer and sent the next time you open this document and the server can be reached.</source>
+        <translation>No hay conexión. Se guardan en este equipo y se envían la próxima vez que abra este documento y se pueda llegar al servidor.</translation>
+    </message>
+    <message>
+        <source>&amp;Wait, Then Close</source>
+        <translation>&amp;Esperar y cerrar</translation>
+    </message>
+    <message>
+        <source>&amp;Wait for the Connection</source>
+        <translation>&amp;Esperar a la conexión</translation>
+    </message>
+    <message>
+        <source>&amp;Close</source>
+        <translation>&amp;Cerrar</translation>
+    </message>
+    <message>
+        <source>Closing once your edits are sent...</source>
+        <translation>Se cerrará cuando se envíen sus cambios...</translation>
+    </message>
 </context>
 <context>
     <name>ui::ParticipantsPanel</name>
