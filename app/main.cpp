@@ -125,10 +125,14 @@ int main(int argc, char *argv[])
     const QCommandLineOption &relayOption = commandLine.failover;
 
     syncing::DocumentSession::Profile profile = ui::ConnectDialog::savedProfile();
+    const QString savedName = profile.name;
     if (parser.isSet(nameOption))
         profile.name = parser.value(nameOption);
     else if (!nameArgument.isEmpty())
         profile.name = nameArgument;
+    // Another name than the saved one (a second window as someone else): its own colour too, unless given.
+    if (profile.name != savedName && !parser.isSet(colorOption))
+        profile.color = ui::ConnectDialog::defaultColor(profile.name).name();
     if (parser.isSet(colorOption) && QColor::fromString(parser.value(colorOption)).isValid())
         profile.color = QColor::fromString(parser.value(colorOption)).name();
     if (parser.isSet(tokenOption))

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   qt6-base-dev qt6-base-dev-tools qt6-websockets-dev qt6-tools-dev qt6-tools-dev-tools
-  qt6-l10n-tools libqt6sql6-sqlite libqt6sql6-psql libgl1-mesa-dev
+  qt6-l10n-tools qt6-translations-l10n libqt6sql6-sqlite libqt6sql6-psql libgl1-mesa-dev
   librapidcheck-dev rapidjson-dev libsimdjson-dev libdtl-dev
   clang libclang-rt-14-dev
 

@@ -8,6 +8,10 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
+#include <QUuid>
+
+#include <cmath>
+#include <QCryptographicHash>
 
 namespace ui {
 
@@ -19,11 +23,19 @@ const QString TokenKey = QStringLiteral("connection/token");
 const QString NameKey = QStringLiteral("profile/name");
 const QString ColorKey = QStringLiteral("profile/color");
 
-QColor defaultColor(const QString &name)
+const QString InstallKey = QStringLiteral("profile/install");
+
+// This installation's own random id (made once, kept with the settings): two people with the same name, or
+// two windows here with different names, get different colours.
+QString installId()
 {
-    // A stable, readable hue per name, so a user keeps the same colour without choosing one.
-    const int hue = int(qHash(name) % 360);
-    return QColor::fromHsl(hue, 170, 110);
+    QSettings settings;
+    QString id = settings.value(InstallKey).toString();
+    if (id.isEmpty()) {
+        id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        settings.setValue(InstallKey, id);
+    }
+    return id;
 }
 
 QString defaultName()
@@ -37,7 +49,7 @@ QString defaultName()
 
 } // namespace
 
-ConnectDialog::ConnectDialog(QWidget *parent)
+ConnectDialog::ConnectDialog(QWidget *parent, const QString &server)
     : QDialog(parent),
       m_server(new QLineEdit(this)),
       m_document(new QLineEdit(this)),
@@ -51,8 +63,8 @@ ConnectDialog::ConnectDialog(QWidget *parent)
     m_name->setObjectName(QStringLiteral("name"));
     QSettings settings;
     const syncing::DocumentSession::Profile profile = savedProfile();
-    m_server->setText(savedServer());
-    m_server->setPlaceholderText(QStringLiteral("ws://127.0.0.1:8080"));
+    m_server->setText(server.isEmpty() ? savedServer() : server);
+    m_server->setPlaceholderText(QStringLiteral("ws://127.0.0.1:7300"));
     m_document->setText(settings.value(DocumentKey, QStringLiteral("welcome")).toString());
     m_token->setText(profile.token);
     m_token->setEchoMode(QLineEdit::Password);
@@ -104,7 +116,28 @@ syncing::DocumentSession::Profile ConnectDialog::savedProfile()
 
 QString ConnectDialog::savedServer()
 {
-    return QSettings().value(ServerKey, QStringLiteral("ws://127.0.0.1:8080")).toString();
+    return QSettings().value(ServerKey, QStringLiteral("ws://127.0.0.1:7300")).toString(); // the relay's port
+}
+
+QColor ConnectDialog::defaultColor(const QString &name)
+{
+    // A stable hue per installation and name, dark enough to read on the editor's light page: a user keeps
+    // the same colour without choosing one, and another name (another window, --name) gets another.
+    const QByteArray key = (installId() + QLatin1Char('/') + name).toUtf8();
+    const QByteArray digest = QCryptographicHash::hash(key, QCryptographicHash::Sha256);
+    const int hue = int((quint8(digest[0]) << 8 | quint8(digest[1])) % 360);
+    // Darker until it reads on white (a contrast of at least 3:1; yellows need it most).
+    const auto luminance = [](const QColor &c) {
+        const auto channel = [](double v) { return v <= 0.03928 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4); };
+        return 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF());
+    };
+    QColor color;
+    for (int lightness = 115; lightness > 20; lightness -= 5) {
+        color = QColor::fromHsl(hue, 170, lightness);
+        if (1.05 / (luminance(color) + 0.05) >= MinContrast)
+            break;
+    }
+    return color;
 }
 
 void ConnectDialog::saveProfile(const syncing::DocumentSession::Profile &profile)
@@ -121,7 +154,7 @@ void ConnectDialog::accept()
     QString document;
     if (!syncing::DocumentSession::splitUrl(documentUrl(), &server, &document)) {
         QMessageBox::warning(this, windowTitle(),
-                             tr("Please give a server address such as ws://127.0.0.1:8080 and a document name "
+                             tr("Please give a server address such as ws://127.0.0.1:7300 and a document name "
                                 "made of letters, digits, '.', '_' or '-'."));
         return;
     }

@@ -19,16 +19,22 @@ class ConnectDialog : public QDialog
 {
     Q_OBJECT
 public:
-    explicit ConnectDialog(QWidget *parent = nullptr);
+    // `server`: the address to offer (the window's own); empty: the one used last.
+    explicit ConnectDialog(QWidget *parent = nullptr, const QString &server = {});
 
     // ws://host:port/document
     QUrl documentUrl() const;
     syncing::DocumentSession::Profile profile() const;
 
-    // The remembered profile and server (defaults on first run: the user's login name, a colour from it).
+    // The remembered profile and server (defaults on first run: the user's login name, a colour from it and
+    // this installation, the relay's port 7300 on this machine).
     static syncing::DocumentSession::Profile savedProfile();
     static QString savedServer();
     static void saveProfile(const syncing::DocumentSession::Profile &profile);
+    // The colour of a name nobody chose a colour for: its own per installation and name, with a contrast of
+    // at least MinContrast on the editor's white page.
+    static QColor defaultColor(const QString &name);
+    static constexpr double MinContrast = 3.0;
 
     void accept() override;
 

@@ -175,7 +175,11 @@ void MainWindow::createActions()
     m_undoAction->setStatusTip(tr("Undo your last edit (other people's edits stay)"));
     m_redoAction = editMenu->addAction(QIcon::fromTheme(QStringLiteral("edit-redo")), tr("&Redo"), this,
                                        &MainWindow::redo);
-    m_redoAction->setShortcut(QKeySequence::Redo);
+    // The platform's Redo (Ctrl+Shift+Z here) and Ctrl+Y, which people coming from other editors press.
+    QList<QKeySequence> redoKeys = QKeySequence::keyBindings(QKeySequence::Redo);
+    if (!redoKeys.contains(QKeySequence(Qt::CTRL | Qt::Key_Y)))
+        redoKeys.append(QKeySequence(Qt::CTRL | Qt::Key_Y));
+    m_redoAction->setShortcuts(redoKeys);
     editMenu->addSeparator();
     m_cutAction = editMenu->addAction(QIcon::fromTheme(QStringLiteral("edit-cut")), tr("Cu&t"), m_editor,
                                       &QPlainTextEdit::cut);
@@ -560,7 +564,7 @@ void MainWindow::openFromServer()
 
 void MainWindow::connectToServer()
 {
-    ConnectDialog dialog(this);
+    ConnectDialog dialog(this, m_session->isOpen() ? m_session->server() : QString());
     // The name, colour and token typed there are for this connection (and saved for the next ones).
     if (dialog.exec() == QDialog::Accepted)
         openInWindow(dialog.documentUrl(), dialog.profile());

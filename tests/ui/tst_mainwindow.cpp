@@ -34,10 +34,14 @@
 #include <QTemporaryDir>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QSettings>
+#include <QStandardPaths>
 #include <QTest>
 #include <QTextEdit>
 #include <QWebSocket>
 #include <QWebSocketServer>
+
+#include <cmath>
 
 using ui::MainWindow;
 using syncing::DocumentSession;
@@ -170,7 +174,48 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
+        QStandardPaths::setTestModeEnabled(true); // QSettings of this test, not the user's
         QVERIFY(m_relay.start());
+    }
+
+    // Redo is the platform's shortcut and Ctrl+Y too.
+    void redoTakesCtrlY()
+    {
+        m_a->activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(m_a.get()));
+        m_a->editor()->setFocus();
+        QTest::keyClicks(m_a->editor(), QStringLiteral("abc"));
+        QTRY_VERIFY(settled(m_a));
+        QTest::keyClick(m_a->editor(), Qt::Key_Z, Qt::ControlModifier);
+        QVERIFY(text(m_a) != QStringLiteral("abc"));
+        QTest::keyClick(m_a->editor(), Qt::Key_Y, Qt::ControlModifier);
+        QCOMPARE(text(m_a), QStringLiteral("abc"));
+        QTest::keyClick(m_a->editor(), Qt::Key_Z, Qt::ControlModifier);
+        QTest::keyClick(m_a->editor(), Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+        QCOMPARE(text(m_a), QStringLiteral("abc"));
+    }
+
+    // The Connect dialog offers the relay's port on this machine the first time, and the window's own server
+    // when it has one; names nobody chose a colour for get distinct colours that read on the white page.
+    void connectDefaultsAndDistinctColours()
+    {
+        QSettings().remove(QStringLiteral("connection"));
+        QCOMPARE(ui::ConnectDialog::savedServer(), QStringLiteral("ws://127.0.0.1:7300"));
+        ui::ConnectDialog offered(nullptr, m_a->session()->server());
+        QCOMPARE(offered.findChild<QLineEdit *>(QStringLiteral("server"))->text(), m_a->session()->server());
+
+        QSettings().setValue(QStringLiteral("profile/install"), QStringLiteral("a fixed installation")); // deterministic
+        QSet<QRgb> colours;
+        const QStringList names{QStringLiteral("Ada"), QStringLiteral("Bob"), QStringLiteral("Cy"), QStringLiteral("Dee")};
+        for (const QString &name : names) {
+            const QColor c = ui::ConnectDialog::defaultColor(name);
+            QCOMPARE(ui::ConnectDialog::defaultColor(name), c); // stable
+            colours.insert(c.rgb());
+            const auto channel = [](double v) { return v <= 0.03928 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4); };
+            const double luminance = 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF());
+            QVERIFY2(1.05 / (luminance + 0.05) >= ui::ConnectDialog::MinContrast, qPrintable(name + c.name()));
+        }
+        QCOMPARE(colours.size(), names.size());
     }
 
     void init()
