@@ -63,6 +63,7 @@ private Q_SLOTS:
     void propertyUndoRedoRoundTrip();
     void propertyUndoOnlyOwnEdits();
     void propertyInverseAndRopeFormsMatchTextForms();
+    void propertyRestoreThenUndoGivesTheTextBefore();
 };
 
 // Each edit: "i:<pos>:<text>@<ms>" inserts, "d:<pos>:<n>@<ms>" deletes, "break" calls breakGroup().
@@ -368,4 +369,39 @@ void tst_UndoManager::propertyInverseAndRopeFormsMatchTextForms()
 }
 
 QTEST_GUILESS_MAIN(tst_UndoManager)
+// History › Restore (ui/historypanel.cpp): the text becomes an older one as one replace from the current text
+// (TextOperation::makeDiff), recorded as the restorer's edit. Undoing it gives back the text before the restore;
+// with others' inserts in between, it gives that text with their inserts kept. Random texts, random past
+// versions (a random edit history of the text), random interleavings.
+void tst_UndoManager::propertyRestoreThenUndoGivesTheTextBefore()
+{
+    QVERIFY(rc::check("restore then undo gives back the text before the restore", [] {
+        QString older = *genText();
+        QString doc = older;
+        const int edits = *rc::gen::inRange(0, 6);
+        for (int i = 0; i < edits; ++i) // how the text got from the older version to now
+            doc = *(*genOperation(doc)).apply(doc);
+        UndoManager undo(500, 1000);
+        const QString before = doc;
+        const TextOperation restore = TextOperation::makeDiff(doc, older);
+        RC_PRE(!restore.isNoop()); // (the panel applies nothing then)
+        RC_ASSERT(*restore.apply(doc) == older);
+        edit(undo, doc, restore, 0);
+        RC_ASSERT(doc == older);
+        qsizetype remoteInserted = 0;
+        if (*rc::gen::arbitrary<bool>()) {
+            const qsizetype n = *rc::gen::inRange<qsizetype>(1, 4);
+            const TextOperation theirs = TextOperation::makeInsert(doc.size(), *genPosition(doc), QString(n, remoteMark));
+            doc = *theirs.apply(doc);
+            undo.transformRemote(theirs);
+            remoteInserted = n;
+        }
+        RC_ASSERT(step(undo.undo(doc), doc));
+        RC_ASSERT(doc.count(remoteMark) == remoteInserted);
+        QString withoutRemote = doc;
+        withoutRemote.remove(remoteMark);
+        RC_ASSERT(withoutRemote == before);
+    }));
+}
+
 #include "tst_undomanager.moc"
