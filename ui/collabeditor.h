@@ -32,12 +32,28 @@ public:
     // The first block (paragraph) at least partly in view.
     QTextBlock firstVisibleTextBlock() const;
 
+    // Line numbers (one per paragraph, as Go to Line counts) in a margin on the left.
+    void setLineNumbersVisible(bool visible);
+    bool lineNumbersVisible() const { return m_lineNumbersVisible; }
+    int lineNumberAreaWidth() const;
+    // The numbers the margin shows now (the lines in view), for tests.
+    QList<int> visibleLineNumbers() const;
+    // Put the caret at the start of a line (1-based, clamped) and bring it into view.
+    void goToLine(int line);
+
 protected:
     bool event(QEvent *event) override;
     void paintEvent(QPaintEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
 
 private:
+    friend class LineNumberArea;
+    void paintLineNumbers(QPaintEvent *event);
+    void updateLineNumberMargin();
+
     RemoteCursorOverlay *m_overlay;
+    QWidget *m_lineNumbers;
+    bool m_lineNumbersVisible = false;
 };
 
 } // namespace ui

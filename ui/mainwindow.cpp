@@ -38,6 +38,9 @@ namespace {
 
 constexpr int MaxRecent = 6;
 const QString RecentKey = QStringLiteral("recentDocuments");
+const QString LineNumbersKey = QStringLiteral("view/lineNumbers");
+const QString WrapKey = QStringLiteral("view/wrap");
+const QString ZoomKey = QStringLiteral("view/zoom");
 
 } // namespace
 
@@ -49,9 +52,8 @@ MainWindow::MainWindow(const QString &storeDirectory, QWidget *parent)
     if (!m_store.open(&error))
         qWarning("Coscribe: the local store is not available (%s); edits are not kept offline", qPrintable(error));
 
-    QFont font = QFontDatabase::systemFont(QFontDatabase::FixedFont);
-    m_editor->setFont(font);
-    m_editor->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    m_baseFont = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    m_editor->setFont(m_baseFont);
     m_editor->setPlaceholderText(tr("Open a document from a server to start writing together."));
     m_editor->setReadOnly(true);
     setCentralWidget(m_editor);
@@ -215,6 +217,14 @@ void MainWindow::createActions()
             m_findDialog->findNext(false);
     });
     findNext->setShortcut(QKeySequence::FindNext);
+    QAction *goToLine = editMenu->addAction(tr("&Go to Line..."), this, [this] {
+        bool ok = false;
+        const int line = QInputDialog::getInt(this, tr("Go to Line"), tr("Line (1 to %1):").arg(m_editor->blockCount()),
+                                              m_editor->textCursor().blockNumber() + 1, 1, m_editor->blockCount(), 1, &ok);
+        if (ok)
+            m_editor->goToLine(line);
+    });
+    goToLine->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_G));
 
     m_showCursorsAction = new QAction(tr("Show Remote &Cursors"), this);
     m_showCursorsAction->setCheckable(true);
@@ -270,6 +280,34 @@ void MainWindow::createDock()
     m_showAuthorsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
     connect(m_showAuthorsAction, &QAction::toggled, this, &MainWindow::showAuthors);
     viewMenu->addAction(m_showAuthorsAction);
+
+    // Writing comfort, remembered (QSettings) as soon as it changes.
+    viewMenu->addSeparator();
+    QSettings settings;
+    m_lineNumbersAction = viewMenu->addAction(tr("&Line Numbers"));
+    m_lineNumbersAction->setCheckable(true);
+    connect(m_lineNumbersAction, &QAction::toggled, this, [this](bool on) {
+        m_editor->setLineNumbersVisible(on);
+        QSettings().setValue(LineNumbersKey, on);
+    });
+    m_lineNumbersAction->setChecked(settings.value(LineNumbersKey, true).toBool());
+    m_editor->setLineNumbersVisible(m_lineNumbersAction->isChecked());
+    m_wrapAction = viewMenu->addAction(tr("&Wrap Lines"));
+    m_wrapAction->setCheckable(true);
+    connect(m_wrapAction, &QAction::toggled, this, [this](bool on) {
+        m_editor->setLineWrapMode(on ? QPlainTextEdit::WidgetWidth : QPlainTextEdit::NoWrap);
+        QSettings().setValue(WrapKey, on);
+    });
+    m_wrapAction->setChecked(settings.value(WrapKey, true).toBool());
+    m_editor->setLineWrapMode(m_wrapAction->isChecked() ? QPlainTextEdit::WidgetWidth : QPlainTextEdit::NoWrap);
+    QAction *zoomIn = viewMenu->addAction(tr("Zoom &In"), this, [this] { setZoom(m_zoom + 1); });
+    zoomIn->setShortcuts({QKeySequence::ZoomIn, QKeySequence(Qt::CTRL | Qt::Key_Equal)});
+    QAction *zoomOut = viewMenu->addAction(tr("Zoom &Out"), this, [this] { setZoom(m_zoom - 1); });
+    zoomOut->setShortcut(QKeySequence::ZoomOut);
+    QAction *zoomReset = viewMenu->addAction(tr("&Reset Zoom"), this, [this] { setZoom(0); });
+    zoomReset->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+    setZoom(settings.value(ZoomKey, 0).toInt());
+
     m_authorsTimer = new QTimer(this);
     m_authorsTimer->setSingleShot(true);
     m_authorsTimer->setInterval(500);
@@ -705,6 +743,15 @@ void MainWindow::updateRecentActions()
         }
     }
     m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::setZoom(int steps)
+{
+    m_zoom = std::clamp(steps, -6, 24);
+    QFont font = m_baseFont;
+    font.setPointSizeF(std::max(4.0, m_baseFont.pointSizeF() + m_zoom));
+    m_editor->setFont(font);
+    QSettings().setValue(ZoomKey, m_zoom);
 }
 
 void MainWindow::readSettings()

@@ -7,6 +7,7 @@
 #include <localstore.h>
 
 #include <QElapsedTimer>
+#include <QFont>
 #include <QMainWindow>
 #include <QTextEdit>
 #include <QPointer>
@@ -59,6 +60,9 @@ public:
     void connectToServer();
     QList<std::pair<int, int>> awayRanges() const;
     AwayPanel *awayPanel() const { return m_away; }
+    QAction *lineNumbersAction() const { return m_lineNumbersAction; }
+    QAction *wrapAction() const { return m_wrapAction; }
+    int zoom() const { return m_zoom; }
     syncing::DocumentSession *session() const { return m_session; }
     ParticipantsPanel *participantsPanel() const { return m_participants; }
     const collab::UndoManager &undoManager() const { return m_session->undoManager(); }
@@ -105,6 +109,12 @@ private:
     syncing::DocumentSession *m_session;
     syncing::DocumentSession::Profile m_profile;
     bool m_closeWhenSent = false;
+    // View › Line Numbers, Wrap Lines, Zoom (steps of one point from the system's fixed font).
+    void setZoom(int steps);
+    QAction *m_lineNumbersAction = nullptr;
+    QAction *m_wrapAction = nullptr;
+    QFont m_baseFont;
+    int m_zoom = 0;
 
     ParticipantsPanel *m_participants = nullptr;
     QDockWidget *m_dock = nullptr;

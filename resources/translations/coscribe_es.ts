@@ -273,12 +273,12 @@
         <translation>C&amp;onectar</translation>
     </message>
     <message>
-        <source>Please give a server address such as ws://127.0.0.1:8080 and a document name made of letters, digits, &apos;.&apos;, &apos;_&apos; or &apos;-&apos;.</source>
-        <translation>Indica una dirección de servidor como ws://127.0.0.1:8080 y un nombre de documento hecho de letras, cifras, &apos;.&apos;, &apos;_&apos; o &apos;-&apos;.</translation>
-    </message>
-    <message>
         <source>Cursor Colour</source>
         <translation>Color del cursor</translation>
+    </message>
+    <message>
+        <source>Please give a server address such as ws://127.0.0.1:7300 and a document name made of letters, digits, &apos;.&apos;, &apos;_&apos; or &apos;-&apos;.</source>
+        <translation>Indica una dirección de servidor como ws://127.0.0.1:7300 y un nombre de documento hecho de letras, dígitos, &apos;.&apos;, &apos;_&apos; o &apos;-&apos;.</translation>
     </message>
 </context>
 <context>
@@ -721,26 +721,26 @@ revisión %2 · nombrada por %3</translation>
     </message>
     <message>
         <source>Connecting to %1… What you type now is kept and sent once connected.</source>
-        <translation>Conectando con %1… Lo que escriba ahora se guarda y se envía al conectar.</translation>
+        <translation>Conectando con %1… Lo que escribas ahora se guarda y se envía al conectar.</translation>
     </message>
     <message>
         <source>Not connected to %1%2. What you type is kept on this computer and sent when the connection is back.</source>
-        <translation>Sin conexión con %1%2. Lo que escriba se guarda en este equipo y se envía cuando vuelva la conexión.</translation>
+        <translation>Sin conexión con %1%2. Lo que escribas se guarda en este equipo y se envía cuando vuelva la conexión.</translation>
     </message>
     <message>
         <source>Unsent Edits</source>
-        <translation>Cambios sin enviar</translation>
+        <translation>Ediciones sin enviar</translation>
     </message>
     <message numerus="yes">
         <source>The server refused %n edit(s) of yours: this document is read-only for you now.</source>
         <translation>
-            <numerusform>El servidor rechazó %n cambio suyo: ahora este documento es de solo lectura para usted.</numerusform>
-            <numerusform>El servidor rechazó %n cambios suyos: ahora este documento es de solo lectura para usted.</numerusform>
+            <numerusform>El servidor rechazó %n edición tuya: ahora este documento es de solo lectura para ti.</numerusform>
+            <numerusform>El servidor rechazó %n ediciones tuyas: ahora este documento es de solo lectura para ti.</numerusform>
         </translation>
     </message>
     <message>
         <source>Save the text with your edits to a file, so that they are not lost?%1</source>
-        <translation>¿Guardar el texto con sus cambios en un archivo, para no perderlos?%1</translation>
+        <translation>¿Guardar el texto con tus ediciones en un archivo, para no perderlas?%1</translation>
     </message>
     <message>
         <source>&amp;Save to File...</source>
@@ -753,17 +753,17 @@ revisión %2 · nombrada por %3</translation>
     <message numerus="yes">
         <source>%n edit(s) of yours are not sent yet.</source>
         <translation>
-            <numerusform>%n cambio suyo aún no se ha enviado.</numerusform>
-            <numerusform>%n cambios suyos aún no se han enviado.</numerusform>
+            <numerusform>%n edición tuya aún no se ha enviado.</numerusform>
+            <numerusform>%n ediciones tuyas aún no se han enviado.</numerusform>
         </translation>
     </message>
     <message>
         <source>They are on their way. Closing keeps them on this computer: they are sent the next time you open this document.</source>
-        <translation>Están en camino. Si cierra, se guardan en este equipo y se envían la próxima vez que abra este documento.</translation>
+        <translation>Están en camino. Si cierras, se guardan en este equipo y se envían la próxima vez que abras este documento.</translation>
     </message>
     <message>
         <source>You are offline. They are kept on this computer and sent the next time you open this document and the server can be reached.</source>
-        <translation>No hay conexión. Se guardan en este equipo y se envían la próxima vez que abra este documento y se pueda llegar al servidor.</translation>
+        <translation>No hay conexión. Se guardan en este equipo y se envían la próxima vez que abras este documento y se pueda llegar al servidor.</translation>
     </message>
     <message>
         <source>&amp;Wait, Then Close</source>
@@ -779,7 +779,39 @@ revisión %2 · nombrada por %3</translation>
     </message>
     <message>
         <source>Closing once your edits are sent...</source>
-        <translation>Se cerrará cuando se envíen sus cambios...</translation>
+        <translation>Se cerrará cuando se envíen tus ediciones...</translation>
+    </message>
+    <message>
+        <source>&amp;Go to Line...</source>
+        <translation>&amp;Ir a la línea...</translation>
+    </message>
+    <message>
+        <source>Go to Line</source>
+        <translation>Ir a la línea</translation>
+    </message>
+    <message>
+        <source>Line (1 to %1):</source>
+        <translation>Línea (1 a %1):</translation>
+    </message>
+    <message>
+        <source>&amp;Line Numbers</source>
+        <translation>Números de &amp;línea</translation>
+    </message>
+    <message>
+        <source>&amp;Wrap Lines</source>
+        <translation>&amp;Ajustar líneas</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;In</source>
+        <translation>A&amp;cercar</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;Out</source>
+        <translation>A&amp;lejar</translation>
+    </message>
+    <message>
+        <source>&amp;Reset Zoom</source>
+        <translation>&amp;Restablecer zoom</translation>
     </message>
 </context>
 <context>

@@ -195,6 +195,52 @@ private Q_SLOTS:
         QCOMPARE(text(m_a), QStringLiteral("abc"));
     }
 
+    // Line numbers, wrapping and zoom are remembered for the next window (the next start); the margin numbers
+    // the lines in view, and Go to Line puts the caret on one.
+    void lineNumbersWrapAndZoomAreRemembered()
+    {
+        QStringList lines;
+        for (int i = 1; i <= 300; ++i)
+            lines.append(QStringLiteral("line %1").arg(i));
+        QVERIFY(m_a->binding()->applyLocal(collab::TextOperation::makeInsert(0, 0, lines.join(QLatin1Char('\n'))),
+                                           ui::DocumentBinding::Origin::User));
+        m_a->lineNumbersAction()->setChecked(true);
+        QVERIFY(m_a->editor()->lineNumbersVisible());
+        QVERIFY(m_a->editor()->lineNumberAreaWidth() > 0);
+        QVERIFY(m_a->editor()->viewport()->x() >= m_a->editor()->lineNumberAreaWidth()); // the margin is beside the text
+        m_a->editor()->goToLine(200);
+        QCOMPARE(m_a->editor()->textCursor().blockNumber(), 199);
+        QTRY_VERIFY(m_a->editor()->visibleLineNumbers().contains(200));
+        QVERIFY(!m_a->editor()->visibleLineNumbers().contains(1));
+
+        const double before = m_a->editor()->font().pointSizeF();
+        m_a->lineNumbersAction()->setChecked(false);
+        m_a->wrapAction()->setChecked(false);
+        m_a->activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(m_a.get()));
+        QTest::keyClick(m_a->editor(), Qt::Key_Plus, Qt::ControlModifier);
+        QTest::keyClick(m_a->editor(), Qt::Key_Plus, Qt::ControlModifier);
+        QCOMPARE(m_a->zoom(), 2);
+        QCOMPARE(m_a->editor()->font().pointSizeF(), before + 2);
+        QVERIFY(m_a->editor()->viewport()->x() < 8); // the margin is gone
+
+        QTemporaryDir store;
+        auto next = openWindow(store.path(), m_a->session()->documentUrl(), QStringLiteral("Ada"), colorA());
+        QVERIFY(!next->lineNumbersAction()->isChecked());
+        QVERIFY(!next->editor()->lineNumbersVisible());
+        QVERIFY(!next->wrapAction()->isChecked());
+        QCOMPARE(next->editor()->lineWrapMode(), QPlainTextEdit::NoWrap);
+        QCOMPARE(next->zoom(), 2);
+        QCOMPARE(next->editor()->font().pointSizeF(), before + 2);
+        // Back as they were, for the other tests.
+        next->lineNumbersAction()->setChecked(true);
+        next->wrapAction()->setChecked(true);
+        next->activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(next.get()));
+        QTest::keyClick(next->editor(), Qt::Key_0, Qt::ControlModifier);
+        QCOMPARE(next->zoom(), 0);
+    }
+
     // The Connect dialog offers the relay's port on this machine the first time, and the window's own server
     // when it has one; names nobody chose a colour for get distinct colours that read on the white page.
     void connectDefaultsAndDistinctColours()
