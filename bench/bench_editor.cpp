@@ -44,6 +44,7 @@ struct Fixture
     explicit Fixture(qsizetype bytes) : binding(&editor)
     {
         editor.setLineWrapMode(QPlainTextEdit::WidgetWidth);
+        editor.setLineNumbersVisible(true); // as View › Line Numbers is by default
         editor.resize(800, 600);
         editor.show();
         binding.resetText(makeDocument(bytes / 2));

@@ -100,9 +100,14 @@ void CollabEditor::setLineNumbersVisible(bool visible)
 
 void CollabEditor::updateLineNumberMargin()
 {
-    setViewportMargins(lineNumberAreaWidth(), 0, 0, 0);
+    // (Called for every change of the line count: only a new width of the margin lays the view out again.)
+    const int width = lineNumberAreaWidth();
+    if (width != m_marginWidth) {
+        m_marginWidth = width;
+        setViewportMargins(width, 0, 0, 0);
+    }
     const QRect r = contentsRect();
-    m_lineNumbers->setGeometry(QRect(r.left(), r.top(), lineNumberAreaWidth(), r.height()));
+    m_lineNumbers->setGeometry(QRect(r.left(), r.top(), width, r.height()));
     m_lineNumbers->update();
 }
 

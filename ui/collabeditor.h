@@ -54,6 +54,7 @@ private:
     RemoteCursorOverlay *m_overlay;
     QWidget *m_lineNumbers;
     bool m_lineNumbersVisible = false;
+    int m_marginWidth = 0;
 };
 
 } // namespace ui
