@@ -36,6 +36,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QPointer>
 #include <QTest>
 #include <QTextEdit>
 #include <QWebSocket>
@@ -621,10 +622,14 @@ private Q_SLOTS:
         };
         QTRY_VERIFY2(named(QStringLiteral("Zed")), qPrintable(m_b->participantsPanel()->names().join(QLatin1Char('|'))));
         QCOMPARE(m_b->participantsPanel()->count(), 2); // Ada and Zed
+        // (Collected first: deleting a window deletes its own top-level dialogs, later in the list.)
+        QList<QPointer<MainWindow>> opened;
         for (QWidget *w : QApplication::topLevelWidgets()) {
-            if (qobject_cast<MainWindow *>(w) && w != m_a.get() && w != m_b.get())
-                delete w;
+            if (auto *window = qobject_cast<MainWindow *>(w); window && window != m_a.get() && window != m_b.get())
+                opened.append(window);
         }
+        QCOMPARE(opened.size(), 1);
+        qDeleteAll(opened);
     }
 
     // Open from Server by the keyboard: the list has the focus on its first row, End, Home and the arrows move,
