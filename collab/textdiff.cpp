@@ -35,6 +35,54 @@ void append(TextOperation &into, const TextOperation &op)
     }
 }
 
+// Words, and the runs of other characters between them.
+std::vector<QStringView> tokensOf(QStringView text)
+{
+    const auto isWord = [](QChar c) { return c.isLetterOrNumber() || c == u'_' || c.isMark() || c.isSurrogate(); };
+    std::vector<QStringView> tokens;
+    qsizetype start = 0;
+    for (qsizetype i = 1; i <= text.size(); ++i) {
+        if (i == text.size() || isWord(text[i]) != isWord(text[i - 1])) {
+            tokens.push_back(text.mid(start, i - start));
+            start = i;
+        }
+    }
+    return tokens;
+}
+
+// Two versions of a line (or of a few lines) compared word by word (Myers over words and the runs between
+// them): a reader sees "two" become "three" and "March" become "April", not one change from "wo" to "il".
+TextOperation wordDiff(const QString &from, const QString &to)
+{
+    const std::vector<QStringView> oldWords = tokensOf(from);
+    const std::vector<QStringView> newWords = tokensOf(to);
+    if (oldWords.size() + newWords.size() > 4000)
+        return TextOperation::makeDiff(from, to);
+    dtl::Diff<QStringView, std::vector<QStringView>> diff(oldWords, newWords);
+    diff.compose();
+    TextOperation op;
+    qsizetype deleted = 0;
+    QString inserted;
+    const auto flush = [&] {
+        op.remove(deleted);
+        op.insert(inserted);
+        deleted = 0;
+        inserted.clear();
+    };
+    for (const auto &[word, info] : diff.getSes().getSequence()) {
+        if (info.type == dtl::SES_COMMON) {
+            flush();
+            op.retain(word.size());
+        } else if (info.type == dtl::SES_DELETE) {
+            deleted += word.size();
+        } else {
+            inserted += word;
+        }
+    }
+    flush();
+    return op;
+}
+
 } // namespace
 
 TextOperation lineDiff(const QString &before, const QString &after, qsizetype maxLines)
@@ -70,7 +118,7 @@ TextOperation lineDiff(const QString &before, const QString &after, qsizetype ma
     const auto flush = [&] {
         if (deleted.size() == inserted.size()) {
             for (size_t i = 0; i < deleted.size(); ++i)
-                append(op, TextOperation::makeDiff(deleted[i].toString(), inserted[i].toString()));
+                append(op, wordDiff(deleted[i].toString(), inserted[i].toString()));
         } else {
             QString from;
             QString to;
@@ -78,7 +126,7 @@ TextOperation lineDiff(const QString &before, const QString &after, qsizetype ma
                 from += line;
             for (QStringView line : inserted)
                 to += line;
-            append(op, TextOperation::makeDiff(from, to));
+            append(op, wordDiff(from, to));
         }
         deleted.clear();
         inserted.clear();

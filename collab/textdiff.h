@@ -8,7 +8,8 @@
 namespace collab {
 
 // What changed between two texts the way a reader sees it: the lines that differ (Myers's diff over lines,
-// by dtl, Debian's libdtl-dev), each stretch of deleted and inserted lines narrowed to what differs in it.
+// by dtl, Debian's libdtl-dev), each stretch of deleted and inserted lines narrowed to the words that differ
+// in it.
 // Where TextOperation::makeDiff gives the one replace around every change (a "replace all" from a file, or
 // two edits far apart, becomes one big change), this gives one change per place. More than `maxLines`
 // differing lines (the diff's cost grows with their number times the changes): the one replace instead.

@@ -924,9 +924,12 @@ void tst_TextOperation::lineDiffFindsEachPlace()
     QCOMPARE(QString::fromUtf8(TextOperation::makeDiff(before, after).toJsonBytes()), QStringLiteral(R"([4,"2\nkeep\nkeep\nthree 4",-24,1])"));
     QCOMPARE(QString::fromUtf8(lineDiff(QStringLiteral("a\nb\n"), QStringLiteral("a\nnew\nb\n")).toJsonBytes()),
              QStringLiteral(R"([2,"new\n",2])"));
-    // Every line changed, each a little: line by line.
+    // Every line changed, each a little: line by line, each change widened to whole words.
     QCOMPARE(QString::fromUtf8(lineDiff(QStringLiteral("Hello\nthere"), QStringLiteral("ello\nthere world")).toJsonBytes()),
-             QStringLiteral(R"([-1,10," world"])"));
+             QStringLiteral(R"(["ello",-5,6," world"])"));
+    QCOMPARE(QString::fromUtf8(lineDiff(QStringLiteral("Hiring: two engineers start in March.\n"),
+                                        QStringLiteral("Hiring: three engineers start in April.\n")).toJsonBytes()),
+             QStringLiteral(R"([8,"three",-3,20,"April",-5,2])"));
 
     // For a reader: a whole-text replace (as a file saved over the document is sent) becomes the two places; an
     // operation that already says less stays as it is.

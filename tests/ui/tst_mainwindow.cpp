@@ -869,7 +869,7 @@ private Q_SLOTS:
         QVERIFY(m_a->editor()->extraSelections().isEmpty());
 
         // The whole text replaced at once (as a file saved over the document is sent): listed as the two places
-        // that changed, on their lines, not as one change of everything.
+        // that changed, word by word, on their lines, not as one change of everything.
         m_a.reset();
         const QString replaced = QStringLiteral("jello\nthere world!");
         QVERIFY(m_b->binding()->applyLocal(collab::TextOperation().remove(text(m_b).size()).insert(replaced),
@@ -877,9 +877,9 @@ private Q_SLOTS:
         QTRY_VERIFY(settled(m_b));
         m_a = openWindow(m_storeA.path(), url, QStringLiteral("Ada"), colorA());
         QTRY_COMPARE(text(m_a), replaced);
-        QTRY_COMPARE(m_a->awayPanel()->lines(), (QStringList{QStringLiteral("Bob inserted “j” · line 1"),
+        QTRY_COMPARE(m_a->awayPanel()->lines(), (QStringList{QStringLiteral("Bob replaced “ello” with “jello” · line 1"),
                                                              QStringLiteral("Bob inserted “!” · line 2")}));
-        QCOMPARE(m_a->awayRanges(), (QList<std::pair<int, int>>{{0, 1}, {17, 18}}));
+        QCOMPARE(m_a->awayRanges(), (QList<std::pair<int, int>>{{0, 5}, {17, 18}}));
     }
 
     void offlineEditsAreKeptAndMerged()
