@@ -35,14 +35,14 @@ void append(TextOperation &into, const TextOperation &op)
     }
 }
 
-// Words, and the runs of other characters between them.
+// Words, and each other character on its own (a space or a "?" kept is not part of a change).
 std::vector<QStringView> tokensOf(QStringView text)
 {
     const auto isWord = [](QChar c) { return c.isLetterOrNumber() || c == u'_' || c.isMark() || c.isSurrogate(); };
     std::vector<QStringView> tokens;
     qsizetype start = 0;
     for (qsizetype i = 1; i <= text.size(); ++i) {
-        if (i == text.size() || isWord(text[i]) != isWord(text[i - 1])) {
+        if (i == text.size() || !isWord(text[i]) || !isWord(text[i - 1])) {
             tokens.push_back(text.mid(start, i - start));
             start = i;
         }

@@ -180,10 +180,14 @@ void AwayPanel::describe()
             for (const collab::AuthorRun &run : m_authors->runs) {
                 if (at >= end)
                     break;
+                // (Only those who edited while away: a place widened to a whole word also holds characters
+                // written before.)
                 if (at + run.length > start && run.author >= 0 && run.author < m_authors->authors.size()) {
                     const collab::Author &a = m_authors->authors.at(run.author);
-                    addOnce(place.insertedBy, nameOf(a.user, a.name));
-                    place.color = place.insertedBy.size() == 1 ? QColor(a.color) : QColor();
+                    if (everyone.isEmpty() || everyone.contains(nameOf(a.user, a.name))) {
+                        addOnce(place.insertedBy, nameOf(a.user, a.name));
+                        place.color = place.insertedBy.size() == 1 ? QColor(a.color) : QColor();
+                    }
                 }
                 at += run.length;
             }
