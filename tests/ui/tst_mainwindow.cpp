@@ -880,6 +880,25 @@ private Q_SLOTS:
         QTRY_COMPARE(m_a->awayPanel()->lines(), (QStringList{QStringLiteral("Bob replaced “ello” with “jello” · line 1"),
                                                              QStringLiteral("Bob inserted “!” · line 2")}));
         QCOMPARE(m_a->awayRanges(), (QList<std::pair<int, int>>{{0, 5}, {17, 18}}));
+        m_a->markAsRead();
+
+        // One replace from inside a word Ada wrote to inside another (as a whole-text put keeps the common
+        // beginning): listed word by word, and by Bob alone, although the "t" of "three" is still Ada's.
+        m_a->editor()->setFocus();
+        moveCaret(m_a, int(text(m_a).size()));
+        QTest::keyClicks(m_a->editor(), QStringLiteral(" two engineers X"));
+        QTRY_VERIFY(settled(m_a));
+        QTRY_COMPARE(text(m_b), text(m_a));
+        m_a.reset();
+        const QString before = text(m_b);
+        QString after = before;
+        after.replace(QStringLiteral("two engineers X"), QStringLiteral("three engineers Y"));
+        QVERIFY(m_b->binding()->applyLocal(collab::TextOperation::makeDiff(before, after), ui::DocumentBinding::Origin::User));
+        QTRY_VERIFY(settled(m_b));
+        m_a = openWindow(m_storeA.path(), url, QStringLiteral("Ada"), colorA());
+        QTRY_COMPARE(text(m_a), after);
+        QTRY_COMPARE(m_a->awayPanel()->lines(), (QStringList{QStringLiteral("Bob replaced “two” with “three” · line 2"),
+                                                             QStringLiteral("Bob replaced “X” with “Y” · line 2")}));
     }
 
     void offlineEditsAreKeptAndMerged()
