@@ -19,8 +19,6 @@
 #include <QTextBlock>
 #include <QVBoxLayout>
 
-#include <utility>
-
 namespace ui {
 
 namespace {
@@ -108,7 +106,6 @@ HistoryPanel::HistoryPanel(syncing::DocumentSession *session, DocumentBinding *b
                 if (m_stepAsked)
                     m_shownRevision = -1;
                 m_stepAsked = m_textAsked = m_highlightAsked = false;
-                m_aheadAsked = 0;
             });
     connect(m_session, &syncing::DocumentSession::diffReceived, this, &HistoryPanel::onDiff);
     m_refreshTimer.setSingleShot(true);
@@ -125,10 +122,8 @@ HistoryPanel::HistoryPanel(syncing::DocumentSession *session, DocumentBinding *b
     connect(m_session, &syncing::DocumentSession::statusChanged, this, [this] {
         const bool online = m_session->status() == syncing::DocumentSession::Status::Online;
         // What was asked before the link dropped is not answered.
-        if (!online) {
+        if (!online)
             m_stepAsked = m_textAsked = m_highlightAsked = false;
-            m_aheadAsked = 0;
-        }
         if (online && !m_online && isVisible()) {
             refresh();
             advance();
@@ -217,8 +212,6 @@ void HistoryPanel::choose(int row)
 {
     if (row < 0 || row >= int(m_entries.size()))
         return;
-    if (m_chosen >= 0 && row != m_chosen)
-        m_direction = row > m_chosen ? 1 : -1;
     m_chosen = row;
     {
         const QSignalBlocker block(m_slider);
@@ -237,8 +230,6 @@ void HistoryPanel::advance()
 {
     if (m_wantedRevision < 0)
         return;
-    if (!m_highlight && m_aheadHighlight && m_aheadHighlight->from == m_wantedFrom && m_aheadHighlight->to == m_wantedRevision)
-        m_highlight = m_aheadHighlight;
     // One request of each kind at a time: a slider dragged fast asks for where it is when the answer comes,
     // not for every point it passed.
     if (!m_highlight && !m_highlightAsked) {
@@ -257,10 +248,6 @@ void HistoryPanel::advance()
         // One point newer: the highlighted change is the step (applied when it arrives, onDiff).
         if (m_highlight)
             step(*m_highlight);
-    } else if (m_shownRevision != m_wantedRevision && m_aheadStep && m_aheadStep->from == m_shownRevision
-               && m_aheadStep->to == m_wantedRevision) {
-        const collab::Message::Diff ahead = *std::exchange(m_aheadStep, std::nullopt);
-        step(ahead);
     } else if (m_shownRevision != m_wantedRevision) {
         m_stepAsked = true;
         m_session->requestDiff(m_shownRevision, m_wantedRevision, QStringLiteral("historyStep"));
@@ -287,15 +274,6 @@ void HistoryPanel::setShown(int revision, const QString &text)
 
 void HistoryPanel::onDiff(const collab::Message::Diff &diff)
 {
-    const bool aheadStep = diff.ref == QLatin1String("historyAheadStep");
-    if (aheadStep || diff.ref == QLatin1String("historyAheadHighlight")) {
-        if (m_aheadAsked == 0)
-            return;
-        --m_aheadAsked;
-        (aheadStep ? m_aheadStep : m_aheadHighlight) = diff;
-        advance(); // (the slider may be there already)
-        return;
-    }
     if (diff.ref == QLatin1String("historyStep")) {
         if (!m_stepAsked)
             return;
@@ -356,27 +334,8 @@ void HistoryPanel::showPreview()
     for (const collab::Author &a : m_highlight->authors)
         who.append(a.name.isEmpty() ? a.user : a.name);
     m_readyRevision = m_shownRevision;
-    prefetch();
     m_caption->setText(tr("Revision %1%2").arg(m_shownRevision).arg(who.isEmpty() ? QString() : tr(" — by %1").arg(who.join(QStringLiteral(", ")))));
     Q_EMIT previewReady(m_shownRevision);
-}
-
-void HistoryPanel::prefetch()
-{
-    const int next = m_chosen + m_direction;
-    if (m_direction == 0 || next < 0 || next >= int(m_entries.size()) || m_aheadAsked > 0)
-        return;
-    const Entry &e = m_entries[size_t(next)];
-    const int from = std::max(0, e.from - 1);
-    m_aheadStep.reset();
-    m_aheadHighlight.reset();
-    ++m_aheadAsked;
-    m_session->requestDiff(from, e.to, QStringLiteral("historyAheadHighlight"));
-    // One point newer: its highlighted change is the step.
-    if (from != m_shownRevision) {
-        ++m_aheadAsked;
-        m_session->requestDiff(m_shownRevision, e.to, QStringLiteral("historyAheadStep"));
-    }
 }
 
 QString HistoryPanel::previewText() const

@@ -102,13 +102,6 @@ private:
     bool m_textAsked = false;
     bool m_stepAsked = false;
     bool m_highlightAsked = false;
-    // The next point in the direction the slider last moved, asked for while the reader looks at this one, so
-    // that the next move finds it here: its step from the point shown, and its highlighted change.
-    void prefetch();
-    int m_direction = 0; // +1: towards older rows, -1: towards newer ones
-    int m_aheadAsked = 0;
-    std::optional<collab::Message::Diff> m_aheadStep;
-    std::optional<collab::Message::Diff> m_aheadHighlight;
 };
 
 } // namespace ui
