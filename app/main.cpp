@@ -118,26 +118,21 @@ int main(int argc, char *argv[])
     CommandLine commandLine;
     QCommandLineParser &parser = commandLine.parser;
     parser.process(app);
-    const QCommandLineOption &nameOption = commandLine.name;
-    const QCommandLineOption &colorOption = commandLine.color;
-    const QCommandLineOption &tokenOption = commandLine.token;
-    const QCommandLineOption &typeOption = commandLine.type;
-    const QCommandLineOption &relayOption = commandLine.failover;
 
     syncing::DocumentSession::Profile profile = ui::ConnectDialog::savedProfile();
     const QString savedName = profile.name;
-    if (parser.isSet(nameOption))
-        profile.name = parser.value(nameOption);
+    if (parser.isSet(commandLine.name))
+        profile.name = parser.value(commandLine.name);
     else if (!nameArgument.isEmpty())
         profile.name = nameArgument;
     // Another name than the saved one (a second window as someone else): its own colour too, unless given.
-    if (profile.name != savedName && !parser.isSet(colorOption))
+    if (profile.name != savedName && !parser.isSet(commandLine.color))
         profile.color = ui::ConnectDialog::defaultColor(profile.name).name();
-    if (parser.isSet(colorOption) && QColor::fromString(parser.value(colorOption)).isValid())
-        profile.color = QColor::fromString(parser.value(colorOption)).name();
-    if (parser.isSet(tokenOption))
-        profile.token = parser.value(tokenOption);
-    for (const QString &relay : parser.values(relayOption))
+    if (parser.isSet(commandLine.color) && QColor::fromString(parser.value(commandLine.color)).isValid())
+        profile.color = QColor::fromString(parser.value(commandLine.color)).name();
+    if (parser.isSet(commandLine.token))
+        profile.token = parser.value(commandLine.token);
+    for (const QString &relay : parser.values(commandLine.failover))
         profile.failoverServers.append(QUrl::fromUserInput(relay));
 
     auto *window = new ui::MainWindow;
@@ -146,11 +141,11 @@ int main(int argc, char *argv[])
     const QStringList args = parser.positionalArguments();
     if (!args.isEmpty()) {
         window->openDocument(QUrl::fromUserInput(args.first()), profile);
-        if (parser.isSet(typeOption)) {
+        if (parser.isSet(commandLine.type)) {
             auto *timer = new QTimer(window);
             timer->setInterval(30);
             QObject::connect(timer, &QTimer::timeout, window,
-                             [window, timer, text = parser.value(typeOption), i = qsizetype(0)]() mutable {
+                             [window, timer, text = parser.value(commandLine.type), i = qsizetype(0)]() mutable {
                                  if (i >= text.size()) {
                                      timer->stop();
                                      return;

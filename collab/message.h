@@ -32,6 +32,9 @@ namespace collab {
 // Pure QtCore: no I/O happens here.
 
 inline constexpr int ProtocolVersion = 1;
+// Rate limits (docs/PROTOCOL.md, "welcome"): a message whose reply is large costs one token more per this
+// many units of the reply (UTF-16 code units of the text it carries), on the relay and in a client keeping to it.
+inline constexpr qint64 ReplyUnitsPerToken = 64 * 1024;
 
 // The size of text in UTF-8, counted without converting it (limits on frames count bytes on the wire). A lone
 // surrogate counts three bytes, as much as anything Qt could write for it.

@@ -87,15 +87,14 @@ TextOperation wordDiff(const QString &from, const QString &to)
 
 TextOperation lineDiff(const QString &before, const QString &after, qsizetype maxLines)
 {
-    // The common beginning and end, as whole lines.
-    const qsizetype shorter = std::min(before.size(), after.size());
-    qsizetype prefix = 0;
-    while (prefix < shorter && before[prefix] == after[prefix])
-        ++prefix;
+    // The common beginning and end (those of the one replace around every change), as whole lines.
+    const TextOperation around = TextOperation::makeDiff(before, after);
+    const TextOperation::Components parts = around.components();
+    if (parts.size() <= 1)
+        return around; // the same text, or one of them empty
+    qsizetype prefix = parts.front().kind == TextOperation::Kind::Retain ? parts.front().length : 0;
+    qsizetype suffix = parts.back().kind == TextOperation::Kind::Retain ? parts.back().length : 0;
     prefix = prefix == 0 ? 0 : before.lastIndexOf(u'\n', prefix - 1) + 1;
-    qsizetype suffix = 0;
-    while (suffix < shorter - prefix && before[before.size() - 1 - suffix] == after[after.size() - 1 - suffix])
-        ++suffix;
     if (suffix > 0 && suffix < before.size() && before[before.size() - suffix - 1] != u'\n') {
         const qsizetype newline = QStringView(before).right(suffix).indexOf(u'\n');
         suffix = newline < 0 ? 0 : suffix - newline - 1;

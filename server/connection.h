@@ -71,7 +71,7 @@ public:
     // (the bucket may go below zero: the messages after it wait until it refills).
     // Returns the tokens charged (beyond the message's own one).
     int chargeReply(qint64 replyBytes);
-    static constexpr qint64 bytesPerToken = 64 * 1024;
+    static constexpr qint64 bytesPerToken = collab::ReplyUnitsPerToken;
     int consecutiveRejections() const { return m_rejections; }
 
     // Output budget: bytes queued for the peer (not yet taken by the kernel) beyond which the connection is

@@ -248,10 +248,20 @@ std::optional<Message::Authors> History::authorsAt(const QString &doc, int revis
     return reply;
 }
 
-std::optional<Message::Diff> History::diffBetween(const QString &doc, int from, int to)
+std::optional<Message::Diff> History::diffBetween(const QString &doc, int from, int to, qint64 *cost)
 {
+    if (from > to && from - to <= m_limits.maxScan) {
+        std::optional<Message::Diff> forward = diffBetween(doc, to, from);
+        const std::optional<QString> earlier = forward ? textAt(doc, to, cost) : std::nullopt;
+        if (!earlier || forward->operation.baseLength() != earlier->size())
+            return std::nullopt;
+        forward->operation = forward->operation.invert(*earlier);
+        forward->from = from;
+        forward->to = to;
+        return forward;
+    }
     Message::Diff diff{{}, doc, from, to, {}, {}};
-    if (to - from <= m_limits.maxScan) {
+    if (from <= to && to - from <= m_limits.maxScan) {
         OperationComposer composed;
         QHash<QString, bool> seen;
         std::optional<qsizetype> startLength;
@@ -302,24 +312,11 @@ void History::diff(Connection &c, const Message::GetDiff &m)
                     m.id, m.doc);
         return;
     }
-    // Back in time (a slider moving left): the forward difference undone on the earlier text.
     // Charged for what was read (operations, texts) and what is sent (what the operation inserts), not for
     // the length of the text it retains: a step of a slider on a long document costs little.
     const int span = std::abs(m.to - m.from);
     qint64 cost = std::min(span, m_limits.maxScan) * BytesPerOperationRead;
-    std::optional<Message::Diff> diff;
-    if (m.from <= m.to) {
-        diff = diffBetween(m.doc, m.from, m.to);
-    } else if ((diff = diffBetween(m.doc, m.to, m.from))) {
-        const std::optional<QString> earlier = textAt(m.doc, m.to, &cost);
-        if (earlier && diff->operation.baseLength() == earlier->size()) {
-            diff->operation = diff->operation.invert(*earlier);
-            diff->from = m.from;
-            diff->to = m.to;
-        } else {
-            diff.reset();
-        }
-    }
+    std::optional<Message::Diff> diff = diffBetween(m.doc, m.from, m.to, &cost);
     if (!diff) {
         c.sendError(ProtocolErrorCode::ServerError, QStringLiteral("storage error"), m.id, m.doc);
         return;

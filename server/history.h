@@ -71,8 +71,9 @@ public:
     // BytesPerOperationRead per operation replayed.
     std::optional<QString> textAt(const QString &doc, int revision, qint64 *cost = nullptr);
     // The operation from the text at `from` to the text at `to`, and whose operations it holds (empty when the
-    // span was too long to read and the texts were compared instead).
-    std::optional<collab::Message::Diff> diffBetween(const QString &doc, int from, int to);
+    // span was too long to read and the texts were compared instead). `from` after `to` goes back in time:
+    // the forward difference inverted on the earlier text (whose reading textAt() adds to `cost`).
+    std::optional<collab::Message::Diff> diffBetween(const QString &doc, int from, int to, qint64 *cost = nullptr);
     // Who wrote each part of the text at `revision` (the document's current revision). One call replays at
     // most `budget` operations of the log (0: no bound); a longer replay sets `unfinished` and goes on from
     // there at the next call, so no request stalls the relay for long.

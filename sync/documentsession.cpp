@@ -304,9 +304,9 @@ void DocumentSession::handle(const collab::Message::HistoryPage &m)
 
 void DocumentSession::handle(const collab::Message::RevisionText &m)
 {
-    // What the relay charged for it (docs/PROTOCOL.md, one token per 64 Ki of the text), so the next
+    // What the relay charged for it (one token per collab::ReplyUnitsPerToken of the text), so the next
     // requests keep to the rate.
-    m_link.charge(int(m.text.size() / (64 * 1024)));
+    m_link.charge(int(m.text.size() / collab::ReplyUnitsPerToken));
     if (m.doc == m_document)
         Q_EMIT revisionReceived(m.revision, m.text);
 }
@@ -359,7 +359,7 @@ void DocumentSession::handle(const collab::Message::Opened &m)
     m_surface->setReadOnly(m_readOnly);
 
     if (m.snapshot) {
-        m_link.charge(int(m.snapshot->size() / (64 * 1024))); // what the relay charged for it (docs/PROTOCOL.md)
+        m_link.charge(int(m.snapshot->size() / collab::ReplyUnitsPerToken)); // what the relay charged for it
         applySnapshot(m.revision, *m.snapshot);
     } else if (m.ops) {
         // What others committed while this editor was away (closed, or offline): from the revision it last

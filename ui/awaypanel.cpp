@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "awaypanel.h"
 
-#include "documentbinding.h"
-
 #include <documentsession.h>
 #include <textdiff.h>
 

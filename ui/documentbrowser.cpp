@@ -111,7 +111,6 @@ void DocumentBrowser::createDocument()
 
 void DocumentBrowser::create(const QString &id)
 {
-    m_pendingCreate = id;
     m_link.send(collab::Message::encodeText(collab::Message::Create{QStringLiteral("create"), id, id}));
 }
 
@@ -143,8 +142,6 @@ void DocumentBrowser::showDocuments()
         auto *revision = new QTableWidgetItem(QString::number(d.revision));
         revision->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         m_table->setItem(row, 3, revision);
-        if (d.id == m_pendingCreate)
-            m_table->selectRow(row);
     }
     // The keyboard starts on the list, on its first row.
     if (m_table->currentRow() < 0 && m_table->rowCount() > 0)

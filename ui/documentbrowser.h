@@ -56,7 +56,6 @@ private:
     QTableWidget *m_table;
     QLabel *m_status;
     QPushButton *m_open;
-    QString m_pendingCreate;
 };
 
 } // namespace ui

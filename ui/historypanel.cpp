@@ -267,7 +267,7 @@ void HistoryPanel::onRevision(int revision, const QString &text)
 void HistoryPanel::setShown(int revision, const QString &text)
 {
     m_shownRevision = revision;
-    m_shownText = text;
+    m_shownText = collab::Rope(text);
     m_preview->setPlainText(DocumentBinding::displayForm(text));
     advance();
 }
@@ -292,9 +292,7 @@ void HistoryPanel::onDiff(const collab::Message::Diff &diff)
 void HistoryPanel::step(const collab::Message::Diff &diff)
 {
     if (diff.from == m_shownRevision) {
-        collab::Expected<QString> text = diff.operation.apply(m_shownText);
-        if (text) {
-            m_shownText = std::move(text).value();
+        if (!m_shownText.apply(diff.operation)) {
             m_shownRevision = diff.to;
             m_preview->setExtraSelections({});
             DocumentBinding::applyToDocument(m_preview->document(), diff.operation);
@@ -340,7 +338,7 @@ void HistoryPanel::showPreview()
 
 QString HistoryPanel::previewText() const
 {
-    return m_readyRevision >= 0 ? m_shownText : QString();
+    return m_readyRevision >= 0 ? m_shownText.toString() : QString();
 }
 
 QList<std::pair<int, int>> HistoryPanel::highlightedRanges() const
@@ -357,7 +355,7 @@ bool HistoryPanel::restoreChosen()
         return false;
     // One replace from the current text to the old one (common beginning and end kept): it reaches everyone,
     // is in the history itself, and is one step of the restorer's undo.
-    const collab::TextOperation restore = collab::TextOperation::makeDiff(m_binding->text(), m_shownText);
+    const collab::TextOperation restore = collab::TextOperation::makeDiff(m_binding->text(), m_shownText.toString());
     if (restore.isNoop())
         return true;
     return m_binding->applyLocal(restore, DocumentBinding::Origin::User);

@@ -3,6 +3,8 @@
 
 #include "message.h"
 
+#include <rope.h>
+
 #include <QTimer>
 #include <QWidget>
 
@@ -98,7 +100,7 @@ private:
     // been asked for and not answered (one at a time: each step starts from the point shown).
     int m_shownRevision = -1;
     int m_readyRevision = -1;
-    QString m_shownText;
+    collab::Rope m_shownText; // edited in place by each step
     bool m_textAsked = false;
     bool m_stepAsked = false;
     bool m_highlightAsked = false;
