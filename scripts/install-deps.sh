@@ -14,6 +14,7 @@ PACKAGES=(
   xvfb xauth imagemagick
   postgresql
   fonts-dejavu-core
+  chromium
 )
 
 missing=()
@@ -39,11 +40,17 @@ else
   echo "install-deps: all Debian packages present"
 fi
 
-# npm packages for the interop tests and benchmarks, pinned by package-lock.json.
+# npm packages for the interop and browser tests and the benchmarks, pinned by package-lock.json (the web
+# editor's own packages are installed by the build: web/CMakeLists.txt).
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [ -f "$here/tests/interop/package-lock.json" ]; then
   if [ ! -d "$here/tests/interop/node_modules/ot" ]; then
     (cd "$here/tests/interop" && npm ci --no-audit --no-fund --silent)
+  fi
+fi
+if [ -f "$here/tests/web/package-lock.json" ]; then
+  if [ ! -d "$here/tests/web/node_modules/playwright-core" ]; then
+    (cd "$here/tests/web" && npm ci --no-audit --no-fund --silent)
   fi
 fi
 if [ -f "$here/bench/node/package-lock.json" ]; then

@@ -58,8 +58,10 @@ const OptionSpec kOptions[] = {
     {"tokens", "file", "Tokens file granting users roles on documents (see docs/SELF-HOSTING.md). Without "
                        "it, anyone who can connect may edit (loopback only).", ""},
     {"allowed-origin", "origin", "Allowed WebSocket Origin, e.g. https://notes.example.org (repeatable, or a "
-                                 "comma list); handshakes from other browser origins are refused. "
-                                 "Default: any origin.", "", true},
+                                 "comma list), or * for any. The relay's own origin (its web editor) is always "
+                                 "allowed; handshakes from other browser origins are refused.", "", true},
+    {"web-editor", "on|off", "Serve the browser editor at / and /d/<doc> on the relay port (docs/WEB.md).",
+     QStringLiteral("on")},
     {"tls-cert", "file", "PEM certificate (chain) to serve wss:// directly. Needs --tls-key.", ""},
     {"tls-key", "file", "PEM private key (unencrypted) for --tls-cert.", ""},
     {"metrics-port", "port", "Serve /healthz and /metrics on this separate port (same address) instead of the "
@@ -350,6 +352,17 @@ Config::Result Config::parse(const QStringList &args, const QProcessEnvironment 
         }
     }
 
+    if (const Raw r = raw("web-editor"); r.isSet()) {
+        const QString v = r.value().trimmed().toLower();
+        if (v == u"on" || v == u"true" || v == u"yes" || v == u"1")
+            config.m_webEditor = true;
+        else if (v == u"off" || v == u"false" || v == u"no" || v == u"0")
+            config.m_webEditor = false;
+        else
+            return usageError(QStringLiteral("invalid --web-editor '%1' (from %2): expected on or off")
+                                  .arg(r.value(), r.source));
+    }
+
     // Storage
     config.m_dataDir = defaultDataDir(env);
     if (const Raw r = raw("data-dir"); r.isSet()) {
@@ -522,9 +535,10 @@ QString Config::summary() const
                  .arg(m_listenText).arg(m_port).arg(m_metricsPort)
                  .arg(hasTls() ? m_tlsCert : QStringLiteral("off"));
     lines << QStringLiteral("data-dir=%1 database=%2").arg(m_dataDir, database);
-    lines << QStringLiteral("tokens=%1 allowed-origin=%2")
+    lines << QStringLiteral("tokens=%1 allowed-origin=%2 web-editor=%3")
                  .arg(hasTokens() ? m_tokensFile : QStringLiteral("none (anonymous, loopback only)"),
-                      m_allowedOrigins.isEmpty() ? QStringLiteral("any") : m_allowedOrigins.join(u','));
+                      m_allowedOrigins.isEmpty() ? QStringLiteral("own") : m_allowedOrigins.join(u','),
+                      m_webEditor ? QStringLiteral("on") : QStringLiteral("off"));
     lines << QStringLiteral("max-message-bytes=%1 max-document-bytes=%2 ops-per-second=%3 burst=%4 "
                             "max-connections-per-address=%5 max-connections=%6")
                  .arg(m_maxMessageBytes).arg(m_maxDocumentBytes).arg(m_opsPerSecond).arg(m_burst)

@@ -84,7 +84,8 @@ public:
     quint16 port() const { return m_port; }               // 0 = an ephemeral port chosen by the OS
     // 0 = /healthz and /metrics are served on the relay port; otherwise on this port (same address).
     quint16 metricsPort() const { return m_metricsPort; }
-    QStringList allowedOrigins() const { return m_allowedOrigins; }  // empty = any origin
+    QStringList allowedOrigins() const { return m_allowedOrigins; }  // besides the relay's own; "*" = any
+    bool webEditor() const { return m_webEditor; }
 
     // Storage
     QString dataDir() const { return m_dataDir; }
@@ -137,6 +138,7 @@ private:
     quint16 m_port = defaultPort;
     quint16 m_metricsPort = 0;
     QStringList m_allowedOrigins;
+    bool m_webEditor = true;
     QString m_dataDir;
     Database m_database;
     QString m_tokensFile;

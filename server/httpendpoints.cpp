@@ -2,12 +2,17 @@
 #include "httpendpoints.h"
 
 #include "metrics.h"
+#include "webpage.h"
 
 #include <QDateTime>
 #include <QJsonDocument>
+#include <QLoggingCategory>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTimer>
+#include <QUrl>
+
+Q_LOGGING_CATEGORY(lcHttp, "coscribe.relay.http")
 
 namespace relay {
 
@@ -29,6 +34,10 @@ struct Request
     QByteArray method;
     QByteArray path;
     bool upgradeToWebSocket = false;
+    bool acceptsGzip = false;
+    QByteArray ifNoneMatch;
+    QByteArray origin;  // empty: no Origin header
+    QByteArray host;
 };
 
 Request parseRequest(const QByteArray &head)
@@ -54,10 +63,28 @@ Request parseRequest(const QByteArray &head)
         const qsizetype colon = line.indexOf(':');
         if (colon <= 0)
             continue;
-        if (line.left(colon).trimmed().toLower() == "upgrade") {
-            for (const QByteArray &token : line.mid(colon + 1).split(','))
+        const QByteArray name = line.left(colon).trimmed().toLower();
+        const QByteArray value = line.mid(colon + 1).trimmed();
+        if (name == "upgrade") {
+            for (const QByteArray &token : value.split(','))
                 if (token.trimmed().toLower() == "websocket")
                     request.upgradeToWebSocket = true;
+        } else if (name == "accept-encoding") {
+            for (const QByteArray &token : value.split(',')) {
+                const QList<QByteArray> parts = token.split(';');
+                bool refused = false;  // "gzip;q=0"
+                for (qsizetype i = 1; i < parts.size(); ++i)
+                    if (const QByteArray p = parts.at(i).trimmed(); p.startsWith("q="))
+                        refused = p.mid(2).toDouble() <= 0.0;
+                if (parts.constFirst().trimmed().toLower() == "gzip" && !refused)
+                    request.acceptsGzip = true;
+            }
+        } else if (name == "if-none-match") {
+            request.ifNoneMatch = value;
+        } else if (name == "origin") {
+            request.origin = value;
+        } else if (name == "host") {
+            request.host = value.toLower();
         }
     }
     request.valid = true;
@@ -69,6 +96,7 @@ QByteArray reasonPhrase(int status)
     switch (status) {
     case 200: return "OK";
     case 400: return "Bad Request";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
@@ -121,6 +149,38 @@ void HttpEndpoints::setVersion(const QString &version)
 void HttpEndpoints::setRelayPortRoutes(Routes routes)
 {
     m_relayPortRoutes = routes;
+}
+
+void HttpEndpoints::setWebPage(const WebPage *page)
+{
+    m_webPage = page;
+}
+
+void HttpEndpoints::setAllowedOrigins(const QStringList &origins)
+{
+    m_allowedOrigins = origins;
+}
+
+bool HttpEndpoints::originAllowed(const QByteArray &head, const QStringList &allowedOrigins)
+{
+    const Request request = parseRequest(head);
+    if (request.origin.isEmpty())
+        return true;  // native clients send none
+    const QString origin = QString::fromLatin1(request.origin);
+    if (allowedOrigins.contains(QStringLiteral("*")) || allowedOrigins.contains(origin, Qt::CaseInsensitive))
+        return true;
+    // The relay's own origin (its web page, or the same site behind a reverse proxy that keeps Host): the
+    // Origin's host and port are those the browser connected to. "null" and other opaque origins never match.
+    const QUrl url(origin, QUrl::StrictMode);
+    if (!url.isValid() || url.host().isEmpty() || (url.scheme() != u"http" && url.scheme() != u"https"))
+        return false;
+    const int defaultPort = url.scheme() == u"https" ? 443 : 80;
+    QUrl host;
+    host.setAuthority(QString::fromLatin1(request.host), QUrl::StrictMode);
+    if (!host.isValid() || host.host().isEmpty())
+        return false;
+    return host.host().compare(url.host(), Qt::CaseInsensitive) == 0
+           && host.port(defaultPort) == url.port(defaultPort);
 }
 
 void HttpEndpoints::setHeaderTimeout(int milliseconds)
@@ -188,6 +248,8 @@ QByteArray HttpEndpoints::respond(const QByteArray &head, Routes routes) const
             return textResponse(405, "use GET", true, "Allow: GET, HEAD\r\n");
         return response(200, Metrics::contentType, m_metrics ? m_metrics->exposition() : QByteArray(), !isHead);
     }
+    if (m_webPage && routes != Routes::MetricsPort && WebPage::serves(request.path))
+        return m_webPage->respond({request.method, request.path, request.acceptsGzip, request.ifNoneMatch});
     if (routes == Routes::MetricsPort || request.path == "/metrics")
         return textResponse(404, "not found; try /healthz or /metrics", !isHead);
     return textResponse(426, "this is a Coscribe relay: connect with a WebSocket client (ws:// or wss://)", !isHead,
@@ -225,7 +287,14 @@ void HttpEndpoints::serveWhenComplete(QTcpSocket *socket, Routes routes,
         if (kind == RequestKind::Incomplete)
             return;
         finish();
-        if (kind == RequestKind::WebSocket && handOver)
+        if (kind == RequestKind::WebSocket && handOver && !originAllowed(head, m_allowedOrigins)) {
+            // Before the handshake: a page of another site must not drive a session with the user's token.
+            qCWarning(lcHttp).noquote() << "refused origin" << parseRequest(head).origin;
+            if (m_metrics)
+                m_metrics->connectionRejected(QStringLiteral("origin"));
+            answer(textResponse(403, "origin not allowed: the relay accepts its own page and the origins of "
+                                     "--allowed-origin"));
+        } else if (kind == RequestKind::WebSocket && handOver)
             handOver(socket);
         else
             answer(respond(head, routes));

@@ -7,6 +7,7 @@
 #include <QJsonObject>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 
 #include <functional>
 
@@ -15,8 +16,8 @@ class QTcpServer;
 class QTcpSocket;
 QT_END_NAMESPACE
 
-// HttpEndpoints: the relay's two plain-HTTP endpoints, GET /healthz (JSON) and GET /metrics (Prometheus text),
-// served either on the relay's own port, in front of the WebSocket handshake, or on a separate --metrics-port.
+// HttpEndpoints: the relay's plain-HTTP endpoints, GET /healthz (JSON), GET /metrics (Prometheus text) and the
+// browser editor's files (webpage.h), served either on the relay's own port, in front of the WebSocket handshake, or on a separate --metrics-port.
 // A deliberately minimal HTTP/1.1 responder: one request per connection, answered with Connection: close.
 //
 // (b) On the relay port. The relay accepts sockets with its own QTcpServer (LowDelay) or
@@ -31,10 +32,12 @@ QT_END_NAMESPACE
 //     });
 //
 // route() waits (non-blocking) until the request header is complete, peeks at it without consuming, and
-//   - for a WebSocket upgrade (an Upgrade: websocket header) calls handOver(socket) with every byte still
-//     unread: QWebSocketServer::handleConnection() re-emits readyRead when data is already buffered (Qt 6.4);
-//   - for any other HTTP request answers it here: /healthz, /metrics (when served on this port), 404, 405,
-//     or 426 Upgrade Required for other paths, then closes the socket and deleteLater()s it.
+//   - for a WebSocket upgrade (an Upgrade: websocket header) from an allowed origin (setAllowedOrigins) calls
+//     handOver(socket) with every byte still unread: QWebSocketServer::handleConnection() re-emits readyRead
+//     when data is already buffered (Qt 6.4); from another origin answers 403;
+//   - for any other HTTP request answers it here: /healthz, /metrics (when served on this port), the web
+//     editor (setWebPage), 404, 405, or 426 Upgrade Required for other paths, then closes the socket and
+//     deleteLater()s it.
 // A socket that sends no complete header within headerTimeout() (or a header over 16 KiB) is answered with an
 // error and closed. Ownership: route() takes over the socket until handOver is called.
 //
@@ -45,6 +48,7 @@ QT_END_NAMESPACE
 namespace relay {
 
 class Metrics;
+class WebPage;
 
 class HttpEndpoints : public QObject
 {
@@ -72,6 +76,15 @@ public:
     // If it sets "status" to anything but "ok", /healthz answers 503.
     void setHealthProvider(std::function<QJsonObject()> provider);
     void setVersion(const QString &version);
+
+    // The browser editor served on the relay port at /, /d/<doc> and /assets/ (nullptr: not served; those
+    // paths get 426 like any other). Not owned; must outlive this object.
+    void setWebPage(const WebPage *page);
+    // WebSocket upgrades with an Origin header are handed over only from the relay's own origin (the Origin's
+    // host and port equal the request's Host) or from one of these ("*": any). Refused: 403 before the
+    // handshake, counted as connections_rejected_total{reason="origin"}. No Origin (native clients): allowed.
+    void setAllowedOrigins(const QStringList &origins);
+    static bool originAllowed(const QByteArray &head, const QStringList &allowedOrigins);
 
     // Routes served by route() on the relay port (default RelayPort; RelayPortHealthOnly with --metrics-port).
     void setRelayPortRoutes(Routes routes);
@@ -102,6 +115,8 @@ private:
     std::function<QJsonObject()> m_healthProvider;
     QString m_version;
     Routes m_relayPortRoutes = Routes::RelayPort;
+    const WebPage *m_webPage = nullptr;
+    QStringList m_allowedOrigins;
     int m_headerTimeoutMs = 10000;
     QElapsedTimer m_uptime;
     QString m_errorString;

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "connection.h"
 #include "httpendpoints.h"
+#include "webpage.h"
 #include "logsafe.h"
 #include "metrics.h"
 #include "storage.h"
@@ -15,7 +16,6 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QWebSocket>
-#include <QWebSocketCorsAuthenticator>
 #include <QWebSocketServer>
 
 Q_LOGGING_CATEGORY(lcRelay, "coscribe.relay")
@@ -30,6 +30,7 @@ RelayServer::Settings RelayServer::Settings::fromConfig(const Config &config)
     s.address = config.listenAddress();
     s.port = config.port();
     s.allowedOrigins = config.allowedOrigins();
+    s.webEditor = config.webEditor();
     s.maxMessageBytes = config.maxMessageBytes();
     s.opsPerSecond = config.opsPerSecond();
     s.burst = config.burst();
@@ -63,6 +64,13 @@ RelayServer::RelayServer(Storage &storage, Settings settings, Metrics *metrics, 
 
     m_http = new HttpEndpoints(m_metrics, this);
     m_http->setVersion(m_settings.serverName);
+    // Browsers always send Origin; native clients usually do not. A cross-site page must not be able to drive
+    // a user's relay session (WebSocket hijacking): only the relay's own page and the listed origins may.
+    m_http->setAllowedOrigins(m_settings.allowedOrigins);
+    if (m_settings.webEditor) {
+        m_webPage = std::make_unique<WebPage>();
+        m_http->setWebPage(m_webPage.get());
+    }
     m_http->setHealthProvider([this] {
         const bool storageOk = m_storage.isAvailable();
         // Reachable but failing to commit (a full disk, a corrupt database): degraded, not ok.
@@ -82,7 +90,6 @@ RelayServer::RelayServer(Storage &storage, Settings settings, Metrics *metrics, 
     m_ws = new QWebSocketServer(m_settings.serverName, QWebSocketServer::NonSecureMode, this);
     m_ws->setHandshakeTimeout(int(m_settings.helloTimeout.count()));
     connect(m_ws, &QWebSocketServer::newConnection, this, &RelayServer::onWebSocketConnection);
-    connect(m_ws, &QWebSocketServer::originAuthenticationRequired, this, &RelayServer::onOriginCheck);
 
     m_heartbeat.setInterval(m_settings.pingInterval);
     connect(&m_heartbeat, &QTimer::timeout, this, &RelayServer::onHeartbeat);
@@ -209,24 +216,6 @@ bool RelayServer::leftUnauthenticated(Connection &c)
     if (--m_unauthenticatedPerAddress[c.peerAddress()] <= 0)
         m_unauthenticatedPerAddress.remove(c.peerAddress());
     return true;
-}
-
-void RelayServer::onOriginCheck(QWebSocketCorsAuthenticator *authenticator)
-{
-    // Browsers always send Origin; native clients usually do not. A cross-site page must not be able to
-    // drive a user's relay session (WebSocket hijacking), so a present Origin has to be allow-listed.
-    const QString origin = authenticator->origin();
-    if (m_settings.allowedOrigins.isEmpty() || origin.isEmpty()) {
-        authenticator->setAllowed(true);
-        return;
-    }
-    const bool allowed = m_settings.allowedOrigins.contains(origin, Qt::CaseInsensitive)
-                         || m_settings.allowedOrigins.contains(QStringLiteral("*"));
-    authenticator->setAllowed(allowed);
-    if (!allowed) {
-        qCWarning(lcRelay).noquote() << "refused origin" << origin;
-        m_metrics->connectionRejected(QStringLiteral("origin"));
-    }
 }
 
 void RelayServer::onWebSocketConnection()

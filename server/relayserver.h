@@ -21,7 +21,6 @@
 QT_BEGIN_NAMESPACE
 class QTcpServer;
 class QWebSocketServer;
-class QWebSocketCorsAuthenticator;
 QT_END_NAMESPACE
 
 namespace relay {
@@ -31,13 +30,14 @@ class Connection;
 class HttpEndpoints;
 class Metrics;
 class Storage;
+class WebPage;
 
 // RelayServer: the WebSocket front of coscribe-relay. It accepts TCP (or TLS) connections itself so it can
 // set TCP_NODELAY on each socket (QWebSocketServer does not, and Nagle adds ~40 ms to every remote
 // keystroke; see RELAY-PERFORMANCE.md), lets HttpEndpoints answer /healthz and /metrics on the same port, and
 // hands WebSocket upgrades to a QWebSocketServer via handleConnection().
 //
-// Per connection it enforces, in this order: origin allow-list (at the handshake), connection limits, the
+// Per connection it enforces, in this order: the origin (the relay's own or allow-listed, before the handshake), connection limits, the
 // hello within helloTimeout, message size, rate limit, then decodes and routes: hello here, document
 // requests to DocumentHub. A heartbeat pings every pingInterval and drops peers silent for longer than
 // pingInterval + pingTimeout. shutdown() closes everyone with 1001 and emits shutdownFinished.
@@ -51,7 +51,8 @@ public:
     {
         QHostAddress address = QHostAddress(QHostAddress::LocalHost);
         quint16 port = 0;
-        QStringList allowedOrigins;              // empty: any origin
+        QStringList allowedOrigins;              // besides the relay's own origin; "*": any
+        bool webEditor = true;                   // serve the browser editor at / and /d/<doc> (webpage.h)
         qint64 maxMessageBytes = defaults::maxMessageBytes;
         int opsPerSecond = defaults::opsPerSecond;
         int burst = defaults::burst;
@@ -102,7 +103,6 @@ Q_SIGNALS:
 private:
     void onTcpConnection();
     void onWebSocketConnection();
-    void onOriginCheck(QWebSocketCorsAuthenticator *authenticator);
     void onText(Connection &c, const QString &text);
     void onBinary(Connection &c);
     void onClosed(Connection &c);
@@ -130,6 +130,7 @@ private:
     QTcpServer *m_tcp = nullptr;
     QWebSocketServer *m_ws = nullptr;
     HttpEndpoints *m_http = nullptr;
+    std::unique_ptr<WebPage> m_webPage;
     DocumentHub *m_hub = nullptr;
     QHash<Connection *, QHostAddress> m_connections;
     QHash<QHostAddress, int> m_perAddress;
