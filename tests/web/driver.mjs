@@ -41,7 +41,8 @@ function entry(name) {
 }
 
 async function waitForEditor(page) {
-  await page.waitForFunction(() => window.coscribe?.view?.view !== undefined, null, { timeout: 10000 });
+  // The session has restored what this tab kept and started connecting.
+  await page.waitForFunction(() => window.coscribe?.ready === true, null, { timeout: 10000 });
 }
 
 async function open({ page: name, url, name: display = 'Web', token, color = '#b03a2e', create = false }) {

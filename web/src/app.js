@@ -273,6 +273,7 @@ async function documentPage(doc) {
   await session.start();
   startStatusClock(link, session);
   link.connect();
+  window.coscribe.ready = true;
 }
 
 function download(name, text) {

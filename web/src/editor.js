@@ -6,7 +6,7 @@
 // Positions are UTF-16 code units on both sides (JavaScript strings). The line separator is fixed to "\n"
 // so CodeMirror keeps a "\r" as a character instead of turning "\r\n" into one break: lengths must match
 // the relay's text exactly.
-import { EditorState, Compartment, StateEffect, StateField, Annotation, Transaction } from '@codemirror/state';
+import { EditorState, EditorSelection, Compartment, StateEffect, StateField, Annotation, Transaction } from '@codemirror/state';
 import { EditorView, Decoration, WidgetType, keymap } from '@codemirror/view';
 import { basicSetup } from 'codemirror';
 import { indentWithTab } from '@codemirror/commands';
@@ -122,6 +122,23 @@ export class CollabView {
       onRefused(max);
       return [];
     });
+    // A selection never rests between the two halves of a surrogate pair (a script or an input method can put
+    // it there; the keyboard and the mouse cannot): an edit there would split a character, which the relay
+    // refuses (splits-surrogate-pair).
+    const wholeCharacters = EditorState.transactionFilter.of((tr) => {
+      if (!tr.selection) return tr;
+      const doc = tr.newDoc;
+      const inside = (pos) => pos > 0 && pos < doc.length
+        && (doc.sliceString(pos - 1, pos).charCodeAt(0) & 0xfc00) === 0xd800
+        && (doc.sliceString(pos, pos + 1).charCodeAt(0) & 0xfc00) === 0xdc00;
+      const ranges = tr.selection.ranges;
+      if (!ranges.some((r) => inside(r.anchor) || inside(r.head))) return tr;
+      const snapped = EditorSelection.create(
+        ranges.map((r) => EditorSelection.range(inside(r.anchor) ? r.anchor - 1 : r.anchor,
+                                                inside(r.head) ? r.head - 1 : r.head)),
+        tr.selection.mainIndex);
+      return [tr, { selection: snapped, sequential: true }];
+    });
     this.view = new EditorView({
       parent,
       state: EditorState.create({
@@ -134,6 +151,7 @@ export class CollabView {
           this.#readOnly.of([EditorState.readOnly.of(true), EditorView.editable.of(false)]),
           presenceField,
           tooLarge,
+          wholeCharacters,
           EditorView.updateListener.of((update) => this.#onUpdate(update)),
         ],
       }),

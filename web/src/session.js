@@ -96,6 +96,7 @@ export class DocumentSession extends EventTarget {
       if (this.client.buffer) text = this.client.buffer.apply(text);
       this.editor.replaceAll(text);
       this.restored = true;
+      this.editor.setReadOnly(false);  // offline work goes on where it stopped
     } else {
       this.identity = newIdentity();
       this.client = new OtClient(this.identity.clientId);
@@ -393,13 +394,18 @@ export class DocumentSession extends EventTarget {
   #persistThenSend(outgoing) {
     this.saved = false;
     const record = this.#record();
+    // The outstanding operation may have been rebased meanwhile (a remote operation arrived): what leaves is
+    // the current one under the same seq, which the saved state already names.
+    const sendIfStill = () => {
+      if (outgoing && this.client.outstanding?.seq === outgoing.seq) this.#send(this.client.outstanding);
+    };
     this.store.save(this.key, record).then(() => {
       if (record === this.#lastRecordAsked) this.saved = true;
       this.#changed();
-      if (outgoing && this.client.outstanding === outgoing) this.#send(outgoing);
+      sendIfStill();
     }, (error) => {
       this.problem = { code: 'store', text: `This browser could not keep your unsent edits (${error.message}).` };
-      if (outgoing && this.client.outstanding === outgoing) this.#send(outgoing);
+      sendIfStill();
       this.#changed();
     });
     this.#lastRecordAsked = record;
