@@ -220,6 +220,27 @@ private Q_SLOTS:
         QVERIFY(reply.contains("coscribe_relay_operations_applied_total"));
     }
 
+    // The relay's web editor through the proxy: the page is served, and its WebSocket (Origin = the proxy's
+    // https origin) is let through because nginx passes the browser's Host on; another site's is refused.
+    void webEditorThroughNginx()
+    {
+        const QByteArray page = httpsGet("/d/proxied");
+        QVERIFY2(page.startsWith("HTTP/1.1 200 OK\r\n"), page.left(200).constData());
+        QVERIFY(page.contains("<script type=\"module\" src=\"/assets/app.js\">"));
+        QVERIFY(page.contains("Content-Security-Policy: "));
+
+        RelayTestClient own;
+        own.socket.setSslConfiguration(trusting());
+        QVERIFY(own.open(QUrl(QStringLiteral("wss://127.0.0.1:%1/").arg(m_httpsPort)),
+                         QStringLiteral("https://127.0.0.1:%1").arg(m_httpsPort)));
+        QVERIFY(!own.hello(QStringLiteral("page")).isEmpty());
+
+        RelayTestClient other;
+        other.socket.setSslConfiguration(trusting());
+        QVERIFY(!other.open(QUrl(QStringLiteral("wss://127.0.0.1:%1/").arg(m_httpsPort)),
+                            QStringLiteral("https://elsewhere.example")));
+    }
+
     void plainHttpRedirectsToHttps()
     {
         QTcpSocket socket;
