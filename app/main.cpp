@@ -4,6 +4,7 @@
 #include <mainwindow.h>
 
 #include <collabeditor.h>
+#include <documentlink.h>
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -13,6 +14,9 @@
 #include <QLibraryInfo>
 #include <QLocale>
 #include <QTranslator>
+
+#include <cstdio>
+#include <optional>
 
 namespace {
 
@@ -63,7 +67,8 @@ struct CommandLine
         parser.addHelpOption();
         parser.addVersionOption();
         parser.addPositionalArgument(QStringLiteral("url"),
-                                     QCoreApplication::translate("main", "The document to open, ws://host:port/document."),
+                                     QCoreApplication::translate("main", "The document to open: ws://host:port/document, a "
+                                                                         "coscribe:// link or the web editor's address."),
                                      QStringLiteral("[url]"));
         parser.addOption(failover);
         parser.addOption(type);
@@ -135,12 +140,23 @@ int main(int argc, char *argv[])
     for (const QString &relay : parser.values(commandLine.failover))
         profile.failoverServers.append(QUrl::fromUserInput(relay));
 
+    // ws://, coscribe:// (a clicked link) or the web editor's http:// address: the same document.
+    const QStringList args = parser.positionalArguments();
+    const std::optional<QUrl> link = args.isEmpty() ? std::nullopt : syncing::DocumentLink::fromText(args.first());
+    if (!args.isEmpty() && !link) {
+        std::fprintf(stderr, "%s\n",
+                     qPrintable(QCoreApplication::translate("main", "coscribe: not a document link: %1 (expected "
+                                                                    "ws://host:port/document, coscribe://host:port/"
+                                                                    "document or http://host:port/d/document)")
+                                    .arg(args.first())));
+        return 2;
+    }
+
     auto *window = new ui::MainWindow;
     window->setAttribute(Qt::WA_DeleteOnClose);
     window->show();
-    const QStringList args = parser.positionalArguments();
-    if (!args.isEmpty()) {
-        window->openDocument(QUrl::fromUserInput(args.first()), profile);
+    if (link) {
+        window->openDocument(*link, profile);
         if (parser.isSet(commandLine.type)) {
             auto *timer = new QTimer(window);
             timer->setInterval(30);

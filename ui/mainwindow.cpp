@@ -11,7 +11,10 @@
 #include "awaypanel.h"
 #include "historypanel.h"
 
+#include <documentlink.h>
+
 #include <QAction>
+#include <QClipboard>
 #include <QTextEdit>
 #include <QTimer>
 #include <QApplication>
@@ -225,6 +228,16 @@ void MainWindow::createActions()
             m_editor->goToLine(line);
     });
     goToLine->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_G));
+    editMenu->addSeparator();
+    // Links to pass the document on (docs/WEB.md): never with the token.
+    m_copyLinkAction = editMenu->addAction(tr("Copy &Link"), this, [this] {
+        copyLink(syncing::DocumentLink::desktopUrl(m_session->documentUrl()),
+                 tr("Link copied: it opens this document in Coscribe."));
+    });
+    m_copyWebLinkAction = editMenu->addAction(tr("Copy &Web Link"), this, [this] {
+        copyLink(syncing::DocumentLink::webUrl(m_session->documentUrl()),
+                 tr("Web link copied: it opens this document in a browser, no installation needed."));
+    });
 
     m_showCursorsAction = new QAction(tr("Show Remote &Cursors"), this);
     m_showCursorsAction->setCheckable(true);
@@ -475,8 +488,17 @@ QString MainWindow::statusText() const
     return state;
 }
 
+void MainWindow::copyLink(const QUrl &link, const QString &message)
+{
+    QGuiApplication::clipboard()->setText(link.toString());
+    statusBar()->showMessage(message + u' ' + link.toString(), 8000);
+}
+
 void MainWindow::updateStatus()
 {
+    const bool hasDocument = !m_session->documentUrl().isEmpty();
+    m_copyLinkAction->setEnabled(hasDocument);
+    m_copyWebLinkAction->setEnabled(hasDocument);
     // A problem stays in the status bar, with what to do, until the connection says it is resolved.
     const QString problem = m_session->problem();
     m_stateLabel->setText(problem.isEmpty() ? statusText() : statusText() + QStringLiteral(" — ") + problem);

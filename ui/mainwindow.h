@@ -85,6 +85,7 @@ private:
     void readSettings();
     void writeSettings();
     void updateStatus();
+    void copyLink(const QUrl &link, const QString &message);
     void updateUndoActions();
     void updateRecentActions();
     void addRecent(const QUrl &url);
@@ -129,6 +130,8 @@ private:
 
     QAction *m_undoAction = nullptr;
     QAction *m_redoAction = nullptr;
+    QAction *m_copyLinkAction = nullptr;
+    QAction *m_copyWebLinkAction = nullptr;
     QAction *m_cutAction = nullptr;
     QAction *m_copyAction = nullptr;
     QAction *m_showCursorsAction = nullptr;

@@ -15,10 +15,6 @@
         <translation>Escribir un texto junto con otras personas.</translation>
     </message>
     <message>
-        <source>The document to open, ws://host:port/document.</source>
-        <translation>El documento que abrir, ws://servidor:puerto/documento.</translation>
-    </message>
-    <message>
         <source>Your display name.</source>
         <translation>Tu nombre visible.</translation>
     </message>
@@ -57,6 +53,14 @@
     <message>
         <source>url</source>
         <translation>url</translation>
+    </message>
+    <message>
+        <source>The document to open: ws://host:port/document, a coscribe:// link or the web editor&apos;s address.</source>
+        <translation>El documento que abrir: ws://host:puerto/documento, un enlace coscribe:// o la dirección del editor web.</translation>
+    </message>
+    <message>
+        <source>coscribe: not a document link: %1 (expected ws://host:port/document, coscribe://host:port/document or http://host:port/d/document)</source>
+        <translation>coscribe: no es un enlace a un documento: %1 (se espera ws://host:puerto/documento, coscribe://host:puerto/documento o http://host:puerto/d/documento)</translation>
     </message>
 </context>
 <context>
@@ -812,6 +816,22 @@ revisión %2 · nombrada por %3</translation>
     <message>
         <source>&amp;Reset Zoom</source>
         <translation>&amp;Restablecer zoom</translation>
+    </message>
+    <message>
+        <source>Copy &amp;Link</source>
+        <translation>Copiar en&lace</translation>
+    </message>
+    <message>
+        <source>Link copied: it opens this document in Coscribe.</source>
+        <translation>Enlace copiado: abre este documento en Coscribe.</translation>
+    </message>
+    <message>
+        <source>Copy &amp;Web Link</source>
+        <translation>Copiar enlace &web</translation>
+    </message>
+    <message>
+        <source>Web link copied: it opens this document in a browser, no installation needed.</source>
+        <translation>Enlace web copiado: abre este documento en un navegador, sin instalar nada.</translation>
     </message>
 </context>
 <context>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The `coscribe` binary's command line without a display: --help and --version print and exit 0 (a window
-// application would abort when it finds no display to connect to).
+// application would abort when it finds no display to connect to); a link that names no document is refused.
 #include <QProcess>
 #include <QTest>
 
@@ -11,12 +11,14 @@ class tst_EditorCommandLine : public QObject
     static QString binary() { return qEnvironmentVariable("COSCRIBE_BINARY_DIR") + QStringLiteral("/app/coscribe"); }
 
     // Runs the editor with no display at all (no X, no Wayland, no platform chosen).
-    static std::pair<int, QByteArray> run(const QStringList &arguments)
+    static std::pair<int, QByteArray> run(const QStringList &arguments, bool offscreen = false)
     {
         QProcess editor;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         for (const char *name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
             env.remove(QString::fromLatin1(name));
+        if (offscreen)
+            env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
         env.insert(QStringLiteral("LANG"), QStringLiteral("C"));
         editor.setProcessEnvironment(env);
         editor.start(binary(), arguments);
@@ -25,7 +27,8 @@ class tst_EditorCommandLine : public QObject
             editor.waitForFinished();
             return {-1, {}};
         }
-        return {editor.exitStatus() == QProcess::NormalExit ? editor.exitCode() : -2, editor.readAllStandardOutput()};
+        return {editor.exitStatus() == QProcess::NormalExit ? editor.exitCode() : -2,
+                editor.readAllStandardOutput() + editor.readAllStandardError()};
     }
 
 private Q_SLOTS:
@@ -42,6 +45,23 @@ private Q_SLOTS:
         const auto [code, out] = run({argument});
         QCOMPARE(code, 0);
         QVERIFY2(out.contains("Usage:") && out.contains("--name <name>") && out.contains("--failover <url>"), out.constData());
+    }
+
+    // What a link handler passes (the .desktop file's Exec=coscribe %u): anything that is not a document link is
+    // refused with exit code 2 and the forms that are, before any window opens.
+    void badLinkIsRefused_data()
+    {
+        QTest::addColumn<QString>("link");
+        QTest::newRow("web list page") << QStringLiteral("http://127.0.0.1:7300/");
+        QTest::newRow("other scheme") << QStringLiteral("ftp://127.0.0.1/doc");
+        QTest::newRow("no document") << QStringLiteral("coscribe://127.0.0.1:7300/");
+    }
+    void badLinkIsRefused()
+    {
+        QFETCH(QString, link);
+        const auto [code, out] = run({link}, true);
+        QCOMPARE(code, 2);
+        QVERIFY2(out.contains("not a document link") && out.contains("coscribe://host:port/document"), out.constData());
     }
 
     void versionPrintsWithoutADisplay()

@@ -13,7 +13,10 @@
 #include <sqlstorage.h>
 #include <tokenstore.h>
 
+#include <QAction>
+#include <QClipboard>
 #include <QFile>
+#include <QGuiApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -278,7 +281,15 @@ void tst_WebEditor::coEditsWithTheDesktopEditor()
     typeAt(m_window, 0, QStringLiteral("shared start "));
     QTRY_VERIFY_WITH_TIMEOUT(settled(m_window), 10000);
 
-    QVERIFY(ask(command("open", QStringLiteral("web"), {{QStringLiteral("url"), pageUrl(doc)},
+    // The page opens from the link the desktop hands out (Edit › Copy Web Link).
+    QAction *copyWebLink = nullptr;
+    for (QAction *action : m_window->findChildren<QAction *>())
+        if (action->text() == MainWindow::tr("Copy &Web Link"))
+            copyWebLink = action;
+    QVERIFY(copyWebLink && copyWebLink->isEnabled());
+    copyWebLink->trigger();
+    QCOMPARE(QGuiApplication::clipboard()->text(), pageUrl(doc));
+    QVERIFY(ask(command("open", QStringLiteral("web"), {{QStringLiteral("url"), QGuiApplication::clipboard()->text()},
                                                                      {QStringLiteral("name"), QStringLiteral("Web")}}))
                 .value(QStringLiteral("ok")).toBool());
     QVERIFY(ask(command("wait", QStringLiteral("web"), {{QStringLiteral("state"), QStringLiteral("connected")},

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+#include "documentlink.h"
+
+namespace syncing {
+
+namespace {
+
+// The same relay and document under another scheme and path prefix; no credentials, query or fragment.
+QUrl twin(const QUrl &from, const QString &scheme, const QString &pathPrefix, const QString &document)
+{
+    QUrl url;
+    url.setScheme(scheme);
+    url.setHost(from.host());
+    if (from.port() != -1)
+        url.setPort(from.port());
+    url.setPath(pathPrefix + document);
+    return url;
+}
+
+} // namespace
+
+std::optional<QUrl> DocumentLink::fromText(const QString &text)
+{
+    QString trimmed = text.trimmed();
+    if (!trimmed.contains(QStringLiteral("://")))
+        trimmed.prepend(QStringLiteral("ws://"));
+    const QUrl url(trimmed, QUrl::StrictMode);
+    if (!url.isValid() || url.host().isEmpty())
+        return std::nullopt;
+    const QString scheme = url.scheme().toLower();
+    QString path = url.path();
+    bool secure = false;
+    if (scheme == u"ws" || scheme == u"coscribe") {
+        secure = false;
+    } else if (scheme == u"wss" || scheme == u"coscribes") {
+        secure = true;
+    } else if (scheme == u"http" || scheme == u"https") {
+        secure = scheme == u"https";
+        if (!path.startsWith(QStringLiteral("/d/")))
+            return std::nullopt;
+        path = path.mid(2);
+    } else {
+        return std::nullopt;
+    }
+    const QString document = path.mid(1);
+    if (!path.startsWith(u'/') || document.isEmpty() || document.contains(u'/'))
+        return std::nullopt;
+    return twin(url, secure ? QStringLiteral("wss") : QStringLiteral("ws"), QStringLiteral("/"), document);
+}
+
+QUrl DocumentLink::webUrl(const QUrl &documentUrl)
+{
+    const bool secure = documentUrl.scheme() == u"wss";
+    return twin(documentUrl, secure ? QStringLiteral("https") : QStringLiteral("http"), QStringLiteral("/d/"),
+                documentUrl.path().mid(1));
+}
+
+QUrl DocumentLink::desktopUrl(const QUrl &documentUrl)
+{
+    const bool secure = documentUrl.scheme() == u"wss";
+    return twin(documentUrl, secure ? QStringLiteral("coscribes") : QStringLiteral("coscribe"), QStringLiteral("/"),
+                documentUrl.path().mid(1));
+}
+
+} // namespace syncing
