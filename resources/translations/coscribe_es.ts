@@ -819,7 +819,7 @@ revisión %2 · nombrada por %3</translation>
     </message>
     <message>
         <source>Copy &amp;Link</source>
-        <translation>Copiar en&lace</translation>
+        <translation>Copiar en&amp;lace</translation>
     </message>
     <message>
         <source>Link copied: it opens this document in Coscribe.</source>
@@ -827,7 +827,7 @@ revisión %2 · nombrada por %3</translation>
     </message>
     <message>
         <source>Copy &amp;Web Link</source>
-        <translation>Copiar enlace &web</translation>
+        <translation>Copiar enlace &amp;web</translation>
     </message>
     <message>
         <source>Web link copied: it opens this document in a browser, no installation needed.</source>
