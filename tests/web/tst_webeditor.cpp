@@ -344,6 +344,17 @@ void tst_WebEditor::coEditsWithTheDesktopEditor()
                                         == collab::Selection::cursor(5),
                              10000);
     QCOMPARE(m_window->editor()->overlay()->cursor(webConnection)->name, QStringLiteral("Web"));
+
+    // The page types right at the desktop's caret: the desktop's caret stays before the new text, on the
+    // desktop and as the page draws it (the relay's rule for other people's inserts, collab/selection.h).
+    QVERIFY(ask(command("type", QStringLiteral("web"), {{QStringLiteral("at"), 3}, {QStringLiteral("text"), QStringLiteral("ZZ")}}))
+                .value(QStringLiteral("ok")).toBool());
+    QTRY_COMPARE_WITH_TIMEOUT(text(m_window).mid(3, 2), QStringLiteral("ZZ"), 10000);
+    QCOMPARE(m_window->editor()->textCursor().position(), 3);
+    QTest::qWait(300);
+    const QJsonArray after = ask(command("carets", QStringLiteral("web"))).value(QStringLiteral("carets")).toArray();
+    QCOMPARE(after.size(), 1);
+    QCOMPARE(after.at(0)[QStringLiteral("pos")].toInt(), 3);
 }
 
 // The page's WebSocket is blocked; it types, is reloaded while still blocked, types again; the desktop types

@@ -117,11 +117,12 @@ export class OtClient {
     return pending.reduce((a, b) => a.compose(b)).invert(serverText);
   }
 
-  // A selection another participant has at the relay's revision, in our local coordinates.
+  // A selection another participant has at the relay's revision, in our local coordinates (our pending
+  // edits are not theirs: an insert at their caret leaves it before the insert).
   transformSelection(selection) {
     let result = selection;
-    if (this.outstanding) result = result.transform(this.outstanding.op);
-    if (this.buffer) result = result.transform(this.buffer);
+    if (this.outstanding) result = transformSelection(result, this.outstanding.op, false);
+    if (this.buffer) result = transformSelection(result, this.buffer, false);
     return result;
   }
 
@@ -165,6 +166,31 @@ export class OtClient {
     if (rest) this.buffer = rest;
     this.outstanding = { revision: this.revision, seq: ++this.lastSequence, op: first };
   }
+}
+
+// A position moved through `op` as the relay moves stored selections (collab/selection.cpp): at an insert
+// exactly at the position it moves after the insert only for the author's own edit (own typing pushes
+// one's caret along); other people's inserts there leave it before. (ot.js's Selection.transform always
+// moves it after, which would draw carets elsewhere than the relay and the desktop editor keep them.)
+export function transformIndex(index, op, isOwn) {
+  index = Math.max(0, Math.min(index, op.baseLength));
+  let position = 0;
+  let shift = 0;
+  for (const c of op.ops) {
+    if (position > index) break;
+    if (TextOperation.isRetain(c)) position += c;
+    else if (TextOperation.isInsert(c)) { if (position < index || isOwn) shift += c.length; }
+    else { if (position < index) shift -= Math.min(-c, index - position); position -= c; }
+  }
+  return Math.max(0, Math.min(index + shift, op.targetLength));
+}
+
+export function transformSelection(selection, op, isOwn) {
+  return new Selection(selection.ranges.map((r) => {
+    const anchor = transformIndex(r.anchor, op, isOwn);
+    const head = r.anchor === r.head ? anchor : transformIndex(r.head, op, isOwn);
+    return new Selection.Range(anchor, head);
+  }));
 }
 
 // The UTF-8 bytes of `s` written as a JSON string (quotes included), as the relay counts message size.

@@ -13,7 +13,7 @@
 //   - the relay's text at our revision (`base`) is kept while edits are pending, so a refused edit can be
 //     undone exactly and a reload can rebuild the local text from base + pending;
 //   - other participants' selections are kept at the relay's revision and shown through our pending edits.
-import { OtClient, TextOperation, Selection } from './otclient.js';
+import { OtClient, TextOperation, Selection, transformSelection } from './otclient.js';
 
 const TerminalRefusals = new Set(['document-too-large', 'invalid-operation', 'base-length-mismatch',
                                   'splits-surrogate-pair', 'out-of-order-sequence', 'read-only']);
@@ -295,7 +295,7 @@ export class DocumentSession extends EventTarget {
     if (this.client.hasPending()) this.base = op.apply(this.base);
     const effects = this.client.applyServer(m.rev, op, m.author, m.seq);
     if (effects.apply) this.editor.applyRemote(effects.apply);
-    this.#moveSelections(op, m.rev);
+    this.#moveSelections(op, m.rev, m.connectionId || null);
     const author = m.connectionId ? this.participants.get(m.connectionId) : null;
     if (author && m.selection) {
       author.selection = Selection.fromJSON(m.selection);
@@ -327,11 +327,12 @@ export class DocumentSession extends EventTarget {
     }
   }
 
-  // Stored selections follow an operation the relay committed as `revision`.
-  #moveSelections(op, revision) {
-    for (const p of this.participants.values())
+  // Stored selections follow an operation the relay committed as `revision`, as the relay moves them: the
+  // author's own caret is pushed along by its insert, everyone else's stays before it.
+  #moveSelections(op, revision, authorConnectionId = null) {
+    for (const [id, p] of this.participants)
       if (p.selection && p.rev < revision) {
-        p.selection = p.selection.transform(op);
+        p.selection = transformSelection(p.selection, op, id === authorConnectionId);
         p.rev = revision;
       }
   }

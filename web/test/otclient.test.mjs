@@ -6,7 +6,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import Server from 'ot/lib/server.js';
-import { OtClient, TextOperation, Selection, splitToFit, jsonStringBytes } from '../src/otclient.js';
+import { OtClient, TextOperation, Selection, splitToFit, jsonStringBytes, transformIndex } from '../src/otclient.js';
 
 // A small deterministic PRNG so a failure names its seed.
 function rng(seed) {
@@ -207,10 +207,29 @@ test('a JSON string is counted as the relay counts its UTF-8 bytes', () => {
     assert.equal(jsonStringBytes(s), Buffer.byteLength(JSON.stringify(s)), s);
 });
 
-test('remote selections are shown through our pending edits', () => {
+test('remote selections are shown through our pending edits, as the relay moves them', () => {
   const client = new OtClient('me');
-  client.applyClient(new TextOperation().insert('ab'));       // outstanding
-  client.applyClient(new TextOperation().retain(2).insert('c')); // buffer
-  const shown = client.transformSelection(Selection.createCursor(0));
-  assert.equal(shown.ranges[0].head, 3);
+  client.applyClient(new TextOperation().insert('ab'));           // outstanding
+  client.applyClient(new TextOperation().retain(2).insert('c'));  // buffer
+  // Our inserts at their caret leave it before them (collab/selection.cpp, isOwn false).
+  assert.equal(client.transformSelection(Selection.createCursor(0)).ranges[0].head, 0);
+});
+
+// Cases worked through collab::Selection::transformIndex by hand, so both clients draw a caret in one place.
+test('transformIndex follows collab::Selection::transformIndex', () => {
+  const op = (...c) => { const o = new TextOperation(); for (const x of c) typeof x === 'string' ? o.insert(x) : x > 0 ? o.retain(x) : o['delete'](-x); return o; };
+  const cases = [
+    // [index, op, isOwn, expected]
+    [2, op(2, 'xy', 3), false, 2],   // insert at the caret: others' leave it
+    [2, op(2, 'xy', 3), true, 4],    // own typing pushes it
+    [3, op(2, 'xy', 3), false, 5],   // insert before it
+    [1, op(2, 'xy', 3), false, 1],   // insert after it
+    [3, op(1, -3, 1), false, 1],     // inside a deletion: to its start
+    [5, op(1, -3, 1), false, 2],     // after a deletion
+    [1, op(1, -3, 1), false, 1],     // at a deletion's start
+    [0, op('ab', -2), false, 0],
+    [2, op('ab', -2), false, 2],     // the end of a replaced text
+  ];
+  for (const [index, o, own, expected] of cases)
+    assert.equal(transformIndex(index, o, own), expected, `${index} through ${JSON.stringify(o.toJSON())} own=${own}`);
 });
