@@ -15,15 +15,20 @@ import { TextOperation, Selection } from './otclient.js';
 const Remote = Annotation.define();
 const SetPresence = StateEffect.define();
 
+// A remote caret with its name above it. The label fades out a few seconds after the caret last moved (the
+// text under it stays readable) and comes back when it moves again or the pointer rests on the caret: a new
+// `moves` count makes a new widget, which restarts the fade.
 class CaretWidget extends WidgetType {
-  constructor(name, color, idle) {
+  constructor(name, color, idle, moves) {
     super();
     this.name = name;
     this.color = color;
     this.idle = idle;
+    this.moves = moves;
   }
   eq(other) {
-    return other.name === this.name && other.color === this.color && other.idle === this.idle;
+    return other.name === this.name && other.color === this.color && other.idle === this.idle
+           && other.moves === this.moves;
   }
   toDOM() {
     const caret = document.createElement('span');
@@ -62,7 +67,7 @@ function presenceDecorations(remote, length) {
       if (from < to)
         ranges.push(Decoration.mark({ class: 'cm-remote-selection',
                                       attributes: { style: `background-color: ${p.color}40` } }).range(from, to));
-      ranges.push(Decoration.widget({ widget: new CaretWidget(p.name, p.color, p.idle), side: 1 })
+      ranges.push(Decoration.widget({ widget: new CaretWidget(p.name, p.color, p.idle, p.moves), side: 1 })
                     .range(clamp(r.head)));
     }
   }

@@ -164,7 +164,7 @@ export class DocumentSession extends EventTarget {
       if (!p.selection) continue;
       let selection = p.selection;
       if (p.rev === this.client.revision) selection = this.client.transformSelection(selection);
-      out.push({ id, name: p.name, color: p.color, idle: p.idle, ranges: selection.ranges });
+      out.push({ id, name: p.name, color: p.color, idle: p.idle, moves: p.moves, ranges: selection.ranges });
     }
     return out;
   }
@@ -300,6 +300,7 @@ export class DocumentSession extends EventTarget {
     if (author && m.selection) {
       author.selection = Selection.fromJSON(m.selection);
       author.rev = m.rev;
+      ++author.moves;
     }
     if (!this.client.hasPending()) this.#synchronized();
     this.#persistLater();
@@ -312,6 +313,7 @@ export class DocumentSession extends EventTarget {
     if (!p) return;
     p.selection = Selection.fromJSON(m.selection);
     p.rev = m.rev;
+    ++p.moves;
     this.editor.presenceChanged();
   }
 
@@ -319,7 +321,7 @@ export class DocumentSession extends EventTarget {
     this.participants.set(p.connectionId, {
       name: p.name || p.user || 'Anonymous', color: p.color || '#808080', user: p.user, clientId: p.clientId,
       selection: p.selection ? Selection.fromJSON(p.selection) : null, rev: this.client.revision,
-      idle: !!p.idle, readOnly: !!p.readOnly,
+      idle: !!p.idle, readOnly: !!p.readOnly, moves: 0,
     });
     if (notify) {
       this.editor.presenceChanged();
