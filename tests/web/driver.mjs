@@ -113,6 +113,8 @@ async function status(name) {
     return { state: s.dataset.state, pending: Number(s.dataset.pending), saved: s.dataset.saved === 'true',
              text: s.textContent, connectionId: window.coscribe?.link?.welcome?.connectionId ?? '',
              readOnly: window.coscribe?.view ? window.coscribe.view.view.state.readOnly : null,
+             dialog: document.querySelector('#identity-dialog').open
+               ? document.querySelector('#identity-reason').textContent : null,
              banner: document.querySelector('#banner')?.hidden === false
                ? document.querySelector('#banner').textContent : '' };
   });

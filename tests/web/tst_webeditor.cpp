@@ -414,6 +414,13 @@ void tst_WebEditor::readOnlyTokenCannotEdit()
     typeAt(m_window, 0, QStringLiteral("written by the writer"));
     QTRY_VERIFY_WITH_TIMEOUT(settled(m_window), 10000);
 
+    // Without a token the relay refuses the page, which says so and asks for one.
+    QVERIFY(ask(command("open", QStringLiteral("anonymous"), {{QStringLiteral("url"), pageUrl(doc)}})).value(QStringLiteral("ok")).toBool());
+    const QJsonObject refused = ask(command("wait", QStringLiteral("anonymous"), {{QStringLiteral("state"), QStringLiteral("refused")}}));
+    QVERIFY(refused.value(QStringLiteral("ok")).toBool());
+    QVERIFY2(refused[QStringLiteral("status")][QStringLiteral("dialog")].toString().contains(QStringLiteral("token")),
+             qPrintable(QJsonDocument(refused).toJson()));
+
     const QString web = QStringLiteral("reader");
     QVERIFY(ask(command("open", web, {{QStringLiteral("url"), pageUrl(doc)}, {QStringLiteral("token"), ReaderToken}}))
                 .value(QStringLiteral("ok")).toBool());

@@ -144,8 +144,8 @@ export class RelayLink extends EventTarget {
     const refusal = this.#refusal;
     this.#refusal = null;
     if (refusal?.fatal) {
+      this.refusalCode = refusal.code;  // before the event: listeners read it
       this.#setState('refused', refusal.text);
-      this.refusalCode = refusal.code;
       return;
     }
     if (refusal) { this.#lost(refusal.text); return; }
@@ -178,9 +178,9 @@ export class RelayLink extends EventTarget {
     }
     if (this.#closedByUs) return;
     if (up && new URL(this.#url).host !== location.host) {
+      this.refusalCode = 'origin';
       this.#setState('refused', `The relay at ${new URL(this.#url).host} refused this page (origin `
                                 + `${location.origin} is not allowed).`);
-      this.refusalCode = 'origin';
       return;
     }
     this.#lost(up ? 'The relay refused the connection.' : 'The relay cannot be reached.');

@@ -340,6 +340,8 @@ export class DocumentSession extends EventTarget {
   }
 
   #onError(m) {
+    // Errors about the connection itself (a refused hello) are the link's to report.
+    if (m.doc === undefined && !m.ref?.startsWith('op-') && !m.ref?.startsWith('open-')) return undefined;
     const ours = this.client.outstanding;
     if (m.code === 'rate-limited' || m.code === 'conflict-retry') {
       if (m.ref?.startsWith('open-') || (ours && m.ref === `op-${ours.seq}`)) {
