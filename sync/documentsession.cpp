@@ -70,6 +70,7 @@ bool DocumentSession::splitUrl(const QUrl &url, QString *server, QString *docume
 bool DocumentSession::open(const QUrl &documentUrl, const Profile &profile, QString *error)
 {
     close();
+    m_relayLostHistory.clear();
     QString server;
     QString document;
     if (!splitUrl(documentUrl, &server, &document)) {
@@ -360,6 +361,33 @@ void DocumentSession::handle(const collab::Message::Opened &m)
 
     if (m.snapshot) {
         m_link.charge(int(m.snapshot->size() / collab::ReplyUnitsPerToken)); // what the relay charged for it
+        if (m_replica.synced && m.revision < m_client->revision()) {
+            // The relay is behind what this editor saw: it lost history (its database replaced by an older
+            // backup, or lost). It no longer knows our sequence numbers either and would refuse the next one
+            // for good (out-of-order-sequence). Carry on under a new client id numbered from 1: nothing of
+            // ours can be in its log past its revision, so nothing can be applied twice. The pending edits
+            // are rebased on its text; what it lost is not pushed back (every editor that kept a copy would
+            // push its own, and the text would come back several times).
+            const int seen = m_client->revision();
+            const RelayLink::Identity fresh =
+                RelayLink::Identity::fresh({}, m_profile.name, m_profile.color, m_profile.token);
+            m_replica.clientId = fresh.clientId;
+            m_replica.secret = m_store ? m_store->secretFor(fresh.clientId) : fresh.secret;
+            if (m_replica.secret.isEmpty())
+                m_replica.secret = fresh.secret;
+            applySnapshot(m.revision, *m.snapshot, true);
+            persistSnapshot();
+            qWarning("DocumentSession: %s: the relay is at revision %d, this editor had seen %d: it lost history; "
+                     "continuing as a new client", qPrintable(m_document), m.revision, seen);
+            m_link.setIdentity({m_replica.clientId, m_replica.secret, m_profile.name, m_profile.color,
+                                m_profile.token});
+            m_link.restart();  // a new hello, with the new id
+            m_relayLostHistory = tr("The relay's copy of this document went back to an older state (revision %1; "
+                                    "this editor had seen %2): edits it lost are gone from it. Your unsent edits "
+                                    "are kept and sent again.").arg(m.revision).arg(seen);
+            setProblem(m_relayLostHistory);
+            return;
+        }
         applySnapshot(m.revision, *m.snapshot);
     } else if (m.ops) {
         // What others committed while this editor was away (closed, or offline): from the revision it last
@@ -394,6 +422,8 @@ void DocumentSession::handle(const collab::Message::Opened &m)
 
     m_opened = true;
     clearProblem();
+    if (!m_relayLostHistory.isEmpty())
+        setProblem(m_relayLostHistory);  // said until the window is closed: the user should know
     const collab::Client::Effects effects = m_client->resumed();
     if (effects.send && !m_readOnly)
         sendOutgoing(*effects.send);
@@ -413,11 +443,11 @@ void DocumentSession::handle(const collab::Message::Opened &m)
     noteActivity();
 }
 
-void DocumentSession::applySnapshot(int revision, const QString &text)
+void DocumentSession::applySnapshot(int revision, const QString &text, bool renumber)
 {
     const bool pending = m_client->outstanding() || m_client->hasBuffer();
     if (!pending) {
-        resetClient(revision, m_client->lastSequence());
+        resetClient(revision, renumber ? 0 : m_client->lastSequence());
         m_client->disconnected();
         m_replica.synced = true;
         m_base = collab::Rope(text);
@@ -454,8 +484,9 @@ void DocumentSession::applySnapshot(int revision, const QString &text)
     // The outstanding operation keeps its sequence number: it was never sent (a replica is synced before it
     // sends anything), or, if it was and landed, the relay recognises the resend instead of applying the
     // rebased edit a second time. A fresh number would leave a gap the relay refuses.
-    const qint64 sequence = m_client->outstanding() ? m_client->outstanding()->sequence
-                                                    : m_client->lastSequence() + 1;
+    const qint64 sequence = renumber                  ? 1
+                            : m_client->outstanding() ? m_client->outstanding()->sequence
+                                                      : m_client->lastSequence() + 1;
     resetClient(revision, sequence);
     m_client->disconnected();
     m_client->restorePending(collab::Client::Outgoing{revision, sequence, pair->first}, std::nullopt);

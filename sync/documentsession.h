@@ -230,7 +230,8 @@ private:
     bool afterServerOperations(const collab::Client::Effects &effects, bool ours, const QString &connectionId,
                                const std::vector<LocalStore::LoggedOperation> &operations);
     void remember(int revision, const collab::TextOperation &op);
-    void applySnapshot(int revision, const QString &text);
+    // `renumber`: the relay no longer knows our sequence numbers (a new client id): pending edits start at 1.
+    void applySnapshot(int revision, const QString &text, bool renumber = false);
     // Apply a remote operation (local coordinates) to the surface and the undo stack.
     bool applyToSurface(const collab::TextOperation &op, const QString &connectionId);
     bool afterAcknowledged(const collab::TextOperation &committed, int revision);
@@ -260,6 +261,7 @@ private:
     bool m_closing = false;
     bool m_readOnly = false;
     bool m_createIfMissing = true;
+    QString m_relayLostHistory;  // set when the relay was found behind us (handle(Opened)); shown as a problem
     int m_outstandingEdits = 0;
     int m_bufferEdits = 0;
 

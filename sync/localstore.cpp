@@ -381,12 +381,14 @@ bool LocalStore::updateReplica(const Replica &r, ReplicaFields fields)
     if (fields != ReplicaFields::Pending)
         set.prepend(QStringLiteral("revision = :rev, "));
     if (fields == ReplicaFields::Base)
-        set.prepend(QStringLiteral("synced = :synced, "));
+        set.prepend(QStringLiteral("synced = :synced, client_id = :cid, "));
     query.prepare(QStringLiteral("UPDATE replicas SET %1 WHERE id = :id").arg(set));
     if (fields != ReplicaFields::Pending)
         query.bindValue(QStringLiteral(":rev"), r.revision);
-    if (fields == ReplicaFields::Base)
+    if (fields == ReplicaFields::Base) {
         query.bindValue(QStringLiteral(":synced"), r.synced ? 1 : 0);
+        query.bindValue(QStringLiteral(":cid"), r.clientId);
+    }
     query.bindValue(QStringLiteral(":seq"), r.lastSequence);
     const QVariant nullInt{QMetaType(QMetaType::LongLong)};
     query.bindValue(QStringLiteral(":orev"), r.outstanding ? QVariant(r.outstanding->revision) : nullInt);

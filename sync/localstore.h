@@ -131,9 +131,12 @@ public:
 
     QList<CachedDocument> cachedDocuments() const;
 
-private:
+    // The secret kept for a client id, made (and kept) on first use: a replica that takes a new client id
+    // (the relay lost its history, DocumentSession) keeps the secret of the new one here.
     QString secretFor(const QString &clientId);
-    enum class ReplicaFields { Pending, Revision, Base }; // Base: revision and synced
+
+private:
+    enum class ReplicaFields { Pending, Revision, Base }; // Base: revision, synced and the client id
     QString lockPath(qint64 replicaId) const;
     bool exec(const QString &sql);
     bool migrate();

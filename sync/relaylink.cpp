@@ -101,6 +101,14 @@ void RelayLink::reconnectNow()
     connectToServer();
 }
 
+void RelayLink::restart()
+{
+    if (m_closing)
+        return;
+    m_socket.abort();  // seen as any drop (dropped(), state), then:
+    reconnectNow();
+}
+
 void RelayLink::send(const QString &frame)
 {
     if (m_socket.state() != QAbstractSocket::ConnectedState)

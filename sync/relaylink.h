@@ -62,6 +62,8 @@ public:
     void close();
     // Retry now instead of waiting for the backoff timer.
     void reconnectNow();
+    // Drop the connection and make a new one at once, with a new hello (after setIdentity()).
+    void restart();
     // Send one frame if the socket is connected (it is dropped otherwise: the owner resends after welcome).
     // Frames keep to the rate the relay announced (welcome: `opsPerSecond`, `burst`), which it enforces by
     // dropping what exceeds it: one that would exceed it waits, in order, until the rate allows it.

@@ -6,6 +6,7 @@
 #include <relayserver.h>
 #include <sqlstorage.h>
 
+#include <QFile>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QUrl>
@@ -58,6 +59,13 @@ public:
     {
         return QUrl(QStringLiteral("ws://127.0.0.1:%1/%2").arg(m_port).arg(document));
     }
+    // While stopped: the relay loses everything it stored (a database replaced by an older backup, or lost).
+    void wipeStorage()
+    {
+        for (const char *suffix : {"", "-wal", "-shm", "-journal"})
+            QFile::remove(databasePath() + QLatin1String(suffix));
+    }
+
     // The relay's SQLite file (tests open it beside the relay to break and mend its storage).
     QString databasePath() const { return m_dir.filePath(QStringLiteral("relay.sqlite")); }
 

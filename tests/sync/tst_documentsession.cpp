@@ -160,6 +160,39 @@ private Q_SLOTS:
         QCOMPARE(a.buffer.text(), QStringLiteral("B-offline before A-offline "));
     }
 
+    // The relay lost the document's history (its database replaced by an older backup, or lost) while the
+    // editor was away: it no longer knows the editor's sequence numbers, so an editor that kept counting would
+    // be refused (out-of-order-sequence) for good. What the editor types from then on must still arrive, and
+    // so must what it had typed offline meanwhile.
+    void editsArriveAfterTheRelayLostItsHistory()
+    {
+        Editor a;
+        const QUrl url = m_relay.documentUrl(QStringLiteral("amnesia"));
+        QVERIFY(a.open(url, QStringLiteral("A")));
+        QTRY_VERIFY(a.online());
+        for (const QString &word : {QStringLiteral("one "), QStringLiteral("two "), QStringLiteral("three ")}) {
+            QVERIFY(a.insert(a.buffer.rope().length(), word));
+            QTRY_VERIFY(a.settled());
+        }
+        m_relay.stop();
+        QTRY_VERIFY(!a.online());
+        m_relay.wipeStorage();
+        QVERIFY(a.insert(0, QStringLiteral("offline ")));
+        QVERIFY(m_relay.start());
+        QTRY_VERIFY_WITH_TIMEOUT(a.online(), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(a.settled(), 10000);
+        QVERIFY(a.insert(a.buffer.rope().length(), QStringLiteral("after")));
+        QTRY_VERIFY_WITH_TIMEOUT(a.settled(), 10000);
+        QVERIFY2(!a.session->problem().isEmpty(), "the editor says the relay went back in time");
+
+        Editor b;
+        QVERIFY(b.open(url, QStringLiteral("B")));
+        QTRY_VERIFY_WITH_TIMEOUT(b.settled(), 10000);
+        QCOMPARE(b.buffer.text(), a.buffer.text());
+        QVERIFY2(a.buffer.text().contains(QStringLiteral("offline")) && a.buffer.text().endsWith(QStringLiteral("after")),
+                 qPrintable(a.buffer.text()));
+    }
+
     // Undo takes back one's own edit and leaves the other participant's.
     void undoTakesBackOnlyOwnEdits()
     {

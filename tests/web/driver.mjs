@@ -3,11 +3,13 @@
 // downloaded browser) driven by playwright-core. Commands come as JSON lines on stdin, each answered by one
 // JSON line on stdout with the same "id": {"id", "ok": true, ...} or {"id", "ok": false, "error"}.
 //
-//   open {page, url, name?, token?, color?, create?}  a new browser context (own storage) on the page URL
+//   open {page, url, name?, token?, color?, create?, blockable?}  a new browser context (own storage) on the page
 //   reload {page}                               reload, keeping the context (its IndexedDB, its blocking)
 //   block {page, blocked}                       the page's WebSockets fail (and open ones are cut) while set
+//                                               (a page opened with blockable)
 //   type {page, at, text}                       put the caret at `at` and type `text` with key events
 //   random {page, seed, edits}                  that many random edits typed at random places
+//   paste {page, at, lines}                     paste that many generated lines at `at`
 //   select {page, anchor, head}                 move the selection
 //   text {page} / status {page}                 the editor's text / the status element's data
 //   carets {page}                               the remote carets drawn: [{name, pos}]
@@ -45,7 +47,8 @@ async function waitForEditor(page) {
   await page.waitForFunction(() => window.coscribe?.ready === true, null, { timeout: 10000 });
 }
 
-async function open({ page: name, url, name: display = 'Web', token, color = '#b03a2e', create = false }) {
+async function open({ page: name, url, name: display = 'Web', token, color = '#b03a2e', create = false,
+                      blockable = false }) {
   const context = await browser.newContext({ viewport: { width: 900, height: 600 } });
   await context.addInitScript(([display, token, color]) => {
     if (!localStorage.getItem('coscribe.name')) localStorage.setItem('coscribe.name', display);
@@ -53,8 +56,9 @@ async function open({ page: name, url, name: display = 'Web', token, color = '#b
     if (token && !sessionStorage.getItem('coscribe.token')) sessionStorage.setItem('coscribe.token', token);
   }, [display, token ?? '', color]);
   const entry = { context, page: null, blocked: false, sockets: new Set(), console: [] };
-  // Every WebSocket of the page goes through here, so the test can cut it like a network would.
-  await context.routeWebSocket(/.*/, (ws) => {
+  // With `blockable`, every WebSocket of the page goes through here, so the test can cut it like a network
+  // would (playwright relays the frames itself, and cuts messages of about a megabyte: not for large pastes).
+  if (blockable) await context.routeWebSocket(/.*/, (ws) => {
     if (entry.blocked) { ws.close({ code: 1006, reason: 'blocked by the test' }); return; }
     const server = ws.connectToServer();
     entry.sockets.add(ws);
@@ -186,6 +190,17 @@ const commands = {
   },
   type,
   random,
+  // A paste of `lines` generated lines at `at` (one transaction, as the clipboard gives it); answers its length.
+  paste: async ({ page: name, at, lines }) => ({
+    length: await entry(name).page.evaluate(([at, lines]) => {
+      const parts = [];
+      for (let i = 0; i < lines; ++i) parts.push(`line ${i} of a long paste: ça va, 日本語, 😀\n`);
+      const text = parts.join('');
+      const view = window.coscribe.view.view;
+      view.dispatch({ changes: { from: at, insert: text }, userEvent: 'input.paste' });
+      return text.length;
+    }, [at, lines]),
+  }),
   select: async ({ page: name, anchor, head }) => {
     await entry(name).page.evaluate(([anchor, head]) => {
       const view = window.coscribe.view.view;

@@ -133,6 +133,7 @@ private Q_SLOTS:
     void readOnlyTokenCannotEdit();
     void otherOriginsAreRefused();
     void nonBmpTextTravelsIntact();
+    void largePasteArrivesInPieces();
 
 private:
     bool startRelay(bool withTokens);
@@ -369,7 +370,8 @@ void tst_WebEditor::offlineReloadLosesNothing()
     QTRY_VERIFY_WITH_TIMEOUT(settled(m_window), 10000);
 
     const QString web = QStringLiteral("web");
-    QVERIFY(ask(command("open", web, {{QStringLiteral("url"), pageUrl(doc)}})).value(QStringLiteral("ok")).toBool());
+    QVERIFY(ask(command("open", web, {{QStringLiteral("url"), pageUrl(doc)}, {QStringLiteral("blockable"), true}}))
+                .value(QStringLiteral("ok")).toBool());
     QVERIFY(ask(command("wait", web, {{QStringLiteral("text"), QStringLiteral("[desk-1]")},
                                                    {QStringLiteral("state"), QStringLiteral("connected")}}))
                 .value(QStringLiteral("ok")).toBool());
@@ -479,6 +481,37 @@ void tst_WebEditor::nonBmpTextTravelsIntact()
     QVERIFY(ask(command("wait", web, {{QStringLiteral("text"), both}})).value(QStringLiteral("ok")).toBool());
     QTRY_VERIFY_WITH_TIMEOUT(settled(m_window), 10000);
     QCOMPARE(relayText(doc), both);
+}
+
+// A paste larger than the relay's message limit (1 MiB) leaves the page as several operations that each fit,
+// and arrives whole.
+void tst_WebEditor::largePasteArrivesInPieces()
+{
+    QVERIFY(startRelay(false));
+    const QString doc = QStringLiteral("paste");
+    m_window = openWindow(doc);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(m_window), 10000);
+    typeAt(m_window, 0, QStringLiteral("[start][end]"));
+    QTRY_VERIFY_WITH_TIMEOUT(settled(m_window), 10000);
+    const QString web = QStringLiteral("web");
+    QVERIFY(ask(command("open", web, {{QStringLiteral("url"), pageUrl(doc)}})).value(QStringLiteral("ok")).toBool());
+    QVERIFY(ask(command("wait", web, {{QStringLiteral("state"), QStringLiteral("connected")},
+                                      {QStringLiteral("text"), QStringLiteral("[start][end]")}})).value(QStringLiteral("ok")).toBool());
+    const int lines = 60000;  // about 3.3 MB of UTF-8
+    const int before = m_window->session()->revision();
+    const QJsonObject pasted = ask(command("paste", web, {{QStringLiteral("at"), 7}, {QStringLiteral("lines"), lines}}));
+    QVERIFY(pasted.value(QStringLiteral("ok")).toBool());
+    const int length = pasted.value(QStringLiteral("length")).toInt();
+    QVERIFY(QString(text(m_window)).size() < length);
+    QVERIFY(ask(command("wait", web, {{QStringLiteral("state"), QStringLiteral("connected")}, {QStringLiteral("pending"), 0},
+                                      {QStringLiteral("timeoutMs"), 60000}}), 70000).value(QStringLiteral("ok")).toBool());
+    QTRY_COMPARE_WITH_TIMEOUT(text(m_window).size(), qsizetype(12 + length), 30000);
+    const QString desk = text(m_window);
+    QVERIFY(desk.startsWith(QStringLiteral("[start]line 0 of a long paste: ça va, 日本語, 😀\n")));
+    QVERIFY(desk.endsWith(QStringLiteral("line %1 of a long paste: ça va, 日本語, 😀\n[end]").arg(lines - 1)));
+    QCOMPARE(desk.count(QStringLiteral("😀")), lines);
+    // Several operations went (each within the 1 MiB message limit): the revision grew by more than one each.
+    QVERIFY2(m_window->session()->revision() >= before + 3, qPrintable(QString::number(m_window->session()->revision() - before)));
 }
 
 QTEST_MAIN(tst_WebEditor)

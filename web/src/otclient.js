@@ -193,17 +193,23 @@ export function transformSelection(selection, op, isOwn) {
   }));
 }
 
-// The UTF-8 bytes of `s` written as a JSON string (quotes included), as the relay counts message size.
+// A message as the page sends it: JSON with every character outside ASCII escaped (\uXXXX), so the frame is
+// pure ASCII. Browsers cut a large message into several frames wherever they like, and Qt 6.4's receiver (the
+// relay's) rejects a frame that ends inside a UTF-8 sequence with close 1007 (docs/PROTOCOL.md, Transport):
+// an ASCII message can be cut anywhere.
+export function wireJson(value) {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g,
+                                       (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+// The bytes of `s` as wireJson() writes it as a JSON string (quotes included): what the relay counts.
 export function jsonStringBytes(s) {
   let bytes = 2;
   for (let i = 0; i < s.length; ++i) {
     const c = s.charCodeAt(i);
     if (c === 0x22 || c === 0x5c || c === 0x08 || c === 0x0c || c === 0x0a || c === 0x0d || c === 0x09) bytes += 2;
-    else if (c < 0x20) bytes += 6;
-    else if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) { bytes += 4; ++i; }
-    else bytes += 3;
+    else if (c < 0x20 || c >= 0x7f) bytes += 6;
+    else bytes += 1;
   }
   return bytes;
 }
@@ -245,6 +251,10 @@ export function splitToFit(op, maxBytes, maxComponents) {
         room -= need;
         end += step;
       }
+      // A piece must change something: with a budget smaller than one character (never the relay's, which
+      // is about a megabyte) take one character anyway.
+      if (end === 0 && !first.ops.some((x) => !TextOperation.isRetain(x)))
+        end = (c.charCodeAt(0) & 0xfc00) === 0xd800 && c.length > 1 ? 2 : 1;
       head = c.slice(0, end);
     }
     if (head === '' && first.ops.length === 0 && !TextOperation.isRetain(c))

@@ -9,6 +9,8 @@
 // token per 64 KiB, which charge() takes off the bucket.
 //
 // Events (EventTarget): 'state', 'welcome' (detail: the welcome message), 'message' (detail: a message).
+import { wireJson } from './otclient.js';
+
 export class RelayLink extends EventTarget {
   #url;
   #helloFields;
@@ -49,7 +51,7 @@ export class RelayLink extends EventTarget {
     this.#everOpened = false;
     socket.onopen = () => {
       this.#everOpened = true;
-      socket.send(JSON.stringify({ type: 'hello', protocol: 1, ...this.#helloFields() }));
+      socket.send(wireJson({ type: 'hello', protocol: 1, ...this.#helloFields() }));
     };
     socket.onmessage = (event) => this.#onFrame(event.data);
     socket.onclose = (event) => {
@@ -139,6 +141,7 @@ export class RelayLink extends EventTarget {
   #refusal = null;
 
   #onClose(event) {
+    console.info(`coscribe: connection closed (${event.code}${event.reason ? `: ${event.reason}` : ''})`);
     clearTimeout(this.#pump);
     this.#queue = [];
     const refusal = this.#refusal;
@@ -207,7 +210,7 @@ export class RelayLink extends EventTarget {
     this.#refill();
     while (this.#queue.length && this.#tokens >= 1 && this.#socket?.readyState === WebSocket.OPEN) {
       this.#tokens -= 1;
-      this.#socket.send(JSON.stringify(this.#queue.shift()));
+      this.#socket.send(wireJson(this.#queue.shift()));
     }
     if (this.#queue.length) {
       const wait = Math.max(1, (1 - this.#tokens) / this.#rate);

@@ -171,7 +171,16 @@ export class DocumentSession extends EventTarget {
 
   // --- relay traffic -------------------------------------------------------------------------------------
 
+  // Every operation fits the relay's message limit with its envelope (doc, numbers, up to 64 selection
+  // ranges) and its component limit (welcome.limits, docs/PROTOCOL.md): a larger edit goes in pieces.
+  #applyLimits() {
+    const limits = this.link.welcome?.limits ?? {};
+    if (limits.maxMessageBytes) this.client.maxOperationBytes = Math.max(256, limits.maxMessageBytes - 8192);
+    if (limits.maxOperationComponents) this.client.maxOperationComponents = limits.maxOperationComponents;
+  }
+
   #open() {
+    this.#applyLimits();
     this.participants.clear();
     const message = { type: 'open', id: `open-${this.doc}`, doc: this.doc };
     if (this.opened || this.restored) {
@@ -233,11 +242,42 @@ export class DocumentSession extends EventTarget {
     this.role = m.role;
     this.name = m.name ?? this.doc;
     this.editor.setReadOnly(!this.canEdit);
+    if (m.snapshot !== undefined && !fresh && m.revision < this.client.revision) {
+      // The relay is behind what this page saw: it lost history (its database replaced by an older backup, or
+      // lost) and no longer knows our sequence numbers; it would refuse the next one for good. Go on as a new
+      // client numbered from 1 (nothing of ours can be in its log past its revision), the edits not yet
+      // acknowledged rebased on its text, after a new hello. What it lost is not pushed back: every editor
+      // that kept a copy would push its own.
+      const local = this.editor.text();
+      const seen = this.client.revision;
+      const hadPending = this.client.hasPending();
+      this.identity = newIdentity();
+      this.client = new OtClient(this.identity.clientId, m.revision, 0);
+      this.client.disconnected();
+      this.#applyLimits();
+      this.editor.replaceAll(m.snapshot);
+      this.base = null;
+      this.pendingEdits = 0;
+      if (hadPending && local !== m.snapshot) {
+        const keep = replaceBetween(m.snapshot, local);
+        this.base = m.snapshot;
+        this.client.applyClient(keep);
+        this.editor.applyRemote(keep);
+        this.pendingEdits = 1;
+      }
+      this.problem = { code: 'relay-went-back', text: `The relay's copy of this document went back to an older `
+                       + `state (revision ${m.revision}; this page had seen ${seen}): edits it lost are gone from `
+                       + 'it. Your unsent edits are kept and sent again.' };
+      this.#persistThenSend(null);
+      this.link.reconnectNow('Reconnecting as a new client.');
+      return;
+    }
     if (m.snapshot !== undefined) {
       const local = this.editor.text();
       const hadPending = this.client.hasPending();
       this.client = new OtClient(this.identity.clientId, m.revision, this.client.lastSequence);
       this.client.disconnected();
+      this.#applyLimits();
       this.editor.replaceAll(m.snapshot);
       if (hadPending && !fresh && local !== m.snapshot) {
         // The relay could not give operations (it lost our revision): keep the text as typed, as one edit.

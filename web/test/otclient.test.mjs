@@ -6,7 +6,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import Server from 'ot/lib/server.js';
-import { OtClient, TextOperation, Selection, splitToFit, jsonStringBytes, transformIndex } from '../src/otclient.js';
+import { OtClient, TextOperation, Selection, splitToFit, jsonStringBytes, transformIndex, wireJson } from '../src/otclient.js';
 
 // A small deterministic PRNG so a failure names its seed.
 function rng(seed) {
@@ -180,14 +180,14 @@ test('splitToFit pieces compose to the operation and each fits', () => {
     for (let k = 0; k < n; ++k) text += alphabet[Math.floor(random() * alphabet.length)];
     let op = new TextOperation().retain(text.length);
     for (let k = 0; k < 8; ++k) op = op.compose(randomEdit(random, op.apply(text)));
-    const maxBytes = 16 + Math.floor(random() * 40);
+    const maxBytes = 32 + Math.floor(random() * 40);  // room for a retain and one escaped character
     const maxComponents = 3 + Math.floor(random() * 4);  // a retain, an edit, a retain: the least that progresses
     let rest = op;
     let composed = null;
     for (let pieces = 0; rest; ++pieces) {
       assert.ok(pieces < 1000, 'splitting makes progress');
       const [first, more] = splitToFit(rest, maxBytes, maxComponents);
-      assert.ok(JSON.stringify(first.toJSON()).length <= maxBytes || first.ops.length === 1,
+      assert.ok(wireJson(first.toJSON()).length <= maxBytes || first.ops.length === 1,
                 `piece ${JSON.stringify(first.toJSON())} over ${maxBytes} bytes`);
       assert.ok(first.ops.length <= maxComponents, `piece has ${first.ops.length} components`);
       for (const c of first.ops)
@@ -202,9 +202,15 @@ test('splitToFit pieces compose to the operation and each fits', () => {
   }
 });
 
-test('a JSON string is counted as the relay counts its UTF-8 bytes', () => {
-  for (const s of ['', 'abc', 'é', '😀', '"\\', '\n\t', '\u0001', '日本語'])
-    assert.equal(jsonStringBytes(s), Buffer.byteLength(JSON.stringify(s)), s);
+test('the wire form is ASCII, reads back as the same value, and is counted exactly', () => {
+  for (const s of ['', 'abc', 'é', '😀', '"\\', '\n\t', '\u0001', '日本語', '\u007f', 'a😀b\u2028'])  {
+    const wire = wireJson(s);
+    assert.ok(/^[\x20-\x7e]*$/.test(wire), `not ASCII: ${wire}`);
+    assert.equal(JSON.parse(wire), s);
+    assert.equal(jsonStringBytes(s), Buffer.byteLength(wire), s);
+  }
+  const message = { type: 'op', op: [3, 'ça 😀', -2], selection: { ranges: [{ anchor: 1, head: 1 }] } };
+  assert.deepEqual(JSON.parse(wireJson(message)), message);
 });
 
 test('remote selections are shown through our pending edits, as the relay moves them', () => {
