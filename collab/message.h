@@ -85,6 +85,7 @@ enum class CloseCode : quint16 {
     HelloTimeout = 4008,     // no valid hello in time
     Flood = 4029,            // kept sending past the rate limit
     PongTimeout = 4010,      // heartbeat not answered
+    AccessChanged = 4011,    // the tokens file changed this token's grants: reconnect to get them
     SlowConsumer = 4013,     // left more unread output queued than the relay holds for one connection
 };
 

@@ -97,7 +97,9 @@ void addOptions(QCommandLineParser &parser)
         "coscribe-relay: the Coscribe collaboration relay.\n"
         "Every option can also be set in the environment (COSCRIBE_RELAY_<OPTION>, e.g. COSCRIBE_RELAY_PORT)\n"
         "or in the --config file. Precedence: command line > environment > config file > default.\n"
-        "Sizes take k/M/G suffixes (powers of 1024), durations ms/s/m/h."));
+        "Sizes take k/M/G suffixes (powers of 1024), durations ms/s/m/h.\n"
+        "Tokens: coscribe-relay token add USER ROLE:PATTERN... | list | revoke ID-or-USER [--tokens FILE];\n"
+        "a running relay reloads the tokens file when it changes and on SIGHUP."));
     parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
     parser.addHelpOption();
     parser.addVersionOption();

@@ -45,6 +45,8 @@ public:
     const QString &color() const { return m_color; }
     // The role on a document: anonymous sessions (loopback relays without tokens) are admin everywhere.
     std::optional<collab::Role> roleFor(const QString &documentId) const;
+    // The token's account (nullopt: anonymous).
+    const std::optional<TokenStore::Account> &account() const { return m_account; }
 
     QSet<QString> &openDocuments() { return m_openDocuments; }
 

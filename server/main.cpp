@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// coscribe-relay: parse the configuration, open storage, run RelayServer until SIGTERM/SIGINT.
+// coscribe-relay: parse the configuration, open storage, run RelayServer until SIGTERM/SIGINT (SIGHUP and a
+// changed tokens file reload the tokens); `coscribe-relay token ...` manages the tokens file.
 #include "clusterbus.h"
 #include "config.h"
 #include "httpendpoints.h"
@@ -7,17 +8,24 @@
 #include "relayserver.h"
 #include "sqlstorage.h"
 #include "tlsconfig.h"
+#include "tokencommand.h"
 #include "tokenstore.h"
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QFileSystemWatcher>
 #include <QLoggingCategory>
 #include <QSocketNotifier>
+#include <QTextStream>
+#include <QTimer>
 
 #include <csignal>
 #include <memory>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -52,6 +60,13 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("coscribe-relay"));
     QCoreApplication::setApplicationVersion(QStringLiteral("0.1"));
+
+    // coscribe-relay token add|list|revoke: manage the tokens file (server/tokencommand.h).
+    if (const QStringList arguments = app.arguments(); arguments.size() >= 2 && arguments.at(1) == u"token") {
+        QTextStream out(stdout);
+        QTextStream err(stderr);
+        return relay::TokenCommand::run(arguments.mid(2), QProcessEnvironment::systemEnvironment(), out, err);
+    }
 
     const relay::Config::Result parsed = relay::Config::parse(app.arguments(), QProcessEnvironment::systemEnvironment());
     if (const auto *exit = std::get_if<relay::Config::Exit>(&parsed)) {
@@ -141,10 +156,53 @@ int main(int argc, char *argv[])
         print(stderr, QStringLiteral("socketpair failed"));
         return 1;
     }
+    // The tokens file is read again when it changes (`coscribe-relay token add|revoke`, an editor, a config
+    // management tool) and on SIGHUP. A file that does not parse is reported and the tokens in force stay.
+    QByteArray tokensLoaded;
+    auto reloadTokens = [&](const char *why) {
+        QFile file(config.tokensFile());
+        const QByteArray bytes = file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+        if (bytes == tokensLoaded && std::strcmp(why, "SIGHUP") != 0)
+            return;  // touched, not changed
+        auto tokens = relay::TokenStore::parse(bytes, config.tokensFile());
+        if (const auto *error = std::get_if<QString>(&tokens)) {
+            qCWarning(lcRelay).noquote() << "tokens file not reloaded (" << why << "), the tokens in force stay:"
+                                         << *error;
+            return;
+        }
+        tokensLoaded = bytes;
+        qCInfo(lcRelay).noquote() << "reloading tokens (" << why << ")";
+        server.reloadTokens(std::get<relay::TokenStore>(std::move(tokens)));
+    };
+    QFileSystemWatcher watcher;
+    QTimer settle;  // writers replace or rewrite the file in steps: read it once they are done
+    settle.setSingleShot(true);
+    settle.setInterval(200);
+    if (config.hasTokens()) {
+        QFile initial(config.tokensFile());
+        if (initial.open(QIODevice::ReadOnly))
+            tokensLoaded = initial.readAll();
+        // The directory too: an atomic replace (QSaveFile, `mv`) gives the path a new file the old watch misses.
+        watcher.addPath(QFileInfo(config.tokensFile()).absolutePath());
+        watcher.addPath(config.tokensFile());
+        QObject::connect(&settle, &QTimer::timeout, &app, [&] {
+            if (!watcher.files().contains(config.tokensFile()) && QFileInfo::exists(config.tokensFile()))
+                watcher.addPath(config.tokensFile());
+            reloadTokens("file changed");
+        });
+        QObject::connect(&watcher, &QFileSystemWatcher::fileChanged, &settle, qOverload<>(&QTimer::start));
+        QObject::connect(&watcher, &QFileSystemWatcher::directoryChanged, &settle, qOverload<>(&QTimer::start));
+    }
+
     QSocketNotifier notifier(signalPipe[1], QSocketNotifier::Read);
     QObject::connect(&notifier, &QSocketNotifier::activated, &app, [&] {
         char byte = 0;
         [[maybe_unused]] const ssize_t n = ::read(signalPipe[1], &byte, 1);
+        if (byte == SIGHUP) {
+            if (config.hasTokens())
+                reloadTokens("SIGHUP");
+            return;
+        }
         notifier.setEnabled(false);
         qCInfo(lcRelay).noquote() << "signal" << int(byte) << "received";
         server.shutdown();
@@ -156,6 +214,7 @@ int main(int argc, char *argv[])
     action.sa_flags = SA_RESTART;
     sigaction(SIGTERM, &action, nullptr);
     sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGHUP, &action, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
     return app.exec();

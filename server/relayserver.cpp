@@ -218,6 +218,36 @@ bool RelayServer::leftUnauthenticated(Connection &c)
     return true;
 }
 
+RelayServer::TokenReload RelayServer::reloadTokens(TokenStore tokens)
+{
+    TokenReload result;
+    m_settings.tokens = std::move(tokens);
+    const auto connections = m_connections.keys();
+    for (Connection *c : connections) {
+        if (!c->isAuthenticated() || c->isClosing() || !c->account())
+            continue;
+        const std::optional<TokenStore::Account> now = m_settings.tokens->accountForDigest(c->account()->digest);
+        if (!now) {
+            qCInfo(lcRelay).noquote() << c->id() << logSafe(c->user()) << c->account()->tokenId
+                                      << "revoked: closing";
+            sendError(*c, ProtocolError{ProtocolErrorCode::Forbidden, QStringLiteral("the token was revoked"), {}, {}});
+            c->closeWith(CloseCode::PolicyViolation, QStringLiteral("token revoked"));
+            ++result.revoked;
+        } else if (!now->sameAccess(*c->account())) {
+            qCInfo(lcRelay).noquote() << c->id() << logSafe(c->user()) << c->account()->tokenId
+                                      << "access changed: closing so that it reconnects with it";
+            c->closeWith(CloseCode::AccessChanged, QStringLiteral("access changed: reconnect"));
+            ++result.changed;
+        } else {
+            ++result.kept;
+        }
+    }
+    qCInfo(lcRelay).noquote() << "tokens reloaded:" << m_settings.tokens->size() << "tokens;" << result.kept
+                              << "connections kept," << result.revoked << "revoked," << result.changed
+                              << "with changed access";
+    return result;
+}
+
 void RelayServer::onWebSocketConnection()
 {
     while (QWebSocket *socket = m_ws->nextPendingConnection()) {

@@ -97,6 +97,17 @@ public:
     // most ~2 s later).
     void shutdown();
 
+    // A new tokens file (reloaded on change or SIGHUP): connections whose token is gone are told (forbidden)
+    // and closed (1008), those whose user or grants changed are closed with 4011 (their editors reconnect
+    // and get the new role), everyone else carries on untouched. Returns how many were closed.
+    struct TokenReload
+    {
+        int kept = 0;
+        int revoked = 0;
+        int changed = 0;
+    };
+    TokenReload reloadTokens(TokenStore tokens);
+
 Q_SIGNALS:
     void shutdownFinished();
 

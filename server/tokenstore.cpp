@@ -3,6 +3,7 @@
 
 #include <QCryptographicHash>
 #include <QFile>
+#include <QRandomGenerator>
 
 #include <algorithm>
 
@@ -94,10 +95,18 @@ std::variant<TokenStore, QString> TokenStore::parse(const QByteArray &text, cons
             return QStringLiteral("%1: expected TOKEN USER ROLE:PATTERN [ROLE:PATTERN ...]").arg(where);
 
         const QString &token = fields.at(0);
-        if (token.size() < minimumTokenLength)
+        // A stored digest instead of the secret (what `coscribe-relay token add` writes).
+        const bool hashed = token.startsWith(digestPrefix());
+        if (hashed) {
+            const QByteArray hex = token.mid(digestPrefix().size()).toLatin1();
+            const QByteArray digest = QByteArray::fromHex(hex);
+            if (hex.size() != 64 || digest.size() != 32 || digest.toHex() != hex.toLower())
+                return QStringLiteral("%1: %2 must be followed by 64 hexadecimal digits (a SHA-256 digest)")
+                    .arg(where, digestPrefix());
+        } else if (token.size() < minimumTokenLength)
             return QStringLiteral("%1: token is too short (%2 characters; at least %3 are required)")
                 .arg(where).arg(token.size()).arg(minimumTokenLength);
-        if (!std::all_of(token.begin(), token.end(), isTokenChar))
+        if (!hashed && !std::all_of(token.begin(), token.end(), isTokenChar))
             return QStringLiteral("%1: token contains a character outside A-Z a-z 0-9 . _ ~ + / = -").arg(where);
 
         const QString &user = fields.at(1);
@@ -106,13 +115,14 @@ std::variant<TokenStore, QString> TokenStore::parse(const QByteArray &text, cons
                 .arg(where, user.left(64));
 
         Entry entry;
-        entry.digest = digestOf(token);
+        entry.digest = hashed ? QByteArray::fromHex(token.mid(digestPrefix().size()).toLatin1()) : digestOf(token);
         for (const Entry &existing : store.m_entries)
             if (existing.digest == entry.digest)
                 return QStringLiteral("%1: duplicate token (already given to user %2)")
                     .arg(where, existing.account.user);
         entry.account.user = user;
-        entry.account.tokenId = redact(token);
+        entry.account.tokenId = QStringLiteral("token:") + QString::fromLatin1(entry.digest.toHex().left(12));
+        entry.account.digest = entry.digest;
         for (qsizetype f = 2; f < fields.size(); ++f) {
             const QString &grantText = fields.at(f);
             const qsizetype colon = grantText.indexOf(u':');
@@ -138,6 +148,38 @@ std::optional<TokenStore::Account> TokenStore::authenticate(QStringView token) c
     if (!found)
         return std::nullopt;
     return found->account;
+}
+
+std::optional<TokenStore::Account> TokenStore::accountForDigest(const QByteArray &digest) const
+{
+    const Entry *found = nullptr;
+    for (const Entry &entry : m_entries)
+        if (constantTimeEqual(entry.digest, digest))
+            found = &entry;
+    return found ? std::optional(found->account) : std::nullopt;
+}
+
+QString TokenStore::digestLine(QStringView token)
+{
+    return digestPrefix() + QString::fromLatin1(digestOf(token).toHex());
+}
+
+QString TokenStore::newToken()
+{
+    // 32 bytes from the system's random source, as 64 hex digits (within the token alphabet).
+    QByteArray bytes(32, Qt::Uninitialized);
+    QRandomGenerator::system()->generate(bytes.begin(), bytes.end());
+    return QString::fromLatin1(bytes.toHex());
+}
+
+bool TokenStore::Account::sameAccess(const Account &other) const
+{
+    if (user != other.user || grants.size() != other.grants.size())
+        return false;
+    for (qsizetype i = 0; i < grants.size(); ++i)
+        if (grants.at(i).role != other.grants.at(i).role || grants.at(i).pattern != other.grants.at(i).pattern)
+            return false;
+    return true;
 }
 
 std::optional<TokenStore::Identity> TokenStore::lookup(QStringView token, const QString &documentId) const

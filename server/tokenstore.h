@@ -23,7 +23,9 @@
 //     8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a     ci-bot  read:reports-??
 //
 //   TOKEN  the secret a client presents in its hello: at least 16 characters from A-Z a-z 0-9 . _ ~ + / = -
-//          (`openssl rand -hex 24` makes a good one). Each token appears once.
+//          (`openssl rand -hex 24` makes a good one), or only its digest, `sha256:` and 64 hex digits of the
+//          SHA-256 of the token's UTF-8 (what `coscribe-relay token add` writes: the file then holds no
+//          secret). Each token appears once.
 //   USER   the name shown to other participants and in logs: 1-64 characters from A-Z a-z 0-9 . _ @ -
 //          (several tokens may share a user, e.g. one per device).
 //   GRANT  ROLE:PATTERN, at least one. ROLE is read, write or admin (read < write < admin: write includes
@@ -58,10 +60,13 @@ public:
     {
         QString user;
         QString tokenId;  // redacted form of the token, for logs
+        QByteArray digest;  // SHA-256 of the token: finds the account again in a reloaded file
         QList<Grant> grants;
 
         // The role on one document, or nullopt if no grant matches (no access at all).
         std::optional<Role> roleFor(const QString &documentId) const;
+        // Same user and the same grants in the same order (a reload that changed nothing for it).
+        bool sameAccess(const Account &other) const;
     };
 
     struct Identity
@@ -78,6 +83,8 @@ public:
 
     // The account for a token (at hello time, before any document is named).
     std::optional<Account> authenticate(QStringView token) const;
+    // The account a token with this SHA-256 digest has in this store (after a reload: is it still there?).
+    std::optional<Account> accountForDigest(const QByteArray &digest) const;
     // The user and role for a token on one document; nullopt for an unknown token or no matching grant.
     std::optional<Identity> lookup(QStringView token, const QString &documentId) const;
 
@@ -85,6 +92,12 @@ public:
     bool isEmpty() const { return m_entries.empty(); }
 
     static QString redact(QStringView token);
+    // The TOKEN field that stores only the token's digest ("sha256:" and 64 hex digits): a file of those
+    // holds no secret (`coscribe-relay token add` writes it; server/tokencommand.h).
+    static QString digestPrefix() { return QStringLiteral("sha256:"); }
+    static QString digestLine(QStringView token);
+    // A new random token (64 hex digits from the system's random source).
+    static QString newToken();
     // Glob (see above) to an anchored regular expression.
     static QRegularExpression patternToRegex(const QString &pattern);
 

@@ -292,6 +292,8 @@ QString RelayLink::adviceForClose(int code, const QString &reason)
         return tr("The relay timed out waiting for this editor to introduce itself; retrying.");
     case 4010:
         return tr("The relay stopped hearing from this editor (heartbeat); retrying.");
+    case 4011:
+        return {};  // the relay's tokens changed this editor's access: it reconnects with the new role at once
     case 4013:
         return tr("The relay dropped the connection because this editor did not read fast enough; retrying.");
     case 4029:

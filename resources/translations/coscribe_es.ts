@@ -109,6 +109,10 @@
         <source>Resynchronising with the server: %1</source>
         <translation>Resincronizando con el servidor: %1</translation>
     </message>
+    <message>
+        <source>The relay&apos;s copy of this document went back to an older state (revision %1; this editor had seen %2): edits it lost are gone from it. Your unsent edits are kept and sent again.</source>
+        <translation>La copia del relé de este documento volvió a un estado anterior (revisión %1; este editor había visto la %2): las ediciones que perdió ya no están en ella. Tus ediciones sin enviar se conservan y se envían de nuevo.</translation>
+    </message>
 </context>
 <context>
     <name>syncing::RelayLink</name>

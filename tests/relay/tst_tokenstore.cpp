@@ -110,6 +110,26 @@ private Q_SLOTS:
     }
 
     // Every error names file:line and never echoes the secret.
+    // A line may hold the token's digest instead of the token (`coscribe-relay token add`): the token still
+    // authenticates, the digest itself does not, and a digest and its plain token are one token.
+    void digestLines()
+    {
+        const QString secret = QStringLiteral("a-secret-only-ada-knows-0123456789");
+        const QByteArray text = (TokenStore::digestLine(secret) + QStringLiteral(" ada write:*\n")).toUtf8();
+        const auto parsed = TokenStore::parse(text, QStringLiteral("tokens"));
+        QVERIFY(std::holds_alternative<TokenStore>(parsed));
+        const TokenStore &store = std::get<TokenStore>(parsed);
+        const auto account = store.authenticate(secret);
+        QVERIFY(account);
+        QCOMPARE(account->user, QStringLiteral("ada"));
+        QCOMPARE(account->tokenId, TokenStore::redact(secret));
+        QVERIFY(!store.authenticate(TokenStore::digestLine(secret)));
+        QVERIFY(store.accountForDigest(account->digest));
+        const auto both = TokenStore::parse(text + secret.toUtf8() + " eve read:*\n", QStringLiteral("tokens"));
+        QVERIFY(std::holds_alternative<QString>(both));
+        QVERIFY(std::get<QString>(both).contains(QStringLiteral("duplicate token")));
+    }
+
     void parseErrors_data()
     {
         QTest::addColumn<QByteArray>("text");
@@ -127,6 +147,10 @@ private Q_SLOTS:
                                        << "secret-value-0123456789";
         QTest::newRow("bad user") << QByteArray("secret-value-0123456789 al!ce read:*\n") << "user name 'al!ce'"
                                   << "secret-value-0123456789";
+        QTest::newRow("short digest") << QByteArray("sha256:0123abcd alice read:*\n") << "tokens:1: sha256: must be followed by 64"
+                                      << "sha256:0123abcd";
+        QTest::newRow("digest not hex") << QByteArray("sha256:") + QByteArray(64, 'g') + " alice read:*\n"
+                                        << "tokens:1: sha256: must be followed by 64" << QString(64, u'g');
         QTest::newRow("duplicate") << QByteArray("secret-value-0123456789 alice read:*\n"
                                                  "secret-value-0123456789 bob write:*\n")
                                    << "tokens:2: duplicate token (already given to user alice)"
