@@ -32,7 +32,7 @@ TextFile::LineEnding lineEndingOf(const QString &text)
 
 QString tr(const char *text)
 {
-    return QCoreApplication::translate("TextFile", text);
+    return QCoreApplication::translate("syncing::TextFile", text);  // the context lupdate gives these strings
 }
 
 } // namespace

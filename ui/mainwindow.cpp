@@ -14,6 +14,13 @@
 #include <documentlink.h>
 
 #include <QAction>
+#include <QTextCursor>
+#include <QDir>
+#include <QSignalBlocker>
+#include <QFileInfo>
+#include <QMimeData>
+#include <QDropEvent>
+#include <QDragEnterEvent>
 #include <QClipboard>
 #include <QTextEdit>
 #include <QTimer>
@@ -69,6 +76,15 @@ MainWindow::MainWindow(const QString &storeDirectory, QWidget *parent)
     m_awayDock->hide();
 
     m_binding->attach(m_session);
+    setAcceptDrops(true);
+    m_editor->viewport()->installEventFilter(this);
+    m_fileWriteTimer.setSingleShot(true);
+    m_fileWriteTimer.setInterval(1000);
+    connect(&m_fileWriteTimer, &QTimer::timeout, this, [this] {
+        if (!m_filePath.isEmpty() && m_keepFileUpdatedAction->isChecked())
+            writeFile(m_filePath, true);
+    });
+    connect(m_session, &syncing::DocumentSession::statusChanged, this, &MainWindow::continueShare);
     connect(m_binding, &DocumentBinding::localEdited, this, &MainWindow::onLocalEdited);
     connect(m_session, &syncing::DocumentSession::remoteApplied, this, &MainWindow::onRemoteApplied);
     connect(m_session, &syncing::DocumentSession::textReset, this, [this] {
@@ -122,7 +138,8 @@ bool MainWindow::openDocument(const QUrl &documentUrl, const syncing::DocumentSe
     m_editor->setReadOnly(false);
     updateUndoActions();
     addRecent(documentUrl);
-    setWindowTitle(tr("%1 — Coscribe").arg(m_session->documentId()));
+    restoreLinkedFile();
+    updateTitle();
     setWindowFilePath(documentUrl.toString());
     updateStatus();
     return true;
@@ -158,12 +175,35 @@ void MainWindow::createActions()
     updateRecentActions();
     fileMenu->addSeparator();
 
+    QAction *shareAction = fileMenu->addAction(tr("S&hare File..."), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Share File"), QString(),
+                                                          tr("Text files (*.txt *.md *.text *.c *.cpp *.h *.py *.js *.json *.sh *.rs);;All files (*)"));
+        if (path.isEmpty())
+            return;
+        if (const QString problem = shareFile(path); !problem.isEmpty())
+            QMessageBox::warning(this, tr("Share File"), problem);
+    });
+    shareAction->setStatusTip(tr("Make a new shared document from a file on this computer (or drop files on the window)"));
+    QAction *saveAction = fileMenu->addAction(QIcon::fromTheme(QStringLiteral("document-save")), tr("&Save"), this,
+                                              &MainWindow::save);
+    saveAction->setShortcut(QKeySequence::Save);
+    saveAction->setStatusTip(tr("Write the document to its file on this computer"));
+    QAction *saveAsAction = fileMenu->addAction(QIcon::fromTheme(QStringLiteral("document-save-as")),
+                                                tr("Save &As..."), this, [this] { saveAs(); });
+    saveAsAction->setShortcut(QKeySequence::SaveAs);
+    saveAsAction->setStatusTip(tr("Write the document to a file on this computer and keep it linked to it"));
+    m_keepFileUpdatedAction = fileMenu->addAction(tr("&Keep File Updated"));
+    m_keepFileUpdatedAction->setCheckable(true);
+    m_keepFileUpdatedAction->setStatusTip(tr("Write the linked file again whenever the document changes"));
+    connect(m_keepFileUpdatedAction, &QAction::toggled, this, [this](bool on) {
+        if (!m_session->documentUrl().isEmpty())
+            QSettings().setValue(QStringLiteral("files/%1/keep").arg(QString::fromLatin1(
+                                     m_session->documentUrl().toEncoded().toPercentEncoding())), on);
+        if (on)
+            fileContentChanged();
+    });
     QAction *importAction = fileMenu->addAction(tr("&Import File..."), this, &MainWindow::importFile);
     importAction->setStatusTip(tr("Insert a text file at the cursor"));
-    QAction *exportAction = fileMenu->addAction(QIcon::fromTheme(QStringLiteral("document-save-as")),
-                                                tr("&Export..."), this, &MainWindow::exportFile);
-    exportAction->setShortcut(QKeySequence::SaveAs);
-    exportAction->setStatusTip(tr("Save a copy of the text to a file"));
     fileMenu->addSeparator();
     QAction *closeAction = fileMenu->addAction(tr("&Close Window"), this, &QWidget::close);
     closeAction->setShortcut(QKeySequence::Close);
@@ -461,6 +501,9 @@ void MainWindow::createStatusBar()
     m_stateLabel = new QLabel(this);
     m_rttLabel = new QLabel(this);
     m_revisionLabel = new QLabel(this);
+    m_fileLabel = new QLabel(this);
+    m_fileLabel->hide();
+    statusBar()->addPermanentWidget(m_fileLabel);
     statusBar()->addPermanentWidget(m_stateLabel);
     statusBar()->addPermanentWidget(m_rttLabel);
     statusBar()->addPermanentWidget(m_revisionLabel);
@@ -569,12 +612,14 @@ void MainWindow::onLocalEdited(const collab::TextOperation &op)
 {
     m_editor->overlay()->transform(op);
     updateUndoActions();
+    fileContentChanged();
 }
 
 void MainWindow::onRemoteApplied(const collab::TextOperation &op, const QString &connectionId)
 {
     m_editor->overlay()->transform(op, connectionId);
     updateUndoActions();
+    fileContentChanged();
 }
 
 void MainWindow::onParticipantJoined(const collab::Participant &participant)
@@ -644,6 +689,234 @@ void MainWindow::openInWindow(const QUrl &url, std::optional<syncing::DocumentSe
     window->move(pos() + QPoint(40, 40));
     window->show();
     window->openDocument(url, profile);
+}
+
+// --- files ---------------------------------------------------------------------------------------------------
+
+namespace {
+
+QString fileSettingsGroup(const QUrl &documentUrl)
+{
+    return QStringLiteral("files/") + QString::fromLatin1(documentUrl.toEncoded().toPercentEncoding());
+}
+
+// A document id from a file name: the relay's alphabet [A-Za-z0-9._-], runs of anything else as one "-".
+QString idFromName(const QString &name)
+{
+    QString id;
+    for (const QChar c : name) {
+        const bool ok = (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9') || c == u'.'
+                        || c == u'_' || c == u'-';
+        if (ok)
+            id += c;
+        else if (!id.endsWith(u'-'))
+            id += u'-';
+    }
+    while (id.startsWith(u'.') || id.startsWith(u'-'))
+        id.remove(0, 1);
+    while (id.endsWith(u'-'))
+        id.chop(1);
+    return id.left(48);
+}
+
+} // namespace
+
+void MainWindow::updateTitle()
+{
+    const QString doc = m_session->documentId();
+    if (doc.isEmpty()) {
+        setWindowTitle(tr("Coscribe"));
+    } else if (m_filePath.isEmpty()) {
+        setWindowTitle(tr("%1 — Coscribe").arg(doc));
+    } else {
+        setWindowTitle(tr("%1 (%2) — Coscribe").arg(doc, QFileInfo(m_filePath).fileName()));
+    }
+    m_fileLabel->setVisible(!m_filePath.isEmpty());
+    m_fileLabel->setText(tr("%1 · %2 · %3").arg(QFileInfo(m_filePath).fileName(),
+                                                 syncing::TextFile::encodingName(m_fileFormat.encoding),
+                                                 syncing::TextFile::lineEndingName(m_fileFormat.lineEnding)));
+    m_fileLabel->setToolTip(QDir::toNativeSeparators(m_filePath));
+}
+
+void MainWindow::linkFile(const QString &path, syncing::TextFile::Format format)
+{
+    m_filePath = path;
+    m_fileFormat = format;
+    if (!m_session->documentUrl().isEmpty()) {
+        QSettings settings;
+        settings.beginGroup(fileSettingsGroup(m_session->documentUrl()));
+        settings.setValue(QStringLiteral("path"), path);
+        settings.setValue(QStringLiteral("encoding"), int(format.encoding));
+        settings.setValue(QStringLiteral("lineEnding"), int(format.lineEnding));
+    }
+    updateTitle();
+}
+
+void MainWindow::restoreLinkedFile()
+{
+    QSettings settings;
+    settings.beginGroup(fileSettingsGroup(m_session->documentUrl()));
+    m_filePath = settings.value(QStringLiteral("path")).toString();
+    m_fileFormat = {syncing::TextFile::Encoding(settings.value(QStringLiteral("encoding"), 0).toInt()),
+                    syncing::TextFile::LineEnding(settings.value(QStringLiteral("lineEnding"), 0).toInt())};
+    const QSignalBlocker quiet(m_keepFileUpdatedAction);
+    m_keepFileUpdatedAction->setChecked(!m_filePath.isEmpty() && settings.value(QStringLiteral("keep"), false).toBool());
+}
+
+void MainWindow::fileContentChanged()
+{
+    if (!m_filePath.isEmpty() && m_keepFileUpdatedAction->isChecked())
+        m_fileWriteTimer.start();
+}
+
+bool MainWindow::writeFile(const QString &path, bool quiet)
+{
+    QSaveFile file(path);
+    if (file.open(QFile::WriteOnly)) {
+        file.write(syncing::TextFile::encode(m_binding->text(), m_fileFormat));
+        if (file.commit()) {
+            statusBar()->showMessage(tr("Saved to %1").arg(QDir::toNativeSeparators(path)), 3000);
+            return true;
+        }
+    }
+    const QString problem = tr("Cannot write file %1:\n%2.").arg(QDir::toNativeSeparators(path), file.errorString());
+    if (quiet)
+        statusBar()->showMessage(problem, 10000);
+    else
+        QMessageBox::warning(this, tr("Save"), problem);
+    return false;
+}
+
+bool MainWindow::save()
+{
+    if (m_filePath.isEmpty())
+        return saveAs();
+    return writeFile(m_filePath, false);
+}
+
+bool MainWindow::saveAs(const QString &chosen)
+{
+    QString path = chosen;
+    if (path.isEmpty()) {
+        QString suggested = m_filePath.isEmpty() ? m_session->documentId() : m_filePath;
+        if (!suggested.contains(QLatin1Char('.')))
+            suggested += QStringLiteral(".txt");
+        path = QFileDialog::getSaveFileName(this, tr("Save As"), suggested);
+        if (path.isEmpty())
+            return false;
+    }
+    if (!writeFile(path, false))
+        return false;
+    linkFile(path, m_fileFormat);
+    return true;
+}
+
+QString MainWindow::shareFile(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QFile::ReadOnly))
+        return tr("Cannot read file %1:\n%2.").arg(QDir::toNativeSeparators(path), file.errorString());
+    const auto decoded = syncing::TextFile::decode(file.readAll());
+    if (const auto *problem = std::get_if<QString>(&decoded))
+        return QDir::toNativeSeparators(path) + QStringLiteral(": ") + *problem;
+    const QFileInfo info(path);
+    PendingShare share;
+    share.text = std::get<syncing::TextFile::Decoded>(decoded).text;
+    share.path = info.absoluteFilePath();
+    share.format = std::get<syncing::TextFile::Decoded>(decoded).format;
+    share.extension = info.suffix().isEmpty() ? QString() : u'.' + idFromName(info.suffix());
+    share.baseId = idFromName(info.completeBaseName());
+    if (share.baseId.isEmpty())
+        share.baseId = QStringLiteral("shared");
+    const QString server = m_session->isOpen() ? m_session->server() : ConnectDialog::savedServer();
+    const syncing::DocumentSession::Profile profile = m_session->isOpen() ? m_profile : ConnectDialog::savedProfile();
+    MainWindow *target = this;
+    if (m_session->isOpen()) {
+        target = new MainWindow(m_store.directory());
+        target->setAttribute(Qt::WA_DeleteOnClose);
+        target->move(pos() + QPoint(40, 40));
+        target->show();
+    }
+    target->startShare(server, profile, std::move(share));
+    return {};
+}
+
+void MainWindow::startShare(const QString &server, const syncing::DocumentSession::Profile &profile, PendingShare share)
+{
+    QUrl url(server);
+    const QString id = share.attempt == 1 ? share.baseId + share.extension
+                                          : QStringLiteral("%1-%2%3").arg(share.baseId).arg(share.attempt).arg(share.extension);
+    url.setPath(QLatin1Char('/') + id);
+    m_share = std::move(share);
+    openDocument(url, profile);
+}
+
+// The shared document opened: put the file's text in it when it is new and empty; when the id is taken by a
+// document that has text, try the next one ("notes-2.md", ...).
+void MainWindow::continueShare()
+{
+    if (!m_share || m_session->status() != syncing::DocumentSession::Status::Online)
+        return;
+    if (m_session->revision() != 0 || !m_binding->text().isEmpty()) {
+        PendingShare next = *m_share;
+        m_share.reset();
+        if (++next.attempt > 50) {
+            statusBar()->showMessage(tr("No free document name for %1").arg(next.baseId), 10000);
+            return;
+        }
+        const syncing::DocumentSession::Profile profile = m_profile;
+        QTimer::singleShot(0, this, [this, next, profile] { startShare(m_session->server(), profile, next); });
+        return;
+    }
+    const PendingShare share = *m_share;
+    m_share.reset();
+    QTextCursor cursor(m_editor->document());
+    cursor.insertText(share.text);
+    linkFile(share.path, share.format);
+    statusBar()->showMessage(tr("Shared %1 as %2").arg(QDir::toNativeSeparators(share.path), m_session->documentId()),
+                             5000);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    if (event->mimeData()->hasUrls())
+        event->acceptProposedAction();
+}
+
+bool MainWindow::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_editor->viewport()) {
+        const auto hasFiles = [](const QMimeData *mime) {
+            return mime && mime->hasUrls()
+                   && std::any_of(mime->urls().cbegin(), mime->urls().cend(), [](const QUrl &u) { return u.isLocalFile(); });
+        };
+        if (event->type() == QEvent::DragEnter || event->type() == QEvent::DragMove) {
+            auto *drag = static_cast<QDragMoveEvent *>(event);
+            if (hasFiles(drag->mimeData())) {
+                drag->acceptProposedAction();
+                return true;
+            }
+        } else if (event->type() == QEvent::Drop) {
+            auto *drop = static_cast<QDropEvent *>(event);
+            if (hasFiles(drop->mimeData())) {
+                dropEvent(drop);
+                return true;
+            }
+        }
+    }
+    return QMainWindow::eventFilter(watched, event);
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    QStringList problems;
+    for (const QUrl &url : event->mimeData()->urls())
+        if (url.isLocalFile())
+            if (const QString problem = shareFile(url.toLocalFile()); !problem.isEmpty())
+                problems << problem;
+    event->acceptProposedAction();
+    if (!problems.isEmpty())
+        QMessageBox::warning(this, tr("Share File"), problems.join(u'\n'));
 }
 
 void MainWindow::importFile()

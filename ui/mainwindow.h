@@ -5,17 +5,23 @@
 
 #include <documentsession.h>
 #include <localstore.h>
+#include <textfile.h>
 
 #include <QElapsedTimer>
 #include <QFont>
 #include <QMainWindow>
 #include <QTextEdit>
 #include <QPointer>
+#include <QTimer>
 #include <QUrl>
+
+#include <optional>
 
 QT_BEGIN_NAMESPACE
 class QAction;
 class QDockWidget;
+class QDragEnterEvent;
+class QDropEvent;
 class QLabel;
 class QToolBar;
 class QMenu;
@@ -68,12 +74,29 @@ public:
     const collab::UndoManager &undoManager() const { return m_session->undoManager(); }
     QString statusText() const;
 
+    // Files (docs/EDITOR.md, "Files"). Share File…: a new document with the file's text, named after the file
+    // (a free id: "notes.md", "notes-2.md", ...), in this window when it has none open, else in a new one; the
+    // document stays linked to the file. Returns why it could not (not text, unreadable), empty when started.
+    QString shareFile(const QString &path);
+    // Save: the linked file again, in its encoding and line endings (Save As… when there is none).
+    bool save();
+    // Save As…: `path` (empty: ask), in the linked file's form (UTF-8 with LF for a first file); links it.
+    bool saveAs(const QString &path = {});
+    QString filePath() const { return m_filePath; }
+    syncing::TextFile::Format fileFormat() const { return m_fileFormat; }
+    // Keep the linked file updated: written (atomically) a second after the text last changed, by anyone.
+    QAction *keepFileUpdatedAction() const { return m_keepFileUpdatedAction; }
+
 public Q_SLOTS:
     void undo();
     void redo();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+    // Files dropped on the text are shared (not their names inserted as text).
+    bool eventFilter(QObject *watched, QEvent *event) override;
     // With edits not yet acknowledged: says so, and lets the user wait for them, close (they are kept and sent
     // next time), or, when the relay refuses them, save the text to a file. False: the window stays.
     bool mayClose();
@@ -86,6 +109,24 @@ private:
     void writeSettings();
     void updateStatus();
     void copyLink(const QUrl &link, const QString &message);
+    void updateTitle();
+    // Files: link this document to a file (remembered per document in QSettings), write it, and the part of
+    // Share File that waits for the new document to open.
+    void linkFile(const QString &path, syncing::TextFile::Format format);
+    bool writeFile(const QString &path, bool quiet);
+    void restoreLinkedFile();
+    void fileContentChanged();
+    struct PendingShare
+    {
+        QString text;
+        QString path;
+        syncing::TextFile::Format format;
+        QString baseId;     // "Meeting-Notes"
+        QString extension;  // ".md"
+        int attempt = 1;
+    };
+    void startShare(const QString &server, const syncing::DocumentSession::Profile &profile, PendingShare share);
+    void continueShare();
     void updateUndoActions();
     void updateRecentActions();
     void addRecent(const QUrl &url);
@@ -125,6 +166,12 @@ private:
     QString m_followed;
 
     QLabel *m_stateLabel = nullptr;
+    QLabel *m_fileLabel = nullptr;
+    QString m_filePath;
+    syncing::TextFile::Format m_fileFormat;
+    QAction *m_keepFileUpdatedAction = nullptr;
+    QTimer m_fileWriteTimer;
+    std::optional<PendingShare> m_share;
     QLabel *m_rttLabel = nullptr;
     QLabel *m_revisionLabel = nullptr;
 

@@ -194,6 +194,37 @@
     </message>
 </context>
 <context>
+    <name>syncing::TextFile</name>
+    <message>
+        <source>This is not a text file: UTF-16 with an odd number of bytes.</source>
+        <translation>No es un archivo de texto: UTF-16 con un número impar de bytes.</translation>
+    </message>
+    <message>
+        <source>This is not a text file: invalid UTF-16.</source>
+        <translation>No es un archivo de texto: UTF-16 no válido.</translation>
+    </message>
+    <message>
+        <source>This looks like a binary file (it holds NUL bytes), not text: it was not opened.</source>
+        <translation>Parece un archivo binario (contiene bytes NUL), no texto: no se ha abierto.</translation>
+    </message>
+    <message>
+        <source>This is not a UTF-8 or UTF-16 text file (it may be binary, or in a legacy encoding): it was not opened. Convert it to UTF-8 first, e.g. with iconv.</source>
+        <translation>No es un archivo de texto UTF-8 ni UTF-16 (puede ser binario o estar en una codificación antigua): no se ha abierto. Conviértelo antes a UTF-8, por ejemplo con iconv.</translation>
+    </message>
+    <message>
+        <source>This looks like a binary file (it holds NUL characters), not text: it was not opened.</source>
+        <translation>Parece un archivo binario (contiene caracteres NUL), no texto: no se ha abierto.</translation>
+    </message>
+    <message>
+        <source>UTF-8 with BOM</source>
+        <translation>UTF-8 con BOM</translation>
+    </message>
+    <message>
+        <source>mixed line endings</source>
+        <translation>finales de línea mezclados</translation>
+    </message>
+</context>
+<context>
     <name>ui::AwayPanel</name>
     <message numerus="yes">
         <source>While you were away, %1 changed the text (revisions %2 to %3, %n place(s)%4).</source>
@@ -523,14 +554,6 @@ revisión %2 · nombrada por %3</translation>
         <translation>Insertar un archivo de texto en el cursor</translation>
     </message>
     <message>
-        <source>&amp;Export...</source>
-        <translation>&amp;Exportar...</translation>
-    </message>
-    <message>
-        <source>Save a copy of the text to a file</source>
-        <translation>Guardar una copia del texto en un archivo</translation>
-    </message>
-    <message>
         <source>&amp;Close Window</source>
         <translation>C&amp;errar ventana</translation>
     </message>
@@ -836,6 +859,74 @@ revisión %2 · nombrada por %3</translation>
     <message>
         <source>Web link copied: it opens this document in a browser, no installation needed.</source>
         <translation>Enlace web copiado: abre este documento en un navegador, sin instalar nada.</translation>
+    </message>
+    <message>
+        <source>S&amp;hare File...</source>
+        <translation>&amp;Compartir archivo...</translation>
+    </message>
+    <message>
+        <source>Share File</source>
+        <translation>Compartir archivo</translation>
+    </message>
+    <message>
+        <source>Text files (*.txt *.md *.text *.c *.cpp *.h *.py *.js *.json *.sh *.rs);;All files (*)</source>
+        <translation>Archivos de texto (*.txt *.md *.text *.c *.cpp *.h *.py *.js *.json *.sh *.rs);;Todos los archivos (*)</translation>
+    </message>
+    <message>
+        <source>Make a new shared document from a file on this computer (or drop files on the window)</source>
+        <translation>Crear un documento compartido a partir de un archivo de este equipo (o suelta archivos en la ventana)</translation>
+    </message>
+    <message>
+        <source>&amp;Save</source>
+        <translation>&amp;Guardar</translation>
+    </message>
+    <message>
+        <source>Write the document to its file on this computer</source>
+        <translation>Escribir el documento en su archivo de este equipo</translation>
+    </message>
+    <message>
+        <source>Save &amp;As...</source>
+        <translation>Guardar &amp;como...</translation>
+    </message>
+    <message>
+        <source>Write the document to a file on this computer and keep it linked to it</source>
+        <translation>Escribir el documento en un archivo de este equipo y mantenerlo vinculado a él</translation>
+    </message>
+    <message>
+        <source>&amp;Keep File Updated</source>
+        <translation>&amp;Mantener el archivo al día</translation>
+    </message>
+    <message>
+        <source>Write the linked file again whenever the document changes</source>
+        <translation>Volver a escribir el archivo vinculado cada vez que cambie el documento</translation>
+    </message>
+    <message>
+        <source>%1 (%2) — Coscribe</source>
+        <translation>%1 (%2) — Coscribe</translation>
+    </message>
+    <message>
+        <source>%1 · %2 · %3</source>
+        <translation>%1 · %2 · %3</translation>
+    </message>
+    <message>
+        <source>Saved to %1</source>
+        <translation>Guardado en %1</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Guardar</translation>
+    </message>
+    <message>
+        <source>Save As</source>
+        <translation>Guardar como</translation>
+    </message>
+    <message>
+        <source>No free document name for %1</source>
+        <translation>No hay un nombre de documento libre para %1</translation>
+    </message>
+    <message>
+        <source>Shared %1 as %2</source>
+        <translation>%1 compartido como %2</translation>
     </message>
 </context>
 <context>
