@@ -75,6 +75,7 @@ struct CommandLine
         parser.addOption(name);
         parser.addOption(color);
         parser.addOption(token);
+        parser.addOption(create);
     }
     QCommandLineParser parser;
     const QCommandLineOption name{QStringLiteral("name"), QCoreApplication::translate("main", "Your display name."),
@@ -88,6 +89,9 @@ struct CommandLine
     // screenshots and the crash-recovery test (which kills the editor while it has unsent edits).
     const QCommandLineOption type{QStringLiteral("type"), QCoreApplication::translate("main", "Type this text into the document (demo)."),
                                   QCoreApplication::translate("main", "text")};
+    // Without it, a document that does not exist is made only after asking (a typo must not become one).
+    const QCommandLineOption create{QStringLiteral("create"),
+                                    QCoreApplication::translate("main", "Create the document if it does not exist, without asking.")};
     const QCommandLineOption failover{QStringLiteral("failover"),
                                       QCoreApplication::translate("main", "Another relay of the same deployment to fail over "
                                                                           "to, ws://host:port (repeatable)."),
@@ -156,7 +160,8 @@ int main(int argc, char *argv[])
     window->setAttribute(Qt::WA_DeleteOnClose);
     window->show();
     if (link) {
-        window->openDocument(*link, profile);
+        window->openDocument(*link, profile, parser.isSet(commandLine.create) ? ui::MainWindow::Creation::Create
+                                                                               : ui::MainWindow::Creation::Ask);
         if (parser.isSet(commandLine.type)) {
             auto *timer = new QTimer(window);
             timer->setInterval(30);
@@ -176,7 +181,7 @@ int main(int argc, char *argv[])
     } else {
         ui::ConnectDialog dialog(window);
         if (dialog.exec() == QDialog::Accepted)
-            window->openDocument(dialog.documentUrl(), dialog.profile());
+            window->openDocument(dialog.documentUrl(), dialog.profile(), ui::MainWindow::Creation::Ask);
     }
     return app.exec();
 }

@@ -19,7 +19,7 @@ Xvfb "$display" -screen 0 1600x900x24 -nolisten tcp >/dev/null 2>&1 & pids+=($!)
 "$build/server/coscribe-relay" --port "$port" --data-dir "$work/relay" >/dev/null 2>&1 & pids+=($!)
 sleep 1
 export DISPLAY="$display" XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config"
-"$build/app/coscribe" -geometry 800x900+0+0 --name "Ada (desktop)" --color "#2255aa" \
+"$build/app/coscribe" --create -geometry 800x900+0+0 --name "Ada (desktop)" --color "#2255aa" \
   --type $'# Release notes\n\nOwners: Ada (desktop), Bea (browser)\n\n## Before Friday\n- Freeze the release branch\n- Write the announcement' \
   "ws://127.0.0.1:$port/$doc" >/dev/null 2>&1 & pids+=($!)
 sleep 5.5  # the editor types for about 4 s

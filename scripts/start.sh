@@ -57,4 +57,4 @@ fi
 
 url="ws://127.0.0.1:$port/$document"
 echo "start.sh: opening $url — for a second window: $editor_bin $url --name Bob"
-"$editor_bin" "$url" "$@"
+"$editor_bin" "$url" --create "$@"

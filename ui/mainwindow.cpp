@@ -85,6 +85,21 @@ MainWindow::MainWindow(const QString &storeDirectory, QWidget *parent)
             writeFile(m_filePath, true);
     });
     connect(m_session, &syncing::DocumentSession::statusChanged, this, &MainWindow::continueShare);
+    // Creation::Ask: the relay has no such document; make it only if the user says so.
+    connect(m_session, &syncing::DocumentSession::relayError, this, [this](collab::ProtocolErrorCode code) {
+        if (code != collab::ProtocolErrorCode::NoSuchDocument || !m_session->isOpen())
+            return;
+        const QUrl url = m_session->documentUrl();
+        const QString id = m_session->documentId();
+        QTimer::singleShot(0, this, [this, url, id] {
+            const bool create = m_confirmCreate ? m_confirmCreate(id)
+                : QMessageBox::question(this, tr("No Such Document"),
+                                        tr("There is no document “%1” on %2. Create it?").arg(id, m_session->server()),
+                                        QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes) == QMessageBox::Yes;
+            if (create && m_session->documentUrl() == url)
+                openDocument(url, m_profile, Creation::Create);
+        });
+    });
     connect(m_binding, &DocumentBinding::localEdited, this, &MainWindow::onLocalEdited);
     connect(m_session, &syncing::DocumentSession::remoteApplied, this, &MainWindow::onRemoteApplied);
     connect(m_session, &syncing::DocumentSession::textReset, this, [this] {
@@ -127,9 +142,11 @@ MainWindow::~MainWindow()
     m_session->close();
 }
 
-bool MainWindow::openDocument(const QUrl &documentUrl, const syncing::DocumentSession::Profile &profile)
+bool MainWindow::openDocument(const QUrl &documentUrl, const syncing::DocumentSession::Profile &profile,
+                              Creation creation)
 {
     m_profile = profile;
+    m_session->setCreateIfMissing(creation == Creation::Create);
     QString error;
     if (!m_session->open(documentUrl, profile, &error)) {
         statusBar()->showMessage(error, 10000);
@@ -656,7 +673,7 @@ void MainWindow::newDocument()
         return;
     QUrl url(m_session->isOpen() ? m_session->server() : ConnectDialog::savedServer());
     url.setPath(QLatin1Char('/') + *id);
-    openInWindow(url);
+    openInWindow(url, std::nullopt, Creation::Create);
 }
 
 void MainWindow::openFromServer()
@@ -676,19 +693,37 @@ void MainWindow::connectToServer()
 }
 
 // An empty window takes the document itself; otherwise it opens in a new window (one document per window).
-void MainWindow::openInWindow(const QUrl &url, std::optional<syncing::DocumentSession::Profile> chosen)
+MainWindow *MainWindow::windowFor(const QUrl &documentUrl)
 {
+    const QUrl wanted = documentUrl.adjusted(QUrl::StripTrailingSlash | QUrl::NormalizePathSegments);
+    for (QWidget *widget : QApplication::topLevelWidgets())
+        if (auto *window = qobject_cast<MainWindow *>(widget); window && window->m_session->isOpen()
+            && window->m_session->documentUrl().adjusted(QUrl::StripTrailingSlash | QUrl::NormalizePathSegments) == wanted)
+            return window;
+    return nullptr;
+}
+
+void MainWindow::openInWindow(const QUrl &url, std::optional<syncing::DocumentSession::Profile> chosen,
+                              Creation creation)
+{
+    if (MainWindow *open = windowFor(url)) {
+        open->show();
+        open->raise();
+        open->activateWindow();
+        open->statusBar()->showMessage(tr("This document is open here already."), 4000);
+        return;
+    }
     const syncing::DocumentSession::Profile profile =
             chosen ? *chosen : m_session->isOpen() ? m_profile : ConnectDialog::savedProfile();
     if (!m_session->isOpen()) {
-        openDocument(url, profile);
+        openDocument(url, profile, creation);
         return;
     }
     auto *window = new MainWindow(m_store.directory());
     window->setAttribute(Qt::WA_DeleteOnClose);
     window->move(pos() + QPoint(40, 40));
     window->show();
-    window->openDocument(url, profile);
+    window->openDocument(url, profile, creation);
 }
 
 // --- files ---------------------------------------------------------------------------------------------------

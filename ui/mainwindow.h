@@ -15,6 +15,7 @@
 #include <QTimer>
 #include <QUrl>
 
+#include <functional>
 #include <optional>
 
 QT_BEGIN_NAMESPACE
@@ -50,8 +51,21 @@ public:
     explicit MainWindow(const QString &storeDirectory = syncing::LocalStore::defaultDirectory(), QWidget *parent = nullptr);
     ~MainWindow() override;
 
+    // Whether opening a document that does not exist makes it (New Document, Share File, the tests) or asks
+    // first (a typed name, a link, a recent entry: a typo must not become a permanent document).
+    enum class Creation { Create, Ask };
     // Open a document (ws://host:port/document) as the given profile; shows cached text at once.
-    bool openDocument(const QUrl &documentUrl, const syncing::DocumentSession::Profile &profile);
+    bool openDocument(const QUrl &documentUrl, const syncing::DocumentSession::Profile &profile,
+                      Creation creation = Creation::Create);
+    // Open `url`: the window already on that document comes forward (no second window on it); an empty
+    // window takes it; else a new window. `profile`: who to be there (the Connect dialog's); by default this
+    // window's, or the saved one.
+    void openInWindow(const QUrl &url, std::optional<syncing::DocumentSession::Profile> profile = std::nullopt,
+                      Creation creation = Creation::Ask);
+    // The question asked before creating a missing document (Creation::Ask): a QMessageBox, or the tests' answer.
+    void setCreateConfirmation(std::function<bool(const QString &documentId)> confirm) { m_confirmCreate = std::move(confirm); }
+    // The window that has `documentUrl` open in this process, if any.
+    static MainWindow *windowFor(const QUrl &documentUrl);
 
     CollabEditor *editor() const { return m_editor; }
     DocumentBinding *binding() const { return m_binding; }
@@ -136,8 +150,6 @@ private:
     void importFile();
     bool exportFile();
     void about();
-    // `profile`: who to be there (the Connect dialog's); by default this window's, or the saved one.
-    void openInWindow(const QUrl &url, std::optional<syncing::DocumentSession::Profile> profile = std::nullopt);
 
     void onLocalEdited(const collab::TextOperation &op);
     void onRemoteApplied(const collab::TextOperation &op, const QString &connectionId);
@@ -172,6 +184,7 @@ private:
     QAction *m_keepFileUpdatedAction = nullptr;
     QTimer m_fileWriteTimer;
     std::optional<PendingShare> m_share;
+    std::function<bool(const QString &)> m_confirmCreate;
     QLabel *m_rttLabel = nullptr;
     QLabel *m_revisionLabel = nullptr;
 

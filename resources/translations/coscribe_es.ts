@@ -62,6 +62,10 @@
         <source>coscribe: not a document link: %1 (expected ws://host:port/document, coscribe://host:port/document or http://host:port/d/document)</source>
         <translation>coscribe: no es un enlace a un documento: %1 (se espera ws://host:puerto/documento, coscribe://host:puerto/documento o http://host:puerto/d/documento)</translation>
     </message>
+    <message>
+        <source>Create the document if it does not exist, without asking.</source>
+        <translation>Crear el documento si no existe, sin preguntar.</translation>
+    </message>
 </context>
 <context>
     <name>syncing::DocumentSession</name>
@@ -927,6 +931,18 @@ revisión %2 · nombrada por %3</translation>
     <message>
         <source>Shared %1 as %2</source>
         <translation>%1 compartido como %2</translation>
+    </message>
+    <message>
+        <source>No Such Document</source>
+        <translation>No existe el documento</translation>
+    </message>
+    <message>
+        <source>There is no document “%1” on %2. Create it?</source>
+        <translation>No hay ningún documento «%1» en %2. ¿Crearlo?</translation>
+    </message>
+    <message>
+        <source>This document is open here already.</source>
+        <translation>Este documento ya está abierto aquí.</translation>
     </message>
 </context>
 <context>

@@ -178,7 +178,8 @@ private:
         env.insert(QStringLiteral("XDG_CONFIG_HOME"), storeDir + QStringLiteral("/config"));
         process.setProcessEnvironment(env);
         process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        process.start(editorBinary(), QStringList{url.toString(), QStringLiteral("--name"), QStringLiteral("Kim")} + extra);
+        process.start(editorBinary(), QStringList{url.toString(), QStringLiteral("--create"), QStringLiteral("--name"),
+                                                  QStringLiteral("Kim")} + extra);
         QVERIFY2(process.waitForStarted(), qPrintable(process.errorString()));
     }
 
