@@ -706,7 +706,9 @@ MainWindow *MainWindow::windowFor(const QUrl &documentUrl)
 void MainWindow::openInWindow(const QUrl &url, std::optional<syncing::DocumentSession::Profile> chosen,
                               Creation creation)
 {
-    if (MainWindow *open = windowFor(url)) {
+    // The same document as the same person: that window. (File › Connect… with another name is meant to be a
+    // second participant, and gets its window.)
+    if (MainWindow *open = windowFor(url); open && (!chosen || chosen->name == open->m_profile.name)) {
         open->show();
         open->raise();
         open->activateWindow();

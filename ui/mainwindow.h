@@ -57,7 +57,8 @@ public:
     // Open a document (ws://host:port/document) as the given profile; shows cached text at once.
     bool openDocument(const QUrl &documentUrl, const syncing::DocumentSession::Profile &profile,
                       Creation creation = Creation::Create);
-    // Open `url`: the window already on that document comes forward (no second window on it); an empty
+    // Open `url`: the window already on that document as the same person comes forward (no second window on
+    // it); an empty
     // window takes it; else a new window. `profile`: who to be there (the Connect dialog's); by default this
     // window's, or the saved one.
     void openInWindow(const QUrl &url, std::optional<syncing::DocumentSession::Profile> profile = std::nullopt,
