@@ -25,6 +25,7 @@ export class RelayLink extends EventTarget {
   #backoffMs = 500;
   #everOpened = false;
   #closedByUs = false;
+  #refusal = null;  // why the relay refused the hello, until the close that follows
 
   constructor(url, helloFields) {
     super();
@@ -137,8 +138,6 @@ export class RelayLink extends EventTarget {
     }
     this.dispatchEvent(new CustomEvent('message', { detail: message }));
   }
-
-  #refusal = null;
 
   #onClose(event) {
     console.info(`coscribe: connection closed (${event.code}${event.reason ? `: ${event.reason}` : ''})`);

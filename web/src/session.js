@@ -63,6 +63,7 @@ export class DocumentSession extends EventTarget {
     this.role = null;            // 'read' | 'write' | 'admin' once opened
     this.name = doc;
     this.opened = false;
+    this.restored = false;       // start() found unsent edits of an earlier life of this tab
     this.participants = new Map();  // connectionId -> {name, color, user, clientId, selection, rev, idle, readOnly}
     this.problem = null;         // {code, text, keptText?}: something the user should know and act on
     this.saved = true;           // the store holds the current pending state

@@ -20,6 +20,7 @@ function request(r) {
 
 export class LocalStore {
   #db = null;
+  #memory = null;  // instead of #db where the browser has no IndexedDB
   #queue = new Map();  // key -> {record, waiters}
   #busy = false;
 
@@ -37,8 +38,6 @@ export class LocalStore {
     }
     return store;
   }
-
-  #memory = null;
 
   get persistent() {
     return this.#db !== null;
