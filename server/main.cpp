@@ -25,7 +25,6 @@
 #include <memory>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -80,8 +79,15 @@ int main(int argc, char *argv[])
     qCInfo(lcRelay).noquote() << config.summary();
 
     relay::RelayServer::Settings settings = relay::RelayServer::Settings::fromConfig(config);
+    QByteArray tokensLoaded;  // the tokens file as last taken (a reload compares against it)
     if (config.hasTokens()) {
-        auto tokens = relay::TokenStore::load(config.tokensFile());
+        QFile file(config.tokensFile());
+        if (!file.open(QIODevice::ReadOnly)) {
+            print(stderr, QStringLiteral("cannot read tokens file %1: %2").arg(config.tokensFile(), file.errorString()));
+            return 2;
+        }
+        tokensLoaded = file.readAll();
+        auto tokens = relay::TokenStore::parse(tokensLoaded, config.tokensFile());
         if (const auto *error = std::get_if<QString>(&tokens)) {
             print(stderr, *error);
             return 2;
@@ -158,11 +164,11 @@ int main(int argc, char *argv[])
     }
     // The tokens file is read again when it changes (`coscribe-relay token add|revoke`, an editor, a config
     // management tool) and on SIGHUP. A file that does not parse is reported and the tokens in force stay.
-    QByteArray tokensLoaded;
-    auto reloadTokens = [&](const char *why) {
+    // `asked`: SIGHUP reloads even an unchanged file; a change notification only a changed one.
+    auto reloadTokens = [&](const char *why, bool asked) {
         QFile file(config.tokensFile());
         const QByteArray bytes = file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-        if (bytes == tokensLoaded && std::strcmp(why, "SIGHUP") != 0)
+        if (bytes == tokensLoaded && !asked)
             return;  // touched, not changed
         auto tokens = relay::TokenStore::parse(bytes, config.tokensFile());
         if (const auto *error = std::get_if<QString>(&tokens)) {
@@ -179,16 +185,13 @@ int main(int argc, char *argv[])
     settle.setSingleShot(true);
     settle.setInterval(200);
     if (config.hasTokens()) {
-        QFile initial(config.tokensFile());
-        if (initial.open(QIODevice::ReadOnly))
-            tokensLoaded = initial.readAll();
         // The directory too: an atomic replace (QSaveFile, `mv`) gives the path a new file the old watch misses.
         watcher.addPath(QFileInfo(config.tokensFile()).absolutePath());
         watcher.addPath(config.tokensFile());
         QObject::connect(&settle, &QTimer::timeout, &app, [&] {
             if (!watcher.files().contains(config.tokensFile()) && QFileInfo::exists(config.tokensFile()))
                 watcher.addPath(config.tokensFile());
-            reloadTokens("file changed");
+            reloadTokens("file changed", false);
         });
         QObject::connect(&watcher, &QFileSystemWatcher::fileChanged, &settle, qOverload<>(&QTimer::start));
         QObject::connect(&watcher, &QFileSystemWatcher::directoryChanged, &settle, qOverload<>(&QTimer::start));
@@ -200,7 +203,7 @@ int main(int argc, char *argv[])
         [[maybe_unused]] const ssize_t n = ::read(signalPipe[1], &byte, 1);
         if (byte == SIGHUP) {
             if (config.hasTokens())
-                reloadTokens("SIGHUP");
+                reloadTokens("SIGHUP", true);
             return;
         }
         notifier.setEnabled(false);

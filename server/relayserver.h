@@ -99,7 +99,7 @@ public:
 
     // A new tokens file (reloaded on change or SIGHUP): connections whose token is gone are told (forbidden)
     // and closed (1008), those whose user or grants changed are closed with 4011 (their editors reconnect
-    // and get the new role), everyone else carries on untouched. Returns how many were closed.
+    // and get the new role), everyone else carries on untouched. Returns how many of each.
     struct TokenReload
     {
         int kept = 0;

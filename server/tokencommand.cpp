@@ -35,7 +35,7 @@ bool isTokenLine(const QString &line)
 QString idOf(const QString &tokenField)
 {
     if (tokenField.startsWith(TokenStore::digestPrefix()))
-        return QStringLiteral("token:") + tokenField.mid(TokenStore::digestPrefix().size(), 12).toLower();
+        return TokenStore::idForDigest(QByteArray::fromHex(tokenField.mid(TokenStore::digestPrefix().size()).toLatin1()));
     return TokenStore::redact(tokenField);
 }
 

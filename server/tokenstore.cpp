@@ -69,7 +69,12 @@ QRegularExpression TokenStore::patternToRegex(const QString &pattern)
 
 QString TokenStore::redact(QStringView token)
 {
-    return QStringLiteral("token:") + QString::fromLatin1(digestOf(token).toHex().left(12));
+    return idForDigest(digestOf(token));
+}
+
+QString TokenStore::idForDigest(const QByteArray &digest)
+{
+    return QStringLiteral("token:") + QString::fromLatin1(digest.toHex().left(12));
 }
 
 std::variant<TokenStore, QString> TokenStore::load(const QString &path)
@@ -97,10 +102,11 @@ std::variant<TokenStore, QString> TokenStore::parse(const QByteArray &text, cons
         const QString &token = fields.at(0);
         // A stored digest instead of the secret (what `coscribe-relay token add` writes).
         const bool hashed = token.startsWith(digestPrefix());
+        QByteArray storedDigest;
         if (hashed) {
             const QByteArray hex = token.mid(digestPrefix().size()).toLatin1();
-            const QByteArray digest = QByteArray::fromHex(hex);
-            if (hex.size() != 64 || digest.size() != 32 || digest.toHex() != hex.toLower())
+            storedDigest = QByteArray::fromHex(hex);
+            if (hex.size() != 64 || storedDigest.size() != 32 || storedDigest.toHex() != hex.toLower())
                 return QStringLiteral("%1: %2 must be followed by 64 hexadecimal digits (a SHA-256 digest)")
                     .arg(where, digestPrefix());
         } else if (token.size() < minimumTokenLength)
@@ -115,13 +121,13 @@ std::variant<TokenStore, QString> TokenStore::parse(const QByteArray &text, cons
                 .arg(where, user.left(64));
 
         Entry entry;
-        entry.digest = hashed ? QByteArray::fromHex(token.mid(digestPrefix().size()).toLatin1()) : digestOf(token);
+        entry.digest = hashed ? storedDigest : digestOf(token);
         for (const Entry &existing : store.m_entries)
             if (existing.digest == entry.digest)
                 return QStringLiteral("%1: duplicate token (already given to user %2)")
                     .arg(where, existing.account.user);
         entry.account.user = user;
-        entry.account.tokenId = QStringLiteral("token:") + QString::fromLatin1(entry.digest.toHex().left(12));
+        entry.account.tokenId = idForDigest(entry.digest);
         entry.account.digest = entry.digest;
         for (qsizetype f = 2; f < fields.size(); ++f) {
             const QString &grantText = fields.at(f);

@@ -92,6 +92,8 @@ public:
     bool isEmpty() const { return m_entries.empty(); }
 
     static QString redact(QStringView token);
+    // redact() for a token known only by its SHA-256 digest (a `sha256:` line).
+    static QString idForDigest(const QByteArray &digest);
     // The TOKEN field that stores only the token's digest ("sha256:" and 64 hex digits): a file of those
     // holds no secret (`coscribe-relay token add` writes it; server/tokencommand.h).
     static QString digestPrefix() { return QStringLiteral("sha256:"); }

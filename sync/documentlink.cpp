@@ -29,17 +29,12 @@ std::optional<QUrl> DocumentLink::fromText(const QString &text)
         return std::nullopt;
     const QString scheme = url.scheme().toLower();
     QString path = url.path();
-    bool secure = false;
-    if (scheme == u"ws" || scheme == u"coscribe") {
-        secure = false;
-    } else if (scheme == u"wss" || scheme == u"coscribes") {
-        secure = true;
-    } else if (scheme == u"http" || scheme == u"https") {
-        secure = scheme == u"https";
+    const bool secure = scheme == u"wss" || scheme == u"coscribes" || scheme == u"https";
+    if (scheme == u"http" || scheme == u"https") {
         if (!path.startsWith(QStringLiteral("/d/")))
             return std::nullopt;
         path = path.mid(2);
-    } else {
+    } else if (scheme != u"ws" && scheme != u"coscribe" && !secure) {
         return std::nullopt;
     }
     const QString document = path.mid(1);

@@ -50,14 +50,7 @@ std::variant<TextFile::Decoded, QString> TextFile::decode(const QByteArray &byte
                                QStringDecoder::Flag::Stateless);
         text = decoder.decode(QByteArrayView(bytes).sliced(2));
         // The decoder lets a lone surrogate through; the relay would refuse such text (docs/PROTOCOL.md).
-        bool lone = false;
-        for (qsizetype i = 0; i < text.size() && !lone; ++i) {
-            if (text.at(i).isHighSurrogate() && i + 1 < text.size() && text.at(i + 1).isLowSurrogate())
-                ++i;
-            else if (text.at(i).isSurrogate())
-                lone = true;
-        }
-        if (decoder.hasError() || lone)
+        if (decoder.hasError() || !QStringView(text).isValidUtf16())
             return tr("This is not a text file: invalid UTF-16.");
     } else {
         const bool bom = bytes.startsWith("\xEF\xBB\xBF");

@@ -52,6 +52,12 @@ const QString LineNumbersKey = QStringLiteral("view/lineNumbers");
 const QString WrapKey = QStringLiteral("view/wrap");
 const QString ZoomKey = QStringLiteral("view/zoom");
 
+// Where a document's linked file is remembered (QSettings): path, encoding, line endings, keep updated.
+QString fileSettingsGroup(const QUrl &documentUrl)
+{
+    return QStringLiteral("files/") + QString::fromLatin1(documentUrl.toEncoded().toPercentEncoding());
+}
+
 } // namespace
 
 MainWindow::MainWindow(const QString &storeDirectory, QWidget *parent)
@@ -214,8 +220,7 @@ void MainWindow::createActions()
     m_keepFileUpdatedAction->setStatusTip(tr("Write the linked file again whenever the document changes"));
     connect(m_keepFileUpdatedAction, &QAction::toggled, this, [this](bool on) {
         if (!m_session->documentUrl().isEmpty())
-            QSettings().setValue(QStringLiteral("files/%1/keep").arg(QString::fromLatin1(
-                                     m_session->documentUrl().toEncoded().toPercentEncoding())), on);
+            QSettings().setValue(fileSettingsGroup(m_session->documentUrl()) + QStringLiteral("/keep"), on);
         if (on)
             fileContentChanged();
     });
@@ -731,11 +736,6 @@ void MainWindow::openInWindow(const QUrl &url, std::optional<syncing::DocumentSe
 // --- files ---------------------------------------------------------------------------------------------------
 
 namespace {
-
-QString fileSettingsGroup(const QUrl &documentUrl)
-{
-    return QStringLiteral("files/") + QString::fromLatin1(documentUrl.toEncoded().toPercentEncoding());
-}
 
 // A document id from a file name: the relay's alphabet [A-Za-z0-9._-], runs of anything else as one "-".
 QString idFromName(const QString &name)

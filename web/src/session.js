@@ -249,23 +249,10 @@ export class DocumentSession extends EventTarget {
       // client numbered from 1 (nothing of ours can be in its log past its revision), the edits not yet
       // acknowledged rebased on its text, after a new hello. What it lost is not pushed back: every editor
       // that kept a copy would push its own.
-      const local = this.editor.text();
       const seen = this.client.revision;
       const hadPending = this.client.hasPending();
       this.identity = newIdentity();
-      this.client = new OtClient(this.identity.clientId, m.revision, 0);
-      this.client.disconnected();
-      this.#applyLimits();
-      this.editor.replaceAll(m.snapshot);
-      this.base = null;
-      this.pendingEdits = 0;
-      if (hadPending && local !== m.snapshot) {
-        const keep = replaceBetween(m.snapshot, local);
-        this.base = m.snapshot;
-        this.client.applyClient(keep);
-        this.editor.applyRemote(keep);
-        this.pendingEdits = 1;
-      }
+      this.#startOver(m.snapshot, m.revision, 0, hadPending);
       this.problem = { code: 'relay-went-back', text: `The relay's copy of this document went back to an older `
                        + `state (revision ${m.revision}; this page had seen ${seen}): edits it lost are gone from `
                        + 'it. Your unsent edits are kept and sent again.' };
@@ -274,23 +261,8 @@ export class DocumentSession extends EventTarget {
       return;
     }
     if (m.snapshot !== undefined) {
-      const local = this.editor.text();
-      const hadPending = this.client.hasPending();
-      this.client = new OtClient(this.identity.clientId, m.revision, this.client.lastSequence);
-      this.client.disconnected();
-      this.#applyLimits();
-      this.editor.replaceAll(m.snapshot);
-      if (hadPending && !fresh && local !== m.snapshot) {
-        // The relay could not give operations (it lost our revision): keep the text as typed, as one edit.
-        const keep = replaceBetween(m.snapshot, local);
-        this.base = m.snapshot;
-        this.client.applyClient(keep);
-        this.editor.applyRemote(keep);
-        this.pendingEdits = Math.max(1, this.pendingEdits);
-      } else {
-        this.base = null;
-        this.pendingEdits = 0;
-      }
+      // The whole text: a first open, or the relay could not give operations (edits typed here stay).
+      this.#startOver(m.snapshot, m.revision, this.client.lastSequence, this.client.hasPending() && !fresh);
     } else {
       for (const entry of m.ops) {
         const op = TextOperation.fromJSON(entry.op);
@@ -315,6 +287,26 @@ export class DocumentSession extends EventTarget {
     this.#sendSelection();
     this.editor.presenceChanged();
     this.#changed();
+  }
+
+  // The relay's whole text at `revision` replaces ours: a new client (this.identity's id, numbered after
+  // `lastSequence`); with `keepPending` the text as typed stays, as one edit on top of it.
+  #startOver(snapshot, revision, lastSequence, keepPending) {
+    const local = this.editor.text();
+    const pendingEdits = this.pendingEdits;
+    this.client = new OtClient(this.identity.clientId, revision, lastSequence);
+    this.client.disconnected();
+    this.#applyLimits();
+    this.editor.replaceAll(snapshot);
+    this.base = null;
+    this.pendingEdits = 0;
+    if (keepPending && local !== snapshot) {
+      const keep = replaceBetween(snapshot, local);
+      this.base = snapshot;
+      this.client.applyClient(keep);
+      this.editor.applyRemote(keep);
+      this.pendingEdits = Math.max(1, pendingEdits);
+    }
   }
 
   #onAck(m) {
