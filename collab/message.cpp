@@ -4,6 +4,7 @@
 #include "jsonreader.h"
 #include "jsonwriter.h"
 
+#include <QCryptographicHash>
 #include <QRandomGenerator>
 
 #include <algorithm>
@@ -325,6 +326,14 @@ ProtocolResult<DocumentInfo> readDocumentInfo(const V &v)
     d.revision = toRevision(r.integer("revision", 0, INT_MAX));
     d.participants = int(r.integer("participants", 0, INT_MAX, false).value_or(0));
     d.length = r.integer("length", 0, MaxSequence, false).value_or(-1);
+    d.modified = r.integer("modified", 0, MaxSequence, false).value_or(0);
+    d.people = r.template list<QString>("people", false, [](const V &e) -> ProtocolResult<QString> {
+        QString name;
+        if (!e.IsString() || !json::string(e, name))
+            return ProtocolError{ProtocolErrorCode::InvalidMessage, QStringLiteral("people must hold strings"), {}, {}};
+        return name;
+    });
+    d.role = r.string("role", false, 16);
     return finish(r, std::move(d));
 }
 
@@ -578,6 +587,35 @@ bool isValidDocumentId(QStringView id)
     return true;
 }
 
+QString documentIdForTitle(QStringView title)
+{
+    const QString decomposed = title.toString().normalized(QString::NormalizationForm_KD);
+    QString id;
+    bool dash = false;
+    for (QChar ch : decomposed) {
+        const char16_t c = ch.unicode();
+        if ((c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9') || c == u'.' || c == u'_') {
+            const bool separate = dash && !id.isEmpty();
+            if (id.size() + (separate ? 2 : 1) > 48)
+                break;
+            if (separate)
+                id += u'-';
+            dash = false;
+            id += ch;
+        } else if (ch.category() != QChar::Mark_NonSpacing) {
+            dash = true; // a space, a punctuation mark, a letter with no ASCII form: one '-' for the whole run
+        }
+    }
+    while (id.startsWith(u'.'))
+        id.remove(0, 1);
+    while (id.endsWith(u'.'))
+        id.chop(1);
+    if (id.isEmpty())
+        id = QStringLiteral("doc-")
+             + QString::fromLatin1(QCryptographicHash::hash(title.toUtf8(), QCryptographicHash::Sha256).toHex().left(8));
+    return id;
+}
+
 // ---- shared value types ----------------------------------------------------------------------------------
 
 QByteArray Participant::toJsonBytes() const
@@ -666,6 +704,7 @@ void write(W &w, const Message::Open &m)
         w.key("create").value(true);
     w.key("doc").value(m.doc);
     optionalString(w, "id", m.id);
+    optionalString(w, "name", m.name);
     if (m.pending)
         w.key("pending").value(true);
     if (m.revision)
@@ -737,7 +776,17 @@ void write(W &w, const Message::Documents &m)
         w.beginObject().key("id").value(d.id);
         if (d.length >= 0)
             w.key("length").value(d.length);
-        w.key("name").value(d.name).key("participants").value(d.participants).key("revision").value(d.revision);
+        if (d.modified > 0)
+            w.key("modified").value(d.modified);
+        w.key("name").value(d.name).key("participants").value(d.participants);
+        if (!d.people.isEmpty()) {
+            w.key("people").beginArray();
+            for (const QString &name : d.people)
+                w.value(name);
+            w.endArray();
+        }
+        w.key("revision").value(d.revision);
+        optionalString(w, "role", d.role);
         w.endObject();
     }
     w.endArray();
@@ -1194,6 +1243,7 @@ ProtocolResult<Message::Client> Message::decodeClientFrame(Input frame)
             m.revision = int(*rev);
         m.create = r.boolean("create", false, false);
         m.pending = r.boolean("pending", false, false);
+        m.name = r.string("name", false, 256);
         return wrap<V>(r, e, std::move(m));
     }
     if (type == "close") {

@@ -8,6 +8,7 @@
 #include <QByteArray>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 #include <optional>
 #include <utility>
@@ -110,6 +111,10 @@ std::optional<Role> roleFromName(QStringView name);
 
 // Document ids: [A-Za-z0-9._-]{1,64}, not starting with a dot (so never "." / ".." or a hidden file).
 bool isValidDocumentId(QStringView id);
+// A document id for a title of any Unicode ("Meeting notes, März" -> "Meeting-notes-Marz"): letters and digits
+// stripped of accents, every other run of characters one '-', at most 48 characters; a title with none of
+// those (all CJK, say) gets "doc-" and 8 hex digits of its SHA-256. The same title always gives the same id.
+QString documentIdForTitle(QStringView title);
 
 // One participant of an open document, as the relay describes it in "opened" and "join".
 struct Participant
@@ -135,7 +140,12 @@ struct DocumentInfo
     QString name;
     int revision = 0;
     int participants = 0;
-    qint64 length = -1;   // UTF-16 code units; -1 (omitted on the wire): not loaded, unknown
+    qint64 length = -1;   // UTF-16 code units; -1 (omitted on the wire): unknown
+    qint64 modified = 0;  // ms since the epoch of its last edit (or its creation); 0 (omitted): unknown
+    QStringList people;   // display names of who has it open (at most maxListedPeople); omitted when empty
+    QString role;         // the requester's role on it ("read", "write", "admin"); omitted when not given
+
+    static constexpr int maxListedPeople = 16;
 
     bool operator==(const DocumentInfo &) const = default;
 };
@@ -239,6 +249,7 @@ struct Message
         std::optional<int> revision;   // last revision the client knows
         bool create = false;
         bool pending = false;          // the client holds unacknowledged edits: catch up by operations only
+        QString name;                  // with create: the title of the document it makes (empty: its id)
 
     };
     struct Close

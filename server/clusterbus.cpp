@@ -143,7 +143,7 @@ bool ClusterBus::connectDatabase()
         return false;
     }
     QSqlDriver *driver = db.driver();
-    for (const char *channel : {operationsChannel, presenceChannel}) {
+    for (const char *channel : {operationsChannel, presenceChannel, catalogueChannel}) {
         if (!driver->subscribeToNotification(QLatin1StringView(channel))) {
             m_errorString = QStringLiteral("cluster bus: cannot LISTEN on %1").arg(QLatin1StringView(channel));
             return false;
@@ -173,6 +173,7 @@ void ClusterBus::attach(DocumentHub &hub)
             [&hub](const QString &doc, int revision) { hub.catchUp(doc, revision); });
     connect(this, &ClusterBus::resyncNeeded, &hub, &DocumentHub::catchUpAll);
     connect(this, &ClusterBus::presenceReceived, &hub, &DocumentHub::forwardPresence);
+    connect(this, &ClusterBus::catalogueChanged, &hub, &DocumentHub::followCatalogue);
 }
 
 void ClusterBus::onNotification(const QString &channel, QSqlDriver::NotificationSource,
@@ -185,6 +186,13 @@ void ClusterBus::onNotification(const QString &channel, QSqlDriver::Notification
         const int revision = colon > 0 ? text.mid(colon + 1).toInt(&ok) : 0;
         if (ok)
             Q_EMIT operationsCommitted(text.left(colon), revision);
+        return;
+    }
+    if (channel == QLatin1StringView(catalogueChannel)) {
+        // relayId \n doc
+        const qsizetype newline = text.indexOf(u'\n');
+        if (newline > 0 && QStringView(text).left(newline) != m_relayId)
+            Q_EMIT catalogueChanged(text.mid(newline + 1));
         return;
     }
     if (channel == QLatin1StringView(presenceChannel)) {
@@ -311,6 +319,18 @@ void ClusterBus::publishCommitted(const QString &doc, int revision)
     q.prepare(QStringLiteral("SELECT pg_notify(?, ?)"));
     q.addBindValue(QString::fromLatin1(operationsChannel));
     q.addBindValue(doc + u':' + QString::number(revision));
+    if (!q.exec())
+        disconnected(q.lastError().text());
+}
+
+void ClusterBus::publishCatalogue(const QString &doc)
+{
+    if (!m_connected)
+        return; // the others follow on their periodic resync
+    QSqlQuery q(QSqlDatabase::database(m_connectionName, false));
+    q.prepare(QStringLiteral("SELECT pg_notify(?, ?)"));
+    q.addBindValue(QString::fromLatin1(catalogueChannel));
+    q.addBindValue(m_relayId + u'\n' + doc);
     if (!q.exec())
         disconnected(q.lastError().text());
 }

@@ -23,6 +23,9 @@ class DocumentHub;
 //   bus: pg_notify('coscribe_ops', 'doc:rev') ─────────────► LISTEN ──► catchUp(doc): read the log after
 //                                                                       B's revision, replay, forward to
 //                                                                       B's clients in revision order
+//   rename/delete ──► pg_notify('coscribe_catalogue', 'relay\ndoc') ───► LISTEN ──► re-read the row: a new
+//                                                                       name is broadcast, a deleted
+//                                                                       document's members dismissed
 //   join/selection/idle ──► presence row + pg_notify('coscribe_presence') ──► LISTEN ──► forward to clients
 //   every heartbeatInterval: relays.heartbeat = now; presence rows of relays silent > staleAfter are deleted
 //   and their leaves notified (by whichever live relay deletes them first: DELETE ... RETURNING hands each
@@ -57,6 +60,7 @@ public:
 
     static constexpr const char *operationsChannel = "coscribe_ops";
     static constexpr const char *presenceChannel = "coscribe_presence";
+    static constexpr const char *catalogueChannel = "coscribe_catalogue";
 
     ClusterBus(SqlStorage::Options database, QString relayId, Settings settings, QObject *parent = nullptr);
     ~ClusterBus() override;
@@ -81,6 +85,7 @@ public:
                          const QString &message) override;
     void publishTransient(const QString &doc, const QString &message) override;
     void publishLeave(const QString &doc, const QString &connectionId) override;
+    void publishCatalogue(const QString &doc) override;
     std::vector<std::pair<collab::Participant, int>> participants(const QString &doc) override;
 
 Q_SIGNALS:
@@ -90,6 +95,8 @@ Q_SIGNALS:
     void resyncNeeded();
     // A presence message from another relay, to forward verbatim to local participants of `doc`.
     void presenceReceived(const QString &doc, const QString &message);
+    // Another relay renamed or deleted `doc`: re-read its row.
+    void catalogueChanged(const QString &doc);
 
 private:
     struct LocalPresence

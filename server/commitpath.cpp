@@ -314,9 +314,14 @@ void CommitPath::flushBatch()
                                                                                          *p.senderSelection}));
         live.moveSelections(p.operation, p.connection, p.senderSelection);
         live.attribute(p.revision, p.operation, p.user, p.name, p.color);
-        if (p.snapshot && !m_storage.saveSnapshot(live.id, p.revision, *p.snapshot,
-                                                  live.authorship ? live.authorship->toStored() : QString()))
-            qCWarning(lcCommits).noquote() << "snapshot of" << live.id << "at" << p.revision << "failed (history still complete)";
+        if (p.snapshot) {
+            if (m_storage.saveSnapshot(live.id, p.revision, *p.snapshot,
+                                       live.authorship ? live.authorship->toStored() : QString()))
+                live.snapshotRevision = p.revision;
+            else
+                qCWarning(lcCommits).noquote() << "snapshot of" << live.id << "at" << p.revision
+                                               << "failed (history still complete)";
+        }
         m_live.trimHistory(live);
     }
 }

@@ -69,14 +69,44 @@ void DocumentHub::handle(Connection &c, const Message::Create &m)
 void DocumentHub::handle(Connection &c, const Message::Rename &m)
 {
     flush();
-    m_catalogue.rename(c, m);
+    if (m_catalogue.rename(c, m))
+        if (PeerRelays *peers = m_catchUp.peers())
+            peers->publishCatalogue(m.doc);
 }
 
 void DocumentHub::handle(Connection &c, const Message::Delete &m)
 {
     flush(); // queued operations of the document are acknowledged before it goes
-    m_catalogue.remove(c, m);
+    const QStringList members = memberIds(m.doc);
+    if (!m_catalogue.remove(c, m))
+        return;
     m_history.forget(m.doc);
+    if (PeerRelays *peers = m_catchUp.peers()) {
+        for (const QString &connectionId : members)
+            peers->publishLeave(m.doc, connectionId);
+        peers->publishCatalogue(m.doc);
+    }
+}
+
+void DocumentHub::followCatalogue(const QString &id)
+{
+    flush();
+    const QStringList members = memberIds(id);
+    if (!m_catalogue.followStored(id) || m_live.find(id))
+        return;
+    m_history.forget(id);
+    if (PeerRelays *peers = m_catchUp.peers())
+        for (const QString &connectionId : members)
+            peers->publishLeave(id, connectionId);
+}
+
+QStringList DocumentHub::memberIds(const QString &id) const
+{
+    QStringList ids;
+    if (const Live *live = m_live.find(id))
+        for (const Member &member : live->members)
+            ids.append(member.connection->id());
+    return ids;
 }
 
 // ---- history --------------------------------------------------------------------------------------------------
@@ -342,8 +372,10 @@ void DocumentHub::catchUp(const QString &id, int knownRevision)
 
 void DocumentHub::catchUpAll()
 {
-    for (const QString &id : m_live.ids())
+    for (const QString &id : m_live.ids()) {
         catchUp(id);
+        followCatalogue(id); // a rename or delete whose notification was lost
+    }
 }
 
 void DocumentHub::forwardPresence(const QString &doc, const QString &message)

@@ -100,6 +100,8 @@ public:
     // read when already there); -1: look.
     void catchUp(const QString &id, int knownRevision = -1);
     void catchUpAll();
+    // Another relay renamed or deleted `id` (Catalogue::followStored).
+    void followCatalogue(const QString &id);
     // A presence message (join, leave, selection, idle) from another relay, for local participants.
     void forwardPresence(const QString &doc, const QString &message);
     // Commits that lost the race for their revision to another relay (and were transformed and retried).
@@ -117,6 +119,7 @@ private:
     using Member = LiveDocuments::Member;
 
     void leave(Live &live, Connection &c, bool notifySelf, const QString &ref);
+    QStringList memberIds(const QString &id) const; // connection ids of its members here
     // pending: the client holds unacknowledged edits, so it is answered with operations whatever they cost
     // (a snapshot would make it rebase by diff and could apply an edit whose acknowledgement was lost twice).
     void sendOpened(Connection &c, Live &live, std::optional<int> since, const QString &ref, bool pending = false);

@@ -109,6 +109,7 @@ struct Loaded
 {
     ServerDocument document;
     std::optional<Authorship> authorship;
+    int snapshotRevision = -1;
 };
 
 // Load = latest snapshot + replay of every later operation. Snapshots are only a shortcut: a document with
@@ -128,7 +129,8 @@ std::optional<Loaded> loadDocument(Storage &storage, LiveDocuments &documents, c
                                      << "does not match its checksum: the document is not served";
         return std::nullopt;
     }
-    Loaded loaded{snapshot ? ServerDocument(snapshot->text, snapshot->revision) : ServerDocument(), std::nullopt};
+    Loaded loaded{snapshot ? ServerDocument(snapshot->text, snapshot->revision) : ServerDocument(), std::nullopt,
+                  snapshot ? snapshot->revision : -1};
     if (!snapshot)
         loaded.authorship.emplace();
     else if (!snapshot->authorship.isEmpty())
@@ -175,6 +177,7 @@ LiveDocuments::Live *LiveDocuments::load(const QString &id, ProtocolError &error
     live->name = record->name;
     live->document = std::move(loaded->document);
     live->authorship = std::move(loaded->authorship);
+    live->snapshotRevision = loaded->snapshotRevision;
     qCInfo(lcLive).noquote() << "loaded" << id << "at revision" << live->document.revision() << "in"
                              << timer.elapsed() << "ms";
     m_documents.insert(id, live);
@@ -190,6 +193,7 @@ bool LiveDocuments::reload(Live &live)
         return false;
     live.document = std::move(loaded->document);
     live.authorship = std::move(loaded->authorship);
+    live.snapshotRevision = loaded->snapshotRevision;
     for (Member &m : live.members)
         m.presence.selection = m.presence.selection.clamped(live.document.length());
     return true;
@@ -201,7 +205,7 @@ void LiveDocuments::unloadIfUnused(const QString &id)
     if (!live || !live->members.empty())
         return;
     if (m_limits.keepIdleMs <= 0) {
-        unload(id);
+        release(id);
         return;
     }
     live->idleSince = m_clock.elapsed();
@@ -214,6 +218,18 @@ void LiveDocuments::unload(QString id)
 {
     if (m_documents.remove(id))
         Q_EMIT documentsChanged(int(m_documents.size()));
+}
+
+void LiveDocuments::release(const QString &id)
+{
+    if (Live *live = find(id); live && live->uncommitted == 0 && live->document.revision() > live->snapshotRevision
+                               && live->document.revision() > 0) {
+        if (!m_storage.saveSnapshot(id, live->document.revision(), live->document.text().toString(),
+                                    live->authorship ? live->authorship->toStored() : QString()))
+            qCWarning(lcLive).noquote() << "snapshot of" << id << "at" << live->document.revision()
+                                        << "on unload failed (history still complete)";
+    }
+    unload(id);
 }
 
 void LiveDocuments::evictIdle()
@@ -242,7 +258,7 @@ void LiveDocuments::evictIdle()
         if (now - idle[kept].since < m_limits.keepIdleMs && idleBytes <= m_limits.maxIdleBytes)
             break;
         idleBytes -= idle[kept].bytes;
-        unload(idle[kept].id);
+        release(idle[kept].id);
     }
     if (kept == idle.size())
         m_idleSweep.stop();

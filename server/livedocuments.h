@@ -43,6 +43,7 @@ public:
         collab::ServerDocument document;
         std::vector<Member> members;
         int uncommitted = 0;   // operations applied in memory and queued, not yet committed
+        int snapshotRevision = -1; // the revision of its latest stored snapshot (-1: none)
         qint64 idleSince = -1; // the clock when its last member left (-1: has members or never idle)
         // Who wrote the committed text, at the last committed revision; none when unknown (loaded from a
         // snapshot stored without it: History computes it from the log and hands it over).
@@ -101,6 +102,9 @@ Q_SIGNALS:
 private:
     // Unloads idle documents past keepIdleMs, then the longest idle while their text exceeds maxIdleBytes.
     void evictIdle();
+    // Unloads a document nobody has open, saving a snapshot at its last revision first when the latest one is
+    // older: the next load replays nothing, and the document list knows its length without loading it.
+    void release(const QString &id);
 
     Storage &m_storage;
     Limits m_limits;

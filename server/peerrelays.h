@@ -32,6 +32,8 @@ public:
     // A fleeting update that need not be remembered (the selection carried by an operation).
     virtual void publishTransient(const QString &doc, const QString &message) = 0;
     virtual void publishLeave(const QString &doc, const QString &connectionId) = 0;
+    // The document's row changed (renamed or deleted): the others re-read it ("look now", like operations).
+    virtual void publishCatalogue(const QString &doc) = 0;
 
     // The participants of `doc` on other live relays, each with the revision its selection refers to.
     virtual std::vector<std::pair<collab::Participant, int>> participants(const QString &doc) = 0;

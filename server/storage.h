@@ -30,6 +30,11 @@ public:
         QString name;
         qint64 created = 0;   // ms since the epoch
         int revision = 0;     // revision of the last committed operation
+        // Filled by documents() only (the list): when its last operation was committed (0: none), and the
+        // revision and length (UTF-16 code units) of its latest snapshot (-1: none).
+        qint64 modified = 0;
+        int snapshotRevision = -1;
+        qint64 snapshotLength = -1;
     };
 
     struct OperationRecord

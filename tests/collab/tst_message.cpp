@@ -17,6 +17,9 @@ private Q_SLOTS:
     void documentIds_data();
     void documentIds();
     void errorNames();
+    void documentListRoundTrip();
+    void documentIdsForTitles_data();
+    void documentIdsForTitles();
     void repeatedStringsDecodeToThemselves();
     void historyMessagesRoundTrip();
 };
@@ -149,6 +152,55 @@ void tst_Message::documentIds()
     QFETCH(QString, id);
     QFETCH(bool, valid);
     QCOMPARE(isValidDocumentId(id), valid);
+}
+
+void tst_Message::documentListRoundTrip()
+{
+    DocumentInfo full{QStringLiteral("notes"), QStringLiteral("Meeting notes, M\u00e4rz"), 7, 2, 1780, 1764750092000,
+                      {QStringLiteral("Ada"), QStringLiteral("B\u00f6b")}, QStringLiteral("admin")};
+    DocumentInfo bare{QStringLiteral("todo"), QStringLiteral("todo"), 0, 0, -1, 0, {}, {}};
+    const QByteArray bytes = Message::encode(Message::Documents{QStringLiteral("1"), {full, bare}});
+    QVERIFY2(bytes.contains(R"("modified":1764750092000)"), bytes.constData());
+    QVERIFY2(bytes.contains(R"({"id":"todo","name":"todo","participants":0,"revision":0})"), bytes.constData());
+    auto decoded = Message::decodeServer(bytes);
+    QVERIFY2(decoded, decoded ? "" : qPrintable(decoded.error().message));
+    const auto &back = std::get<Message::Documents>(*decoded);
+    QCOMPARE(back.documents.size(), 2);
+    QCOMPARE(back.documents.at(0), full);
+    QCOMPARE(back.documents.at(1), bare);
+    QVERIFY(!Message::decodeServer(R"({"type":"documents","documents":[{"id":"a","revision":0,"people":[3]}]})"));
+
+    auto open = Message::decodeClient(Message::encode(Message::Open{QStringLiteral("5"), QStringLiteral("My-Notes"), {},
+                                                                    true, false, QStringLiteral("My Notes")}));
+    QVERIFY(open);
+    QCOMPARE(std::get<Message::Open>(*open).name, QStringLiteral("My Notes"));
+}
+
+void tst_Message::documentIdsForTitles_data()
+{
+    QTest::addColumn<QString>("title");
+    QTest::addColumn<QString>("id");
+    QTest::newRow("spaces") << "My Notes" << "My-Notes";
+    QTest::newRow("accents") << QStringLiteral("Meeting notes, M\u00e4rz 2026") << "Meeting-notes-Marz-2026";
+    QTest::newRow("runs") << "  a -- b  " << "a-b";
+    QTest::newRow("kept") << "notes.md" << "notes.md";
+    QTest::newRow("leading dot") << ".hidden" << "hidden";
+    QTest::newRow("long") << QString(100, u'x') << QString(48, u'x');
+    QTest::newRow("long words") << QString(47, u'x') + QStringLiteral(" yz") << QString(47, u'x');
+}
+
+void tst_Message::documentIdsForTitles()
+{
+    QFETCH(QString, title);
+    QFETCH(QString, id);
+    QCOMPARE(documentIdForTitle(title), id);
+    QVERIFY(isValidDocumentId(documentIdForTitle(title)));
+    // No ASCII letter at all: a stable id from the title's digest, different for different titles.
+    const QString cjk = documentIdForTitle(QStringLiteral("\u4f1a\u8b70\u30e1\u30e2"));
+    QVERIFY(isValidDocumentId(cjk));
+    QVERIFY(cjk.startsWith(QStringLiteral("doc-")));
+    QCOMPARE(documentIdForTitle(QStringLiteral("\u4f1a\u8b70\u30e1\u30e2")), cjk);
+    QVERIFY(documentIdForTitle(QStringLiteral("\u4f1a\u8b70")) != cjk);
 }
 
 void tst_Message::errorNames()

@@ -497,7 +497,7 @@ void tst_RelayServer::catalogue()
     // B's subscription ended: its edits are refused, and the document is gone.
     b->send(Message::Op{QStringLiteral("notes.md"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("x")), {}});
     QVERIFY(!b->waitForError(QStringLiteral("not-open")).isEmpty());
-    b->send(Message::Open{QStringLiteral("o"), QStringLiteral("notes.md"), std::nullopt, false});
+    b->send(Message::Open{QStringLiteral("o"), QStringLiteral("notes.md"), std::nullopt, false, {}, {}});
     QVERIFY(!b->waitForError(QStringLiteral("no-such-document")).isEmpty());
     QVERIFY(!r->storage->document(QStringLiteral("notes.md")));
     a->send(Message::Delete{QStringLiteral("d2"), QStringLiteral("notes.md")});
@@ -673,7 +673,7 @@ void tst_RelayServer::heartbeatDropsSilentPeer()
     Message::Hello hello{1, QStringLiteral("raw-client"), QStringLiteral("Raw"), QStringLiteral("#000000"), std::nullopt,
                          Message::Hello::newSecret()};
     raw.write(rawFrame(Message::encode(hello)));
-    raw.write(rawFrame(Message::encode(Message::Open{{}, QStringLiteral("doc"), std::nullopt, false})));
+    raw.write(rawFrame(Message::encode(Message::Open{{}, QStringLiteral("doc"), std::nullopt, false, {}, {}})));
     const QJsonObject join = watcher->waitFor(QStringLiteral("join"));
     QVERIFY(!join.isEmpty());
     QElapsedTimer timer;

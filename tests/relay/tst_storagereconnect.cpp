@@ -487,7 +487,7 @@ void tst_StorageReconnect::relayRidesOutDatabaseRestart()
     clock.start();
     while (opened.isEmpty() && clock.elapsed() < 15000) {
         client.received.clear();
-        client.send(Message::Open{QString(), D, 3, false, true}); // pending: it holds the refused edit
+        client.send(Message::Open{QString(), D, 3, false, true, {}}); // pending: it holds the refused edit
         const bool answered = QTest::qWaitFor([&] {
             return client.count(QStringLiteral("opened")) + client.count(QStringLiteral("error")) > 0;
         }, 3000);

@@ -57,7 +57,7 @@ private:
         RelayTestClient reader;
         if (!reader.open(r.server->url()) || reader.hello().isEmpty())
             return QStringLiteral("<no hello>");
-        reader.send(Message::Open{QStringLiteral("t"), doc, std::nullopt, false});
+        reader.send(Message::Open{QStringLiteral("t"), doc, std::nullopt, false, {}, {}});
         const QJsonObject opened = reader.waitFor(QStringLiteral("opened"));
         return opened.value(QStringLiteral("snapshot")).toString(QStringLiteral("<no snapshot>"));
     }
@@ -217,7 +217,7 @@ void tst_Trust::snapshotMustMatchItsChecksum()
     RelayTestClient reader;
     QVERIFY(reader.open(r->server->url()));
     QVERIFY(!reader.hello().isEmpty());
-    reader.send(Message::Open{QStringLiteral("t"), QStringLiteral("doc"), std::nullopt, false});
+    reader.send(Message::Open{QStringLiteral("t"), QStringLiteral("doc"), std::nullopt, false, {}, {}});
     QVERIFY(!reader.waitForError(QStringLiteral("server-error")).isEmpty());
     QCOMPARE(reader.count(QStringLiteral("opened")), 0);
 }
@@ -229,7 +229,7 @@ void tst_Trust::reopenOfOpenDocumentSendsNoSecondSnapshot()
     auto c = join(*r, QStringLiteral("doc"));
     QVERIFY(c);
     for (int i = 0; i < 5; ++i)
-        c->send(Message::Open{QStringLiteral("again"), QStringLiteral("doc"), std::nullopt, false});
+        c->send(Message::Open{QStringLiteral("again"), QStringLiteral("doc"), std::nullopt, false, {}, {}});
     QVERIFY(!c->waitForError(QStringLiteral("already-open")).isEmpty());
     QTest::qWait(100);
     QCOMPARE(c->count(QStringLiteral("opened")), 0);
@@ -251,12 +251,12 @@ void tst_Trust::pendingCatchUpIsPaged()
     RelayTestClient late;
     QVERIFY(late.open(r->server->url()));
     QVERIFY(!late.hello().isEmpty());
-    late.send(Message::Open{QStringLiteral("o"), QStringLiteral("doc"), 0, false, true});
+    late.send(Message::Open{QStringLiteral("o"), QStringLiteral("doc"), 0, false, true, {}});
     const QJsonObject first = late.waitFor(QStringLiteral("opened"));
     QCOMPARE(first.value(QStringLiteral("ops")).toArray().size(), 50);
     QCOMPARE(first.value(QStringLiteral("more")).toBool(), true);
     QCOMPARE(first.value(QStringLiteral("revision")).toInt(), 50);
-    late.send(Message::Open{QStringLiteral("o"), QStringLiteral("doc"), 100, false, true});
+    late.send(Message::Open{QStringLiteral("o"), QStringLiteral("doc"), 100, false, true, {}});
     const QJsonObject last = late.waitFor(QStringLiteral("opened"));
     QCOMPARE(last.value(QStringLiteral("ops")).toArray().size(), 20);
     QVERIFY(!last.contains(QStringLiteral("more")));
@@ -613,7 +613,7 @@ void tst_Trust::documentQuotas()
     }
     c.send(Message::Create{QStringLiteral("c3"), QStringLiteral("d3"), {}});
     QVERIFY(!c.waitForError(QStringLiteral("quota-exceeded")).isEmpty());
-    c.send(Message::Open{QStringLiteral("o"), QStringLiteral("d4"), std::nullopt, true});
+    c.send(Message::Open{QStringLiteral("o"), QStringLiteral("d4"), std::nullopt, true, {}, {}});
     QVERIFY(!c.waitForError(QStringLiteral("quota-exceeded")).isEmpty());
     QVERIFY(!r->storage->document(QStringLiteral("d3")));
 
@@ -644,7 +644,7 @@ void tst_Trust::rateLimitedNamesWhatWasDropped()
     QVERIFY(c.open(r->server->url()));
     QVERIFY(!c.hello().isEmpty());
     c.send(Message::List{QStringLiteral("first")});
-    c.send(Message::Open{QStringLiteral("second"), QStringLiteral("doc"), std::nullopt, true});
+    c.send(Message::Open{QStringLiteral("second"), QStringLiteral("doc"), std::nullopt, true, {}, {}});
     const QJsonObject error = c.waitFor(QStringLiteral("error"), [](const QJsonObject &o) {
         return o.value(QStringLiteral("code")).toString() == u"rate-limited"
                 && o.value(QStringLiteral("ref")).toString() == u"second";
