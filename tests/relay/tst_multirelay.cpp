@@ -130,6 +130,7 @@ private Q_SLOTS:
     void lostCommitRaceIsTransformedAndRetried();
     void retriesAreBoundedWithConflictRetry();
     void presenceCrossesRelays();
+    void renameAndDeleteReachOtherRelays();
     void busReconnectsAndCatchesUp();
     void sigkillMidBurstFailsOver();
     void historyAgreesAcrossRelays();
@@ -484,6 +485,44 @@ void tst_MultiRelay::presenceCrossesRelays()
     bob.send(Message::Close{QStringLiteral("c1"), doc});
     QVERIFY(!alice.waitFor(QStringLiteral("leave"), byConnection(bob.connectionId)).isEmpty());
     // (A relay that dies without a word is sigkillMidBurstFailsOver's observer.)
+}
+
+// Rename and delete on one relay reach the windows open on another: pushed over the bus, not found by the
+// periodic resync (which is off here).
+void tst_MultiRelay::renameAndDeleteReachOtherRelays()
+{
+    QString error;
+    const auto options = freshDatabase(&error);
+    QVERIFY2(options, qPrintable(error));
+    const std::chrono::milliseconds never(600000);
+    auto a = startRelay(*options, true, never);
+    auto b = startRelay(*options, true, never);
+    QVERIFY(a && b);
+    RelayTestClient alice, bob;
+    QVERIFY(alice.open(a->url()) && !alice.hello(QStringLiteral("Alice")).isEmpty());
+    QVERIFY(bob.open(b->url()) && !bob.hello(QStringLiteral("Bob")).isEmpty());
+    QVERIFY(!alice.openDocument(QStringLiteral("draft")).isEmpty());
+    QCOMPARE(alice.edit(QStringLiteral("draft"), 0, 1, TextOperation::makeInsert(0, 0, QStringLiteral("text"))), 1);
+    QVERIFY(!bob.openDocument(QStringLiteral("draft"), std::nullopt, false).isEmpty());
+
+    alice.send(Message::Rename{QStringLiteral("r"), QStringLiteral("draft"), QStringLiteral("Informe final \u00b7 2027")});
+    QVERIFY(!alice.waitFor(QStringLiteral("renamed")).isEmpty());
+    const QJsonObject renamed = bob.waitFor(QStringLiteral("renamed"));
+    QCOMPARE(renamed.value(QStringLiteral("doc")).toString(), QStringLiteral("draft"));
+    QCOMPARE(renamed.value(QStringLiteral("name")).toString(), QStringLiteral("Informe final \u00b7 2027"));
+    // Relay B's own list says the new title too (its live copy followed).
+    bob.send(Message::List{QStringLiteral("l")});
+    const QJsonArray docs = bob.waitFor(QStringLiteral("documents")).value(QStringLiteral("documents")).toArray();
+    QCOMPARE(docs.size(), 1);
+    QCOMPARE(docs.at(0).toObject().value(QStringLiteral("name")).toString(), QStringLiteral("Informe final \u00b7 2027"));
+
+    alice.send(Message::Delete{QStringLiteral("d"), QStringLiteral("draft")});
+    QVERIFY(!alice.waitFor(QStringLiteral("deleted")).isEmpty());
+    QCOMPARE(bob.waitFor(QStringLiteral("deleted")).value(QStringLiteral("doc")).toString(), QStringLiteral("draft"));
+    // Bob's subscription on B ended: an edit there is refused, not committed to a deleted document.
+    bob.send(Message::Op{QStringLiteral("draft"), 1, 1, TextOperation::makeInsert(4, 4, QStringLiteral("!")), {}});
+    QVERIFY(!bob.waitForError(QStringLiteral("not-open")).isEmpty());
+    QCOMPARE(b->server->hub().loadedDocuments(), 0);
 }
 
 // The bus's database connection is killed (a PostgreSQL restart, a network cut): operations committed

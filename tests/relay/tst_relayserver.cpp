@@ -96,6 +96,8 @@ private Q_SLOTS:
     void oldBaseRevisionLoadsHistory();
     void duplicateResendIsReackedNotReapplied();
     void catalogue();
+    void documentListSaysWhatAUserSees();
+    void documentsMadeFromTitles();
     void invalidDocumentIds_data();
     void invalidDocumentIds();
     void readOnlyAndTokens();
@@ -502,6 +504,90 @@ void tst_RelayServer::catalogue()
     QVERIFY(!r->storage->document(QStringLiteral("notes.md")));
     a->send(Message::Delete{QStringLiteral("d2"), QStringLiteral("notes.md")});
     QVERIFY(!a->waitForError(QStringLiteral("no-such-document")).isEmpty());
+}
+
+// The list carries what a document browser shows: title, last change, exact size (also once the document is
+// unloaded), who is in it and the caller's role.
+void tst_RelayServer::documentListSaysWhatAUserSees()
+{
+    auto parsed = relay::TokenStore::parse("0123456789abcdef0123 alice admin:*\nfedcba9876543210fedc bob read:*\n",
+                                           QStringLiteral("test"));
+    QVERIFY(std::holds_alternative<relay::TokenStore>(parsed));
+    RelayServer::Settings settings;
+    settings.tokens = std::get<relay::TokenStore>(parsed);
+    settings.documents.keepIdleMs = 0; // unloaded as soon as nobody has it open
+    auto r = startRelay(settings);
+    QVERIFY(r);
+    RelayTestClient alice, bob;
+    QVERIFY(alice.open(url(*r)) && !alice.hello(QStringLiteral("Alice"), QStringLiteral("0123456789abcdef0123")).isEmpty());
+    QVERIFY(bob.open(url(*r)) && !bob.hello(QStringLiteral("Bob"), QStringLiteral("fedcba9876543210fedc")).isEmpty());
+    const qint64 before = QDateTime::currentMSecsSinceEpoch();
+    QVERIFY(!alice.openDocument(QStringLiteral("plan")).isEmpty());
+    const QString body = QStringLiteral("caf\u00e9 \U0001F600 plan"); // 12 UTF-16 code units
+    QCOMPARE(alice.edit(QStringLiteral("plan"), 0, 1, TextOperation::makeInsert(0, 0, body)), 1);
+    QVERIFY(!bob.openDocument(QStringLiteral("plan"), std::nullopt, false).isEmpty());
+
+    const auto entry = [](RelayTestClient &c, const QString &id) {
+        c.send(Message::List{QStringLiteral("l")});
+        const QJsonArray docs = c.waitFor(QStringLiteral("documents")).value(QStringLiteral("documents")).toArray();
+        for (const QJsonValue &v : docs)
+            if (v.toObject().value(QStringLiteral("id")).toString() == id)
+                return v.toObject();
+        return QJsonObject();
+    };
+    QJsonObject plan = entry(alice, QStringLiteral("plan"));
+    QCOMPARE(plan.value(QStringLiteral("length")).toInt(), int(body.size()));
+    QCOMPARE(plan.value(QStringLiteral("revision")).toInt(), 1);
+    QCOMPARE(plan.value(QStringLiteral("role")).toString(), QStringLiteral("admin"));
+    const qint64 modified = qint64(plan.value(QStringLiteral("modified")).toDouble());
+    QVERIFY2(modified >= before - 1000 && modified <= QDateTime::currentMSecsSinceEpoch() + 1000,
+             qPrintable(QString::number(modified)));
+    QStringList people;
+    for (const QJsonValue &v : plan.value(QStringLiteral("people")).toArray())
+        people << v.toString();
+    people.sort();
+    QCOMPARE(people, (QStringList{QStringLiteral("Alice"), QStringLiteral("Bob")}));
+    QCOMPARE(entry(bob, QStringLiteral("plan")).value(QStringLiteral("role")).toString(), QStringLiteral("read"));
+
+    // Everyone leaves: the document unloads, and the list still knows its size (and nobody is in it).
+    for (RelayTestClient *c : {&alice, &bob}) {
+        c->send(Message::Close{QStringLiteral("c"), QStringLiteral("plan")});
+        QVERIFY(!c->waitFor(QStringLiteral("closed")).isEmpty());
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(r->server->hub().loadedDocuments(), 0, 5000);
+    plan = entry(alice, QStringLiteral("plan"));
+    QCOMPARE(plan.value(QStringLiteral("length")).toInt(), int(body.size()));
+    QVERIFY(!plan.contains(QStringLiteral("people")));
+    QCOMPARE(plan.value(QStringLiteral("participants")).toInt(), 0);
+    QCOMPARE(qint64(plan.value(QStringLiteral("modified")).toDouble()), modified);
+}
+
+// A title with any Unicode makes a safe id; the same title again gets the next free one; open with create
+// carries the title too.
+void tst_RelayServer::documentsMadeFromTitles()
+{
+    auto r = startRelay();
+    QVERIFY(r);
+    auto a = client(*r);
+    QVERIFY(a);
+    const QString title = QStringLiteral("Mis notas de caf\u00e9");
+    a->send(Message::Create{QStringLiteral("c1"), {}, title});
+    QJsonObject created = a->waitFor(QStringLiteral("created"));
+    QCOMPARE(text(created, "doc"), QStringLiteral("Mis-notas-de-cafe"));
+    QCOMPARE(text(created, "name"), title);
+    a->send(Message::Create{QStringLiteral("c2"), {}, title});
+    created = a->waitFor(QStringLiteral("created"));
+    QCOMPARE(text(created, "doc"), QStringLiteral("Mis-notas-de-cafe-2"));
+    a->send(Message::Create{QStringLiteral("c3"), {}, QStringLiteral("\u65e5\u672c\u8a9e")});
+    const QString cjk = text(a->waitFor(QStringLiteral("created")), "doc");
+    QVERIFY2(isValidDocumentId(cjk) && cjk.startsWith(u"doc-"), qPrintable(cjk));
+
+    Message::Open open{QStringLiteral("o"), QStringLiteral("Trip-2027"), std::nullopt, true, false,
+                       QStringLiteral("Trip 2027 \u2708")};
+    a->send(open);
+    QCOMPARE(text(a->waitFor(QStringLiteral("opened")), "name"), QStringLiteral("Trip 2027 \u2708"));
+    QCOMPARE(r->storage->document(QStringLiteral("Trip-2027"))->name, QStringLiteral("Trip 2027 \u2708"));
+    QCOMPARE(r->storage->document(QStringLiteral("Mis-notas-de-cafe-2"))->name, title);
 }
 
 void tst_RelayServer::invalidDocumentIds_data()
