@@ -2,6 +2,8 @@
 #include "documentsession.h"
 #include "textbuffer.h"
 
+#include <QUrlQuery>
+
 #include <algorithm>
 
 namespace syncing {
@@ -96,7 +98,9 @@ bool DocumentSession::open(const QUrl &documentUrl, const Profile &profile, QStr
         return false;
     }
     m_closing = false;
-    m_url = documentUrl;
+    m_url = documentUrl.adjusted(QUrl::RemoveQuery | QUrl::RemoveFragment);
+    m_newTitle = QUrlQuery(documentUrl).queryItemValue(QStringLiteral("title"), QUrl::FullyDecoded).left(256);
+    m_documentName = m_newTitle;
     m_server = server;
     m_document = document;
     m_profile = profile;
@@ -122,7 +126,7 @@ bool DocumentSession::open(const QUrl &documentUrl, const Profile &profile, QStr
                                 " the store could not rebuild is taken from the server").arg(document));
     }
 
-    QList<QUrl> addresses{documentUrl};
+    QList<QUrl> addresses{m_url};
     for (QUrl url : profile.failoverServers) {
         url.setPath(QLatin1Char('/') + document);
         addresses.append(url);
@@ -338,6 +342,8 @@ void DocumentSession::sendOpen()
         open.pending = m_client->outstanding().has_value() || m_client->hasBuffer();
     }
     open.create = m_createIfMissing;
+    if (open.create)
+        open.name = m_newTitle;
     send(collab::Message::encodeText(open));
 }
 
@@ -355,7 +361,10 @@ void DocumentSession::handle(const collab::Message::Opened &m)
 {
     if (m.doc != m_document || !m_client)
         return;
-    m_documentName = m.name;
+    if (!m.name.isEmpty() && m.name != m_documentName) {
+        m_documentName = m.name; // renamed while this editor was away, or the first time it hears the title
+        Q_EMIT documentRenamed(m.name);
+    }
     m_readOnly = m.role == collab::Role::Read;
     m_surface->setReadOnly(m_readOnly);
 
@@ -765,12 +774,22 @@ void DocumentSession::handle(const collab::Message::Deleted &m)
 {
     if (m.doc != m_document)
         return;
-    Q_EMIT errorOccurred(tr("The document %1 was deleted on the server").arg(m_document));
+    Q_EMIT errorOccurred(tr("The document %1 was deleted on the server").arg(documentName()));
     m_closing = true;
     m_opened = false;
     m_link.close();
+    setProblem(tr("%1 was deleted on the server: nobody can open it any more. The text stays in this window;"
+                  " File › Save As keeps it in a file.").arg(documentName()));
     setStatus(Status::Offline);
     Q_EMIT documentDeleted();
+}
+
+void DocumentSession::handle(const collab::Message::Renamed &m)
+{
+    if (m.doc != m_document || m.name == m_documentName)
+        return;
+    m_documentName = m.name;
+    Q_EMIT documentRenamed(m.name);
 }
 
 // The local state no longer fits the server's: start over from the server's text. Pending edits that cannot
@@ -795,6 +814,8 @@ void DocumentSession::resync(const QString &why)
     open.id = QStringLiteral("open");
     open.doc = m_document;
     open.create = m_createIfMissing;
+    if (open.create)
+        open.name = m_newTitle;
     send(collab::Message::encodeText(open));
 }
 

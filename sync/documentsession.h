@@ -70,10 +70,12 @@ public:
     DocumentSession(TextSurface *surface, LocalStore *store, QObject *parent = nullptr);
     ~DocumentSession() override;
 
-    // Split ws://host:port/document into the server part and the document id.
+    // Split ws://host:port/document into the server part and the document id (a query is ignored).
     static bool splitUrl(const QUrl &url, QString *server, QString *document);
 
     // Claim the local replica of the document, show its text at once (cached or empty) and start connecting.
+    // A `title` query item (ws://host:port/My-Notes?title=My%20Notes) is the title a document made by this
+    // open gets (documentUrl() is the address without it).
     bool open(const QUrl &documentUrl, const Profile &profile, QString *error = nullptr);
     // Close the document and the link; the replica (with any pending edits) stays in the store.
     void close();
@@ -162,6 +164,8 @@ Q_SIGNALS:
     void relayError(collab::ProtocolErrorCode code, const QString &message);
     // The relay deleted the document; the session has closed its link.
     void documentDeleted();
+    // Someone renamed the document (documentName() is the new title).
+    void documentRenamed(const QString &name);
     // The link dropped (`why`: what the user can act on, if anything).
     void linkDropped(const QString &why);
     void historyReceived(const collab::Message::HistoryPage &page);
@@ -214,6 +218,7 @@ private:
     void handle(const collab::Message::IdleChanged &m);
     void handle(const collab::Message::Error &m);
     void handle(const collab::Message::Deleted &m);
+    void handle(const collab::Message::Renamed &m);
     void handle(const collab::Message::HistoryPage &m);
     void handle(const collab::Message::RevisionText &m);
     void handle(const collab::Message::Diff &m);
@@ -245,6 +250,7 @@ private:
     QString m_server;
     QString m_document;
     QString m_documentName;
+    QString m_newTitle; // the title a document this session makes gets (open's `name`)
     // What the store holds of this replica; `snapshot` is only filled while it is being written.
     LocalStore::Replica m_replica;
     // The relay's text at m_client->revision() (before the first connection, or after a resync, the local

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "connectdialog.h"
 
+#include <message.h>
+
+
 #include <QColorDialog>
 #include <QDialogButtonBox>
 #include <QFormLayout>
@@ -66,6 +69,7 @@ ConnectDialog::ConnectDialog(QWidget *parent, const QString &server)
     m_server->setText(server.isEmpty() ? savedServer() : server);
     m_server->setPlaceholderText(QStringLiteral("ws://127.0.0.1:7300"));
     m_document->setText(settings.value(DocumentKey, QStringLiteral("welcome")).toString());
+    m_document->setToolTip(tr("A document's name or its title: any text, spaces included"));
     m_token->setText(profile.token);
     m_token->setEchoMode(QLineEdit::Password);
     m_token->setPlaceholderText(tr("only if the server asks for one"));
@@ -92,7 +96,14 @@ ConnectDialog::ConnectDialog(QWidget *parent, const QString &server)
 QUrl ConnectDialog::documentUrl() const
 {
     QUrl url(m_server->text().trimmed());
-    url.setPath(QLatin1Char('/') + m_document->text().trimmed());
+    const QString typed = m_document->text().simplified();
+    if (typed.isEmpty() || collab::isValidDocumentId(typed)) {
+        url.setPath(QLatin1Char('/') + typed);
+        return url;
+    }
+    // A title ("My Notes", "Café"): its id, and the title for the document if opening it makes it.
+    url.setPath(QLatin1Char('/') + collab::documentIdForTitle(typed));
+    url.setQuery(QStringLiteral("title=") + QString::fromLatin1(QUrl::toPercentEncoding(typed)), QUrl::StrictMode);
     return url;
 }
 
@@ -154,13 +165,12 @@ void ConnectDialog::accept()
     QString document;
     if (!syncing::DocumentSession::splitUrl(documentUrl(), &server, &document)) {
         QMessageBox::warning(this, windowTitle(),
-                             tr("Please give a server address such as ws://127.0.0.1:7300 and a document name "
-                                "made of letters, digits, '.', '_' or '-'."));
+                             tr("Please give a server address such as ws://127.0.0.1:7300 and a document name."));
         return;
     }
     QSettings settings;
     settings.setValue(ServerKey, server);
-    settings.setValue(DocumentKey, document);
+    settings.setValue(DocumentKey, m_document->text().simplified());
     saveProfile(profile());
     QDialog::accept();
 }

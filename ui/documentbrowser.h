@@ -1,61 +1,76 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <documentcatalogue.h>
 #include <documentsession.h>
-#include <relaylink.h>
 
 #include <message.h>
 
 #include <QDialog>
-
 #include <QUrl>
 
 #include <optional>
 
 QT_BEGIN_NAMESPACE
 class QLabel;
+class QLineEdit;
 class QPushButton;
 class QTableWidget;
 QT_END_NAMESPACE
 
 namespace ui {
 
-// DocumentBrowser: the server's documents (name, id, how many people are in each, revision, length) and a
-// way to create a new one. It keeps a short-lived RelayLink of its own (hello, list, create) so browsing
-// never disturbs the open document's session.
+// DocumentBrowser: the server's documents — title, last change, size and who is in each — with a search
+// field, and New Document…, Rename… and Delete… (offered by the role the relay gives the user for each
+// document). It asks through a syncing::DocumentCatalogue, a short-lived link of its own, so browsing never
+// disturbs the open document's session.
 class DocumentBrowser : public QDialog
 {
     Q_OBJECT
 public:
     DocumentBrowser(const QString &server, const syncing::DocumentSession::Profile &profile, QWidget *parent = nullptr);
 
-    // Ask the user for a new document's id (validated; a warning explains a bad one); nullopt if cancelled.
-    static std::optional<QString> askDocumentName(QWidget *parent);
+    // Ask for a document title (any Unicode; the relay makes the id); nullopt if cancelled or empty.
+    static std::optional<QString> askTitle(QWidget *parent, const QString &caption, const QString &current = {});
 
     // The chosen document's address, after accept(): the row chosen (mouse or keyboard: arrows, Home, End,
     // Return), or the document just made with New Document, which is opened at once.
     QUrl selectedDocumentUrl() const;
-    // New Document… once its id is given: made on the relay, then chosen.
-    void create(const QString &id);
+    // The documents as last listed, and the ids of the rows the search leaves visible, in their order.
     const QList<collab::DocumentInfo> &documents() const { return m_documents; }
+    QStringList visibleDocumentIds() const;
+    // Select the row of document `id` (false if it is not listed or hidden by the search).
+    bool selectDocument(const QString &id);
+
+    // The buttons' actions on the selected row, asking as the buttons do (title, confirmation).
+    void newDocument();
+    // New Document… once its title is given: made on the relay (which picks the id), then chosen.
+    void createDocument(const QString &title);
+    void renameSelected();
+    void deleteSelected();
 
 Q_SIGNALS:
     void documentsListed();
+    // The relay refused a request or could not be reached (the text is shown in the dialog as well).
+    void failed(const QString &message);
 
 private:
     void refresh();
-    void createDocument();
-    void onReceived(const collab::Message::Server &message);
     void showDocuments();
+    void applySearch();
+    void updateButtons();
+    void showProblem(const QString &message);
+    std::optional<collab::DocumentInfo> selectedDocument() const;
 
-    QString m_server;
-    syncing::DocumentSession::Profile m_profile;
-    syncing::RelayLink m_link;
+    syncing::DocumentCatalogue m_catalogue;
     QString m_created; // the document New Document made
     QList<collab::DocumentInfo> m_documents;
+    QLineEdit *m_search;
     QTableWidget *m_table;
     QLabel *m_status;
     QPushButton *m_open;
+    QPushButton *m_rename;
+    QPushButton *m_delete;
 };
 
 } // namespace ui

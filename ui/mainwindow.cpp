@@ -96,14 +96,19 @@ MainWindow::MainWindow(const QString &storeDirectory, QWidget *parent)
         if (code != collab::ProtocolErrorCode::NoSuchDocument || !m_session->isOpen())
             return;
         const QUrl url = m_session->documentUrl();
-        const QString id = m_session->documentId();
+        const QString id = m_session->documentName();
         QTimer::singleShot(0, this, [this, url, id] {
             const bool create = m_confirmCreate ? m_confirmCreate(id)
                 : QMessageBox::question(this, tr("No Such Document"),
                                         tr("There is no document “%1” on %2. Create it?").arg(id, m_session->server()),
                                         QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes) == QMessageBox::Yes;
-            if (create && m_session->documentUrl() == url)
-                openDocument(url, m_profile, Creation::Create);
+            if (create && m_session->documentUrl() == url) {
+                QUrl again = url; // with the title it was opened with, for the document it makes
+                if (id != m_session->documentId())
+                    again.setQuery(QStringLiteral("title=") + QString::fromLatin1(QUrl::toPercentEncoding(id)),
+                                   QUrl::StrictMode);
+                openDocument(again, m_profile, Creation::Create);
+            }
         });
     });
     connect(m_binding, &DocumentBinding::localEdited, this, &MainWindow::onLocalEdited);
@@ -131,6 +136,20 @@ MainWindow::MainWindow(const QString &storeDirectory, QWidget *parent)
             &MainWindow::onParticipantSelectionChanged);
     connect(m_session, &syncing::DocumentSession::errorOccurred, this,
             [this](const QString &message) { statusBar()->showMessage(message, 8000); });
+    connect(m_session, &syncing::DocumentSession::documentRenamed, this, [this](const QString &name) {
+        QSettings().setValue(fileSettingsGroup(m_session->documentUrl()) + QStringLiteral("/title"), name);
+        // The first title heard for a document just opened is no news; a change of it is.
+        if (!m_knownTitle.isEmpty() && m_knownTitle != name)
+            statusBar()->showMessage(tr("The document is now called “%1”.").arg(name), 8000);
+        m_knownTitle = name;
+        updateTitle();
+        updateRecentActions();
+    });
+    connect(m_session, &syncing::DocumentSession::documentDeleted, this, [this] {
+        // Nothing typed here could reach anyone: the text stays readable and can be saved to a file.
+        m_editor->setReadOnly(true);
+        updateStatus();
+    });
     connect(m_participants, &ParticipantsPanel::participantActivated, this, &MainWindow::revealParticipant);
     connect(m_participants, &ParticipantsPanel::followChanged, this, [this](const QString &id) {
         m_followed = id;
@@ -159,11 +178,12 @@ bool MainWindow::openDocument(const QUrl &documentUrl, const syncing::DocumentSe
         return false;
     }
     m_editor->setReadOnly(false);
+    m_knownTitle = m_session->documentName() == m_session->documentId() ? QString() : m_session->documentName();
     updateUndoActions();
-    addRecent(documentUrl);
+    addRecent(m_session->documentUrl());
     restoreLinkedFile();
     updateTitle();
-    setWindowFilePath(documentUrl.toString());
+    setWindowFilePath(m_session->documentUrl().toString());
     updateStatus();
     return true;
 }
@@ -673,12 +693,28 @@ void MainWindow::revealParticipant(const QString &connectionId)
 
 void MainWindow::newDocument()
 {
-    const std::optional<QString> id = DocumentBrowser::askDocumentName(this);
-    if (!id)
+    const std::optional<QString> title = DocumentBrowser::askTitle(this, tr("New Document"));
+    if (!title)
         return;
-    QUrl url(m_session->isOpen() ? m_session->server() : ConnectDialog::savedServer());
-    url.setPath(QLatin1Char('/') + *id);
-    openInWindow(url, std::nullopt, Creation::Create);
+    // The relay makes the id from the title (a free one: never an existing document), then it is opened.
+    const QUrl server(m_session->isOpen() ? m_session->server() : ConnectDialog::savedServer());
+    const syncing::DocumentSession::Profile profile = m_session->isOpen() ? m_profile : ConnectDialog::savedProfile();
+    auto *catalogue = new syncing::DocumentCatalogue(server, {profile.name, profile.color, profile.token}, this);
+    statusBar()->showMessage(tr("Creating “%1” on %2...").arg(*title, server.toString()));
+    connect(catalogue, &syncing::DocumentCatalogue::created, this, [this, catalogue](const QString &id) {
+        catalogue->deleteLater();
+        statusBar()->clearMessage();
+        openInWindow(catalogue->documentUrl(id), std::nullopt, Creation::Create);
+    });
+    const auto failed = [this, catalogue](const QString &why) {
+        catalogue->deleteLater();
+        statusBar()->clearMessage();
+        QMessageBox::warning(this, tr("New Document"), tr("The document could not be created.\n%1").arg(why));
+    };
+    connect(catalogue, &syncing::DocumentCatalogue::failed, this,
+            [failed](collab::ProtocolErrorCode, const QString &why) { failed(why); });
+    connect(catalogue, &syncing::DocumentCatalogue::unreachable, this, failed);
+    catalogue->create(*title);
 }
 
 void MainWindow::openFromServer()
@@ -700,7 +736,7 @@ void MainWindow::connectToServer()
 // An empty window takes the document itself; otherwise it opens in a new window (one document per window).
 MainWindow *MainWindow::windowFor(const QUrl &documentUrl)
 {
-    const QUrl wanted = documentUrl.adjusted(QUrl::StripTrailingSlash | QUrl::NormalizePathSegments);
+    const QUrl wanted = documentUrl.adjusted(QUrl::StripTrailingSlash | QUrl::NormalizePathSegments | QUrl::RemoveQuery);
     for (QWidget *widget : QApplication::topLevelWidgets())
         if (auto *window = qobject_cast<MainWindow *>(widget); window && window->m_session->isOpen()
             && window->m_session->documentUrl().adjusted(QUrl::StripTrailingSlash | QUrl::NormalizePathSegments) == wanted)
@@ -760,7 +796,7 @@ QString idFromName(const QString &name)
 
 void MainWindow::updateTitle()
 {
-    const QString doc = m_session->documentId();
+    const QString doc = m_session->documentName();
     if (doc.isEmpty()) {
         setWindowTitle(tr("Coscribe"));
     } else if (m_filePath.isEmpty()) {
@@ -1063,12 +1099,24 @@ void MainWindow::addRecent(const QUrl &url)
 
 void MainWindow::updateRecentActions()
 {
-    const QStringList recent = QSettings().value(RecentKey).toStringList();
+    QSettings settings;
+    const QStringList recent = settings.value(RecentKey).toStringList();
     const QList<QAction *> actions = m_recentMenu->actions();
     for (int i = 0; i < actions.size(); ++i) {
         if (i < recent.size()) {
-            actions[i]->setText(QStringLiteral("&%1 %2").arg(i + 1).arg(recent.at(i)));
-            actions[i]->setData(QUrl(recent.at(i)));
+            // "Title · file.md — ws://host:port/id": the document, and the file it is saved to, if any.
+            const QUrl url(recent.at(i));
+            settings.beginGroup(fileSettingsGroup(url));
+            const QString title = settings.value(QStringLiteral("title")).toString();
+            const QString file = QFileInfo(settings.value(QStringLiteral("path")).toString()).fileName();
+            settings.endGroup();
+            QString label = title.isEmpty() ? url.path().mid(1) : title;
+            if (!file.isEmpty())
+                label += QStringLiteral(" · ") + file;
+            label.replace(u'&', QStringLiteral("&&"));
+            actions[i]->setText(QStringLiteral("&%1 %2 — %3").arg(i + 1).arg(label, url.toString(QUrl::RemovePath)));
+            actions[i]->setToolTip(url.toString());
+            actions[i]->setData(url);
             actions[i]->setVisible(true);
         } else {
             actions[i]->setVisible(false);

@@ -180,6 +180,7 @@ private:
 
     QLabel *m_stateLabel = nullptr;
     QLabel *m_fileLabel = nullptr;
+    QString m_knownTitle; // the document's title as last heard from the relay (empty: none yet)
     QString m_filePath;
     syncing::TextFile::Format m_fileFormat;
     QAction *m_keepFileUpdatedAction = nullptr;

@@ -642,9 +642,9 @@ private Q_SLOTS:
             ui::DocumentBrowser maker(server, profile);
             QSignalSpy listed(&maker, &ui::DocumentBrowser::documentsListed);
             QTRY_VERIFY(!listed.isEmpty());
-            maker.create(QStringLiteral("made-here"));
+            maker.createDocument(QStringLiteral("Made here"));
             QTRY_COMPARE(maker.result(), int(QDialog::Accepted));
-            QCOMPARE(maker.selectedDocumentUrl().path(), QStringLiteral("/made-here"));
+            QCOMPARE(maker.selectedDocumentUrl().path(), QStringLiteral("/Made-here"));
         }
         ui::DocumentBrowser browser(server, profile);
         browser.show();
@@ -658,7 +658,7 @@ private Q_SLOTS:
         QTest::keyClick(table, Qt::Key_Home);
         QTest::keyClick(table, Qt::Key_Down);
         QCOMPARE(table->currentRow(), 1);
-        const QString expected = table->item(1, 1)->text();
+        const QString expected = table->item(1, 0)->data(Qt::UserRole).toString();
         QTest::keyClick(table, Qt::Key_Return);
         QTRY_COMPARE(browser.result(), int(QDialog::Accepted));
         QCOMPARE(browser.selectedDocumentUrl().path(), QLatin1Char('/') + expected);
