@@ -72,7 +72,7 @@ DocumentBrowser::DocumentBrowser(const QString &server, const syncing::DocumentS
     m_search->setPlaceholderText(tr("Search titles, names and people"));
     m_search->setClearButtonEnabled(true);
     m_search->setObjectName(QStringLiteral("search"));
-    m_table->setHorizontalHeaderLabels({tr("Title"), tr("Modified"), tr("Size"), tr("People")});
+    m_table->setHorizontalHeaderLabels({tr("Title"), tr("Modified"), tr("Characters"), tr("People")});
     m_table->horizontalHeader()->setSectionResizeMode(Title, QHeaderView::Stretch);
     m_table->horizontalHeader()->setSectionResizeMode(Modified, QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(Size, QHeaderView::ResizeToContents);
@@ -278,8 +278,7 @@ void DocumentBrowser::showDocuments()
         modified->setToolTip(d.modified > 0 ? locale.toString(QDateTime::fromMSecsSinceEpoch(d.modified), QLocale::LongFormat)
                                             : QString());
         m_table->setItem(row, Modified, modified);
-        auto *size = new SortedItem(d.length < 0 ? QStringLiteral("—")
-                                                 : tr("%n character(s)", nullptr, int(std::min<qint64>(d.length, INT_MAX))));
+        auto *size = new SortedItem(d.length < 0 ? QStringLiteral("—") : locale.toString(d.length));
         size->setData(SortRole, d.length);
         size->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         m_table->setItem(row, Size, size);

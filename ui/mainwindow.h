@@ -105,6 +105,8 @@ public:
 public Q_SLOTS:
     void undo();
     void redo();
+    // File › New Document…: asks a title; the relay makes a free id from it, and the document opens.
+    void newDocument();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -146,7 +148,6 @@ private:
     void updateRecentActions();
     void addRecent(const QUrl &url);
 
-    void newDocument();
     void openFromServer();
     void importFile();
     bool exportFile();

@@ -19,6 +19,8 @@ public:
     // The rate limit each connection gets (messages per second sustained, and at once).
     int opsPerSecond = 1000;
     int burst = 2000;
+    // Access tokens (none: everyone may do everything).
+    std::optional<relay::TokenStore> tokens;
 
     bool start()
     {
@@ -32,6 +34,8 @@ public:
         settings.port = m_port; // 0 the first time; the same port after a restart
         settings.opsPerSecond = opsPerSecond;
         settings.burst = burst;
+        if (tokens)
+            settings.tokens = *tokens;
         m_server = std::make_unique<relay::RelayServer>(*m_storage, settings);
         if (!m_server->listen())
             return false;

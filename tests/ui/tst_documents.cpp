@@ -3,12 +3,22 @@
 // asking when its name was typed or came from a link (New Document and Share File make it), and a document
 // already open in this process brings its window forward instead of opening a second one.
 #include "relayfixture.h"
+#include <collabeditor.h>
+#include <connectdialog.h>
 #include <documentbinding.h>
+#include <documentbrowser.h>
 #include <documentsession.h>
 #include <mainwindow.h>
 
 #include <QApplication>
+#include <QInputDialog>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
+#include <QSignalSpy>
+#include <QTableWidget>
+#include <QTimer>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -37,6 +47,26 @@ class tst_Documents : public QObject
         static const DocumentSession::Profile p{QStringLiteral("Kim"), QStringLiteral("#884422"), {}, {}};
         return p;
     }
+    QString server() const { return m_relay.documentUrl({}).adjusted(QUrl::RemovePath).toString(); }
+    static bool online(MainWindow *w) { return w->session()->status() == DocumentSession::Status::Online; }
+    // Run `answer` on the next modal dialog, once it is up (polled; gives up after five seconds).
+    static void whenModal(std::function<void(QWidget *)> answer)
+    {
+        auto *timer = new QTimer;
+        auto tries = std::make_shared<int>(0);
+        QObject::connect(timer, &QTimer::timeout, [timer, tries, answer] {
+            if (QWidget *modal = QApplication::activeModalWidget()) {
+                timer->deleteLater();
+                timer->stop();
+                answer(modal);
+            } else if (++*tries > 250) {
+                timer->deleteLater();
+                timer->stop();
+            }
+        });
+        timer->start(20);
+    }
+    static QString bodyOf(MainWindow *w) { return w->editor()->toPlainText(); }
     static int mainWindows()
     {
         int n = 0;
@@ -106,6 +136,170 @@ private Q_SLOTS:
         other->openInWindow(m_relay.documentUrl(QStringLiteral("once-more")), std::nullopt, MainWindow::Creation::Create);
         QCOMPARE(mainWindows(), 3);
         QVERIFY(MainWindow::windowFor(m_relay.documentUrl(QStringLiteral("once-more"))));
+    }
+
+    // A title with spaces and accents typed in File › Connect… makes a document with that title and a safe
+    // id; the window shows the title.
+    void aTitleTypedInConnectMakesTheDocument()
+    {
+        ConnectDialog dialog(nullptr, server());
+        dialog.findChild<QLineEdit *>(QStringLiteral("document"))->setText(QStringLiteral("Reiseplan für Köln"));
+        const QUrl url = dialog.documentUrl();
+        QCOMPARE(url.path(), QStringLiteral("/Reiseplan-fur-Koln"));
+        MainWindow *window = newWindow();
+        window->openDocument(url, profile());
+        QTRY_VERIFY_WITH_TIMEOUT(online(window), 10000);
+        QCOMPARE(window->session()->documentId(), QStringLiteral("Reiseplan-fur-Koln"));
+        QCOMPARE(window->session()->documentName(), QStringLiteral("Reiseplan für Köln"));
+        QVERIFY2(window->windowTitle().startsWith(QStringLiteral("Reiseplan für Köln")), qPrintable(window->windowTitle()));
+        QCOMPARE(window->session()->documentUrl().query(), QString()); // the title is not part of the address
+    }
+
+    // The browser: what each document is, a search that ignores case and accents and knows who is in a
+    // document, rename and delete (with a confirmation naming it) pushed to the window that has it open.
+    void browserSearchesRenamesAndDeletes()
+    {
+        MainWindow *trip = newWindow();
+        QUrl tripUrl = m_relay.documentUrl(QStringLiteral("trip"));
+        tripUrl.setQuery(QStringLiteral("title=") + QString::fromLatin1(QUrl::toPercentEncoding(QStringLiteral("Viaje a Córdoba"))));
+        trip->openDocument(tripUrl, profile());
+        QTRY_VERIFY_WITH_TIMEOUT(online(trip), 10000);
+        trip->editor()->setFocus();
+        QTest::keyClicks(trip->editor(), QStringLiteral("tickets"));
+        QTRY_VERIFY_WITH_TIMEOUT(!trip->session()->hasPendingEdits() && trip->session()->revision() > 0, 10000);
+        MainWindow *groceries = newWindow();
+        groceries->openDocument(m_relay.documentUrl(QStringLiteral("groceries")),
+                                DocumentSession::Profile{QStringLiteral("Ana"), QStringLiteral("#225588"), {}, {}});
+        QTRY_VERIFY_WITH_TIMEOUT(online(groceries), 10000);
+
+        DocumentBrowser browser(server(), profile());
+        browser.show();
+        QSignalSpy listed(&browser, &DocumentBrowser::documentsListed);
+        QTRY_VERIFY_WITH_TIMEOUT(!listed.isEmpty(), 10000);
+        auto *table = browser.findChild<QTableWidget *>();
+        QVERIFY(browser.selectDocument(QStringLiteral("trip")));
+        const int row = table->currentRow();
+        QCOMPARE(table->item(row, 0)->text(), QStringLiteral("Viaje a Córdoba"));
+        QCOMPARE(table->item(row, 2)->text(), QLocale().toString(7));
+        QCOMPARE(table->item(row, 3)->text(), QStringLiteral("Kim"));
+        QVERIFY(!table->item(row, 1)->text().isEmpty());
+
+        auto *search = browser.findChild<QLineEdit *>(QStringLiteral("search"));
+        search->setText(QStringLiteral("CORDOBA"));
+        QCOMPARE(browser.visibleDocumentIds(), QStringList{QStringLiteral("trip")});
+        search->setText(QStringLiteral("ana"));
+        QCOMPARE(browser.visibleDocumentIds(), QStringList{QStringLiteral("groceries")});
+        search->setText(QStringLiteral("nothing like it"));
+        QVERIFY(browser.visibleDocumentIds().isEmpty());
+        QVERIFY(browser.selectedDocumentUrl().isEmpty());
+        search->clear();
+        QCOMPARE(browser.visibleDocumentIds().size(), browser.documents().size());
+        QVERIFY(browser.visibleDocumentIds().contains(QStringLiteral("groceries")));
+
+        // Rename: the dialog offers the title; the window on the document follows.
+        QVERIFY(browser.selectDocument(QStringLiteral("trip")));
+        QString offered;
+        whenModal([&](QWidget *modal) {
+            auto *input = qobject_cast<QInputDialog *>(modal);
+            QVERIFY(input);
+            offered = input->textValue();
+            input->setTextValue(QStringLiteral("Viaje a Sevilla \u2708"));
+            input->accept();
+        });
+        browser.renameSelected();
+        QCOMPARE(offered, QStringLiteral("Viaje a Córdoba"));
+        QTRY_VERIFY_WITH_TIMEOUT(trip->windowTitle().startsWith(QStringLiteral("Viaje a Sevilla \u2708")), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(listed.size() >= 2, 10000);
+        QVERIFY(browser.selectDocument(QStringLiteral("trip")));
+        QCOMPARE(table->item(table->currentRow(), 0)->text(), QStringLiteral("Viaje a Sevilla \u2708"));
+
+        // Delete, said no to: nothing happens. Said yes to: gone, and the window is told.
+        QString asked;
+        whenModal([&](QWidget *modal) {
+            auto *box = qobject_cast<QMessageBox *>(modal);
+            QVERIFY(box);
+            asked = box->text();
+            box->button(QMessageBox::Cancel)->click();
+        });
+        browser.deleteSelected();
+        QVERIFY2(asked.contains(QStringLiteral("Viaje a Sevilla \u2708")), qPrintable(asked));
+        QTest::qWait(200);
+        QVERIFY(online(trip));
+        QSignalSpy deleted(trip->session(), &DocumentSession::documentDeleted);
+        whenModal([&](QWidget *modal) {
+            auto *box = qobject_cast<QMessageBox *>(modal);
+            QVERIFY(box);
+            for (QAbstractButton *b : box->buttons())
+                if (box->buttonRole(b) == QMessageBox::DestructiveRole)
+                    b->click();
+        });
+        browser.deleteSelected();
+        QTRY_VERIFY_WITH_TIMEOUT(!deleted.isEmpty(), 10000);
+        QTRY_VERIFY(!browser.visibleDocumentIds().contains(QStringLiteral("trip")));
+        QVERIFY(browser.visibleDocumentIds().contains(QStringLiteral("groceries")));
+        QVERIFY(trip->editor()->isReadOnly());
+        QVERIFY2(trip->session()->problem().contains(QStringLiteral("deleted")), qPrintable(trip->session()->problem()));
+        QCOMPARE(bodyOf(trip), QStringLiteral("tickets")); // the text stays, to be saved
+        QVERIFY(online(groceries));
+    }
+
+    // Rename and delete are offered by role: a reader sees them disabled, and the relay refuses anyway.
+    void readersCannotRenameOrDelete()
+    {
+        RelayFixture guarded;
+        auto parsed = relay::TokenStore::parse("0123456789abcdef0123 ada admin:*\nfedcba9876543210fedc bo read:*\n",
+                                               QStringLiteral("test"));
+        QVERIFY(std::holds_alternative<relay::TokenStore>(parsed));
+        guarded.tokens = std::get<relay::TokenStore>(parsed);
+        QVERIFY(guarded.start());
+        const QString address = guarded.documentUrl({}).adjusted(QUrl::RemovePath).toString();
+        {
+            DocumentBrowser maker(address, DocumentSession::Profile{QStringLiteral("Ada"), QStringLiteral("#336699"),
+                                                                    QStringLiteral("0123456789abcdef0123"), {}});
+            maker.createDocument(QStringLiteral("Minutes"));
+            QTRY_COMPARE_WITH_TIMEOUT(maker.result(), int(QDialog::Accepted), 10000);
+        }
+        DocumentBrowser reader(address, DocumentSession::Profile{QStringLiteral("Bo"), QStringLiteral("#336699"),
+                                                                 QStringLiteral("fedcba9876543210fedc"), {}});
+        QSignalSpy listed(&reader, &DocumentBrowser::documentsListed);
+        QTRY_VERIFY_WITH_TIMEOUT(!listed.isEmpty(), 10000);
+        QVERIFY(reader.selectDocument(QStringLiteral("Minutes")));
+        QPushButton *rename = nullptr;
+        QPushButton *remove = nullptr;
+        for (QPushButton *b : reader.findChildren<QPushButton *>()) {
+            if (b->text().contains(QStringLiteral("name")))
+                rename = b;
+            if (b->text().contains(QStringLiteral("Delete")))
+                remove = b;
+        }
+        QVERIFY(rename && remove);
+        QVERIFY(!rename->isEnabled());
+        QVERIFY(!remove->isEnabled());
+        QVERIFY(!rename->toolTip().isEmpty());
+    }
+
+    // New Document in a window: a title, a fresh id from the relay (never an existing document), opened.
+    void newDocumentNeverOpensAnExistingOne()
+    {
+        MainWindow *first = newWindow();
+        first->openDocument(m_relay.documentUrl(QStringLiteral("Plan")), profile());
+        QTRY_VERIFY_WITH_TIMEOUT(online(first), 10000);
+        first->editor()->setFocus();
+        QTest::keyClicks(first->editor(), QStringLiteral("old plan"));
+        QTRY_VERIFY_WITH_TIMEOUT(!first->session()->hasPendingEdits(), 10000);
+        whenModal([](QWidget *modal) {
+            auto *input = qobject_cast<QInputDialog *>(modal);
+            QVERIFY(input);
+            input->setTextValue(QStringLiteral("Plan"));
+            input->accept();
+        });
+        QMetaObject::invokeMethod(first, "newDocument");
+        QTRY_COMPARE_WITH_TIMEOUT(mainWindows(), 2, 10000);
+        MainWindow *made = MainWindow::windowFor(m_relay.documentUrl(QStringLiteral("Plan-2")));
+        QVERIFY(made);
+        QTRY_VERIFY_WITH_TIMEOUT(online(made), 10000);
+        QCOMPARE(bodyOf(made), QString());
+        QCOMPARE(made->session()->documentName(), QStringLiteral("Plan"));
     }
 };
 
