@@ -155,6 +155,10 @@ int main(int argc, char *argv[])
                                     .arg(args.first())));
         return 2;
     }
+    // An invite link carries the token it was made with (DocumentLink); --token still wins.
+    if (link && !parser.isSet(commandLine.token))
+        if (const QString invited = syncing::DocumentLink::inviteToken(args.first()); !invited.isEmpty())
+            profile.token = invited;
 
     auto *window = new ui::MainWindow;
     window->setAttribute(Qt::WA_DeleteOnClose);

@@ -22,6 +22,8 @@ QUrl twin(const QUrl &from, const QString &scheme, const QString &pathPrefix, co
 std::optional<QUrl> DocumentLink::fromText(const QString &text)
 {
     QString trimmed = text.trimmed();
+    if (const qsizetype hash = trimmed.indexOf(u'#'); hash >= 0)
+        trimmed.truncate(hash); // an invite link's token is not part of the address
     if (!trimmed.contains(QStringLiteral("://")))
         trimmed.prepend(QStringLiteral("ws://"));
     const QUrl url(trimmed, QUrl::StrictMode);
@@ -55,6 +57,34 @@ QUrl DocumentLink::desktopUrl(const QUrl &documentUrl)
     const bool secure = documentUrl.scheme() == u"wss";
     return twin(documentUrl, secure ? QStringLiteral("coscribes") : QStringLiteral("coscribe"), QStringLiteral("/"),
                 documentUrl.path().mid(1));
+}
+
+namespace {
+
+QUrl withToken(QUrl url, const QString &token)
+{
+    url.setFragment(QStringLiteral("token=") + QString::fromLatin1(QUrl::toPercentEncoding(token)), QUrl::StrictMode);
+    return url;
+}
+
+} // namespace
+
+QUrl DocumentLink::desktopInviteUrl(const QUrl &documentUrl, const QString &token)
+{
+    return withToken(desktopUrl(documentUrl), token);
+}
+
+QUrl DocumentLink::webInviteUrl(const QUrl &documentUrl, const QString &token)
+{
+    return withToken(webUrl(documentUrl), token);
+}
+
+QString DocumentLink::inviteToken(const QString &text)
+{
+    const QString fragment = QUrl(text.trimmed()).fragment(QUrl::FullyEncoded);
+    if (!fragment.startsWith(QStringLiteral("token=")))
+        return {};
+    return QUrl::fromPercentEncoding(fragment.mid(6).toLatin1());
 }
 
 } // namespace syncing

@@ -16,7 +16,8 @@ namespace syncing {
 //
 // Each link has its twins: fromText() reads any of them (also "host:port/doc" as typed), webUrl() and
 // desktopUrl() write the others. A link never carries a token (nor a user or password: they are dropped),
-// so copying one cannot leak access.
+// so copying one cannot leak access. Only an invite link, made when the user asks for one, does: the token in
+// its fragment (coscribe://host:port/doc#token=SECRET), which a browser never sends to a server either.
 class DocumentLink
 {
 public:
@@ -26,6 +27,11 @@ public:
     // For a ws:// or wss:// document URL.
     static QUrl webUrl(const QUrl &documentUrl);
     static QUrl desktopUrl(const QUrl &documentUrl);
+    // desktopUrl() or webUrl() with `token` in the fragment.
+    static QUrl desktopInviteUrl(const QUrl &documentUrl, const QString &token);
+    static QUrl webInviteUrl(const QUrl &documentUrl, const QString &token);
+    // The token an invite link carries (empty: none).
+    static QString inviteToken(const QString &text);
 };
 
 } // namespace syncing

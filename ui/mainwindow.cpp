@@ -320,6 +320,25 @@ void MainWindow::createActions()
         copyLink(syncing::DocumentLink::webUrl(m_session->documentUrl()),
                  tr("Web link copied: it opens this document in a browser, no installation needed."));
     });
+    // Only when asked, and after saying what it gives away: a link with this connection's token in it.
+    m_copyInviteLinkAction = editMenu->addAction(tr("Copy &Invite Link..."), this, [this] {
+        QMessageBox box(QMessageBox::Warning, tr("Copy Invite Link"),
+                        tr("An invite link carries your access token."), QMessageBox::Cancel, this);
+        box.setInformativeText(tr("Anyone who gets it can open this document, and every other document your token"
+                                  " allows, with your rights, until the relay's admin revokes the token. Send it"
+                                  " only to people you would give the token to."));
+        QPushButton *desktop = box.addButton(tr("Copy Desktop Link"), QMessageBox::AcceptRole);
+        QPushButton *web = box.addButton(tr("Copy Web Link"), QMessageBox::AcceptRole);
+        box.setDefaultButton(QMessageBox::Cancel);
+        box.exec();
+        const QString token = m_profile.token;
+        if (box.clickedButton() == desktop)
+            copyLink(syncing::DocumentLink::desktopInviteUrl(m_session->documentUrl(), token),
+                     tr("Invite link copied (with your token)."), false);
+        else if (box.clickedButton() == web)
+            copyLink(syncing::DocumentLink::webInviteUrl(m_session->documentUrl(), token),
+                     tr("Invite web link copied (with your token)."), false);
+    });
 
     m_showCursorsAction = new QAction(tr("Show Remote &Cursors"), this);
     m_showCursorsAction->setCheckable(true);
@@ -573,10 +592,11 @@ QString MainWindow::statusText() const
     return state;
 }
 
-void MainWindow::copyLink(const QUrl &link, const QString &message)
+void MainWindow::copyLink(const QUrl &link, const QString &message, bool show)
 {
-    QGuiApplication::clipboard()->setText(link.toString());
-    statusBar()->showMessage(message + u' ' + link.toString(), 8000);
+    QGuiApplication::clipboard()->setText(link.toString(QUrl::FullyEncoded));
+    // An invite link is not shown: the token would be on screen for anyone looking.
+    statusBar()->showMessage(show ? message + u' ' + link.toDisplayString() : message, 8000);
 }
 
 void MainWindow::updateStatus()
@@ -584,6 +604,7 @@ void MainWindow::updateStatus()
     const bool hasDocument = !m_session->documentUrl().isEmpty();
     m_copyLinkAction->setEnabled(hasDocument);
     m_copyWebLinkAction->setEnabled(hasDocument);
+    m_copyInviteLinkAction->setEnabled(hasDocument && !m_profile.token.isEmpty());
     // A problem stays in the status bar, with what to do, until the connection says it is resolved.
     const QString problem = m_session->problem();
     m_stateLabel->setText(problem.isEmpty() ? statusText() : statusText() + QStringLiteral(" — ") + problem);

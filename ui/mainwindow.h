@@ -98,6 +98,7 @@ public:
     // Save As…: `path` (empty: ask), in the linked file's form (UTF-8 with LF for a first file); links it.
     bool saveAs(const QString &path = {});
     QString filePath() const { return m_filePath; }
+    QAction *copyInviteLinkAction() const { return m_copyInviteLinkAction; }
     syncing::TextFile::Format fileFormat() const { return m_fileFormat; }
     // Keep the linked file updated: written (atomically) a second after the text last changed, by anyone.
     QAction *keepFileUpdatedAction() const { return m_keepFileUpdatedAction; }
@@ -125,7 +126,7 @@ private:
     void readSettings();
     void writeSettings();
     void updateStatus();
-    void copyLink(const QUrl &link, const QString &message);
+    void copyLink(const QUrl &link, const QString &message, bool show = true);
     void updateTitle();
     // Files: link this document to a file (remembered per document in QSettings), write it, and the part of
     // Share File that waits for the new document to open.
@@ -195,6 +196,7 @@ private:
     QAction *m_redoAction = nullptr;
     QAction *m_copyLinkAction = nullptr;
     QAction *m_copyWebLinkAction = nullptr;
+    QAction *m_copyInviteLinkAction = nullptr; // Edit › Copy Invite Link…: enabled with a token only
     QAction *m_cutAction = nullptr;
     QAction *m_copyAction = nullptr;
     QAction *m_showCursorsAction = nullptr;

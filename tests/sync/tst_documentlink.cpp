@@ -58,6 +58,28 @@ private Q_SLOTS:
         QCOMPARE(DocumentLink::fromText(web)->toString(), documentUrl);
         QCOMPARE(DocumentLink::fromText(desktop)->toString(), documentUrl);
     }
+
+    // An invite link carries its token in the fragment (never in the path or query a server logs); it reads
+    // back as the same document and gives the token back exactly, whatever characters it has.
+    void inviteLinks()
+    {
+        const QUrl doc(QStringLiteral("wss://notes.example.org/plan.md"));
+        const QString token = QStringLiteral("a+b/c=d&e#f%g h");
+        const QUrl desktop = DocumentLink::desktopInviteUrl(doc, token);
+        const QUrl web = DocumentLink::webInviteUrl(doc, token);
+        QCOMPARE(desktop.adjusted(QUrl::RemoveFragment).toString(), QStringLiteral("coscribes://notes.example.org/plan.md"));
+        QCOMPARE(web.adjusted(QUrl::RemoveFragment).toString(), QStringLiteral("https://notes.example.org/d/plan.md"));
+        QVERIFY(desktop.query().isEmpty() && !desktop.path().contains(QStringLiteral("a+b")));
+        for (const QUrl &invite : {desktop, web}) {
+            QCOMPARE(DocumentLink::inviteToken(invite.toString(QUrl::FullyEncoded)), token);
+            QCOMPARE(DocumentLink::inviteToken(invite.toString()), token);
+            QCOMPARE(DocumentLink::fromText(invite.toString())->toString(), doc.toString());
+        }
+        // The plain links never carry one.
+        QCOMPARE(DocumentLink::inviteToken(DocumentLink::desktopUrl(doc).toString()), QString());
+        QCOMPARE(DocumentLink::inviteToken(QStringLiteral("coscribe://h:1/d#other=1")), QString());
+        QVERIFY(!DocumentLink::desktopUrl(DocumentLink::fromText(desktop.toString()).value()).hasFragment());
+    }
 };
 
 QTEST_GUILESS_MAIN(tst_DocumentLink)

@@ -11,6 +11,8 @@
 #include <mainwindow.h>
 
 #include <QApplication>
+#include <QClipboard>
+#include <QStatusBar>
 #include <QInputDialog>
 #include <QLineEdit>
 #include <QMessageBox>
@@ -300,6 +302,52 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(online(made), 10000);
         QCOMPARE(bodyOf(made), QString());
         QCOMPARE(made->session()->documentName(), QStringLiteral("Plan"));
+    }
+
+    // An invite link only when asked and told what it gives away: the token in its fragment, never on screen;
+    // without a token there is nothing to invite with.
+    void inviteLinkCarriesTheTokenOnlyWhenAsked()
+    {
+        RelayFixture guarded;
+        auto parsed = relay::TokenStore::parse("0123456789abcdef0123 ada write:*\n", QStringLiteral("test"));
+        QVERIFY(std::holds_alternative<relay::TokenStore>(parsed));
+        guarded.tokens = std::get<relay::TokenStore>(parsed);
+        QVERIFY(guarded.start());
+        MainWindow *window = newWindow();
+        window->openDocument(guarded.documentUrl(QStringLiteral("shared")),
+                             DocumentSession::Profile{QStringLiteral("Ada"), QStringLiteral("#336699"),
+                                                      QStringLiteral("0123456789abcdef0123"), {}});
+        QTRY_VERIFY_WITH_TIMEOUT(online(window), 10000);
+        QVERIFY(window->copyInviteLinkAction()->isEnabled());
+        QString warning;
+        whenModal([&](QWidget *modal) {
+            auto *box = qobject_cast<QMessageBox *>(modal);
+            QVERIFY(box);
+            warning = box->text() + u' ' + box->informativeText();
+            box->button(QMessageBox::Cancel)->click();
+        });
+        QApplication::clipboard()->setText(QStringLiteral("before"));
+        window->copyInviteLinkAction()->trigger();
+        QVERIFY2(warning.contains(QStringLiteral("token")), qPrintable(warning));
+        QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("before")); // cancelled: nothing copied
+
+        whenModal([](QWidget *modal) {
+            auto *box = qobject_cast<QMessageBox *>(modal);
+            QVERIFY(box);
+            for (QAbstractButton *b : box->buttons())
+                if (b->text() == QStringLiteral("Copy Desktop Link"))
+                    b->click();
+        });
+        window->copyInviteLinkAction()->trigger();
+        const QString invite = QApplication::clipboard()->text();
+        QCOMPARE(invite, QStringLiteral("coscribe://127.0.0.1:%1/shared#token=0123456789abcdef0123").arg(guarded.port()));
+        QVERIFY(!window->statusBar()->currentMessage().contains(QStringLiteral("0123456789")));
+
+        // Without a token: disabled.
+        MainWindow *anonymous = newWindow();
+        anonymous->openDocument(m_relay.documentUrl(QStringLiteral("open-to-all")), profile());
+        QTRY_VERIFY_WITH_TIMEOUT(online(anonymous), 10000);
+        QVERIFY(!anonymous->copyInviteLinkAction()->isEnabled());
     }
 };
 

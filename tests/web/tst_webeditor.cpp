@@ -7,6 +7,7 @@
 #include <collabeditor.h>
 #include <documentbinding.h>
 #include <remotecursoroverlay.h>
+#include <documentlink.h>
 #include <documentsession.h>
 
 #include <relayserver.h>
@@ -27,6 +28,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <documentlink.h>
 
 #include <memory>
 
@@ -442,6 +444,15 @@ void tst_WebEditor::readOnlyTokenCannotEdit()
     typeAt(m_window, 0, QStringLiteral("still "));
     QVERIFY(ask(command("wait", web, {{QStringLiteral("text"), QStringLiteral("still written by the writer")}}))
                 .value(QStringLiteral("ok")).toBool());
+
+    // An invite link (the desktop's Edit › Copy Invite Link…) brings its token to a page that has none.
+    const QString invited = QStringLiteral("invited");
+    const QString invite = syncing::DocumentLink::webInviteUrl(documentUrl(doc), ReaderToken).toString();
+    QVERIFY(ask(command("open", invited, {{QStringLiteral("url"), invite}})).value(QStringLiteral("ok")).toBool());
+    const QJsonObject in = ask(command("wait", invited, {{QStringLiteral("state"), QStringLiteral("connected")},
+                                                          {QStringLiteral("text"), QStringLiteral("still written by the writer")}}));
+    QVERIFY2(in.value(QStringLiteral("ok")).toBool(), qPrintable(QJsonDocument(in).toJson()));
+    QVERIFY(in[QStringLiteral("status")][QStringLiteral("readOnly")].toBool());
 }
 
 // A page from another origin cannot open a WebSocket to the relay (the relay's own page can: the tests above).

@@ -290,6 +290,14 @@ $('#identity-button').addEventListener('click', async () => {
     location.reload();
 });
 
+// An invite link (docs/WEB.md) brings its token in the fragment, which never reaches a server: kept for this
+// tab only, and taken out of the address bar so it is not bookmarked or shown.
+const invited = new URLSearchParams(location.hash.slice(1)).get('token');
+if (invited) {
+  identity.setToken(invited, false);
+  history.replaceState(null, '', location.pathname + location.search);
+}
+
 const match = location.pathname.match(/^\/d\/([^/]+)\/?$/);
 if (match) documentPage(decodeURIComponent(match[1]));
 else listPage();
