@@ -75,8 +75,39 @@ void Command::start()
         || m_options.kind == Kind::Blame || m_options.kind == Kind::Version
         || (m_options.kind == Kind::Get && m_options.revision >= 0))
         startRequests();
+    else if (m_options.kind == Kind::New || m_options.kind == Kind::Rename || m_options.kind == Kind::Remove)
+        startCatalogue();
     else
         startDocument();
+}
+
+void Command::startCatalogue()
+{
+    QString server;
+    QString document;
+    syncing::DocumentSession::splitUrl(m_options.url, &server, &document);
+    m_catalogue = std::make_unique<syncing::DocumentCatalogue>(
+            m_options.url, syncing::DocumentCatalogue::Identity{m_options.profile.name, m_options.profile.color,
+                                                                m_options.profile.token});
+    connect(m_catalogue.get(), &syncing::DocumentCatalogue::created, this, [this](const QString &id) {
+        std::printf("%s\n", qPrintable(m_catalogue->documentUrl(id).toString()));
+        std::fflush(stdout);
+        finish(Ok);
+    });
+    connect(m_catalogue.get(), &syncing::DocumentCatalogue::renamed, this, [this] { finish(Ok); });
+    connect(m_catalogue.get(), &syncing::DocumentCatalogue::deleted, this, [this] { finish(Ok); });
+    connect(m_catalogue.get(), &syncing::DocumentCatalogue::failed, this,
+            [this](collab::ProtocolErrorCode code, const QString &message) {
+                finish(Refused, tr("%1 (%2)").arg(message, collab::protocolErrorName(code)));
+            });
+    connect(m_catalogue.get(), &syncing::DocumentCatalogue::unreachable, this,
+            [this](const QString &why) { finish(Unreachable, why); });
+    if (m_options.kind == Kind::New)
+        m_catalogue->create(m_options.title);
+    else if (m_options.kind == Kind::Rename)
+        m_catalogue->rename(document, m_options.title);
+    else
+        m_catalogue->remove(document);
 }
 
 void Command::startRequests()
@@ -379,7 +410,10 @@ void Command::onOnline()
     if (writes && m_session->isReadOnly())
         return finish(Refused, tr("You have read-only access to %1").arg(m_options.url.toString()));
     switch (m_options.kind) {
-    case Kind::List: // these run on a bare link (startRequests), never on a session
+    case Kind::List: // these run on a bare link (startRequests) or the catalogue, never on a session
+    case Kind::New:
+    case Kind::Rename:
+    case Kind::Remove:
     case Kind::Log:
     case Kind::Diff:
     case Kind::Blame:

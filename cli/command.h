@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <documentcatalogue.h>
 #include <documentsession.h>
 #include <relaylink.h>
 #include <textbuffer.h>
@@ -30,6 +31,9 @@ namespace cli {
 //   get URL/DOC --revision N   the text as it was at revision N
 //   diff URL/DOC A B the changes from revision A to revision B, line by line, and who made them
 //   blame URL/DOC    each line of the text with who wrote it
+//   new URL TITLE    make a document titled TITLE (the relay picks its id from it) and print its address
+//   mv URL/DOC TITLE give the document a new title (admin role)
+//   rm URL/DOC       delete the document, its text and history, for everyone (admin role)
 //
 // A command that changes the text ends only once the relay has acknowledged every edit, so exit code 0 means
 // the text is stored on the relay. Errors go to stderr as one line saying what to do.
@@ -37,7 +41,7 @@ class Command : public QObject
 {
     Q_OBJECT
 public:
-    enum class Kind { List, Get, Put, Watch, Type, Log, Diff, Blame, Version };
+    enum class Kind { List, Get, Put, Watch, Type, Log, Diff, Blame, Version, New, Rename, Remove };
     enum ExitCode {
         Ok = 0,
         Usage = 1,       // bad arguments
@@ -58,6 +62,7 @@ public:
         int limit = 50;        // log: sessions to print
         int before = 0;        // log: only sessions among the operations up to this revision (0: all)
         QString versionName;   // version
+        QString title;         // new, mv
         bool deleteVersion = false;
         int from = 0;          // diff
         int to = 0;
@@ -95,6 +100,9 @@ private:
     syncing::RelayLink m_link;
     syncing::TextBuffer m_buffer;
     std::unique_ptr<syncing::DocumentSession> m_session;
+    // new, mv, rm: the relay's catalogue (DocumentCatalogue's own link).
+    void startCatalogue();
+    std::unique_ptr<syncing::DocumentCatalogue> m_catalogue;
     QTimer m_timeout;
     QString m_lastProblem;
     bool m_online = false;

@@ -47,7 +47,10 @@ int main(int argc, char *argv[])
         "  version URL/DOC NAME  name the current revision (--revision N: that one); --delete: delete it\n"
         "  get URL/DOC --revision N   print the text as it was at revision N\n"
         "  diff URL/DOC A B  the changes from revision A to B, line by line, and who made them\n"
-        "  blame URL/DOC     each line of the text with who wrote it (names, a tab, the line)\n\n"
+        "  blame URL/DOC     each line of the text with who wrote it (names, a tab, the line)\n"
+        "  new URL TITLE     make a document titled TITLE (the relay picks its id) and print its address\n"
+        "  mv URL/DOC TITLE  give the document a new title (admin role)\n"
+        "  rm URL/DOC        delete the document with its history, for everyone (admin role)\n\n"
         "URL is ws://host:port or wss://host:port. Exit codes: 0 done (edits acknowledged by the relay),\n"
         "1 bad arguments, 2 relay unreachable or timed out, 3 refused by the relay, 4 input unreadable."));
     parser.addHelpOption();
@@ -82,7 +85,7 @@ int main(int argc, char *argv[])
     parser.addOptions({tokenOption, nameOption, colorOption, timeoutOption, appendOption, fullOption, countOption,
                        failoverOption, revisionOption, limitOption, beforeOption, deleteOption});
     parser.addPositionalArgument(QStringLiteral("command"),
-                                 QStringLiteral("ls, get, put, watch, type, log, diff, blame or version."));
+                                 QStringLiteral("ls, get, put, watch, type, log, diff, blame, version, new, mv or rm."));
     parser.addPositionalArgument(QStringLiteral("arguments"), QStringLiteral("The command's arguments."),
                                  QStringLiteral("[arguments...]"));
     parser.process(app);
@@ -92,7 +95,9 @@ int main(int argc, char *argv[])
         return usage(parser, QStringLiteral("no command given"));
     const QString name = args.first();
     cli::Command::Options options;
-    const qsizetype expected = name == u"put" || name == u"version" ? 3 : name == u"diff" ? 4 : 2;
+    const qsizetype expected = name == u"put" || name == u"version" || name == u"new" || name == u"mv" ? 3
+                               : name == u"diff"                                                 ? 4
+                                                                                                 : 2;
     if (name == u"ls")
         options.kind = cli::Command::Kind::List;
     else if (name == u"get")
@@ -111,6 +116,12 @@ int main(int argc, char *argv[])
         options.kind = cli::Command::Kind::Blame;
     else if (name == u"version")
         options.kind = cli::Command::Kind::Version;
+    else if (name == u"new")
+        options.kind = cli::Command::Kind::New;
+    else if (name == u"mv")
+        options.kind = cli::Command::Kind::Rename;
+    else if (name == u"rm")
+        options.kind = cli::Command::Kind::Remove;
     else
         return usage(parser, QStringLiteral("unknown command \"%1\"").arg(name));
     if (args.size() != expected)
@@ -124,6 +135,11 @@ int main(int argc, char *argv[])
         if (options.versionName.isEmpty() || options.versionName.size() > 256)
             return usage(parser, QStringLiteral("a version name has 1 to 256 characters"));
     }
+    if (options.kind == cli::Command::Kind::New || options.kind == cli::Command::Kind::Rename) {
+        options.title = args.at(2).simplified();
+        if (options.title.isEmpty() || options.title.size() > 256)
+            return usage(parser, QStringLiteral("a title has 1 to 256 characters"));
+    }
     if (options.kind == cli::Command::Kind::Diff) {
         bool fromOk = false;
         bool toOk = false;
@@ -134,9 +150,9 @@ int main(int argc, char *argv[])
     }
     if (!options.url.isValid() || (options.url.scheme() != u"ws" && options.url.scheme() != u"wss"))
         return usage(parser, QStringLiteral("not a relay address: %1 (expected ws://host:port%2)")
-                                 .arg(options.url.toString(), options.kind == cli::Command::Kind::List ? QString()
+                                 .arg(options.url.toString(), options.kind == cli::Command::Kind::List || options.kind == cli::Command::Kind::New ? QString()
                                                                                             : QStringLiteral("/document")));
-    if (options.kind != cli::Command::Kind::List) {
+    if (options.kind != cli::Command::Kind::List && options.kind != cli::Command::Kind::New) {
         QString server;
         QString document;
         if (!syncing::DocumentSession::splitUrl(options.url, &server, &document))

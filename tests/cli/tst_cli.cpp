@@ -94,7 +94,8 @@ private Q_SLOTS:
         QVERIFY2(QFile::exists(cliBinary()), "coscribe-cli is a build dependency of this test");
         const QString tokens = writeFile(QStringLiteral("tokens"),
                                          "writer-token-0123456789 wendy write:*\n"
-                                         "reader-token-0123456789 rita read:*\n");
+                                         "reader-token-0123456789 rita read:*\n"
+                                         "admin-token-01234567890 ada admin:*\n");
         QVERIFY(!tokens.isEmpty());
         const quint16 port = testutil::startRelayProcess(
             m_relay, {QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--data-dir"), m_dir.path(),
@@ -174,6 +175,40 @@ private Q_SLOTS:
         QCOMPARE(fields.size(), 5);
         QCOMPARE(fields.at(1), QByteArray("1")); // revision
         QCOMPARE(fields.at(2), QByteArray("0")); // nobody has it open
+    }
+
+    // new makes a document from a title (the relay picks a free id) and prints its address; mv and rm need
+    // the admin role and say so otherwise.
+    void newMvAndRmManageDocuments()
+    {
+        const QStringList writer{QStringLiteral("COSCRIBE_TOKEN=writer-token-0123456789")};
+        const QStringList admin{QStringLiteral("COSCRIBE_TOKEN=admin-token-01234567890")};
+        const QString title = QStringLiteral("Quarterly report \u00b7 Q3");
+        const Run made = runCli({QStringLiteral("new"), m_base, title}, {}, writer);
+        QCOMPARE(made.exitCode, 0);
+        QCOMPARE(made.out.trimmed(), url(QStringLiteral("Quarterly-report-Q3")).toUtf8());
+        const Run again = runCli({QStringLiteral("new"), m_base, title}, {}, writer);
+        QCOMPARE(again.out.trimmed(), url(QStringLiteral("Quarterly-report-Q3-2")).toUtf8());
+        Run ls = runCli({QStringLiteral("ls"), m_base}, {}, writer);
+        QCOMPARE(listed(ls.out, "Quarterly-report-Q3").value(4), title.toUtf8());
+
+        const Run refused = runCli({QStringLiteral("mv"), url(QStringLiteral("Quarterly-report-Q3")), QStringLiteral("X")},
+                                   {}, writer);
+        QCOMPARE(refused.exitCode, 3);
+        QVERIFY2(refused.err.contains("admin"), refused.err.constData());
+        QCOMPARE(runCli({QStringLiteral("mv"), url(QStringLiteral("Quarterly-report-Q3")), QStringLiteral("Q3 (final)")},
+                        {}, admin).exitCode, 0);
+        ls = runCli({QStringLiteral("ls"), m_base}, {}, writer);
+        QCOMPARE(listed(ls.out, "Quarterly-report-Q3").value(4), QByteArray("Q3 (final)"));
+
+        QCOMPARE(runCli({QStringLiteral("rm"), url(QStringLiteral("Quarterly-report-Q3-2"))}, {}, writer).exitCode, 3);
+        QCOMPARE(runCli({QStringLiteral("rm"), url(QStringLiteral("Quarterly-report-Q3-2"))}, {}, admin).exitCode, 0);
+        ls = runCli({QStringLiteral("ls"), m_base}, {}, writer);
+        QVERIFY(listed(ls.out, "Quarterly-report-Q3-2").isEmpty());
+        QVERIFY(!listed(ls.out, "Quarterly-report-Q3").isEmpty());
+        const Run gone = runCli({QStringLiteral("rm"), url(QStringLiteral("Quarterly-report-Q3-2"))}, {}, admin);
+        QCOMPARE(gone.exitCode, 3);
+        QVERIFY2(gone.err.contains("no-such-document"), gone.err.constData());
     }
 
     // Each stdin line becomes an edit; a watcher sees the text, then each change as a JSON line, in order.
@@ -347,7 +382,7 @@ private Q_SLOTS:
         QCOMPARE(help.exitCode, 0);
         for (const char *command : {"ls URL", "get URL/DOC", "put FILE URL/DOC", "watch URL/DOC", "type URL/DOC",
                                     "log URL/DOC", "--revision", "diff URL/DOC A B", "blame URL/DOC",
-                                    "version URL/DOC NAME", "--token"})
+                                    "version URL/DOC NAME", "new URL TITLE", "mv URL/DOC TITLE", "rm URL/DOC", "--token"})
             QVERIFY2(help.out.contains(command), command);
     }
 };
